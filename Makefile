@@ -1,0 +1,122 @@
+# nss-iam build. GNU make; no configure step.
+#
+#   make            build/iam-sync, build/iam-authorized-keys,
+#                   build/libnss_iam.so.2
+#   make check      every test (unit, sanitizers, valgrind, integration)
+#   make demo       the whole thing on an emulated IAM, in a namespace
+#   make bench      performance figures
+#   make install    DESTDIR, PREFIX, LIBDIR honoured
+#   make deb|rpm    packages
+
+CC ?= cc
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR ?= $(PREFIX)/lib/$(MULTIARCH)
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+BUILD ?= build
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fPIC $(CFLAGS) \
+	-Ilib -MMD -MP
+LDHARDEN := -Wl,-z,relro,-z,now
+LDFLAGS ?=
+
+# lib/: what the NSS module may link (libc and liblmdb only) ...
+LIB_CORE := lib/iam_rec.c lib/iam_db.c lib/iam_pack.c
+# ... and the rest, for the programs and tests.
+LIB_REST := lib/iam_log.c lib/iam_db_write.c lib/iam_keyline.c
+LIB_SRC := $(LIB_CORE) $(LIB_REST)
+LIBS := -llmdb -lcrypto -lcurl -ljson-c
+
+NSS_SRC := $(wildcard nss_iam/*.c)
+UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
+	tests/unit/test_keyline.c
+TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
+TEST_COMMON_SRC := $(wildcard tests/common/*.c)
+
+OBJ = $(BUILD)/obj
+LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
+NSS_OBJ := $(NSS_SRC:%.c=$(OBJ)/nss/%.o) $(LIB_CORE:%.c=$(OBJ)/nss/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(OBJ)/%.o)
+TESTLIB := $(BUILD)/libtestfixture.a
+
+NSS_LIB := $(BUILD)/libnss_iam.so.2
+PROGRAMS := $(NSS_LIB)
+
+.PHONY: all check unit-tests test-helpers demo bench install clean deps \
+	lint format-check
+.DELETE_ON_ERROR:
+
+all: $(PROGRAMS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The module's objects: hidden visibility, so only what nss_iam.map
+# exports (and what the sources mark default) leaves the .so.
+$(OBJ)/nss/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libiam.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(NSS_LIB): $(NSS_OBJ) nss_iam/nss_iam.map
+	$(CC) -shared -Wl,-soname,libnss_iam.so.2 -Wl,-z,defs $(LDHARDEN) \
+		-Wl,--version-script=nss_iam/nss_iam.map $(LDFLAGS) \
+		-o $@ $(NSS_OBJ) -llmdb
+
+$(TESTLIB): $(TEST_COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+TEST_CFLAGS = $(ALL_CFLAGS) -Itests/common
+TEST_LIBS = $(TESTLIB) $(BUILD)/libiam.a $(LIBS) -lcmocka -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
+
+# Test programs that exercise the NSS module's objects in-process.
+$(BUILD)/tests/nss_%: tests/helpers/nss_%.c $(NSS_OBJ) $(BUILD)/libiam.a \
+		$(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Inss_iam $(LDFLAGS) -o $@ $< $(NSS_OBJ) \
+		$(TEST_LIBS)
+
+$(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
+
+unit-tests: $(UNIT_BIN)
+test-helpers: $(HELPER_BIN)
+
+deps:
+	sh scripts/deps.sh build
+
+# One command on a fresh machine: install what is missing, build the
+# normal and the sanitizer trees, run every suite, print one summary line.
+check:
+	sh scripts/deps.sh check
+	$(MAKE) all unit-tests test-helpers
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" unit-tests test-helpers
+	bash tests/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

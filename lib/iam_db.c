@@ -1,0 +1,525 @@
+#include "iam_db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Longest name key looked up; longer input cannot be in the file. */
+#define NAME_KEY_MAX 256
+/* Smallest possible LMDB file: its two meta pages. */
+#define MIN_FILE_SIZE 8192
+
+struct iam_db {
+    MDB_env *env;
+    dev_t dev;
+    ino_t ino;
+    uint32_t uid_min;
+    uint32_t uid_max;
+    MDB_dbi meta;
+    MDB_dbi pw_uid;
+    MDB_dbi pw_name;
+    MDB_dbi gr_gid;
+    MDB_dbi gr_name;
+    MDB_dbi user_gids;
+    MDB_dbi user_keys;
+};
+
+int
+iam_db_errno(int mdb_rc)
+{
+    switch (mdb_rc) {
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return -ESRCH;
+    case ENOENT:
+        return -ENOENT;
+    case EACCES:
+    case EPERM:
+        return -EACCES;
+    case ENOMEM:
+        return -ENOMEM;
+    default:
+        /* MDB_INVALID, MDB_VERSION_MISMATCH, MDB_CORRUPTED, ... */
+        return -EIO;
+    }
+}
+
+/* Only root may have written what every process on the box believes. */
+static int
+check_trusted(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode) || st->st_uid != 0 ||
+        (st->st_mode & (S_IWGRP | S_IWOTH)))
+        return -EACCES;
+    if (st->st_size < MIN_FILE_SIZE)
+        return -EIO;
+    return 0;
+}
+
+/*
+ * LMDB maps as much as the file's meta page claims. A truncated file
+ * would then fault on access, so the claim must fit in the file.
+ */
+static int
+check_mapped_size(MDB_env *env, const struct stat *st)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+
+    if (mdb_env_info(env, &info) || mdb_env_stat(env, &ms))
+        return -EIO;
+    if ((uint64_t)info.me_last_pgno + 1 >
+        (uint64_t)st->st_size / ms.ms_psize)
+        return -EIO;
+    return 0;
+}
+
+static int
+open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *ret)
+{
+    return iam_db_errno(mdb_dbi_open(txn, name, flags, ret));
+}
+
+static int
+read_format(struct iam_db *db, MDB_txn *txn)
+{
+    MDB_val k = { 6, (void *)"format" }, v;
+    struct iam_meta_rec m;
+    uint32_t format;
+    int r;
+
+    r = iam_db_errno(mdb_get(txn, db->meta, &k, &v));
+    if (r < 0)
+        return r == -ESRCH ? -EIO : r;
+    if (iam_rec_decode_u32(v.mv_data, v.mv_size, &format) < 0 ||
+        format != IAM_DB_FORMAT)
+        return -EIO;
+    k.mv_size = 4;
+    k.mv_data = (void *)"meta";
+    r = iam_db_errno(mdb_get(txn, db->meta, &k, &v));
+    if (r < 0)
+        return r == -ESRCH ? -EIO : r;
+    r = iam_rec_decode_meta(v.mv_data, v.mv_size, &m);
+    if (r < 0)
+        return r;
+    db->uid_min = m.uid_min;
+    db->uid_max = m.uid_max;
+    return 0;
+}
+
+/* Opens every sub-database once; the handles then serve all threads. */
+static int
+open_schema(struct iam_db *db)
+{
+    MDB_txn *txn = NULL;
+    int r;
+
+    r = iam_db_errno(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn));
+    if (r < 0)
+        return r;
+    r = open_dbi(txn, IAM_DB_META, 0, &db->meta);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_PW_UID, MDB_INTEGERKEY, &db->pw_uid);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_PW_NAME, 0, &db->pw_name);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_GR_GID, MDB_INTEGERKEY, &db->gr_gid);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_GR_NAME, 0, &db->gr_name);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_USER_GIDS, 0, &db->user_gids);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_USER_KEYS, 0, &db->user_keys);
+    if (r >= 0)
+        r = read_format(db, txn);
+    if (r < 0) {
+        mdb_txn_abort(txn);
+        return r == -ESRCH ? -EIO : r;
+    }
+    /* Committing, not aborting, keeps the dbi handles open. */
+    return iam_db_errno(mdb_txn_commit(txn));
+}
+
+static int
+open_env(struct iam_db *db, const char *path, const struct stat *st)
+{
+    struct stat fst;
+    int fd, r;
+
+    r = iam_db_errno(mdb_env_create(&db->env));
+    if (r < 0)
+        return r;
+    r = iam_db_errno(mdb_env_set_maxdbs(db->env, IAM_DB_MAXDBS));
+    if (r < 0)
+        return r;
+    /* Map the file, not the writer's (much larger) map size. */
+    r = iam_db_errno(mdb_env_set_mapsize(db->env, (size_t)st->st_size));
+    if (r < 0)
+        return r;
+    r = iam_db_errno(mdb_env_open(db->env, path,
+                                  MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR,
+                                  0));
+    if (r < 0)
+        return r;
+    /* LMDB does not set FD_CLOEXEC; exec'd children must not inherit. */
+    if (mdb_env_get_fd(db->env, &fd) || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -EIO;
+    if (fstat(fd, &fst) < 0)
+        return -EIO;
+    /* The file checked must be the file opened. */
+    if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
+        return -EAGAIN;
+    r = check_trusted(&fst);
+    if (r < 0)
+        return r;
+    db->dev = fst.st_dev;
+    db->ino = fst.st_ino;
+    r = check_mapped_size(db->env, &fst);
+    if (r < 0)
+        return r;
+    return open_schema(db);
+}
+
+int
+iam_db_open(const char *path, struct iam_db **ret_db)
+{
+    struct iam_db *db = NULL;
+    struct stat st;
+    int r, tries;
+
+    *ret_db = NULL;
+    /* A publish between stat() and open retries; a few suffice. */
+    for (tries = 0; tries < 3; tries++) {
+        if (stat(path, &st) < 0)
+            return errno == ENOENT ? -ENOENT : -EACCES;
+        r = check_trusted(&st);
+        if (r < 0)
+            return r;
+        db = calloc(1, sizeof(*db));
+        if (!db)
+            return -ENOMEM;
+        r = open_env(db, path, &st);
+        if (r >= 0) {
+            *ret_db = db;
+            return 0;
+        }
+        iam_db_close(db);
+        db = NULL;
+        if (r != -EAGAIN)
+            return r;
+    }
+    return -EIO;
+}
+
+void
+iam_db_close(struct iam_db *db)
+{
+    if (!db)
+        return;
+    /* Still required after a failed mdb_env_open (mdb_stat.c). */
+    if (db->env)
+        mdb_env_close(db->env);
+    free(db);
+}
+
+bool
+iam_db_is_current(const struct iam_db *db, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return false;
+    return st.st_dev == db->dev && st.st_ino == db->ino;
+}
+
+uint32_t
+iam_db_uid_min(const struct iam_db *db)
+{
+    return db->uid_min;
+}
+
+uint32_t
+iam_db_uid_max(const struct iam_db *db)
+{
+    return db->uid_max;
+}
+
+int
+iam_db_begin(const struct iam_db *db, struct iam_db_txn *ret)
+{
+    int r;
+
+    ret->db = db;
+    ret->txn = NULL;
+    r = iam_db_errno(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &ret->txn));
+    if (r < 0) {
+        ret->txn = NULL;
+        return r == -ESRCH ? -EIO : r;
+    }
+    return 0;
+}
+
+void
+iam_db_end(struct iam_db_txn *t)
+{
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    t->txn = NULL;
+}
+
+static bool
+in_range(const struct iam_db *db, uint32_t id)
+{
+    return id != 0 && id >= db->uid_min && id <= db->uid_max;
+}
+
+/* A name key; refuses what cannot be a name in the file. */
+static bool
+name_key(const char *name, MDB_val *ret)
+{
+    size_t n = strnlen(name, NAME_KEY_MAX + 1);
+
+    if (n == 0 || n > NAME_KEY_MAX)
+        return false;
+    ret->mv_size = n;
+    ret->mv_data = (void *)name;
+    return true;
+}
+
+static int
+get(struct iam_db_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+    return iam_db_errno(mdb_get(t->txn, dbi, k, v));
+}
+
+/* Decodes a user and refuses one whose key, ids or range disagree. */
+static int
+decode_user(const struct iam_db *db, uint32_t key, const MDB_val *v,
+            struct iam_user_rec *ret)
+{
+    int r = iam_rec_decode_user(v->mv_data, v->mv_size, ret);
+
+    if (r < 0)
+        return r;
+    if (ret->uid != key)
+        return -EIO;
+    if (!in_range(db, ret->uid) || !in_range(db, ret->gid))
+        return -ESRCH;
+    return 0;
+}
+
+static int
+decode_group(const struct iam_db *db, uint32_t key, const MDB_val *v,
+             struct iam_group_rec *ret)
+{
+    int r = iam_rec_decode_group(v->mv_data, v->mv_size, ret);
+
+    if (r < 0)
+        return r;
+    if (ret->gid != key)
+        return -EIO;
+    if (!in_range(db, ret->gid))
+        return -ESRCH;
+    return 0;
+}
+
+int
+iam_db_user_by_uid(struct iam_db_txn *t, uint32_t uid,
+                   struct iam_user_rec *ret)
+{
+    unsigned int key = uid;
+    MDB_val k = { sizeof(key), &key }, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!in_range(t->db, uid))
+        return -ESRCH;
+    r = get(t, t->db->pw_uid, &k, &v);
+    if (r < 0)
+        return r;
+    return decode_user(t->db, uid, &v, ret);
+}
+
+/* Resolves a name index entry to its id. */
+static int
+id_by_name(struct iam_db_txn *t, MDB_dbi dbi, const char *name,
+           uint32_t *ret_id)
+{
+    MDB_val k, v;
+    int r;
+
+    if (!name_key(name, &k))
+        return -ESRCH;
+    r = get(t, dbi, &k, &v);
+    if (r < 0)
+        return r;
+    return iam_rec_decode_u32(v.mv_data, v.mv_size, ret_id);
+}
+
+int
+iam_db_user_by_name(struct iam_db_txn *t, const char *name,
+                    struct iam_user_rec *ret)
+{
+    uint32_t uid;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = id_by_name(t, t->db->pw_name, name, &uid);
+    if (r < 0)
+        return r;
+    r = iam_db_user_by_uid(t, uid, ret);
+    if (r == 0 && !iam_str_eq(ret->name, name))
+        return -EIO; /* the two indexes disagree */
+    return r == -ESRCH ? -EIO : r;
+}
+
+int
+iam_db_group_by_gid(struct iam_db_txn *t, uint32_t gid,
+                    struct iam_group_rec *ret)
+{
+    unsigned int key = gid;
+    MDB_val k = { sizeof(key), &key }, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!in_range(t->db, gid))
+        return -ESRCH;
+    r = get(t, t->db->gr_gid, &k, &v);
+    if (r < 0)
+        return r;
+    return decode_group(t->db, gid, &v, ret);
+}
+
+int
+iam_db_group_by_name(struct iam_db_txn *t, const char *name,
+                     struct iam_group_rec *ret)
+{
+    uint32_t gid;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = id_by_name(t, t->db->gr_name, name, &gid);
+    if (r < 0)
+        return r;
+    r = iam_db_group_by_gid(t, gid, ret);
+    if (r == 0 && !iam_str_eq(ret->name, name))
+        return -EIO;
+    return r == -ESRCH ? -EIO : r;
+}
+
+/*
+ * Positions a cursor on the first integer key >= @from and hands each
+ * entry to @decode until one is in range. Entries out of range are
+ * skipped, never served.
+ */
+static int
+next_by_id(struct iam_db_txn *t, MDB_dbi dbi, uint32_t from,
+           int (*decode)(const struct iam_db *, uint32_t, const MDB_val *,
+                         void *),
+           void *ret)
+{
+    MDB_cursor *cur = NULL;
+    unsigned int key = from;
+    MDB_val k = { sizeof(key), &key }, v;
+    MDB_cursor_op op = MDB_SET_RANGE;
+    int r;
+
+    r = iam_db_errno(mdb_cursor_open(t->txn, dbi, &cur));
+    if (r < 0)
+        return r == -ESRCH ? -EIO : r;
+    for (;;) {
+        r = iam_db_errno(mdb_cursor_get(cur, &k, &v, op));
+        if (r < 0)
+            break;
+        op = MDB_NEXT;
+        if (k.mv_size != sizeof(unsigned int)) {
+            r = -EIO;
+            break;
+        }
+        memcpy(&key, k.mv_data, sizeof(key));
+        r = decode(t->db, key, &v, ret);
+        if (r != -ESRCH)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return r;
+}
+
+static int
+decode_user_any(const struct iam_db *db, uint32_t key, const MDB_val *v,
+                void *ret)
+{
+    return decode_user(db, key, v, ret);
+}
+
+static int
+decode_group_any(const struct iam_db *db, uint32_t key, const MDB_val *v,
+                 void *ret)
+{
+    return decode_group(db, key, v, ret);
+}
+
+int
+iam_db_user_next(struct iam_db_txn *t, uint32_t from,
+                 struct iam_user_rec *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    return next_by_id(t, t->db->pw_uid, from, decode_user_any, ret);
+}
+
+int
+iam_db_group_next(struct iam_db_txn *t, uint32_t from,
+                  struct iam_group_rec *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    return next_by_id(t, t->db->gr_gid, from, decode_group_any, ret);
+}
+
+int
+iam_db_user_gids(struct iam_db_txn *t, const char *name,
+                 struct iam_rec_iter *ret)
+{
+    MDB_val k, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!name_key(name, &k))
+        return -ESRCH;
+    r = get(t, t->db->user_gids, &k, &v);
+    if (r < 0)
+        return r;
+    return iam_rec_decode_gids(v.mv_data, v.mv_size, ret);
+}
+
+int
+iam_db_user_keys(struct iam_db_txn *t, const char *name,
+                 struct iam_rec_iter *ret)
+{
+    MDB_val k, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!name_key(name, &k))
+        return -ESRCH;
+    r = get(t, t->db->user_keys, &k, &v);
+    if (r < 0)
+        return r;
+    return iam_rec_decode_keys(v.mv_data, v.mv_size, ret);
+}
+
+int
+iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret)
+{
+    MDB_val k = { 4, (void *)"meta" }, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = get(t, t->db->meta, &k, &v);
+    if (r < 0)
+        return r == -ESRCH ? -EIO : r;
+    return iam_rec_decode_meta(v.mv_data, v.mv_size, ret);
+}

@@ -1,0 +1,145 @@
+/*
+ * iam_db: the snapshot file, read side. The only code besides
+ * iam_db_write.c that knows the LMDB schema.
+ *
+ * The snapshot is one LMDB environment in one file (MDB_NOSUBDIR), written
+ * once by iam-sync and never modified after it is renamed into place. It
+ * holds these named databases (record encodings in iam_rec.h):
+ *
+ *   "meta"       "format" -> u32 IAM_DB_FORMAT; "meta" -> meta record
+ *   "pw.uid"     uid (unsigned int, MDB_INTEGERKEY) -> user record
+ *   "pw.name"    name (no NUL) -> u32 uid
+ *   "gr.gid"     gid (unsigned int, MDB_INTEGERKEY) -> group record
+ *   "gr.name"    name -> u32 gid
+ *   "user.gids"  user name -> gids record (supplementary groups)
+ *   "user.keys"  user name -> keys record
+ *
+ * Readers open it MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR: no lock file, and
+ * read permission is all they need. A reader trusts only a regular file
+ * owned by root that neither group nor others may write, whose data lies
+ * wholly inside the file (a truncated file is refused instead of faulting
+ * later), and whose format it knows.
+ *
+ * Thread safety: an open struct iam_db may be shared by threads; each
+ * thread uses its own struct iam_db_txn. An iam_db must not be used in a
+ * child after fork(); open a new one there.
+ */
+#ifndef IAM_DB_H
+#define IAM_DB_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "iam_rec.h"
+
+#define IAM_DB_FORMAT 1
+
+#ifndef IAM_DB_PATH
+#define IAM_DB_PATH "/var/lib/nss-iam/passwd.mdb"
+#endif
+
+/* Sub-database names, shared with the writer. */
+#define IAM_DB_META "meta"
+#define IAM_DB_PW_UID "pw.uid"
+#define IAM_DB_PW_NAME "pw.name"
+#define IAM_DB_GR_GID "gr.gid"
+#define IAM_DB_GR_NAME "gr.name"
+#define IAM_DB_USER_GIDS "user.gids"
+#define IAM_DB_USER_KEYS "user.keys"
+#define IAM_DB_MAXDBS 8
+
+struct iam_db;
+
+/* One read transaction; views it returns die with iam_db_end(). */
+struct iam_db_txn {
+    MDB_txn *txn;
+    const struct iam_db *db;
+};
+
+/*
+ * iam_db_open - open and check the snapshot at @path.
+ * Returns 0 and *ret_db, or:
+ *   -ENOENT  no file at @path (before the first sync);
+ *   -EACCES  not readable, or untrusted (owner, mode, not a regular file);
+ *   -EIO     not an LMDB file, truncated, or of an unknown format;
+ *   -ENOMEM.
+ * The file descriptor is close-on-exec. Close with iam_db_close().
+ */
+int
+iam_db_open(const char *path, struct iam_db **ret_db);
+
+/* iam_db_close - release everything @db holds; NULL is allowed. */
+void
+iam_db_close(struct iam_db *db);
+
+/*
+ * iam_db_is_current - true while @path still names the file @db has open
+ * (same st_dev and st_ino). False when a new snapshot was published, or
+ * the path is gone: the caller should reopen.
+ */
+bool
+iam_db_is_current(const struct iam_db *db, const char *path);
+
+/* The uid range the snapshot was built for; every id served lies in it. */
+uint32_t
+iam_db_uid_min(const struct iam_db *db);
+uint32_t
+iam_db_uid_max(const struct iam_db *db);
+
+/*
+ * iam_db_begin - start a read transaction. Returns 0, -ENOMEM or -EIO.
+ * iam_db_end - end it; views obtained through it become invalid.
+ */
+int
+iam_db_begin(const struct iam_db *db, struct iam_db_txn *ret);
+void
+iam_db_end(struct iam_db_txn *t);
+
+/*
+ * Lookups. Each returns 0 and fills *ret with views valid until
+ * iam_db_end(), or:
+ *   -ESRCH  no such entry, or its id lies outside the snapshot's range
+ *           (never served, whatever the file says);
+ *   -EIO    a corrupt record (logged by the caller if it wishes).
+ * The *_next() calls return the entry with the smallest id >= @from,
+ * for enumeration; -ESRCH at the end.
+ */
+int
+iam_db_user_by_name(struct iam_db_txn *t, const char *name,
+                    struct iam_user_rec *ret);
+int
+iam_db_user_by_uid(struct iam_db_txn *t, uint32_t uid,
+                   struct iam_user_rec *ret);
+int
+iam_db_user_next(struct iam_db_txn *t, uint32_t from,
+                 struct iam_user_rec *ret);
+int
+iam_db_group_by_name(struct iam_db_txn *t, const char *name,
+                     struct iam_group_rec *ret);
+int
+iam_db_group_by_gid(struct iam_db_txn *t, uint32_t gid,
+                    struct iam_group_rec *ret);
+int
+iam_db_group_next(struct iam_db_txn *t, uint32_t from,
+                  struct iam_group_rec *ret);
+
+/* A user's supplementary gids (iam_rec_gid_next) or keys
+ * (iam_rec_key_next). -ESRCH when the user has none recorded. */
+int
+iam_db_user_gids(struct iam_db_txn *t, const char *name,
+                 struct iam_rec_iter *ret);
+int
+iam_db_user_keys(struct iam_db_txn *t, const char *name,
+                 struct iam_rec_iter *ret);
+
+/* The meta record (counts, creation time, source). */
+int
+iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret);
+
+/* The LMDB error space, translated once (STYLE.md 2.3). */
+int
+iam_db_errno(int mdb_rc);
+
+#endif

@@ -1,0 +1,426 @@
+#include "iam_db_write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "iam_db.h"
+
+/*
+ * Address space reserved for the map; the file only grows as data is
+ * written. 1 GiB holds far more than the largest IAM account (IAM caps an
+ * account at 5000 users by default).
+ */
+#define WRITER_MAPSIZE ((size_t)1 << 30)
+#define NAME_MAX_BYTES 255
+
+struct iam_db_writer {
+    char path[PATH_MAX];
+    char tmp[PATH_MAX];
+    int fd;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi[7];
+    struct iam_buf buf;
+    char digest[IAM_DB_DIGEST_LEN];
+    int sealed;
+};
+
+/* Order of dbi[]; meta is last so the digest can skip it. */
+static const struct {
+    const char *name;
+    unsigned flags;
+} schema[] = {
+    { IAM_DB_PW_UID, MDB_INTEGERKEY },
+    { IAM_DB_PW_NAME, 0 },
+    { IAM_DB_GR_GID, MDB_INTEGERKEY },
+    { IAM_DB_GR_NAME, 0 },
+    { IAM_DB_USER_GIDS, 0 },
+    { IAM_DB_USER_KEYS, 0 },
+    { IAM_DB_META, 0 },
+};
+enum { PW_UID, PW_NAME, GR_GID, GR_NAME, USER_GIDS, USER_KEYS, META,
+       NDBI };
+
+static int
+writer_errno(int mdb_rc)
+{
+    if (mdb_rc == MDB_KEYEXIST)
+        return -EEXIST;
+    if (mdb_rc == MDB_MAP_FULL || mdb_rc == ENOSPC)
+        return -ENOSPC;
+    return iam_db_errno(mdb_rc);
+}
+
+/* "<dir>/.passwd.mdb.XXXXXX" for @path "<dir>/passwd.mdb". */
+static int
+temp_name(const char *path, char *ret, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    int n;
+
+    if (*base == '\0')
+        return -EINVAL;
+    n = snprintf(ret, len, "%.*s.%s.XXXXXX", dirlen, path, base);
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static int
+open_env(struct iam_db_writer *w)
+{
+    size_t i;
+    int r;
+
+    r = writer_errno(mdb_env_create(&w->env));
+    if (r < 0)
+        return r;
+    r = writer_errno(mdb_env_set_maxdbs(w->env, IAM_DB_MAXDBS));
+    if (r >= 0)
+        r = writer_errno(mdb_env_set_mapsize(w->env, WRITER_MAPSIZE));
+    /* A private file with one writer needs no lock file. */
+    if (r >= 0)
+        r = writer_errno(mdb_env_open(w->env, w->tmp,
+                                      MDB_NOSUBDIR | MDB_NOLOCK, 0600));
+    if (r >= 0)
+        r = writer_errno(mdb_txn_begin(w->env, NULL, 0, &w->txn));
+    for (i = 0; r >= 0 && i < NDBI; i++)
+        r = writer_errno(mdb_dbi_open(w->txn, schema[i].name,
+                                      schema[i].flags | MDB_CREATE,
+                                      &w->dbi[i]));
+    return r;
+}
+
+int
+iam_db_writer_open(const char *path, struct iam_db_writer **ret_w)
+{
+    struct iam_db_writer *w;
+    int r;
+
+    *ret_w = NULL;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->fd = -1;
+    if (strlen(path) >= sizeof(w->path)) {
+        free(w);
+        return -ENAMETOOLONG;
+    }
+    memcpy(w->path, path, strlen(path) + 1);
+    r = temp_name(path, w->tmp, sizeof(w->tmp));
+    if (r < 0) {
+        free(w);
+        return r;
+    }
+    w->fd = mkostemp(w->tmp, O_CLOEXEC);
+    if (w->fd < 0) {
+        r = -errno;
+        free(w);
+        return r;
+    }
+    r = open_env(w);
+    if (r < 0) {
+        iam_db_writer_abort(w);
+        return r;
+    }
+    *ret_w = w;
+    return 0;
+}
+
+static int
+put(struct iam_db_writer *w, int db, MDB_val *k, MDB_val *v)
+{
+    return writer_errno(mdb_put(w->txn, w->dbi[db], k, v, MDB_NOOVERWRITE));
+}
+
+static int
+put_id(struct iam_db_writer *w, int db, uint32_t id)
+{
+    unsigned int key = id;
+    MDB_val k = { sizeof(key), &key };
+    MDB_val v = { w->buf.len, w->buf.p };
+
+    return put(w, db, &k, &v);
+}
+
+static int
+name_val(const char *name, MDB_val *ret)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > NAME_MAX_BYTES)
+        return -EINVAL;
+    ret->mv_size = n;
+    ret->mv_data = (void *)name;
+    return 0;
+}
+
+/* Puts the current buffer under @name in @db. */
+static int
+put_named(struct iam_db_writer *w, int db, const char *name)
+{
+    MDB_val k, v = { w->buf.len, w->buf.p };
+    int r = name_val(name, &k);
+
+    if (r < 0)
+        return r;
+    return put(w, db, &k, &v);
+}
+
+/* Indexes @name -> @id in a by-name database. */
+static int
+put_index(struct iam_db_writer *w, int db, const char *name, uint32_t id)
+{
+    int r;
+
+    w->buf.len = 0;
+    r = iam_rec_encode_u32(&w->buf, id);
+    if (r < 0)
+        return r;
+    return put_named(w, db, name);
+}
+
+int
+iam_db_writer_put_user(struct iam_db_writer *w, const struct iam_user_rec *u)
+{
+    char name[NAME_MAX_BYTES + 1];
+    int r;
+
+    if (w->sealed || u->name.len == 0 || u->name.len > NAME_MAX_BYTES)
+        return -EINVAL;
+    memcpy(name, u->name.p, u->name.len);
+    name[u->name.len] = '\0';
+    w->buf.len = 0;
+    r = iam_rec_encode_user(&w->buf, u);
+    if (r >= 0)
+        r = put_id(w, PW_UID, u->uid);
+    if (r >= 0)
+        r = put_index(w, PW_NAME, name, u->uid);
+    return r;
+}
+
+int
+iam_db_writer_put_group(struct iam_db_writer *w, uint32_t gid,
+                        const char *name, uint8_t kind,
+                        const struct iam_str *members, uint32_t nmem)
+{
+    int r;
+
+    if (w->sealed)
+        return -EINVAL;
+    w->buf.len = 0;
+    r = iam_rec_encode_group(&w->buf, gid, iam_str_of(name), kind, members,
+                             nmem);
+    if (r >= 0)
+        r = put_id(w, GR_GID, gid);
+    if (r >= 0)
+        r = put_index(w, GR_NAME, name, gid);
+    return r;
+}
+
+int
+iam_db_writer_put_user_gids(struct iam_db_writer *w, const char *name,
+                            const uint32_t *gids, uint32_t n)
+{
+    int r;
+
+    if (w->sealed)
+        return -EINVAL;
+    w->buf.len = 0;
+    r = iam_rec_encode_gids(&w->buf, gids, n);
+    if (r < 0)
+        return r;
+    return put_named(w, USER_GIDS, name);
+}
+
+int
+iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
+                            const struct iam_key_rec *keys, uint32_t n)
+{
+    int r;
+
+    if (w->sealed)
+        return -EINVAL;
+    w->buf.len = 0;
+    r = iam_rec_encode_keys(&w->buf, keys, n);
+    if (r < 0)
+        return r;
+    return put_named(w, USER_KEYS, name);
+}
+
+static void
+hash_len(EVP_MD_CTX *md, size_t n)
+{
+    uint8_t b[8];
+    int i;
+
+    for (i = 0; i < 8; i++)
+        b[i] = (uint8_t)(n >> (8 * i));
+    EVP_DigestUpdate(md, b, sizeof(b));
+}
+
+/* Feeds one database, in key order, into @md. */
+static int
+hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int r;
+
+    r = writer_errno(mdb_cursor_open(w->txn, w->dbi[db], &cur));
+    if (r < 0)
+        return r;
+    hash_len(md, strlen(schema[db].name));
+    EVP_DigestUpdate(md, schema[db].name, strlen(schema[db].name));
+    while ((r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+        hash_len(md, k.mv_size);
+        EVP_DigestUpdate(md, k.mv_data, k.mv_size);
+        hash_len(md, v.mv_size);
+        EVP_DigestUpdate(md, v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(cur);
+    return r == MDB_NOTFOUND ? 0 : writer_errno(r);
+}
+
+static int
+compute_digest(struct iam_db_writer *w)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0, i;
+    EVP_MD_CTX *md;
+    int db, r = 0;
+
+    md = EVP_MD_CTX_new();
+    if (!md)
+        return -ENOMEM;
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        r = -EIO;
+    for (db = 0; r >= 0 && db < META; db++)
+        r = hash_db(w, db, md);
+    if (r >= 0 && EVP_DigestFinal_ex(md, d, &dlen) != 1)
+        r = -EIO;
+    EVP_MD_CTX_free(md);
+    if (r < 0)
+        return r;
+    for (i = 0; i < dlen && 2 * i + 2 < sizeof(w->digest); i++) {
+        w->digest[2 * i] = hex[d[i] >> 4];
+        w->digest[2 * i + 1] = hex[d[i] & 15];
+    }
+    w->digest[2 * i] = '\0';
+    return 0;
+}
+
+int
+iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
+{
+    int r;
+
+    if (w->sealed)
+        return -EINVAL;
+    r = compute_digest(w);
+    if (r < 0)
+        return r;
+    meta->digest = iam_str_of(w->digest);
+    w->buf.len = 0;
+    r = iam_rec_encode_u32(&w->buf, IAM_DB_FORMAT);
+    if (r >= 0)
+        r = put_named(w, META, "format");
+    w->buf.len = 0;
+    if (r >= 0)
+        r = iam_rec_encode_meta(&w->buf, meta);
+    if (r >= 0)
+        r = put_named(w, META, "meta");
+    if (r < 0)
+        return r;
+    r = writer_errno(mdb_txn_commit(w->txn));
+    w->txn = NULL;
+    if (r >= 0)
+        r = writer_errno(mdb_env_sync(w->env, 1));
+    mdb_env_close(w->env);
+    w->env = NULL;
+    if (r >= 0)
+        w->sealed = 1;
+    return r;
+}
+
+static int
+fsync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n;
+    int fd, r = 0;
+
+    if (!slash) {
+        dir[0] = '.';
+        n = 1;
+    } else {
+        n = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, n);
+    }
+    dir[n] = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+int
+iam_db_writer_publish(struct iam_db_writer *w)
+{
+    int r = 0;
+
+    if (!w->sealed) {
+        iam_db_writer_abort(w);
+        return -EINVAL;
+    }
+    /* Owner and mode are fixed before the name appears (never after). */
+    if (geteuid() == 0 && fchown(w->fd, 0, 0) < 0)
+        r = -errno;
+    if (r >= 0 && fchmod(w->fd, 0644) < 0)
+        r = -errno;
+    if (r >= 0 && fsync(w->fd) < 0)
+        r = -errno;
+    if (r >= 0 && rename(w->tmp, w->path) < 0)
+        r = -errno;
+    if (r < 0) {
+        iam_db_writer_abort(w);
+        return r;
+    }
+    r = fsync_dir(w->path);
+    close(w->fd);
+    iam_buf_free(&w->buf);
+    free(w);
+    return r;
+}
+
+void
+iam_db_writer_abort(struct iam_db_writer *w)
+{
+    if (!w)
+        return;
+    if (w->txn)
+        mdb_txn_abort(w->txn);
+    if (w->env)
+        mdb_env_close(w->env);
+    if (w->fd >= 0) {
+        unlink(w->tmp);
+        close(w->fd);
+    }
+    iam_buf_free(&w->buf);
+    free(w);
+}

@@ -1,0 +1,90 @@
+#include "iam_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The sink; set once by iam_log_init() before threads start. */
+static struct {
+    bool syslog_open;
+    bool to_stderr;
+    int max_priority;
+    const char *ident;
+} sink = { false, true, LOG_INFO, NULL };
+
+static const struct {
+    const char *name;
+    int facility;
+} facilities[] = {
+    { "authpriv", LOG_AUTHPRIV }, { "auth", LOG_AUTH },
+    { "daemon", LOG_DAEMON },     { "user", LOG_USER },
+    { "local0", LOG_LOCAL0 },     { "local1", LOG_LOCAL1 },
+    { "local2", LOG_LOCAL2 },     { "local3", LOG_LOCAL3 },
+    { "local4", LOG_LOCAL4 },     { "local5", LOG_LOCAL5 },
+    { "local6", LOG_LOCAL6 },     { "local7", LOG_LOCAL7 },
+};
+
+void
+iam_log_init(const char *ident, int facility, bool to_stderr,
+             int max_priority)
+{
+    sink.ident = ident;
+    sink.to_stderr = to_stderr || isatty(STDERR_FILENO);
+    sink.max_priority = max_priority;
+    openlog(ident, LOG_PID, facility);
+    sink.syslog_open = true;
+}
+
+int
+iam_log_facility_parse(const char *name, int *ret_facility)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+        if (strcmp(name, facilities[i].name) == 0) {
+            *ret_facility = facilities[i].facility;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static const char *
+priority_word(int priority)
+{
+    switch (priority) {
+    case LOG_EMERG:
+    case LOG_ALERT:
+    case LOG_CRIT:
+    case LOG_ERR:
+        return "error";
+    case LOG_WARNING:
+        return "warning";
+    case LOG_NOTICE:
+        return "notice";
+    case LOG_INFO:
+        return "info";
+    default:
+        return "debug";
+    }
+}
+
+void
+iam_log(int priority, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[1024];
+
+    if (priority > sink.max_priority)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (sink.syslog_open)
+        syslog(priority, "%s", msg);
+    if (sink.to_stderr)
+        fprintf(stderr, "%s%s%s: %s\n", sink.ident ? sink.ident : "",
+                sink.ident ? ": " : "", priority_word(priority), msg);
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# libnss_iam.so.2 through real glibc (getent, id) and in-process (the C
+# test, also under ASan/UBSan and valgrind), inside a private mount
+# namespace: /var/lib is a tmpfs holding the snapshot, nsswitch.conf and
+# passwd/group are bind-mounted test copies. The host is not touched.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
+in_private_namespace "$@"
+
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+db=/var/lib/nss-iam/passwd.mdb
+# Everything the test writes lives in this namespace's tmpfs, and goes
+# away with it.
+mount -t tmpfs -o mode=0755 tmpfs /var/lib
+mkdir -p /var/lib/nss-iam /var/lib/test
+work=/var/lib/test
+printf 'passwd: files iam\ngroup: files iam\nshadow: files\n' \
+    >"$work/nsswitch.conf"
+printf 'passwd: iam\ngroup: iam\n' >"$work/nsswitch-iam-only.conf"
+# A local account with an IAM user's name: files must win.
+cp /etc/passwd "$work/passwd"
+echo 'user00001:x:4242:4242:local:/home/local:/bin/sh' >>"$work/passwd"
+mount --bind "$work/nsswitch.conf" /etc/nsswitch.conf
+mount --bind "$work/passwd" /etc/passwd
+export LD_LIBRARY_PATH=$build
+export CMOCKA_MESSAGE_OUTPUT=TAP
+
+"$build/tests/mksnapshot" "$db" 5000 1
+
+check_eq "getent passwd NAME" \
+    "user00003:*:2000000022:2000000022:user00003@example.com,gen1:/home/user00003:/bin/bash" \
+    "$(getent passwd user00003)"
+check_eq "getent passwd UID" "user00003" \
+    "$(getent passwd 2000000022 | cut -d: -f1)"
+check_eq "getent group NAME lists the members" \
+    "admins:*:2100000000:user00000,user00003,user00006" \
+    "$(getent group admins | cut -d, -f1-3)"
+check_eq "getent group GID (private group)" "user00003:*:2000000022:" \
+    "$(getent group 2000000022)"
+check_eq "getent passwd enumerates every IAM user" 5000 \
+    "$(getent passwd | grep -c '^user[0-9]*:\*:')"
+check_eq "getent group enumerates private and shared groups" 5003 \
+    "$(getent group | awk -F: '$3 >= 2000000000' | wc -l)"
+check_eq "id shows the supplementary groups" \
+    "uid=2000000022(user00003) gid=2000000022(user00003) groups=2000000022(user00003),2100000000(admins),2100000001(iam-sudo),2100000002(iam-users),100(users)" \
+    "$(id user00003)"
+check_eq "getent initgroups" "user00003 2000000022 2100000000 2100000001 2100000002 100" \
+    "$(getent initgroups user00003 | tr -s ' ')"
+check_eq "a local account of the same name wins" \
+    "user00001:x:4242:4242:local:/home/local:/bin/sh" \
+    "$(getent passwd user00001)"
+check_fails "an unknown name is not found" getent passwd nosuchuser
+check_fails "uid 0 is never served by iam" \
+    sh -c "getent passwd 0 | grep -v '^root:'"
+check_fails "an id below UID_MIN is not served" getent passwd 1999999999
+
+# A new snapshot is seen at once by a new process.
+"$build/tests/mksnapshot" "$db" 10 2
+check_eq "a published snapshot is seen at once" \
+    "user00003@example.com,gen2" "$(getent passwd user00003 | cut -d: -f5)"
+check_fails "a user gone from the snapshot is gone" getent passwd user00011
+
+# Bad files: getent exits cleanly (2, not found) and valgrind sees no
+# error in the module. --run-libc-freeres=no: at exit valgrind asks glibc
+# to unload NSS modules, which no real process does; the module's cached
+# handle would then show as lost instead of still reachable.
+vg() {
+    valgrind --quiet --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+        --run-libc-freeres=no "$@"
+}
+bad_file() {
+    local what=$1 rc
+    vg getent passwd user00003 >/dev/null 2>"$work/vg.log"
+    rc=$?
+    if [ "$rc" -eq 2 ]; then
+        tap_ok "$what: not found, no crash, valgrind clean"
+    else
+        tap_not_ok "$what: getent exit $rc"
+        sed 's/^/# /' "$work/vg.log" | head -n 20
+    fi
+}
+rm -f "$db"
+bad_file "missing snapshot"
+: >"$db"
+bad_file "empty snapshot"
+head -c 200000 /dev/urandom >"$db"
+bad_file "random bytes"
+"$build/tests/mksnapshot" "$db" 3000 1
+truncate -s 40000 "$db"
+bad_file "truncated snapshot"
+"$build/tests/mksnapshot" "$db" 10 1
+chmod 0666 "$db"
+bad_file "mode 0666"
+"$build/tests/mksnapshot" "$db" 10 1
+chown 65534 "$db"
+bad_file "owned by a non-root user"
+"$build/tests/mksnapshot" "$db" 10 1
+check "valgrind: lookups, enumeration, id are clean" \
+    vg sh -c 'getent passwd user00003 && getent group >/dev/null &&
+              getent initgroups user00003'
+
+# The in-process C test, with nsswitch naming iam alone so glibc's
+# getpwnam_r reaches the module with every buffer size.
+mount --bind "$work/nsswitch-iam-only.conf" /etc/nsswitch.conf
+"$build/tests/nss_check"
+if [ -x "$root/build/asan/tests/nss_check" ]; then
+    ASAN_OPTIONS=detect_leaks=1 "$root/build/asan/tests/nss_check" |
+        sed 's/^\(not \)\{0,1\}ok [0-9]* - /&asan: /'
+fi
+vg "$build/tests/nss_check" 2>&1 | sed 's/^\(not \)\{0,1\}ok [0-9]* - /&valgrind: /'
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] || tap_not_ok "valgrind nss_check exited $rc"

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one closing line "N passed, N failed".
+#
+# Each suite is a program that prints TAP ("ok N - what" / "not ok N -
+# what"); cmocka binaries do so with CMOCKA_MESSAGE_OUTPUT=TAP. A suite
+# that exits non-zero without reporting a failure (a crash, a sanitizer or
+# valgrind error) counts as one failure. Full output: build/test-logs/.
+#
+# Usage: tests/run.sh [unit|asan|valgrind|integration ...]  (default: all)
+set -u
+cd "$(dirname "$0")/.."
+root=$PWD
+logs=$root/build/test-logs
+mkdir -p "$logs"
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export BUILD_DIR=$root/build
+passed=0
+failed=0
+
+# run_suite NAME COMMAND...: runs one suite, adds its counts.
+run_suite() {
+    local name=$1 log rc p f
+    shift
+    log=$logs/${name//\//_}.log
+    local start=$SECONDS
+    "$@" >"$log" 2>&1 </dev/null
+    rc=$?
+    p=$(grep -c '^ok ' "$log")
+    f=$(grep -c '^not ok ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $name exited with status $rc" >>"$log"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    printf '%-40s %4d passed, %d failed (%ds)\n' "$name" "$p" "$f" \
+        $((SECONDS - start))
+    if [ "$f" -ne 0 ]; then
+        grep -E '^not ok |^# ' "$log" | head -n 40 | sed 's/^/    /'
+        tail -n 15 "$log" | sed 's/^/    | /'
+    fi
+}
+
+valgrind_cmd() {
+    valgrind --quiet --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
+        --track-fds=no "$@"
+}
+
+# The test programs of a build tree (not the compiler's .d files).
+programs() {
+    local t
+    for t in "$1"/tests/test_*; do
+        [ -x "$t" ] && [ "${t%.d}" = "$t" ] && echo "$t"
+    done
+}
+
+integration_tests=${INTEGRATION_TESTS:-test_nss.sh}
+
+suites=${*:-unit asan valgrind integration}
+for s in $suites; do
+    case $s in
+    unit)
+        for t in $(programs build); do
+            run_suite "unit/${t##*/}" "$t"
+        done ;;
+    asan)
+        for t in $(programs build/asan); do
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                run_suite "asan/${t##*/}" "$t"
+        done ;;
+    valgrind)
+        for t in $(programs build); do
+            run_suite "valgrind/${t##*/}" valgrind_cmd "$t"
+        done ;;
+    integration)
+        for t in $integration_tests; do
+            run_suite "integration/$t" bash "tests/integration/$t"
+        done ;;
+    *)
+        echo "run.sh: unknown suite $s" >&2
+        exit 2 ;;
+    esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

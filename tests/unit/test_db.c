@@ -1,0 +1,334 @@
+/*
+ * The snapshot: write, publish, reopen, read back; readers keep reading an
+ * old snapshot while a new one is published; every kind of bad file is
+ * refused with the documented error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "iam_db.h"
+#include "iam_db_write.h"
+
+#define NUSERS 5000
+
+struct ctx {
+    char dir[64];
+    char path[128];
+};
+
+static int
+setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -1;
+    snprintf(c->dir, sizeof(c->dir), "/tmp/iam-db-test.XXXXXX");
+    if (!mkdtemp(c->dir))
+        return -1;
+    snprintf(c->path, sizeof(c->path), "%s/passwd.mdb", c->dir);
+    *state = c;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct ctx *c = *state;
+    struct dirent *de;
+    char p[512];
+    DIR *d = opendir(c->dir);
+
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' &&
+            (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", c->dir, de->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(c->dir);
+    free(c);
+    return 0;
+}
+
+/* Number of entries in the directory besides . and .. */
+static int
+dir_entries(const char *dir)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    while (d && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void
+test_publish_and_read_back(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_db *db;
+    struct iam_db_txn t;
+    struct iam_user_rec u;
+    struct iam_group_rec g;
+    struct iam_meta_rec m;
+    struct iam_rec_iter it;
+    struct iam_key_rec k;
+    struct stat st;
+    char name[16];
+    uint32_t gid, next;
+    unsigned i, n;
+
+    assert_int_equal(fixture_snapshot(c->path, NUSERS, 1), 0);
+    /* Only the file: no lock file, no temporary left behind. */
+    assert_int_equal(dir_entries(c->dir), 1);
+    assert_int_equal(stat(c->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_uid_min(db), FIXTURE_UID_MIN);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    for (i = 0; i < NUSERS; i++) {
+        fixture_name(i, name);
+        assert_int_equal(iam_db_user_by_name(&t, name, &u), 0);
+        assert_int_equal(u.uid, fixture_uid(i));
+        assert_int_equal(iam_db_user_by_uid(&t, fixture_uid(i), &u), 0);
+        assert_true(iam_str_eq(u.name, name));
+        assert_int_equal(iam_db_group_by_gid(&t, u.uid, &g), 0);
+        assert_true(iam_str_eq(g.name, name));
+    }
+    /* Enumeration visits every user once, in uid order. */
+    for (n = 0, next = 0; iam_db_user_next(&t, next, &u) == 0; n++)
+        next = u.uid + 1;
+    assert_int_equal(n, NUSERS);
+    assert_int_equal(iam_db_group_by_name(&t, "admins", &g), 0);
+    assert_int_equal(g.nmem, (NUSERS + 2) / 3);
+    assert_int_equal(iam_db_user_gids(&t, "user00003", &it), 0);
+    assert_int_equal(iam_rec_gid_next(&it, &gid), 1);
+    assert_int_equal(gid, FIXTURE_GID_ADMINS);
+    assert_int_equal(iam_db_user_keys(&t, "user00003", &it), 0);
+    assert_int_equal(iam_rec_key_next(&it, &k), 1);
+    assert_int_equal(k.status, IAM_KEY_ACTIVE);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    assert_int_equal(m.users, NUSERS);
+    assert_int_equal(m.digest.len, 64);
+    /* Misses. */
+    assert_int_equal(iam_db_user_by_name(&t, "nobody-here", &u), -ESRCH);
+    assert_int_equal(iam_db_user_by_name(&t, "", &u), -ESRCH);
+    assert_int_equal(iam_db_user_by_uid(&t, 0, &u), -ESRCH);
+    assert_int_equal(iam_db_user_by_uid(&t, 1000, &u), -ESRCH);
+    assert_int_equal(iam_db_user_by_uid(&t, fixture_uid(0) + 1, &u), -ESRCH);
+    assert_int_equal(iam_db_user_keys(&t, "nobody-here", &it), -ESRCH);
+    iam_db_end(&t);
+    iam_db_close(db);
+}
+
+/* A reader holding the old file reads it unchanged after a publish. */
+static void
+test_old_reader_survives_publish(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_db *old, *cur;
+    struct iam_db_txn t;
+    struct iam_user_rec u;
+
+    assert_int_equal(fixture_snapshot(c->path, 100, 1), 0);
+    assert_int_equal(iam_db_open(c->path, &old), 0);
+    assert_true(iam_db_is_current(old, c->path));
+    assert_int_equal(fixture_snapshot(c->path, 50, 2), 0);
+    assert_false(iam_db_is_current(old, c->path));
+    assert_int_equal(iam_db_begin(old, &t), 0);
+    assert_int_equal(iam_db_user_by_name(&t, "user00099", &u), 0);
+    assert_true(iam_str_eq(u.gecos, "user00099@example.com,gen1"));
+    iam_db_end(&t);
+    assert_int_equal(iam_db_open(c->path, &cur), 0);
+    assert_int_equal(iam_db_begin(cur, &t), 0);
+    assert_int_equal(iam_db_user_by_name(&t, "user00099", &u), -ESRCH);
+    assert_int_equal(iam_db_user_by_name(&t, "user00049", &u), 0);
+    assert_true(iam_str_eq(u.gecos, "user00049@example.com,gen2"));
+    iam_db_end(&t);
+    iam_db_close(cur);
+    iam_db_close(old);
+    assert_int_equal(dir_entries(c->dir), 1);
+}
+
+/* The digest depends on content only, not on time or put order. */
+static void
+test_digest(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_db *db;
+    struct iam_db_txn t;
+    struct iam_meta_rec m;
+    char d1[65], d2[65], d3[65];
+
+    assert_int_equal(fixture_snapshot(c->path, 30, 1), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    snprintf(d1, sizeof(d1), "%.*s", (int)m.digest.len, m.digest.p);
+    iam_db_end(&t);
+    iam_db_close(db);
+    sleep(1); /* a different creation time must not change the digest */
+    assert_int_equal(fixture_snapshot(c->path, 30, 1), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    snprintf(d2, sizeof(d2), "%.*s", (int)m.digest.len, m.digest.p);
+    iam_db_end(&t);
+    iam_db_close(db);
+    assert_string_equal(d1, d2);
+    assert_int_equal(fixture_snapshot(c->path, 30, 2), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    snprintf(d3, sizeof(d3), "%.*s", (int)m.digest.len, m.digest.p);
+    iam_db_end(&t);
+    iam_db_close(db);
+    assert_string_not_equal(d1, d3);
+}
+
+static void
+test_writer_refuses_duplicates_and_abort_cleans(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_db_writer *w;
+    struct iam_user_rec u;
+
+    memset(&u, 0, sizeof(u));
+    u.uid = u.gid = FIXTURE_UID_MIN + 5;
+    u.name = iam_str_of("dup");
+    assert_int_equal(iam_db_writer_open(c->path, &w), 0);
+    assert_int_equal(dir_entries(c->dir), 1);
+    assert_int_equal(iam_db_writer_put_user(w, &u), 0);
+    assert_int_equal(iam_db_writer_put_user(w, &u), -EEXIST);
+    u.uid = FIXTURE_UID_MIN + 6; /* same name, other uid */
+    assert_int_equal(iam_db_writer_put_user(w, &u), -EEXIST);
+    iam_db_writer_abort(w);
+    assert_int_equal(dir_entries(c->dir), 0);
+    assert_int_equal(iam_db_writer_open("/nonexistent-dir/passwd.mdb", &w),
+                     -ENOENT);
+    assert_null(w);
+}
+
+static void
+write_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+    assert_true(fd >= 0);
+    if (n)
+        assert_int_equal(write(fd, p, n), (ssize_t)n);
+    close(fd);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void
+assert_open_fails(const char *path, int want)
+{
+    struct iam_db *db = (struct iam_db *)1;
+
+    assert_int_equal(iam_db_open(path, &db), want);
+    assert_null(db);
+}
+
+static void
+test_bad_files(void **state)
+{
+    struct ctx *c = *state;
+    static char junk[65536];
+    struct stat st;
+    size_t i;
+    int fd;
+
+    assert_open_fails(c->path, -ENOENT);
+    write_file(c->path, "", 0, 0644);
+    assert_open_fails(c->path, -EIO);
+    srand(7);
+    for (i = 0; i < sizeof(junk); i++)
+        junk[i] = (char)rand();
+    write_file(c->path, junk, sizeof(junk), 0644);
+    assert_open_fails(c->path, -EIO);
+    /* A good file, then truncated to half: its data is not all there. */
+    assert_int_equal(fixture_snapshot(c->path, 2000, 1), 0);
+    assert_int_equal(stat(c->path, &st), 0);
+    fd = open(c->path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, st.st_size / 2), 0);
+    close(fd);
+    assert_open_fails(c->path, -EIO);
+    /* Trusted only when root-owned and not writable by group or others. */
+    assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    assert_int_equal(chmod(c->path, 0666), 0);
+    assert_open_fails(c->path, -EACCES);
+    assert_int_equal(chmod(c->path, 0664), 0);
+    assert_open_fails(c->path, -EACCES);
+    assert_int_equal(chmod(c->path, 0644), 0);
+    assert_int_equal(chown(c->path, 65534, 65534), 0);
+    assert_open_fails(c->path, -EACCES);
+    assert_int_equal(chown(c->path, 0, 0), 0);
+    /* A directory is not a snapshot. */
+    assert_open_fails(c->dir, -EACCES);
+}
+
+/* A file from a newer format is refused, not misread. */
+static void
+test_unknown_format(void **state)
+{
+    struct ctx *c = *state;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    uint8_t v2[4] = { 2, 0, 0, 0 };
+    MDB_val k = { 6, "format" }, v = { 4, v2 };
+
+    assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, IAM_DB_MAXDBS), 0);
+    assert_int_equal(mdb_env_open(env, c->path, MDB_NOSUBDIR | MDB_NOLOCK,
+                                  0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, IAM_DB_META, 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_open_fails(c->path, -EIO);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_publish_and_read_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_old_reader_survives_publish,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_writer_refuses_duplicates_and_abort_cleans, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_format, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}
