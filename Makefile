@@ -30,13 +30,16 @@ LDFLAGS ?=
 # lib/: what the NSS module may link (libc and liblmdb only) ...
 LIB_CORE := lib/iam_rec.c lib/iam_db.c lib/iam_pack.c
 # ... and the rest, for the programs and tests.
-LIB_REST := lib/iam_log.c lib/iam_db_write.c lib/iam_keyline.c
+LIB_REST := lib/iam_log.c lib/iam_db_write.c lib/iam_keyline.c \
+	lib/iam_name.c lib/iam_id.c lib/iam_config.c
 LIB_SRC := $(LIB_CORE) $(LIB_REST)
-LIBS := -llmdb -lcrypto -lcurl -ljson-c
+LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
 
 NSS_SRC := $(wildcard nss_iam/*.c)
+KEYS_SRC := $(wildcard keys_cmd/*.c)
 UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
-	tests/unit/test_keyline.c
+	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
+	tests/unit/test_keys.c tests/unit/test_config.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -48,8 +51,11 @@ HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(OBJ)/%.o)
 TESTLIB := $(BUILD)/libtestfixture.a
 
+KEYS_OBJ := $(KEYS_SRC:%.c=$(OBJ)/%.o)
+
 NSS_LIB := $(BUILD)/libnss_iam.so.2
-PROGRAMS := $(NSS_LIB)
+KEYS_BIN := $(BUILD)/iam-authorized-keys
+PROGRAMS := $(NSS_LIB) $(KEYS_BIN)
 
 .PHONY: all check unit-tests test-helpers demo bench install clean deps \
 	lint format-check
@@ -66,6 +72,10 @@ $(OBJ)/%.o: %.c
 $(OBJ)/nss/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(KEYS_BIN): $(KEYS_OBJ) $(BUILD)/libiam.a
+	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(KEYS_OBJ) $(BUILD)/libiam.a \
+		$(LIBS)
 
 $(BUILD)/libiam.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -99,6 +109,13 @@ $(BUILD)/tests/nss_%: tests/helpers/nss_%.c $(NSS_OBJ) $(BUILD)/libiam.a \
 $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
+
+# The keys command's decision, tested apart from its main().
+$(BUILD)/tests/test_keys: tests/unit/test_keys.c $(OBJ)/keys_cmd/keys.o \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Ikeys_cmd $(LDFLAGS) -o $@ $< \
+		$(OBJ)/keys_cmd/keys.o $(TEST_LIBS)
 
 unit-tests: $(UNIT_BIN)
 test-helpers: $(HELPER_BIN)

@@ -1,0 +1,210 @@
+/*
+ * iam-authorized-keys: sshd's AuthorizedKeysCommand.
+ *
+ *   AuthorizedKeysCommand /usr/sbin/iam-authorized-keys %u %U %k
+ *   AuthorizedKeysCommandUser nobody
+ *
+ * Prints the user's Active IAM keys from the snapshot (only the offered
+ * one when %k is given, and only when %U is the snapshot's uid for %u),
+ * one audit line to syslog (authpriv), then runs the optional chained
+ * command. stdout carries keys and nothing else; sshd discards stderr.
+ *
+ * Exit status: 0 after answering (also for an unknown or invalid user
+ * name: sshd then simply finds no key); 1 when the snapshot is missing,
+ * unreadable or untrusted, or the online check fails closed; 2 for a
+ * usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "iam_config.h"
+#include "iam_db.h"
+#include "iam_log.h"
+#include "iam_name.h"
+#include "keys.h"
+
+struct args {
+    const char *config;
+    bool config_given;
+    const char *db;
+    const char *user;
+    const char *uid;
+    const char *key;
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: iam-authorized-keys [--config FILE] [--db PATH] "
+               "USER [UID [KEY]]\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct args *ret)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->config = IAM_CONFIG_PATH;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            ret->config = optarg;
+            ret->config_given = true;
+            break;
+        case 'd':
+            ret->db = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -EINVAL;
+        }
+    }
+    if (argc - optind < 1 || argc - optind > 3)
+        return -EINVAL;
+    ret->user = argv[optind];
+    ret->uid = argc - optind > 1 ? argv[optind + 1] : NULL;
+    ret->key = argc - optind > 2 ? argv[optind + 2] : NULL;
+    return 0;
+}
+
+static int
+parse_uid(const char *s, uint32_t *ret)
+{
+    unsigned long v;
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > UINT32_MAX)
+        return -EINVAL;
+    *ret = (uint32_t)v;
+    return 0;
+}
+
+static int
+load_config(const struct args *a, struct iam_config *cfg)
+{
+    char err[512];
+    int r;
+
+    r = iam_config_defaults(cfg);
+    if (r < 0)
+        return r;
+    r = iam_config_load(a->config, cfg, err, sizeof(err));
+    /* Only the default path may be absent: then every default holds. */
+    if (r == -ENOENT && !a->config_given)
+        return 0;
+    if (r < 0)
+        iam_log(LOG_ERR, "%s", err);
+    return r;
+}
+
+static void
+audit(const struct keys_request *req, const struct keys_result *res)
+{
+    iam_log(LOG_INFO,
+            "user=%s iam_user=%s uid=%s key=%s key_id=%s decision=%s "
+            "printed=%u",
+            req->user, res->iam_name[0] ? res->iam_name : "-",
+            req->has_uid ? "given" : "-",
+            res->fingerprint[0] ? res->fingerprint : "-",
+            res->key_id[0] ? res->key_id : "-",
+            keys_decision_word(res->decision), res->printed);
+}
+
+/* Answers from the snapshot; returns the process exit status. */
+static int
+answer(const struct args *a, const struct iam_config *cfg,
+       struct keys_request *req)
+{
+    const char *path = a->db ? a->db : cfg->db_path;
+    struct keys_result res;
+    struct iam_db *db;
+    int r;
+
+    r = iam_db_open(path, &db);
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s: cannot use the snapshot: %s", path,
+                strerrordesc_np(-r));
+        return 1;
+    }
+    r = keys_answer(db, req, stdout, &res);
+    iam_db_close(db);
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s: %s", path, strerrordesc_np(-r));
+        return 1;
+    }
+    if (fflush(stdout) != 0)
+        return 1;
+    audit(req, &res);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct keys_request req;
+    struct iam_config cfg;
+    struct args a;
+    int status;
+
+    /* A closed pipe from sshd ends us quietly. */
+    signal(SIGPIPE, SIG_DFL);
+    iam_log_init("iam-authorized-keys", LOG_AUTHPRIV, false, LOG_INFO);
+    if (parse_args(argc, argv, &a) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (load_config(&a, &cfg) < 0)
+        return 2;
+    memset(&req, 0, sizeof(req));
+    req.now = time(NULL);
+    req.max_key_age_days = cfg.max_key_age_days;
+    if (!iam_name_is_valid_posix(a.user)) {
+        iam_log(LOG_NOTICE, "user name refused: not a valid user name");
+        status = 0;
+        goto chain;
+    }
+    req.user = a.user;
+    if (a.uid) {
+        if (parse_uid(a.uid, &req.uid) < 0) {
+            iam_log(LOG_NOTICE, "user=%s: uid argument refused", a.user);
+            status = 0;
+            goto chain;
+        }
+        req.has_uid = true;
+    }
+    if (a.key && !keys_valid_offered(a.key)) {
+        iam_log(LOG_NOTICE, "user=%s: offered key refused: not base64",
+                a.user);
+        status = 0;
+        goto chain;
+    }
+    req.key = a.key;
+    status = answer(&a, &cfg, &req);
+chain:
+    if (status == 0 && cfg.chain_authorized_keys_command)
+        chain_run(cfg.chain_authorized_keys_command, argc - optind,
+                  argv + optind);
+    iam_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,1278 @@
+#include "iam_config.h"
+#include "iam_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Values are echoed in messages up to this many bytes, so that one long
+ * value cannot push the file name and line out of a short errbuf. */
+#define SHOW "%.64s"
+
+/* One parse: where we are and where errors go. */
+struct parse {
+    const char *name;
+    size_t line; /* 1-based; 0 once the whole text has been read */
+    char *errbuf;
+    size_t errlen;
+    struct iam_config *cfg;
+    size_t key_line[64]; /* per keys[] entry: last line that set it */
+};
+
+enum kind {
+    KIND_LIST,     /* comma-separated, each entry passes ->check */
+    KIND_SUDOERS,  /* KIND_LIST, or the single value "##ALL##" */
+    KIND_STR,      /* must not be empty; passes ->check */
+    KIND_OPT_STR,  /* empty means NULL; otherwise passes ->check */
+    KIND_UINT,     /* decimal in [min, max] */
+    KIND_DURATION, /* seconds, or N followed by s, m, h or d; [min, max] */
+    KIND_BOOL,
+    KIND_FAIL_MODE,
+    KIND_FACILITY,
+    KIND_UNNEEDED, /* aws-ec2-ssh's useradd settings: accepted, unused */
+};
+
+struct key_def {
+    const char *name;
+    enum kind kind;
+    size_t off; /* of the field in struct iam_config */
+    uint32_t min;
+    uint32_t max;
+    int (*check)(struct parse *p, const char *key, const char *v);
+    const char *why; /* KIND_UNNEEDED: what replaces it */
+};
+
+static void
+vput(char *errbuf, size_t errlen, const char *name, size_t line,
+     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void
+vput(char *errbuf, size_t errlen, const char *name, size_t line,
+     const char *fmt, va_list ap)
+{
+    int n;
+
+    if (!errbuf || errlen == 0)
+        return;
+    if (line > 0)
+        n = snprintf(errbuf, errlen, "%s:%zu: ", name, line);
+    else
+        n = snprintf(errbuf, errlen, "%s: ", name);
+    if (n < 0 || (size_t)n >= errlen)
+        return;
+    vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+}
+
+/* Writes "NAME:LINE: message" (or "NAME: message" after the last line)
+ * and returns -EINVAL, so that every check can end in "return fail()". */
+static int
+fail(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct parse *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vput(p->errbuf, p->errlen, p->name, p->line, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int
+oom(struct parse *p)
+{
+    fail(p, "out of memory");
+    return -ENOMEM;
+}
+
+/* File-level message ("PATH: ..."); returns @r. */
+static int
+file_fail(char *errbuf, size_t errlen, const char *path, int r,
+          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+file_fail(char *errbuf, size_t errlen, const char *path, int r,
+          const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vput(errbuf, errlen, path, 0, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* ASCII classes; <ctype.h> would depend on the locale. */
+static bool
+is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_alnum(char c)
+{
+    return is_alpha(c) || is_digit(c);
+}
+
+static char *
+skip_blanks(char *s)
+{
+    while (is_blank(*s))
+        s++;
+    return s;
+}
+
+/* Strips blanks at both ends, in place. */
+static char *
+trim(char *s)
+{
+    size_t n;
+
+    s = skip_blanks(s);
+    n = strlen(s);
+    while (n > 0 && is_blank(s[n - 1]))
+        n--;
+    s[n] = '\0';
+    return s;
+}
+
+static void
+strlist_free(struct iam_strlist *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static bool
+strlist_has(const struct iam_strlist *l, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int
+strlist_add(struct iam_strlist *l, const char *s)
+{
+    char **v;
+    char *copy;
+
+    copy = strdup(s);
+    if (!copy)
+        return -ENOMEM;
+    v = realloc(l->v, (l->n + 1) * sizeof(*v));
+    if (!v) {
+        free(copy);
+        return -ENOMEM;
+    }
+    v[l->n++] = copy;
+    l->v = v;
+    return 0;
+}
+
+/* ---- value checks: each returns 0 or fail() naming @key ---- */
+
+/* IAM group names: [A-Za-z0-9+=,.@_-]{1,128}. */
+static int
+check_iam_group(struct parse *p, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!is_alnum(v[i]) && !strchr("+=,.@_-", v[i]))
+            break;
+    }
+    if (n == 0 || n > 128 || i < n)
+        return fail(p,
+                    "%s: \"" SHOW "\" is not a valid IAM group name "
+                    "(1 to 128 letters, digits or +=,.@_-)",
+                    key, v);
+    return 0;
+}
+
+/* The same rule as the mapped user names: ^[a-zA-Z_][a-zA-Z0-9_.-]*$,
+ * at most 32 characters, which every tool on a Linux box accepts. */
+static int
+check_posix_group(struct parse *p, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    size_t i;
+
+    for (i = 1; i < n; i++) {
+        if (!is_alnum(v[i]) && !strchr("_.-", v[i]))
+            break;
+    }
+    if (n == 0 || n > 32 || (!is_alpha(v[0]) && v[0] != '_') || i < n)
+        return fail(p,
+                    "%s: \"" SHOW "\" is not a valid group name (up to 32 "
+                    "letters, digits, '_', '.' or '-', starting with a "
+                    "letter or '_')",
+                    key, v);
+    return 0;
+}
+
+/* SUDOERS_GROUPS entries: "##ALL##" is only meaningful on its own. */
+static int
+check_sudoers_group(struct parse *p, const char *key, const char *v)
+{
+    if (strcmp(v, IAM_CONFIG_SUDOERS_ALL) == 0)
+        return fail(p, "%s: " IAM_CONFIG_SUDOERS_ALL
+                       " must be the whole value, not one entry of a list",
+                    key);
+    return check_iam_group(p, key, v);
+}
+
+/* EC2 tag keys: up to 128 letters (any script), digits, spaces and
+ * _.:/=+-@. Blanks at the ends are surely a typing mistake. */
+static int
+check_tag(struct parse *p, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!is_alnum(v[i]) && !strchr(" _.:/=+-@", v[i]) &&
+            (unsigned char)v[i] < 0x80)
+            break;
+    }
+    if (n == 0 || n > 128 || i < n || v[0] == ' ' || v[n - 1] == ' ')
+        return fail(p,
+                    "%s: \"" SHOW "\" is not a valid EC2 tag key (up to "
+                    "128 letters, digits, inner spaces and _.:/=+-@)",
+                    key, v);
+    return 0;
+}
+
+/* The part after "role/": path and name, [A-Za-z0-9+=,.@_/-], the name
+ * (after the last '/') 1 to 64 characters. */
+static bool
+is_role_path(const char *s)
+{
+    const char *name = strrchr(s, '/');
+    size_t i;
+
+    name = name ? name + 1 : s;
+    if (strlen(name) == 0 || strlen(name) > 64)
+        return false;
+    for (i = 0; s[i]; i++) {
+        if (!is_alnum(s[i]) && !strchr("+=,.@_/-", s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* arn:aws[-a-z]*:iam::<12 digits>:role/[path/]name */
+static bool
+is_role_arn(const char *s)
+{
+    int i;
+
+    if (strncmp(s, "arn:aws", 7) != 0 || strlen(s) > 2048)
+        return false;
+    s += 7;
+    if (*s == '-') {
+        while (*s == '-' || (*s >= 'a' && *s <= 'z'))
+            s++;
+    }
+    if (strncmp(s, ":iam::", 6) != 0)
+        return false;
+    s += 6;
+    for (i = 0; i < 12; i++) {
+        if (!is_digit(s[i]))
+            return false;
+    }
+    s += 12;
+    return strncmp(s, ":role/", 6) == 0 && is_role_path(s + 6);
+}
+
+static int
+check_role_arn(struct parse *p, const char *key, const char *v)
+{
+    if (!is_role_arn(v))
+        return fail(p,
+                    "%s: \"" SHOW "\" is not an IAM role ARN "
+                    "(arn:aws:iam::123456789012:role/NAME)",
+                    key, v);
+    return 0;
+}
+
+static int
+check_path(struct parse *p, const char *key, const char *v)
+{
+    if (v[0] != '/')
+        return fail(p, "%s: \"" SHOW "\" is not an absolute path", key, v);
+    return 0;
+}
+
+/* SHELL and HOME_DIR end up in passwd entries, where ':' separates the
+ * fields. */
+static int
+check_passwd_path(struct parse *p, const char *key, const char *v)
+{
+    int r = check_path(p, key, v);
+
+    if (r < 0)
+        return r;
+    if (strchr(v, ':'))
+        return fail(p,
+                    "%s: \"" SHOW "\" contains ':', which cannot appear "
+                    "in a passwd entry",
+                    key, v);
+    return 0;
+}
+
+/* "%u" exactly once: without it every user would share one home, twice
+ * is surely a mistake, and any other escape has no meaning yet. */
+static int
+check_home_dir(struct parse *p, const char *key, const char *v)
+{
+    int r = check_passwd_path(p, key, v);
+    const char *s;
+    int n = 0;
+
+    if (r < 0)
+        return r;
+    for (s = strchr(v, '%'); s; s = strchr(s + 2, '%')) {
+        if (s[1] != 'u')
+            return fail(p,
+                        "%s: \"" SHOW "\" has an escape other than %%u",
+                        key, v);
+        n++;
+    }
+    if (n != 1)
+        return fail(p, "%s: \"" SHOW "\" must contain %%u exactly once",
+                    key, v);
+    return 0;
+}
+
+/* The rest of the line is arguments (sshd %-tokens included); the program
+ * itself must be given by absolute path, as sshd requires of ours. */
+static int
+check_command(struct parse *p, const char *key, const char *v)
+{
+    if (v[0] != '/')
+        return fail(p,
+                    "%s: \"" SHOW "\" does not start with an absolute path",
+                    key, v);
+    return 0;
+}
+
+/* us-east-1, us-gov-west-1, cn-north-1: lower-case letters and digits in
+ * dash-separated parts, starting with a letter. */
+static int
+check_region(struct parse *p, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    size_t i;
+    bool dash = false;
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == '-') {
+            if (i == 0 || i == n - 1 || v[i - 1] == '-')
+                break;
+            dash = true;
+        } else if (!is_digit(v[i]) && !(v[i] >= 'a' && v[i] <= 'z')) {
+            break;
+        }
+    }
+    if (n > 32 || i < n || !dash || !is_alpha(v[0]))
+        return fail(p,
+                    "%s: \"" SHOW "\" is not an AWS region name (like "
+                    "us-east-1)",
+                    key, v);
+    return 0;
+}
+
+/* host[:port] or [v6]:port; @end is one past the authority. */
+static bool
+is_authority(const char *s, const char *end)
+{
+    const char *h = s;
+    const char *port = NULL;
+    unsigned long v = 0;
+
+    if (*h == '[') {
+        for (h++; h < end && *h != ']'; h++) {
+            if (!is_digit(*h) && !strchr("abcdefABCDEF:.", *h))
+                return false;
+        }
+        if (h == end || h == s + 1)
+            return false;
+        port = h + 1 < end ? h + 1 : NULL;
+        if (port && *port != ':')
+            return false;
+    } else {
+        for (; h < end && *h != ':'; h++) {
+            if (!is_alnum(*h) && !strchr(".-_", *h))
+                return false;
+        }
+        if (h == s)
+            return false;
+        port = h < end ? h : NULL;
+    }
+    if (!port)
+        return true;
+    for (port++; port < end; port++) {
+        if (!is_digit(*port) || v > 65535)
+            return false;
+        v = v * 10 + (unsigned long)(*port - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* Endpoints: http:// or https://, a host, an optional port and path; no
+ * user information (it would end up in logs), no query, no fragment. */
+static int
+check_url(struct parse *p, const char *key, const char *v)
+{
+    const char *s;
+    size_t alen;
+
+    if (strncasecmp(v, "https://", 8) == 0)
+        s = v + 8;
+    else if (strncasecmp(v, "http://", 7) == 0)
+        s = v + 7;
+    else
+        return fail(p, "%s: \"" SHOW "\" is not an http:// or https:// URL",
+                    key, v);
+    alen = strcspn(s, "/?#");
+    if (memchr(s, '@', alen))
+        return fail(p, "%s: the URL must not contain a user name or "
+                       "password ('@')",
+                    key);
+    if (!is_authority(s, s + alen))
+        return fail(p, "%s: \"" SHOW "\" has no valid host[:port]", key, v);
+    if (strpbrk(s, "?#"))
+        return fail(p, "%s: \"" SHOW "\" must not have a query or fragment",
+                    key, v);
+    if (strchr(s, ' '))
+        return fail(p, "%s: \"" SHOW "\" contains a space", key, v);
+    return 0;
+}
+
+/* ---- setters ---- */
+
+static void *
+field(struct parse *p, const struct key_def *k)
+{
+    return (char *)p->cfg + k->off;
+}
+
+/* Builds the whole new list before replacing the old one, so that an
+ * error leaves the previous value in place. Repeated entries are kept
+ * once: asking IAM twice for one group gains nothing. */
+static int
+set_list(struct parse *p, const struct key_def *k, char *val,
+         struct iam_strlist *list)
+{
+    struct iam_strlist l = { NULL, 0 };
+    char *s = trim(val);
+    char *next = NULL;
+    int r = 0;
+
+    while (*s != '\0' || next) {
+        next = strchr(s, ',');
+        if (next)
+            *next = '\0';
+        s = trim(s);
+        if (*s == '\0') {
+            r = fail(p, "%s: empty entry in the list (look for \",,\" or "
+                        "a ',' at either end)",
+                     k->name);
+            goto out;
+        }
+        r = k->check(p, k->name, s);
+        if (r < 0)
+            goto out;
+        if (!strlist_has(&l, s) && strlist_add(&l, s) < 0) {
+            r = oom(p);
+            goto out;
+        }
+        if (!next)
+            break;
+        s = next + 1;
+    }
+    strlist_free(list);
+    *list = l;
+    l.v = NULL;
+    l.n = 0;
+out:
+    strlist_free(&l);
+    return r;
+}
+
+static int
+set_sudoers(struct parse *p, const struct key_def *k, char *val)
+{
+    char *s = trim(val);
+    int r;
+
+    if (strcmp(s, IAM_CONFIG_SUDOERS_ALL) == 0) {
+        strlist_free(&p->cfg->sudoers_groups);
+        p->cfg->sudoers_all = true;
+        return 0;
+    }
+    r = set_list(p, k, s, &p->cfg->sudoers_groups);
+    if (r < 0)
+        return r;
+    p->cfg->sudoers_all = false;
+    return 0;
+}
+
+static int
+set_str(struct parse *p, const struct key_def *k, const char *val)
+{
+    char **dst = field(p, k);
+    char *copy = NULL;
+    int r;
+
+    if (*val == '\0' && k->kind == KIND_STR)
+        return fail(p,
+                    "%s needs a value (remove the line to get the default)",
+                    k->name);
+    if (*val != '\0') {
+        r = k->check(p, k->name, val);
+        if (r < 0)
+            return r;
+        copy = strdup(val);
+        if (!copy)
+            return oom(p);
+    }
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* Plain decimal: strtoull alone would take blanks, a sign and "0x". */
+static int
+parse_digits(const char *s, uint64_t *ret_v, const char **ret_end)
+{
+    char *end;
+    unsigned long long v;
+
+    *ret_v = 0;
+    *ret_end = s;
+    if (!is_digit(s[0]))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno == ERANGE || v > UINT32_MAX)
+        return -ERANGE;
+    *ret_v = v;
+    *ret_end = end;
+    return 0;
+}
+
+static int
+set_uint(struct parse *p, const struct key_def *k, const char *val)
+{
+    const char *end;
+    uint64_t v;
+    int r;
+
+    if (*val == '\0')
+        return fail(p,
+                    "%s needs a value (remove the line to get the default)",
+                    k->name);
+    r = parse_digits(val, &v, &end);
+    if (r == -EINVAL || (r == 0 && *end != '\0'))
+        return fail(p, "%s: \"" SHOW "\" is not a number", k->name, val);
+    if (r < 0 || v < k->min || v > k->max)
+        return fail(p, "%s: " SHOW " is out of range (%u to %u)", k->name,
+                    val, k->min, k->max);
+    *(uint32_t *)field(p, k) = (uint32_t)v;
+    return 0;
+}
+
+/* 3600, 90s, 15m, 2h, 1d: one number and at most one unit. */
+static int
+set_duration(struct parse *p, const struct key_def *k, const char *val)
+{
+    const char *end;
+    uint64_t v;
+    uint64_t unit = 1;
+    int r;
+
+    if (*val == '\0')
+        return fail(p,
+                    "%s needs a value (remove the line to get the default)",
+                    k->name);
+    r = parse_digits(val, &v, &end);
+    if (r == 0 && *end != '\0') {
+        unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600
+             : *end == 'd' ? 86400 : 0;
+        if (end[1] != '\0')
+            unit = 0;
+    }
+    if (r == -EINVAL || unit == 0)
+        return fail(p,
+                    "%s: \"" SHOW "\" is not a duration (seconds, or a "
+                    "number followed by s, m, h or d)",
+                    k->name, val);
+    if (r < 0 || v * unit < k->min || v * unit > k->max)
+        return fail(p, "%s: " SHOW " is out of range (%us to %us)", k->name,
+                    val, k->min, k->max);
+    *(uint32_t *)field(p, k) = (uint32_t)(v * unit);
+    return 0;
+}
+
+static int
+set_bool(struct parse *p, const struct key_def *k, const char *val)
+{
+    static const char *const yes[] = { "yes", "true", "1" };
+    static const char *const no[] = { "no", "false", "0" };
+    bool *dst = field(p, k);
+    size_t i;
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(val, yes[i]) == 0) {
+            *dst = true;
+            return 0;
+        }
+        if (strcasecmp(val, no[i]) == 0) {
+            *dst = false;
+            return 0;
+        }
+    }
+    return fail(p, "%s: \"" SHOW "\" is not yes or no", k->name, val);
+}
+
+static int
+set_fail_mode(struct parse *p, const struct key_def *k, const char *val)
+{
+    enum iam_fail_mode *dst = field(p, k);
+
+    if (strcasecmp(val, "open") == 0)
+        *dst = IAM_FAIL_OPEN;
+    else if (strcasecmp(val, "closed") == 0)
+        *dst = IAM_FAIL_CLOSED;
+    else
+        return fail(p, "%s: \"" SHOW "\" is not open or closed", k->name,
+                    val);
+    return 0;
+}
+
+static int
+set_facility(struct parse *p, const struct key_def *k, const char *val)
+{
+    int fac;
+
+    if (iam_log_facility_parse(val, &fac) < 0)
+        return fail(p,
+                    "%s: unknown facility \"" SHOW "\" (authpriv, auth, "
+                    "daemon, user or local0 to local7)",
+                    k->name, val);
+    *(int *)field(p, k) = fac;
+    return 0;
+}
+
+#define F(name) offsetof(struct iam_config, name)
+
+static const struct key_def keys[] = {
+    { "IAM_AUTHORIZED_GROUPS", KIND_LIST, F(iam_authorized_groups), 0, 0,
+      check_iam_group, NULL },
+    { "SUDOERS_GROUPS", KIND_SUDOERS, F(sudoers_groups), 0, 0,
+      check_sudoers_group, NULL },
+    { "IAM_AUTHORIZED_GROUPS_TAG", KIND_OPT_STR,
+      F(iam_authorized_groups_tag), 0, 0, check_tag, NULL },
+    { "SUDOERS_GROUPS_TAG", KIND_OPT_STR, F(sudoers_groups_tag), 0, 0,
+      check_tag, NULL },
+    { "ASSUMEROLE", KIND_OPT_STR, F(assumerole), 0, 0, check_role_arn,
+      NULL },
+    { "LOCAL_GROUPS", KIND_LIST, F(local_groups), 0, 0, check_posix_group,
+      NULL },
+    { "UID_MIN", KIND_UINT, F(uid_min), 1000, 4294967293u, NULL, NULL },
+    { "UID_MAX", KIND_UINT, F(uid_max), 1001, 4294967294u, NULL, NULL },
+    { "SHELL", KIND_STR, F(shell), 0, 0, check_passwd_path, NULL },
+    { "HOME_DIR", KIND_STR, F(home_dir), 0, 0, check_home_dir, NULL },
+    { "SUDO_GROUP", KIND_STR, F(sudo_group), 0, 0, check_posix_group,
+      NULL },
+    { "MEMBER_GROUP", KIND_STR, F(member_group), 0, 0, check_posix_group,
+      NULL },
+    { "CHAIN_AUTHORIZED_KEYS_COMMAND", KIND_OPT_STR,
+      F(chain_authorized_keys_command), 0, 0, check_command, NULL },
+    { "MAX_KEY_AGE_DAYS", KIND_UINT, F(max_key_age_days), 0, 36500, NULL,
+      NULL },
+    { "MAX_REMOVE_PERCENT", KIND_UINT, F(max_remove_percent), 0, 100, NULL,
+      NULL },
+    { "AWS_REGION", KIND_STR, F(aws_region), 0, 0, check_region, NULL },
+    { "IAM_ENDPOINT", KIND_OPT_STR, F(iam_endpoint), 0, 0, check_url,
+      NULL },
+    { "STS_ENDPOINT", KIND_OPT_STR, F(sts_endpoint), 0, 0, check_url,
+      NULL },
+    { "EC2_ENDPOINT", KIND_OPT_STR, F(ec2_endpoint), 0, 0, check_url,
+      NULL },
+    { "IMDS_ENDPOINT", KIND_STR, F(imds_endpoint), 0, 0, check_url, NULL },
+    { "VERIFY_ONLINE", KIND_BOOL, F(verify_online), 0, 0, NULL, NULL },
+    { "VERIFY_ONLINE_TIMEOUT_MS", KIND_UINT, F(verify_online_timeout_ms),
+      100, 60000, NULL, NULL },
+    { "VERIFY_ONLINE_FAIL", KIND_FAIL_MODE, F(verify_online_fail), 0, 0,
+      NULL, NULL },
+    { "TEXTFILE_DIR", KIND_OPT_STR, F(textfile_dir), 0, 0, check_path,
+      NULL },
+    { "MAX_SNAPSHOT_AGE", KIND_DURATION, F(max_snapshot_age), 60,
+      365 * 86400, NULL, NULL },
+    { "SYSLOG_FACILITY", KIND_FACILITY, F(syslog_facility), 0, 0, NULL,
+      NULL },
+    { "SYNC_CONCURRENCY", KIND_UINT, F(sync_concurrency), 1, 32, NULL,
+      NULL },
+    { "MAX_CALLS_PER_SECOND", KIND_UINT, F(max_calls_per_second), 1, 100,
+      NULL, NULL },
+    { "SYNC_TIMEOUT", KIND_DURATION, F(sync_timeout), 1, 86400, NULL,
+      NULL },
+    { "HTTP_TIMEOUT_MS", KIND_UINT, F(http_timeout_ms), 100, 600000, NULL,
+      NULL },
+    { "LOCK_TIMEOUT", KIND_DURATION, F(lock_timeout), 0, 86400, NULL,
+      NULL },
+    { "DB_PATH", KIND_STR, F(db_path), 0, 0, check_path, NULL },
+    /* aws-ec2-ssh created local accounts with useradd; nothing here
+     * does, so these have nothing left to configure. */
+    { "LOCAL_MARKER_GROUP", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "no local accounts are created; MEMBER_GROUP is the group of every "
+      "IAM user" },
+    { "USERADD_PROGRAM", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "no local accounts are created; see SHELL and HOME_DIR" },
+    { "USERADD_ARGS", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "no local accounts are created; see SHELL and HOME_DIR" },
+    { "USERDEL_PROGRAM", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "no local accounts are deleted; access ends with the next sync" },
+    { "USERDEL_ARGS", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "no local accounts are deleted; access ends with the next sync" },
+    { "SUDOERSGROUP", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "it was replaced by SUDOERS_GROUPS, which this value does not set" },
+    { "DONOTSYNC", KIND_UNNEEDED, 0, 0, 0, NULL,
+      "to pause syncing, stop iam-sync.timer" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+_Static_assert(NKEYS <= sizeof(((struct parse *)0)->key_line) /
+                            sizeof(size_t),
+               "struct parse.key_line is too small for keys[]");
+
+static int
+set_value(struct parse *p, const struct key_def *k, char *val)
+{
+    switch (k->kind) {
+    case KIND_LIST:
+        return set_list(p, k, val, field(p, k));
+    case KIND_SUDOERS:
+        return set_sudoers(p, k, val);
+    case KIND_STR:
+    case KIND_OPT_STR:
+        return set_str(p, k, val);
+    case KIND_UINT:
+        return set_uint(p, k, val);
+    case KIND_DURATION:
+        return set_duration(p, k, val);
+    case KIND_BOOL:
+        return set_bool(p, k, val);
+    case KIND_FAIL_MODE:
+        return set_fail_mode(p, k, val);
+    case KIND_FACILITY:
+        return set_facility(p, k, val);
+    case KIND_UNNEEDED:
+        break;
+    }
+    return 0;
+}
+
+static int
+apply(struct parse *p, const char *key, char *val)
+{
+    const struct key_def *k = NULL;
+    size_t i;
+
+    for (i = 0; i < NKEYS && !k; i++) {
+        if (strcmp(keys[i].name, key) == 0)
+            k = &keys[i];
+    }
+    if (!k)
+        return fail(p, "unknown key " SHOW, key);
+    i = (size_t)(k - keys);
+    if (k->kind == KIND_UNNEEDED && p->key_line[i] == 0)
+        iam_log(LOG_NOTICE, "%s:%zu: %s is not needed by nss-iam: %s",
+                p->name, p->line, k->name, k->why);
+    else if (k->kind != KIND_UNNEEDED && p->key_line[i] != 0)
+        /* bash, which read these files before, kept the last value */
+        iam_log(LOG_NOTICE,
+                "%s:%zu: %s is set again (before on line %zu); the later "
+                "value wins",
+                p->name, p->line, k->name, p->key_line[i]);
+    p->key_line[i] = p->line;
+    return set_value(p, k, val);
+}
+
+/* ---- lexing one line ---- */
+
+/* Rejects what bash would have expanded: the file used to be sourced,
+ * and a value meaning something else here than there is worse than an
+ * error. */
+static int
+check_expansion(struct parse *p, const char *key, const char *s)
+{
+    if (*s == '`' || (s[0] == '$' && s[1] == '('))
+        return fail(p, "%s: command substitution is not supported; put a "
+                       "literal $ or ` in single quotes",
+                    key);
+    if (*s == '$')
+        return fail(p, "%s: variable expansion ($) is not supported; put "
+                       "a literal $ in single quotes",
+                    key);
+    if (*s == '\\')
+        return fail(p, "%s: backslash escapes are not supported; put a "
+                       "literal \\ in single quotes",
+                    key);
+    return 0;
+}
+
+/* Finds the closing @quote; on success terminates the value there and
+ * sets *ret_rest to what follows it. */
+static int
+lex_quoted(struct parse *p, const char *key, char *s, char **ret_val,
+           char **ret_rest)
+{
+    char q = *s;
+    char *close = strchr(s + 1, q);
+    char *c;
+    int r;
+
+    *ret_val = NULL;
+    *ret_rest = NULL;
+    if (!close)
+        return fail(p, "%s: unterminated %s quote", key,
+                    q == '"' ? "double" : "single");
+    for (c = s + 1; c < close; c++) {
+        r = q == '"' ? check_expansion(p, key, c) : 0;
+        if (r < 0)
+            return r;
+        if (*c == '\t')
+            return fail(p, "%s: tab inside the value", key);
+    }
+    /* "a"b and "a"#b are one word to bash: not a comment, not two
+     * values */
+    if (close[1] != '\0' && !is_blank(close[1]))
+        return fail(p, "%s: unexpected text right after the closing quote",
+                    key);
+    *close = '\0';
+    *ret_val = s + 1;
+    *ret_rest = close + 1;
+    return 0;
+}
+
+static int
+lex_bare(struct parse *p, const char *key, char *s, char **ret_val,
+         char **ret_rest)
+{
+    char *c;
+    int r;
+
+    *ret_val = NULL;
+    *ret_rest = NULL;
+    for (c = s; *c && !is_blank(*c); c++) {
+        r = check_expansion(p, key, c);
+        if (r < 0)
+            return r;
+        if (*c == '"' || *c == '\'')
+            return fail(p, "%s: quote inside an unquoted value; quote the "
+                           "whole value",
+                        key);
+        if (strchr(";&|<>()~", *c))
+            return fail(p, "%s: shell character '%c' in an unquoted value; "
+                           "quote the value",
+                        key, *c);
+    }
+    *ret_val = s;
+    *ret_rest = c;
+    if (*c) {
+        *c = '\0';
+        *ret_rest = c + 1;
+    }
+    return 0;
+}
+
+static int
+lex_value(struct parse *p, const char *key, char *s, char **ret_val)
+{
+    char *val = NULL;
+    char *rest = NULL;
+    int r;
+
+    *ret_val = NULL;
+    if (*s == '"' || *s == '\'')
+        r = lex_quoted(p, key, s, &val, &rest);
+    else
+        r = lex_bare(p, key, s, &val, &rest);
+    if (r < 0)
+        return r;
+    rest = skip_blanks(rest);
+    if (*rest != '\0' && *rest != '#')
+        return fail(p, "%s: unexpected text after the value (quote a value "
+                       "that contains spaces)",
+                    key);
+    *ret_val = val;
+    return 0;
+}
+
+/* Why a key is not followed by '='; @key is not terminated. */
+static int
+bad_assignment(struct parse *p, const char *key, char *s)
+{
+    int n = (int)(s - key) < 64 ? (int)(s - key) : 64;
+
+    if (is_blank(*s) && *skip_blanks(s) == '=')
+        return fail(p, "%.*s: no spaces allowed around '='", n, key);
+    if (*s == '\0' || is_blank(*s))
+        return fail(p, "missing '=' after %.*s", n, key);
+    if ((unsigned char)*s >= 0x80)
+        return fail(p, "byte 0x%02x in key name %.*s", (unsigned char)*s, n,
+                    key);
+    return fail(p, "invalid character '%c' in key name %.*s", *s, n, key);
+}
+
+/* Returns 0 for a blank or comment line, 1 with *ret_key and *ret_val
+ * pointing into @s for an assignment, or -EINVAL. */
+static int
+lex_line(struct parse *p, char *s, char **ret_key, char **ret_val)
+{
+    char *key;
+    int r;
+
+    *ret_key = NULL;
+    *ret_val = NULL;
+    s = skip_blanks(s);
+    if (*s == '\0' || *s == '#')
+        return 0;
+    if (strncmp(s, "export", 6) == 0 && is_blank(s[6])) {
+        s = skip_blanks(s + 6);
+        if (*s == '\0' || *s == '#')
+            return fail(p, "\"export\" without KEY=value");
+    }
+    if (!is_alpha(*s) && *s != '_')
+        return fail(p, "expected KEY=value");
+    key = s;
+    while (is_alnum(*s) || *s == '_')
+        s++;
+    if (*s != '=')
+        return bad_assignment(p, key, s);
+    *s = '\0';
+    r = lex_value(p, key, s + 1, ret_val);
+    if (r < 0)
+        return r;
+    *ret_key = key;
+    return 1;
+}
+
+/* NUL bytes and control characters other than tab are never intended
+ * and would confuse both this parser and anyone reading the file. */
+static int
+check_bytes(struct parse *p, const char *s, size_t n)
+{
+    size_t i;
+    unsigned char c;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char)s[i];
+        if (c == 0)
+            return fail(p, "NUL byte in the line");
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return fail(p, "control character 0x%02x in the line", c);
+    }
+    return 0;
+}
+
+static int
+parse_line(struct parse *p, const char *text, size_t n)
+{
+    char line[IAM_CONFIG_LINE_MAX + 1];
+    char *key;
+    char *val;
+    int r;
+
+    /* files edited on Windows end their lines in "\r\n" */
+    if (n > 0 && text[n - 1] == '\r')
+        n--;
+    if (n > IAM_CONFIG_LINE_MAX)
+        return fail(p, "line longer than %d bytes", IAM_CONFIG_LINE_MAX);
+    r = check_bytes(p, text, n);
+    if (r < 0)
+        return r;
+    memcpy(line, text, n);
+    line[n] = '\0';
+    r = lex_line(p, line, &key, &val);
+    if (r <= 0)
+        return r;
+    return apply(p, key, val);
+}
+
+static size_t
+line_of(const struct parse *p, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].name, key) == 0)
+            return p->key_line[i];
+    }
+    return 0;
+}
+
+/* Rules between keys, checked once every line has been read, because the
+ * keys may come in any order. The message names the later line. */
+static int
+check_together(struct parse *p)
+{
+    const struct iam_config *c = p->cfg;
+    size_t a = line_of(p, "UID_MIN");
+    size_t b = line_of(p, "UID_MAX");
+
+    p->line = a > b ? a : b;
+    if (c->uid_min >= c->uid_max)
+        return fail(p, "UID_MIN (%u) must be below UID_MAX (%u)", c->uid_min,
+                    c->uid_max);
+    a = line_of(p, "SUDO_GROUP");
+    b = line_of(p, "MEMBER_GROUP");
+    p->line = a > b ? a : b;
+    if (c->sudo_group && c->member_group &&
+        strcmp(c->sudo_group, c->member_group) == 0)
+        return fail(p, "SUDO_GROUP and MEMBER_GROUP are both \"%s\"; they "
+                       "must differ",
+                    c->sudo_group);
+    return 0;
+}
+
+int
+iam_config_parse_buffer(const char *name, const char *text, size_t len,
+                        struct iam_config *cfg, char *errbuf, size_t errlen)
+{
+    struct parse p;
+    const char *nl;
+    size_t pos = 0;
+    size_t end;
+    int r;
+
+    memset(&p, 0, sizeof(p));
+    p.name = name ? name : "(config)";
+    p.errbuf = errbuf;
+    p.errlen = errlen;
+    p.cfg = cfg;
+    if (errbuf && errlen > 0)
+        errbuf[0] = '\0';
+    if (len > IAM_CONFIG_FILE_MAX)
+        return fail(&p, "larger than %d bytes", IAM_CONFIG_FILE_MAX);
+    while (pos < len) {
+        nl = memchr(text + pos, '\n', len - pos);
+        end = nl ? (size_t)(nl - text) : len;
+        p.line++;
+        r = parse_line(&p, text + pos, end - pos);
+        if (r < 0)
+            return r;
+        pos = end + 1;
+    }
+    return check_together(&p);
+}
+
+/* Ownership and mode: whoever can write this file decides who logs in
+ * and who gets sudo. Returns the file size, or -errno. */
+static int
+check_file(int fd, const char *path, char *errbuf, size_t errlen)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return file_fail(errbuf, errlen, path, -errno, "cannot stat");
+    if (!S_ISREG(st.st_mode))
+        return file_fail(errbuf, errlen, path, -EINVAL,
+                         "not a regular file");
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return file_fail(errbuf, errlen, path, -EACCES,
+                         "writable by group or others (mode %04o); it "
+                         "decides who gets sudo: chmod go-w it",
+                         (unsigned)(st.st_mode & 07777));
+    if (st.st_uid != 0 && st.st_uid != geteuid())
+        return file_fail(errbuf, errlen, path, -EACCES,
+                         "owned by uid %u; it must be owned by root",
+                         (unsigned)st.st_uid);
+    if (st.st_size > IAM_CONFIG_FILE_MAX)
+        return file_fail(errbuf, errlen, path, -EINVAL,
+                         "larger than %d bytes", IAM_CONFIG_FILE_MAX);
+    return (int)st.st_size;
+}
+
+/* Reads to EOF, at most IAM_CONFIG_FILE_MAX bytes; @hint is the size
+ * fstat() saw, which a file being rewritten may no longer have. */
+static int
+read_all(int fd, const char *path, size_t hint, char *errbuf, size_t errlen,
+         char **ret_text, size_t *ret_len)
+{
+    size_t cap = hint + 1 < 4096 ? 4096 : hint + 1;
+    size_t len = 0;
+    char *buf;
+    char *grown;
+    ssize_t n;
+    int r = 0;
+
+    *ret_text = NULL;
+    *ret_len = 0;
+    buf = malloc(cap);
+    if (!buf)
+        return file_fail(errbuf, errlen, path, -ENOMEM, "out of memory");
+    for (;;) {
+        if (len == cap && cap > IAM_CONFIG_FILE_MAX) {
+            r = file_fail(errbuf, errlen, path, -EINVAL,
+                          "larger than %d bytes", IAM_CONFIG_FILE_MAX);
+            goto out;
+        }
+        if (len == cap) {
+            cap = cap * 2 > IAM_CONFIG_FILE_MAX ? IAM_CONFIG_FILE_MAX + 1
+                                                : cap * 2;
+            grown = realloc(buf, cap);
+            if (!grown) {
+                r = file_fail(errbuf, errlen, path, -ENOMEM,
+                              "out of memory");
+                goto out;
+            }
+            buf = grown;
+        }
+        n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = file_fail(errbuf, errlen, path, -errno, "cannot read");
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    *ret_text = buf;
+    *ret_len = len;
+    buf = NULL;
+out:
+    free(buf);
+    return r;
+}
+
+int
+iam_config_load(const char *path, struct iam_config *cfg, char *errbuf,
+                size_t errlen)
+{
+    char ebuf[128];
+    char *text = NULL;
+    size_t len = 0;
+    int fd;
+    int r;
+
+    if (errbuf && errlen > 0)
+        errbuf[0] = '\0';
+    /* O_NONBLOCK: a FIFO at the path must not hang the caller before
+     * check_file() refuses it */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        r = -errno;
+        return file_fail(errbuf, errlen, path, r, "cannot open: %s",
+                         strerror_r(-r, ebuf, sizeof(ebuf)));
+    }
+    r = check_file(fd, path, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    r = read_all(fd, path, (size_t)r, errbuf, errlen, &text, &len);
+    if (r < 0)
+        goto out;
+    r = iam_config_parse_buffer(path, text, len, cfg, errbuf, errlen);
+out:
+    free(text);
+    close(fd);
+    return r;
+}
+
+int
+iam_config_defaults(struct iam_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->uid_min = IAM_CONFIG_DEFAULT_UID_MIN;
+    cfg->uid_max = IAM_CONFIG_DEFAULT_UID_MAX;
+    cfg->max_key_age_days = 0;
+    cfg->max_remove_percent = 50;
+    cfg->verify_online = false;
+    cfg->verify_online_timeout_ms = 1500;
+    cfg->verify_online_fail = IAM_FAIL_OPEN;
+    cfg->max_snapshot_age = 3600;
+    cfg->syslog_facility = LOG_AUTHPRIV;
+    cfg->sync_concurrency = 8;
+    cfg->max_calls_per_second = 10;
+    cfg->sync_timeout = 240;
+    cfg->lock_timeout = 60;
+    cfg->http_timeout_ms = 10000;
+    cfg->shell = strdup(IAM_CONFIG_DEFAULT_SHELL);
+    cfg->home_dir = strdup(IAM_CONFIG_DEFAULT_HOME_DIR);
+    cfg->sudo_group = strdup(IAM_CONFIG_DEFAULT_SUDO_GROUP);
+    cfg->member_group = strdup(IAM_CONFIG_DEFAULT_MEMBER_GROUP);
+    cfg->aws_region = strdup(IAM_CONFIG_DEFAULT_REGION);
+    cfg->imds_endpoint = strdup(IAM_CONFIG_DEFAULT_IMDS_ENDPOINT);
+    cfg->db_path = strdup(IAM_CONFIG_DEFAULT_DB_PATH);
+    if (!cfg->shell || !cfg->home_dir || !cfg->sudo_group ||
+        !cfg->member_group || !cfg->aws_region || !cfg->imds_endpoint ||
+        !cfg->db_path) {
+        iam_config_free(cfg);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void
+iam_config_free(struct iam_config *cfg)
+{
+    if (!cfg)
+        return;
+    strlist_free(&cfg->iam_authorized_groups);
+    strlist_free(&cfg->sudoers_groups);
+    strlist_free(&cfg->local_groups);
+    free(cfg->iam_authorized_groups_tag);
+    free(cfg->sudoers_groups_tag);
+    free(cfg->assumerole);
+    free(cfg->shell);
+    free(cfg->home_dir);
+    free(cfg->sudo_group);
+    free(cfg->member_group);
+    free(cfg->chain_authorized_keys_command);
+    free(cfg->aws_region);
+    free(cfg->iam_endpoint);
+    free(cfg->sts_endpoint);
+    free(cfg->ec2_endpoint);
+    free(cfg->imds_endpoint);
+    free(cfg->textfile_dir);
+    free(cfg->db_path);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,214 @@
+/*
+ * iam_config: /etc/nss-iam.conf, read by iam-sync and iam-authorized-keys.
+ *
+ * The syntax is the one aws-ec2-ssh users already have in
+ * /etc/aws-ec2-ssh.conf, which bash sourced. It is parsed, never run, and
+ * every line whose meaning under bash would differ from the meaning here is
+ * an error rather than a silent surprise:
+ *
+ *   # a comment on its own line
+ *   KEY="value"             double quotes; no $, ` or \ inside
+ *   KEY='value'             single quotes; everything inside is literal
+ *   KEY=value               no quotes; no spaces or shell characters
+ *   export KEY="value"      "export " is accepted and ignored
+ *   KEY="value"   # note    a comment after whitespace
+ *
+ * Leading spaces and tabs and blank lines are allowed. A line may end in
+ * "\r\n" (files edited on Windows): the "\r" is dropped. No spaces around
+ * '=', no continuation lines, no quotes spanning lines, no text right
+ * after a closing quote. A key set twice keeps the later value, as it did
+ * under bash, and a notice is logged. Keys that only configured useradd
+ * in aws-ec2-ssh are accepted and reported as not needed (LOG_NOTICE).
+ * Unknown keys, bad values and malformed lines are errors whose message is
+ * "FILE:LINE: what is wrong".
+ *
+ * An empty value ("") means "none" for lists and optional settings, the
+ * way aws-ec2-ssh read it. For a setting that always has a value (SHELL,
+ * UID_MIN, ...) an empty value is an error: remove the line to get the
+ * default.
+ *
+ * Not thread-safe with respect to one struct iam_config; separate structs
+ * may be used from separate threads.
+ */
+#ifndef IAM_CONFIG_H
+#define IAM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IAM_CONFIG_PATH "/etc/nss-iam.conf"
+
+/* Longest accepted line, without its line ending. */
+#define IAM_CONFIG_LINE_MAX 4096
+/* Largest accepted file. */
+#define IAM_CONFIG_FILE_MAX (1024 * 1024)
+
+/* The value of SUDOERS_GROUPS that gives sudo to every authorized user. */
+#define IAM_CONFIG_SUDOERS_ALL "##ALL##"
+
+#define IAM_CONFIG_DEFAULT_UID_MIN 2000000000u
+#define IAM_CONFIG_DEFAULT_UID_MAX 2147483646u
+#define IAM_CONFIG_DEFAULT_SHELL "/bin/bash"
+#define IAM_CONFIG_DEFAULT_HOME_DIR "/home/%u"
+#define IAM_CONFIG_DEFAULT_SUDO_GROUP "iam-sudo"
+#define IAM_CONFIG_DEFAULT_MEMBER_GROUP "iam-users"
+#define IAM_CONFIG_DEFAULT_REGION "us-east-1"
+#define IAM_CONFIG_DEFAULT_IMDS_ENDPOINT "http://169.254.169.254"
+#define IAM_CONFIG_DEFAULT_DB_PATH "/var/lib/nss-iam/passwd.mdb"
+
+/* A list of strings; v[0..n-1] are owned by the list. v is NULL if n is 0. */
+struct iam_strlist {
+    char **v;
+    size_t n;
+};
+
+/* What the keys command does when the online check cannot reach IAM. */
+enum iam_fail_mode {
+    IAM_FAIL_OPEN = 0,   /* answer from the snapshot */
+    IAM_FAIL_CLOSED = 1, /* serve no key */
+};
+
+/*
+ * The configuration. Every char * is NULL or owned by the struct; free it
+ * with iam_config_free(). Comments give the key and the default.
+ */
+struct iam_config {
+    /* IAM_AUTHORIZED_GROUPS: IAM groups whose members may log in; an
+     * empty list means every IAM user of the account. Default empty. */
+    struct iam_strlist iam_authorized_groups;
+    /* SUDOERS_GROUPS: IAM groups whose members join sudo_group. Default
+     * empty. The single value "##ALL##" sets sudoers_all and leaves the
+     * list empty. */
+    struct iam_strlist sudoers_groups;
+    bool sudoers_all;
+    /* IAM_AUTHORIZED_GROUPS_TAG, SUDOERS_GROUPS_TAG: EC2 instance tag
+     * keys whose values hold the lists above. Default NULL. */
+    char *iam_authorized_groups_tag;
+    char *sudoers_groups_tag;
+    /* ASSUMEROLE: role ARN to assume before calling IAM. Default NULL. */
+    char *assumerole;
+    /* LOCAL_GROUPS: local UNIX groups every IAM user joins. Default
+     * empty. */
+    struct iam_strlist local_groups;
+    /* UID_MIN, UID_MAX: the id range of IAM users and groups. */
+    uint32_t uid_min;
+    uint32_t uid_max;
+    /* SHELL: login shell. Default "/bin/bash". */
+    char *shell;
+    /* HOME_DIR: home directory pattern, "%u" is the user name. Default
+     * "/home/%u". */
+    char *home_dir;
+    /* SUDO_GROUP, MEMBER_GROUP: the synthesized UNIX groups. Defaults
+     * "iam-sudo", "iam-users". */
+    char *sudo_group;
+    char *member_group;
+    /* CHAIN_AUTHORIZED_KEYS_COMMAND: command run after ours, split on
+     * spaces by the keys command. Default NULL. */
+    char *chain_authorized_keys_command;
+    /* MAX_KEY_AGE_DAYS: keys older than this are not served; 0 = no
+     * limit. Default 0. */
+    uint32_t max_key_age_days;
+    /* MAX_REMOVE_PERCENT: refuse a sync that removes more users than
+     * this. Default 50. */
+    uint32_t max_remove_percent;
+    /* AWS_REGION. Default "us-east-1". */
+    char *aws_region;
+    /* IAM_ENDPOINT, STS_ENDPOINT, EC2_ENDPOINT: NULL = derived from the
+     * region and partition. IMDS_ENDPOINT: default
+     * "http://169.254.169.254". */
+    char *iam_endpoint;
+    char *sts_endpoint;
+    char *ec2_endpoint;
+    char *imds_endpoint;
+    /* VERIFY_ONLINE, VERIFY_ONLINE_TIMEOUT_MS, VERIFY_ONLINE_FAIL.
+     * Defaults no, 1500, open. */
+    bool verify_online;
+    uint32_t verify_online_timeout_ms;
+    enum iam_fail_mode verify_online_fail;
+    /* TEXTFILE_DIR: where iam-sync writes metrics; NULL = off. */
+    char *textfile_dir;
+    /* MAX_SNAPSHOT_AGE: seconds. Default 3600. */
+    uint32_t max_snapshot_age;
+    /* SYSLOG_FACILITY: a LOG_* facility. Default LOG_AUTHPRIV. */
+    int syslog_facility;
+    /* SYNC_CONCURRENCY, MAX_CALLS_PER_SECOND. Defaults 8, 10. */
+    uint32_t sync_concurrency;
+    uint32_t max_calls_per_second;
+    /* SYNC_TIMEOUT, LOCK_TIMEOUT: seconds. Defaults 240, 60. */
+    uint32_t sync_timeout;
+    uint32_t lock_timeout;
+    /* HTTP_TIMEOUT_MS. Default 10000. */
+    uint32_t http_timeout_ms;
+    /* DB_PATH: the snapshot. Default "/var/lib/nss-iam/passwd.mdb". */
+    char *db_path;
+};
+
+/*
+ * iam_config_defaults - fill @cfg with the defaults.
+ * @cfg: any memory; it is overwritten without being freed.
+ *
+ * Returns 0, or -ENOMEM (then @cfg is all zero; iam_config_free() on it is
+ * harmless). On success the caller owns @cfg's strings and frees them with
+ * iam_config_free().
+ */
+int
+iam_config_defaults(struct iam_config *cfg);
+
+/*
+ * iam_config_free - release everything @cfg owns and zero it.
+ * @cfg: set up by iam_config_defaults(), or all zero. NULL is ignored.
+ * Calling it twice is harmless.
+ */
+void
+iam_config_free(struct iam_config *cfg);
+
+/*
+ * iam_config_parse_buffer - apply the settings in @text to @cfg.
+ * @name: what to call the text in messages (the file name).
+ * @text: the contents; need not be NUL-terminated; may hold NUL bytes
+ *        (which are an error).
+ * @len: bytes in @text.
+ * @cfg: set up by iam_config_defaults() (or a previous parse): keys that
+ *       @text does not set keep their value.
+ * @errbuf: receives "NAME:LINE: what is wrong" on -EINVAL, the empty
+ *          string on success. May be NULL when @errlen is 0. A message
+ *          longer than @errlen is truncated.
+ * @errlen: size of @errbuf.
+ *
+ * Notices (keys set twice, keys nss-iam does not need) go to iam_log().
+ *
+ * Returns 0, -EINVAL for anything wrong with the text (the message is in
+ * @errbuf), or -ENOMEM. On error @cfg holds the values of the lines before
+ * the bad one, owned as usual: do not use it, but do free it with
+ * iam_config_free().
+ */
+int
+iam_config_parse_buffer(const char *name, const char *text, size_t len,
+                        struct iam_config *cfg, char *errbuf, size_t errlen);
+
+/*
+ * iam_config_load - read the file @path and apply it to @cfg.
+ * @path: the file; a symbolic link is followed, and the file it reaches
+ *        is the one checked.
+ * @cfg, @errbuf, @errlen: as for iam_config_parse_buffer().
+ *
+ * The file must be a regular file owned by root or by the effective uid,
+ * and not writable by group or others: it decides who gets sudo.
+ *
+ * Returns 0 or, with a message in @errbuf:
+ *   -ENOENT  the file does not exist (the caller decides whether that
+ *            means "all defaults" or an error);
+ *   -EACCES  the file is writable by group or others, or has another
+ *            owner, or open() said EACCES;
+ *   -EINVAL  not a regular file, larger than IAM_CONFIG_FILE_MAX, or any
+ *            error from iam_config_parse_buffer();
+ *   -ENOMEM;
+ *   another -errno from open() or read().
+ * On error @cfg is as described for iam_config_parse_buffer().
+ */
+int
+iam_config_load(const char *path, struct iam_config *cfg, char *errbuf,
+                size_t errlen);
+
+#endif
