@@ -31,15 +31,18 @@ LDFLAGS ?=
 LIB_CORE := lib/iam_rec.c lib/iam_db.c lib/iam_pack.c
 # ... and the rest, for the programs and tests.
 LIB_REST := lib/iam_log.c lib/iam_db_write.c lib/iam_keyline.c \
-	lib/iam_name.c lib/iam_id.c lib/iam_config.c
+	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/aws_sigv4.c \
+	lib/aws_http.c lib/aws_creds.c lib/aws_client.c lib/aws_iam_json.c
 LIB_SRC := $(LIB_CORE) $(LIB_REST)
 LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
 
 NSS_SRC := $(wildcard nss_iam/*.c)
 KEYS_SRC := $(wildcard keys_cmd/*.c)
+SYNC_SRC := $(wildcard sync/*.c)
 UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
-	tests/unit/test_keys.c tests/unit/test_config.c
+	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
+	tests/unit/test_creds.c tests/unit/test_iam_json.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -52,10 +55,12 @@ TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(OBJ)/%.o)
 TESTLIB := $(BUILD)/libtestfixture.a
 
 KEYS_OBJ := $(KEYS_SRC:%.c=$(OBJ)/%.o)
+SYNC_OBJ := $(SYNC_SRC:%.c=$(OBJ)/%.o)
 
 NSS_LIB := $(BUILD)/libnss_iam.so.2
 KEYS_BIN := $(BUILD)/iam-authorized-keys
-PROGRAMS := $(NSS_LIB) $(KEYS_BIN)
+SYNC_BIN := $(BUILD)/iam-sync
+PROGRAMS := $(NSS_LIB) $(KEYS_BIN) $(SYNC_BIN)
 
 .PHONY: all check unit-tests test-helpers demo bench install clean deps \
 	lint format-check
@@ -76,6 +81,10 @@ $(OBJ)/nss/%.o: %.c
 $(KEYS_BIN): $(KEYS_OBJ) $(BUILD)/libiam.a
 	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(KEYS_OBJ) $(BUILD)/libiam.a \
 		$(LIBS)
+
+$(SYNC_BIN): $(SYNC_OBJ) $(BUILD)/libiam.a
+	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(SYNC_OBJ) $(BUILD)/libiam.a \
+		$(LIBS) -lpthread
 
 $(BUILD)/libiam.a: $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -1,0 +1,363 @@
+#include "aws_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws_sigv4.h"
+#include "iam_log.h"
+
+#define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+#define DEFAULT_BASE_MS 200
+#define DEFAULT_CAP_MS 10000
+
+int64_t
+aws_client_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+    struct timespec ts;
+
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int
+aws_client_init(struct aws_client *c, const struct aws_client_opts *opts,
+                const struct aws_creds *creds)
+{
+    int r;
+
+    memset(c, 0, sizeof(*c));
+    c->opts = *opts;
+    if (!c->opts.backoff_base_ms)
+        c->opts.backoff_base_ms = DEFAULT_BASE_MS;
+    if (!c->opts.backoff_cap_ms)
+        c->opts.backoff_cap_ms = DEFAULT_CAP_MS;
+    if (!c->opts.max_attempts)
+        c->opts.max_attempts = 1;
+    r = aws_http_url_split(opts->endpoint, &c->url);
+    if (r < 0)
+        return r;
+    if (c->url.query && c->url.query[0]) {
+        aws_http_url_free(&c->url);
+        return -EINVAL;
+    }
+    aws_creds_init(&c->creds);
+    r = aws_creds_copy(creds, &c->creds);
+    if (r < 0) {
+        aws_http_url_free(&c->url);
+        return r;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    return 0;
+}
+
+void
+aws_client_destroy(struct aws_client *c)
+{
+    aws_creds_reset(&c->creds);
+    aws_http_url_free(&c->url);
+    pthread_mutex_destroy(&c->lock);
+}
+
+/*
+ * The rate limit: each request takes the next free slot, slots spaced
+ * 1/rate apart, and waits for it outside the lock.
+ */
+static void
+take_slot(struct aws_client *c)
+{
+    int64_t now_us, slot;
+
+    if (!c->opts.calls_per_sec)
+        return;
+    now_us = aws_client_now_ms() * 1000;
+    pthread_mutex_lock(&c->lock);
+    slot = c->next_slot_us > now_us ? c->next_slot_us : now_us;
+    c->next_slot_us = slot + 1000000 / c->opts.calls_per_sec;
+    pthread_mutex_unlock(&c->lock);
+    sleep_ms((slot - now_us) / 1000);
+}
+
+static void
+count(struct aws_client *c, unsigned attempt, bool throttled)
+{
+    pthread_mutex_lock(&c->lock);
+    c->calls++;
+    c->retries += attempt > 0;
+    c->throttled += throttled;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* "Action=A&Version=V&ContentType=JSON&k=v..." with values encoded. */
+static int
+form_body(const struct aws_client *c, const char *action,
+          const char *const *params, char **ret)
+{
+    size_t len = 0, cap = 256, n;
+    char *buf, *enc, *grown;
+    const char *const head[] = { "Action", action, "Version",
+                                 c->opts.version, "ContentType", "JSON",
+                                 NULL };
+    const char *const *lists[2] = { head, params };
+    int i, j, r;
+
+    *ret = NULL;
+    buf = malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    buf[0] = '\0';
+    for (i = 0; i < 2; i++) {
+        for (j = 0; lists[i] && lists[i][j] && lists[i][j + 1]; j += 2) {
+            r = aws_sigv4_uri_encode(lists[i][j + 1],
+                                     strlen(lists[i][j + 1]), false, &enc);
+            if (r < 0) {
+                free(buf);
+                return r;
+            }
+            n = strlen(lists[i][j]) + strlen(enc) + 3;
+            if (len + n >= cap) {
+                cap = 2 * (len + n);
+                grown = realloc(buf, cap);
+                if (!grown) {
+                    free(enc);
+                    free(buf);
+                    return -ENOMEM;
+                }
+                buf = grown;
+            }
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s",
+                                    len ? "&" : "", lists[i][j], enc);
+            free(enc);
+        }
+    }
+    *ret = buf;
+    return 0;
+}
+
+/* Header lines of one signed attempt; token line malloc'ed. */
+struct signed_headers {
+    char date[AWS_SIGV4_AMZ_DATE_SIZE + 16];
+    char authz[AWS_SIGV4_AUTHZ_SIZE + 32];
+    char *token;
+    const char *lines[5];
+};
+
+static int
+sign(const struct aws_client *c, const char *body,
+     struct signed_headers *sh)
+{
+    struct aws_sigv4_header ctype = { "Content-Type", FORM_TYPE };
+    struct aws_sigv4_request sreq;
+    char authz[AWS_SIGV4_AUTHZ_SIZE];
+    char amz_date[AWS_SIGV4_AMZ_DATE_SIZE];
+    size_t n = 0, tlen;
+    int r;
+
+    memset(sh, 0, sizeof(*sh));
+    memset(&sreq, 0, sizeof(sreq));
+    sreq.method = "POST";
+    sreq.host = c->url.host;
+    sreq.path = c->url.path;
+    sreq.query = "";
+    sreq.headers = &ctype;
+    sreq.n_headers = 1;
+    sreq.body = body;
+    sreq.body_len = strlen(body);
+    r = aws_sigv4_sign(&sreq, &c->creds, c->opts.region, c->opts.service,
+                       time(NULL), authz, sizeof(authz), amz_date);
+    if (r < 0)
+        return r;
+    snprintf(sh->date, sizeof(sh->date), "X-Amz-Date: %s", amz_date);
+    snprintf(sh->authz, sizeof(sh->authz), "Authorization: %s", authz);
+    sh->lines[n++] = "Content-Type: " FORM_TYPE;
+    sh->lines[n++] = sh->date;
+    sh->lines[n++] = sh->authz;
+    if (c->creds.session_token) {
+        tlen = strlen(c->creds.session_token) + 32;
+        sh->token = malloc(tlen);
+        if (!sh->token)
+            return -ENOMEM;
+        snprintf(sh->token, tlen, "X-Amz-Security-Token: %s",
+                 c->creds.session_token);
+        sh->lines[n++] = sh->token;
+    }
+    sh->lines[n] = NULL;
+    return 0;
+}
+
+static void
+signed_headers_free(struct signed_headers *sh)
+{
+    if (sh->token) {
+        explicit_bzero(sh->token, strlen(sh->token));
+        free(sh->token);
+    }
+    explicit_bzero(sh->authz, sizeof(sh->authz));
+    sh->token = NULL;
+}
+
+/* Transport errors worth another attempt. */
+static bool
+transport_retryable(int r)
+{
+    return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET ||
+           r == -EHOSTUNREACH || r == -EIO;
+}
+
+struct attempt {
+    int r;
+    bool retry;
+    bool throttled;
+};
+
+/*
+ * Classifies a non-200 answer: an AWS error document gives its code; a
+ * body that is not one (a load balancer's HTML page) is retried on 5xx.
+ */
+static struct attempt
+classify(const char *action, struct aws_http_response *resp, char *errbuf,
+         size_t errlen, char *ret_code, size_t code_len)
+{
+    struct aws_iam_json_error *e = NULL;
+    struct attempt a = { -EREMOTEIO, false, false };
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+
+    if (aws_iam_json_parse_error(resp->body, resp->body_len, perr,
+                                 sizeof(perr), &e) < 0 || !e) {
+        snprintf(errbuf, errlen, "%s: HTTP %ld without an AWS error "
+                 "document", action, resp->status);
+        a.r = -EPROTO;
+        a.retry = resp->status >= 500;
+        return a;
+    }
+    snprintf(errbuf, errlen, "%s: HTTP %ld %s: %s", action, resp->status,
+             e->code, e->message ? e->message : "");
+    if (ret_code)
+        snprintf(ret_code, code_len, "%s", e->code);
+    a.retry = aws_iam_json_error_retryable(e->code, resp->status);
+    a.throttled = strstr(e->code, "Throttl") != NULL ||
+                  strcmp(e->code, "RequestLimitExceeded") == 0;
+    aws_iam_json_error_free(e);
+    return a;
+}
+
+/* One request; fills *resp on HTTP 200. */
+static struct attempt
+attempt_once(struct aws_client *c, struct aws_http *h, const char *action,
+             const char *body, long timeout_ms,
+             struct aws_http_response *resp, char *errbuf, size_t errlen,
+             char *ret_code, size_t code_len)
+{
+    struct aws_http_request req;
+    struct signed_headers sh;
+    struct attempt a = { 0, false, false };
+
+    a.r = sign(c, body, &sh);
+    if (a.r < 0) {
+        snprintf(errbuf, errlen, "%s: cannot sign the request", action);
+        signed_headers_free(&sh);
+        return a;
+    }
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.url = c->opts.endpoint;
+    req.headers = sh.lines;
+    req.body = body;
+    req.body_len = strlen(body);
+    req.timeout_ms = timeout_ms;
+    a.r = aws_http_request(h, &req, resp);
+    signed_headers_free(&sh);
+    if (a.r < 0) {
+        snprintf(errbuf, errlen, "%s: %s", action, strerrordesc_np(-a.r));
+        a.retry = transport_retryable(a.r);
+        return a;
+    }
+    if (resp->status == 200)
+        return a;
+    a = classify(action, resp, errbuf, errlen, ret_code, code_len);
+    aws_http_response_free(resp);
+    return a;
+}
+
+/* Full jitter: a random wait in [0, min(cap, base * 2^attempt)]. */
+static int64_t
+backoff_ms(const struct aws_client *c, unsigned attempt)
+{
+    int64_t ceiling = c->opts.backoff_base_ms;
+
+    while (attempt-- > 0 && ceiling < c->opts.backoff_cap_ms)
+        ceiling *= 2;
+    if (ceiling > c->opts.backoff_cap_ms)
+        ceiling = c->opts.backoff_cap_ms;
+    return (int64_t)arc4random_uniform((uint32_t)ceiling + 1);
+}
+
+/* Time left before the deadline, or @timeout when there is none. */
+static long
+time_left(const struct aws_client *c, long timeout)
+{
+    int64_t left;
+
+    if (!c->opts.deadline_ms)
+        return timeout;
+    left = c->opts.deadline_ms - aws_client_now_ms();
+    if (left <= 0)
+        return 0;
+    return left < timeout ? (long)left : timeout;
+}
+
+int
+aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
+                const char *const *params, struct aws_http_response *ret,
+                char *errbuf, size_t errlen, char *ret_code,
+                size_t code_len)
+{
+    struct attempt a = { -ETIMEDOUT, false, false };
+    char *body = NULL;
+    unsigned i;
+    long t;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (ret_code && code_len)
+        ret_code[0] = '\0';
+    snprintf(errbuf, errlen, "%s: deadline reached", action);
+    r = form_body(c, action, params, &body);
+    if (r < 0)
+        return r;
+    for (i = 0; i < c->opts.max_attempts; i++) {
+        if (i > 0)
+            sleep_ms(backoff_ms(c, i - 1));
+        take_slot(c);
+        t = time_left(c, c->opts.timeout_ms);
+        if (t <= 0) {
+            a.r = -ETIMEDOUT;
+            snprintf(errbuf, errlen, "%s: deadline reached", action);
+            break;
+        }
+        a = attempt_once(c, h, action, body, t, ret, errbuf, errlen,
+                         ret_code, code_len);
+        count(c, i, a.throttled);
+        if (a.r == 0 || !a.retry)
+            break;
+        iam_log(LOG_DEBUG, "%s (attempt %u of %u)", errbuf, i + 1,
+                c->opts.max_attempts);
+    }
+    free(body);
+    return a.r;
+}

@@ -1,0 +1,86 @@
+/*
+ * aws_client: one signed AWS Query API call (IAM, STS, EC2), with the
+ * behaviour every caller needs around it: a client-side rate limit shared
+ * by all threads, capped exponential backoff with full jitter on
+ * throttling, 5xx and transport errors, and one overall deadline.
+ *
+ * Requests are POSTs of "Action=...&Version=...&ContentType=JSON&..." as
+ * an application/x-www-form-urlencoded body (all parameters in the body,
+ * none in the URL), signed with SigV4 for the configured region and
+ * service.
+ *
+ * Thread safety: one struct aws_client is shared by the worker threads;
+ * each thread passes its own struct aws_http (one connection each).
+ */
+#ifndef AWS_CLIENT_H
+#define AWS_CLIENT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "aws_creds.h"
+#include "aws_http.h"
+#include "aws_iam_json.h"
+
+struct aws_client_opts {
+    const char *endpoint;   /* "https://iam.amazonaws.com" */
+    const char *region;     /* signing region, "us-east-1" for IAM */
+    const char *service;    /* "iam", "sts", "ec2" */
+    const char *version;    /* API version, "2010-05-08" for IAM */
+    long timeout_ms;        /* per request */
+    unsigned max_attempts;  /* 1 = no retry */
+    unsigned calls_per_sec; /* 0 = no rate limit */
+    int64_t deadline_ms;    /* CLOCK_MONOTONIC ms; 0 = none */
+    long backoff_base_ms;   /* first retry waits up to this; 0 = 200 */
+    long backoff_cap_ms;    /* no wait longer than this; 0 = 10000 */
+};
+
+struct aws_client {
+    struct aws_client_opts opts;
+    struct aws_http_url url;
+    struct aws_creds creds;
+    pthread_mutex_t lock;   /* guards next_slot_us and the counters */
+    int64_t next_slot_us;
+    unsigned long calls;    /* HTTP requests sent */
+    unsigned long retries;  /* of which were retries */
+    unsigned long throttled;
+};
+
+/*
+ * aws_client_init - copy @opts (strings must outlive the client) and
+ * @creds. Returns 0, -EINVAL for a bad endpoint URL, -ENOMEM.
+ */
+int
+aws_client_init(struct aws_client *c, const struct aws_client_opts *opts,
+                const struct aws_creds *creds);
+
+/* aws_client_destroy - wipe the credentials and free. */
+void
+aws_client_destroy(struct aws_client *c);
+
+/*
+ * aws_client_call - perform @action with the parameters @params
+ * (name, value, name, value, ..., NULL), retrying as described above.
+ * On 0, *ret holds the HTTP 200 response (free with
+ * aws_http_response_free). Otherwise *ret is empty, @errbuf says why
+ * ("ListUsers: AccessDenied: ..."), and the return is:
+ *   -EREMOTEIO  AWS answered with an error that is not retried, or kept
+ *               answering a retryable one until the attempts ran out;
+ *               *ret_code (if not NULL) gets the error code;
+ *   -ETIMEDOUT  the deadline passed, or the last attempt timed out;
+ *   -ECONNREFUSED, -ECONNRESET, -EHOSTUNREACH, -EIO  transport errors
+ *               that outlasted the retries;
+ *   -EPROTO     an error response that is not an AWS error document;
+ *   -EFBIG      a response over the size cap; -ENOMEM; -EINVAL.
+ */
+int
+aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
+                const char *const *params, struct aws_http_response *ret,
+                char *errbuf, size_t errlen, char *ret_code,
+                size_t code_len);
+
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
+int64_t
+aws_client_now_ms(void);
+
+#endif

@@ -1,0 +1,1370 @@
+#include "aws_iam_json.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* 9999-12-31T23:59:59Z: the last instant a timestamp may name. */
+#define TIME_LAST 253402300799LL
+
+/* Longest Status value looked at; longer ones cannot be known values. */
+#define STATUS_MAX 16
+
+/* get_view()/get_string() flags. */
+#define STR_REQUIRED 0x1u
+/* Keep control characters: the key body is validated by the key-line
+ * code, which reports them better than a parser can. */
+#define STR_CTRL_OK 0x2u
+
+/* Which call is being parsed, and where its reason goes. */
+struct pctx {
+    const char *action;
+    char *errbuf;
+    size_t errbuf_size;
+};
+
+/* A list in one of its accepted shapes: an array, one object, or none. */
+struct list {
+    json_object *array; /* or NULL */
+    json_object *one;   /* the single {"member": {...}} item, or NULL */
+    size_t n;
+};
+
+/* A piece of the body, not NUL-terminated. */
+struct text {
+    const char *p;
+    size_t len;
+};
+
+static int fail(struct pctx *c, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Write "<action>: <reason>" to the caller's errbuf and return @r, so a
+ * failure is reported and returned in one statement.
+ */
+static int
+fail(struct pctx *c, int r, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (c->errbuf_size == 0)
+        return r;
+    n = snprintf(c->errbuf, c->errbuf_size, "%s: ", c->action);
+    if (n < 0 || (size_t)n >= c->errbuf_size)
+        return r;
+    va_start(ap, fmt);
+    vsnprintf(c->errbuf + n, c->errbuf_size - (size_t)n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static const char *
+type_name(json_object *o)
+{
+    return json_type_to_name(json_object_get_type(o));
+}
+
+/* The member @key of @obj; NULL when absent, JSON null or @obj no object. */
+static json_object *
+member(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_is_type(obj, json_type_object))
+        return NULL;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
+static bool
+has_ctrl(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch < 0x20 || ch == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+static char *
+dup_mem(const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+
+    if (!p)
+        return NULL;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+/*
+ * Check the string member @key of @obj and point *ret_s and *ret_len at it
+ * (valid while @obj lives). @where names @obj in reasons. An absent, null
+ * or empty member is -EPROTO with STR_REQUIRED, else 0 with *ret_s NULL:
+ * AWS omits empty optional fields, so "" means the same as absent.
+ */
+static int
+get_view(struct pctx *c, json_object *obj, const char *where, const char *key,
+         size_t max, unsigned flags, const char **ret_s, size_t *ret_len)
+{
+    json_object *v = member(obj, key);
+    const char *s;
+    size_t len;
+
+    *ret_s = NULL;
+    *ret_len = 0;
+    if (v && !json_object_is_type(v, json_type_string))
+        return fail(c, -EPROTO, "%s.%s: expected string, got %s", where, key,
+                    type_name(v));
+    len = v ? (size_t)json_object_get_string_len(v) : 0;
+    if (len == 0) {
+        if (!(flags & STR_REQUIRED))
+            return 0;
+        if (v)
+            return fail(c, -EPROTO, "%s.%s: empty", where, key);
+        return fail(c, -EPROTO, "missing %s.%s", where, key);
+    }
+    s = json_object_get_string(v);
+    if (len > max)
+        return fail(c, -EPROTO, "%s.%s: longer than %zu bytes", where, key,
+                    max);
+    /* A NUL inside would silently cut the C string short. */
+    if (memchr(s, '\0', len))
+        return fail(c, -EPROTO, "%s.%s: contains a NUL byte", where, key);
+    if (!(flags & STR_CTRL_OK) && has_ctrl(s, len))
+        return fail(c, -EPROTO, "%s.%s: contains control characters", where,
+                    key);
+    *ret_s = s;
+    *ret_len = len;
+    return 0;
+}
+
+/* get_view(), then a heap copy the caller frees. */
+static int
+get_string(struct pctx *c, json_object *obj, const char *where, const char *key,
+           size_t max, unsigned flags, char **ret_s)
+{
+    const char *s;
+    size_t len;
+    int r;
+
+    *ret_s = NULL;
+    r = get_view(c, obj, where, key, max, flags, &s, &len);
+    if (r < 0 || !s)
+        return r;
+    *ret_s = dup_mem(s, len);
+    if (!*ret_s)
+        return fail(c, -ENOMEM, "out of memory");
+    return 0;
+}
+
+static bool
+take_digits(const char *s, size_t len, size_t *pos, size_t n, int *ret)
+{
+    int v = 0;
+    size_t i;
+
+    if (*pos > len || len - *pos < n)
+        return false;
+    for (i = 0; i < n; i++) {
+        char ch = s[*pos + i];
+
+        if (ch < '0' || ch > '9')
+            return false;
+        v = v * 10 + (ch - '0');
+    }
+    *pos += n;
+    *ret = v;
+    return true;
+}
+
+/* Consume one character of @set at *pos. */
+static bool
+take_char(const char *s, size_t len, size_t *pos, const char *set)
+{
+    if (*pos >= len || s[*pos] == '\0' || !strchr(set, s[*pos]))
+        return false;
+    (*pos)++;
+    return true;
+}
+
+/* Consume a run of digits; false when there is none. */
+static bool
+skip_digits(const char *s, size_t len, size_t *pos)
+{
+    size_t start = *pos;
+
+    while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9')
+        (*pos)++;
+    return *pos > start;
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (y >= 1). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = y / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int days[12] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* "Z", "+HH:MM", "+HHMM" or "+HH" (or '-') at *pos, in seconds east of
+ * UTC. */
+static bool
+take_zone(const char *s, size_t len, size_t *pos, int64_t *ret_offset)
+{
+    int sign, oh, om;
+
+    if (take_char(s, len, pos, "Zz")) {
+        *ret_offset = 0;
+        return true;
+    }
+    if (*pos >= len || (s[*pos] != '+' && s[*pos] != '-'))
+        return false;
+    sign = s[*pos] == '-' ? -1 : 1;
+    (*pos)++;
+    if (!take_digits(s, len, pos, 2, &oh))
+        return false;
+    om = 0;
+    if (take_char(s, len, pos, ":")) {
+        if (!take_digits(s, len, pos, 2, &om))
+            return false;
+    } else if (*pos < len) {
+        /* "+HHMM"; a lone "+HH" is complete as it is. */
+        if (!take_digits(s, len, pos, 2, &om))
+            return false;
+    }
+    if (oh > 23 || om > 59)
+        return false;
+    *ret_offset = sign * (int64_t)(oh * 3600 + om * 60);
+    return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.frac](zone)" */
+static int
+parse_iso8601(const char *s, size_t len, int64_t *ret_t)
+{
+    int y, mo, d, h, mi, sec;
+    int64_t offset;
+    size_t i = 0;
+    bool ok;
+
+    ok = take_digits(s, len, &i, 4, &y) && take_char(s, len, &i, "-") &&
+         take_digits(s, len, &i, 2, &mo) && take_char(s, len, &i, "-") &&
+         take_digits(s, len, &i, 2, &d) && take_char(s, len, &i, "Tt ") &&
+         take_digits(s, len, &i, 2, &h) && take_char(s, len, &i, ":") &&
+         take_digits(s, len, &i, 2, &mi) && take_char(s, len, &i, ":") &&
+         take_digits(s, len, &i, 2, &sec);
+    if (ok && take_char(s, len, &i, "."))
+        ok = skip_digits(s, len, &i);
+    /* No zone means local time somewhere: refuse rather than guess. */
+    ok = ok && take_zone(s, len, &i, &offset) && i == len;
+    if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+        d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+        return -EINVAL;
+    *ret_t =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    return 0;
+}
+
+/* Epoch seconds written as text: digits, optional ".digits". */
+static int
+parse_epoch_text(const char *s, size_t len, int64_t *ret_t)
+{
+    int64_t t = 0;
+    size_t i;
+
+    /* 12 digits hold TIME_LAST; more would overflow nothing but is junk. */
+    for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (i == 12)
+            return -EINVAL;
+        t = t * 10 + (s[i] - '0');
+    }
+    if (i == 0)
+        return -EINVAL;
+    if (take_char(s, len, &i, ".") && !skip_digits(s, len, &i))
+        return -EINVAL;
+    if (i != len)
+        return -EINVAL;
+    *ret_t = t;
+    return 0;
+}
+
+int
+aws_iam_json_parse_time(const char *s, size_t len, time_t *ret_time)
+{
+    int64_t t = 0;
+    int r;
+
+    if (len > 4 && s[4] == '-')
+        r = parse_iso8601(s, len, &t);
+    else
+        r = parse_epoch_text(s, len, &t);
+    if (r < 0 || t < 0 || t > TIME_LAST)
+        return -EINVAL;
+    *ret_time = (time_t)t;
+    return 0;
+}
+
+/* A JSON number of epoch seconds; fractions are dropped. */
+static bool
+number_time(json_object *v, time_t *ret_time)
+{
+    double d;
+    int64_t i;
+
+    if (json_object_is_type(v, json_type_int)) {
+        /* json-c clamps out-of-range integers to INT64_MIN/MAX. */
+        i = json_object_get_int64(v);
+        if (i < 0 || i > TIME_LAST)
+            return false;
+        *ret_time = (time_t)i;
+        return true;
+    }
+    d = json_object_get_double(v);
+    if (!isfinite(d) || d < 0 || d >= (double)TIME_LAST + 1)
+        return false;
+    /* d >= 0, so truncation is floor(), and no libm is needed. */
+    *ret_time = (time_t)d;
+    return true;
+}
+
+/*
+ * The timestamp member @key of @obj into *ret_time. Absent or null:
+ * -EPROTO when @required, else 0 with *ret_time 0.
+ */
+static int
+get_time(struct pctx *c, json_object *obj, const char *where, const char *key,
+         bool required, time_t *ret_time)
+{
+    json_object *v = member(obj, key);
+    const char *s;
+    size_t len;
+
+    *ret_time = 0;
+    if (!v) {
+        if (required)
+            return fail(c, -EPROTO, "missing %s.%s", where, key);
+        return 0;
+    }
+    if (json_object_is_type(v, json_type_int) ||
+        json_object_is_type(v, json_type_double)) {
+        if (!number_time(v, ret_time))
+            return fail(c, -EPROTO, "%s.%s: invalid timestamp", where, key);
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return fail(c, -EPROTO, "%s.%s: expected timestamp, got %s", where, key,
+                    type_name(v));
+    s = json_object_get_string(v);
+    len = (size_t)json_object_get_string_len(v);
+    if (aws_iam_json_parse_time(s, len, ret_time) < 0)
+        return fail(c, -EPROTO, "%s.%s: invalid timestamp", where, key);
+    return 0;
+}
+
+static int
+get_status(struct pctx *c, json_object *obj, const char *where, const char *key,
+           enum aws_iam_json_key_status *ret_status)
+{
+    const char *s;
+    size_t len;
+    int r;
+
+    *ret_status = AWS_IAM_JSON_KEY_INACTIVE;
+    r = get_view(c, obj, where, key, STATUS_MAX, STR_REQUIRED, &s, &len);
+    if (r < 0)
+        return r;
+    if (strcasecmp(s, "Active") == 0)
+        *ret_status = AWS_IAM_JSON_KEY_ACTIVE;
+    else if (strcasecmp(s, "Inactive") != 0)
+        return fail(c, -EPROTO, "%s.%s: unknown status \"%s\"", where, key, s);
+    return 0;
+}
+
+/* A list that is an object: {"member": [...]}, {"member": {...}} or {}. */
+static int
+get_member_list(struct pctx *c, json_object *v, const char *where,
+                const char *key, struct list *l)
+{
+    json_object *m;
+
+    if (!json_object_object_get_ex(v, "member", &m)) {
+        if (json_object_object_length(v) == 0)
+            return 0;
+        return fail(c, -EPROTO, "%s.%s: expected list, got object", where, key);
+    }
+    if (!m)
+        return 0;
+    if (json_object_is_type(m, json_type_array)) {
+        l->array = m;
+        l->n = json_object_array_length(m);
+    } else if (json_object_is_type(m, json_type_object)) {
+        l->one = m;
+        l->n = 1;
+    } else {
+        return fail(c, -EPROTO, "%s.%s.member: expected list, got %s", where,
+                    key, type_name(m));
+    }
+    return 0;
+}
+
+/*
+ * The list member @key of @obj. Absent is -EPROTO (the call always sends
+ * it, so a body without it is not this call's answer); null, {} and ""
+ * are an empty list.
+ */
+static int
+get_list(struct pctx *c, json_object *obj, const char *where, const char *key,
+         struct list *ret_list)
+{
+    json_object *v;
+    int r = 0;
+
+    memset(ret_list, 0, sizeof(*ret_list));
+    if (!json_object_object_get_ex(obj, key, &v))
+        return fail(c, -EPROTO, "missing %s.%s", where, key);
+    if (!v)
+        return 0;
+    if (json_object_is_type(v, json_type_array)) {
+        ret_list->array = v;
+        ret_list->n = json_object_array_length(v);
+    } else if (json_object_is_type(v, json_type_object)) {
+        r = get_member_list(c, v, where, key, ret_list);
+    } else if (!json_object_is_type(v, json_type_string) ||
+               json_object_get_string_len(v) != 0) {
+        r = fail(c, -EPROTO, "%s.%s: expected list, got %s", where, key,
+                 type_name(v));
+    }
+    if (r == 0 && ret_list->n > AWS_IAM_JSON_MAX_ITEMS)
+        r = fail(c, -EPROTO, "%s.%s: more than %u items", where, key,
+                 AWS_IAM_JSON_MAX_ITEMS);
+    if (r < 0)
+        memset(ret_list, 0, sizeof(*ret_list));
+    return r;
+}
+
+static json_object *
+list_at(const struct list *l, size_t i)
+{
+    if (l->one)
+        return l->one;
+    return json_object_array_get_idx(l->array, i);
+}
+
+/*
+ * IsTruncated and Marker. A truncated page without a Marker would make the
+ * caller fetch the first page again forever, so it is refused here.
+ */
+static int
+get_pagination(struct pctx *c, json_object *result, const char *where,
+               bool *ret_truncated, char **ret_marker)
+{
+    json_object *v = member(result, "IsTruncated");
+    const char *s;
+
+    *ret_truncated = false;
+    *ret_marker = NULL;
+    if (json_object_is_type(v, json_type_boolean)) {
+        *ret_truncated = json_object_get_boolean(v);
+    } else if (json_object_is_type(v, json_type_string)) {
+        /* XML-derived JSON carries booleans as text. */
+        s = json_object_get_string(v);
+        if (strcmp(s, "true") == 0)
+            *ret_truncated = true;
+        else if (strcmp(s, "false") != 0)
+            return fail(c, -EPROTO,
+                        "%s.IsTruncated: expected boolean, "
+                        "got string",
+                        where);
+    } else if (v) {
+        return fail(c, -EPROTO, "%s.IsTruncated: expected boolean, got %s",
+                    where, type_name(v));
+    }
+    if (!*ret_truncated)
+        return 0;
+    v = member(result, "Marker");
+    if (!v || (json_object_is_type(v, json_type_string) &&
+               json_object_get_string_len(v) == 0)) {
+        *ret_truncated = false;
+        return fail(c, -EPROTO, "IsTruncated without Marker");
+    }
+    return get_string(c, result, where, "Marker", AWS_IAM_JSON_MARKER_MAX,
+                      STR_REQUIRED, ret_marker);
+}
+
+static bool
+is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+static size_t
+skip_space(const char *s, size_t len, size_t i)
+{
+    while (i < len && is_space(s[i]))
+        i++;
+    return i;
+}
+
+/* Parse the whole body as one JSON value, within the depth cap. */
+static int
+tokenize(struct pctx *c, const char *body, size_t len, json_object **ret_root)
+{
+    struct json_tokener *tok;
+    enum json_tokener_error jerr;
+    json_object *root;
+    int r = 0;
+
+    *ret_root = NULL;
+    /* json-c would stop at a NUL and ignore what follows. */
+    if (memchr(body, '\0', len))
+        return fail(c, -EPROTO, "response is not JSON");
+    tok = json_tokener_new_ex(AWS_IAM_JSON_MAX_DEPTH);
+    if (!tok)
+        return fail(c, -ENOMEM, "out of memory");
+    /* Trailing data is allowed here only to be reported precisely below. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                    JSON_TOKENER_ALLOW_TRAILING_CHARS |
+                                    JSON_TOKENER_VALIDATE_UTF8);
+    /* len <= AWS_IAM_JSON_MAX_BODY, so it fits an int. */
+    root = json_tokener_parse_ex(tok, body, (int)len);
+    jerr = json_tokener_get_error(tok);
+    if (jerr == json_tokener_continue)
+        r = fail(c, -EPROTO, "response is not JSON (truncated)");
+    else if (jerr == json_tokener_error_depth)
+        r = fail(c, -EPROTO, "response is not JSON (nested deeper than %d)",
+                 AWS_IAM_JSON_MAX_DEPTH);
+    else if (jerr != json_tokener_success)
+        r = fail(c, -EPROTO, "response is not JSON");
+    else if (skip_space(body, len, json_tokener_get_parse_end(tok)) != len)
+        r = fail(c, -EPROTO, "response is not JSON (trailing data)");
+    json_tokener_free(tok);
+    if (r < 0) {
+        json_object_put(root);
+        return r;
+    }
+    *ret_root = root;
+    return 0;
+}
+
+/*
+ * A heap copy of an error text, at most @max bytes, with control bytes
+ * turned into '?' (it will be logged) and, for XML, the five predefined
+ * entities decoded.
+ */
+static char *
+text_dup(struct text t, size_t max, bool xml)
+{
+    static const struct {
+        const char *name;
+        char ch;
+    } ents[] = { { "&amp;", '&' },
+                 { "&lt;", '<' },
+                 { "&gt;", '>' },
+                 { "&quot;", '"' },
+                 { "&apos;", '\'' } };
+    char *out = malloc((t.len < max ? t.len : max) + 1);
+    size_t i = 0, n = 0, e;
+
+    if (!out)
+        return NULL;
+    while (i < t.len && n < max) {
+        unsigned char ch = (unsigned char)t.p[i];
+        size_t step = 1;
+
+        for (e = 0; xml && ch == '&' && e < 5; e++) {
+            size_t el = strlen(ents[e].name);
+
+            if (t.len - i >= el && memcmp(t.p + i, ents[e].name, el) == 0) {
+                ch = (unsigned char)ents[e].ch;
+                step = el;
+                break;
+            }
+        }
+        out[n++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+        i += step;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Build the error struct; an absent text stays NULL. */
+static int
+error_new(struct text code, struct text type, struct text message,
+          struct text request_id, bool xml,
+          struct aws_iam_json_error **ret_error)
+{
+    struct aws_iam_json_error *e = calloc(1, sizeof(*e));
+    int r = -ENOMEM;
+
+    *ret_error = NULL;
+    if (!e)
+        return -ENOMEM;
+    e->code = text_dup(code, AWS_IAM_JSON_ERROR_CODE_MAX, xml);
+    if (!e->code)
+        goto out;
+    if (type.p) {
+        e->type = text_dup(type, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
+        if (!e->type)
+            goto out;
+    }
+    if (message.p) {
+        e->message = text_dup(message, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
+        if (!e->message)
+            goto out;
+    }
+    if (request_id.p) {
+        e->request_id = text_dup(request_id, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
+        if (!e->request_id)
+            goto out;
+    }
+    *ret_error = e;
+    e = NULL;
+    r = 0;
+out:
+    aws_iam_json_error_free(e);
+    return r;
+}
+
+/* A string member as text; {NULL, 0} unless it is a non-empty string. */
+static struct text
+json_text(json_object *obj, const char *key)
+{
+    json_object *v = member(obj, key);
+    struct text t = { NULL, 0 };
+
+    if (json_object_is_type(v, json_type_string) &&
+        json_object_get_string_len(v) > 0) {
+        t.p = json_object_get_string(v);
+        t.len = (size_t)json_object_get_string_len(v);
+    }
+    return t;
+}
+
+/* An object, or the first item of an array when that is an object. */
+static json_object *
+first_object(json_object *v)
+{
+    if (json_object_is_type(v, json_type_array) &&
+        json_object_array_length(v) > 0)
+        v = json_object_array_get_idx(v, 0);
+    return json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+/* The Error object of {"Error": ...} or {"Errors": {"Error": ...}}. */
+static json_object *
+find_json_error(json_object *doc)
+{
+    json_object *v = member(doc, "Error");
+
+    if (v)
+        return first_object(v);
+    v = member(doc, "Errors");
+    if (json_object_is_type(v, json_type_object))
+        v = member(v, "Error");
+    return first_object(v);
+}
+
+/*
+ * The error document in @root, if it is one: -EREMOTEIO with *ret_error
+ * set, -EPROTO with @what_else as the reason when it is not one.
+ */
+static int
+json_error(struct pctx *c, json_object *root, const char *what_else,
+           struct aws_iam_json_error **ret_error)
+{
+    json_object *doc = root, *err = find_json_error(root);
+    struct text code, type, msg, rid;
+    int r;
+
+    if (!err) {
+        doc = member(root, "ErrorResponse");
+        err = find_json_error(doc);
+    }
+    if (!err)
+        return fail(c, -EPROTO, "%s", what_else);
+    code = json_text(err, "Code");
+    if (!code.p || code.len > AWS_IAM_JSON_ERROR_CODE_MAX)
+        return fail(c, -EPROTO, "error response without a valid Error.Code");
+    type = json_text(err, "Type");
+    msg = json_text(err, "Message");
+    if (!msg.p)
+        msg = json_text(err, "message");
+    rid = json_text(doc, "RequestId");
+    if (!rid.p)
+        rid = json_text(member(doc, "ResponseMetadata"), "RequestId");
+    if (!rid.p)
+        rid = json_text(err, "RequestId");
+    r = error_new(code, type, msg, rid, false, ret_error);
+    if (r < 0)
+        return fail(c, r, "out of memory");
+    return -EREMOTEIO;
+}
+
+/* The text of the first <tag>...</tag> in @s; false when there is none. */
+static bool
+xml_tag(struct text s, const char *tag, struct text *ret)
+{
+    char open[32], close[32];
+    const char *p, *q;
+    size_t ol, cl;
+
+    ret->p = NULL;
+    ret->len = 0;
+    ol = (size_t)snprintf(open, sizeof(open), "<%s>", tag);
+    cl = (size_t)snprintf(close, sizeof(close), "</%s>", tag);
+    p = memmem(s.p, s.len, open, ol);
+    if (!p)
+        return false;
+    p += ol;
+    q = memmem(p, s.len - (size_t)(p - s.p), close, cl);
+    /* Nested markup or CDATA is not an error text this code understands. */
+    if (!q || q == p || memchr(p, '<', (size_t)(q - p)))
+        return false;
+    ret->p = p;
+    ret->len = (size_t)(q - p);
+    return true;
+}
+
+/*
+ * An XML <ErrorResponse> (or <Response><Errors>) body: AWS and moto answer
+ * in XML when a request fails before ContentType is read (signature,
+ * unknown access key). Only the few leaf texts are picked out; nothing
+ * else of XML is understood.
+ */
+static int
+xml_error(struct pctx *c, const char *body, size_t len,
+          struct aws_iam_json_error **ret_error)
+{
+    struct text all = { body, len }, err, code, type, msg, rid;
+    const char *p = memmem(body, len, "<Error>", 7);
+    int r;
+
+    if (!p)
+        return fail(c, -EPROTO, "response is not JSON");
+    err.p = p;
+    err.len = len - (size_t)(p - body);
+    if (!xml_tag(err, "Code", &code) || code.len > AWS_IAM_JSON_ERROR_CODE_MAX)
+        return fail(c, -EPROTO, "response is not JSON");
+    xml_tag(err, "Type", &type);
+    xml_tag(err, "Message", &msg);
+    xml_tag(all, "RequestId", &rid);
+    r = error_new(code, type, msg, rid, true, ret_error);
+    if (r < 0)
+        return fail(c, r, "out of memory");
+    return -EREMOTEIO;
+}
+
+/* Report an AWS error in errbuf and hand it to the caller if wanted. */
+static int
+report_error(struct pctx *c, struct aws_iam_json_error *e,
+             struct aws_iam_json_error **ret_error)
+{
+    fail(c, -EREMOTEIO, "AWS error %s: %s", e->code,
+         e->message ? e->message : "(no message)");
+    if (ret_error)
+        *ret_error = e;
+    else
+        aws_iam_json_error_free(e);
+    return -EREMOTEIO;
+}
+
+static int
+check_args(struct pctx *c, const char *body, size_t len)
+{
+    if (!c->errbuf) {
+        if (c->errbuf_size > 0) {
+            c->errbuf_size = 0;
+            return -EINVAL;
+        }
+    }
+    if (!body)
+        return fail(c, -EINVAL, "no response body");
+    if (len > AWS_IAM_JSON_MAX_BODY)
+        return fail(c, -EFBIG, "response larger than %u bytes",
+                    AWS_IAM_JSON_MAX_BODY);
+    if (skip_space(body, len, 0) == len)
+        return fail(c, -EPROTO, "response is not JSON (empty)");
+    return 0;
+}
+
+/*
+ * Parse @body down to {"<Action>Response": {"<Action>Result": <result>}}.
+ * On 0, *ret_root owns the tree and *ret_result points into it. An error
+ * document is -EREMOTEIO with *ret_error set (or freed when NULL).
+ */
+static int
+parse_doc(struct pctx *c, const char *body, size_t len,
+          struct aws_iam_json_error **ret_error, json_object **ret_root,
+          json_object **ret_result)
+{
+    struct aws_iam_json_error *e = NULL;
+    json_object *root = NULL, *resp, *result;
+    char key[64], missing[160];
+    int r;
+
+    *ret_root = NULL;
+    *ret_result = NULL;
+    r = check_args(c, body, len);
+    if (r < 0)
+        goto out;
+    if (body[skip_space(body, len, 0)] == '<') {
+        r = xml_error(c, body, len, &e);
+        goto out;
+    }
+    r = tokenize(c, body, len, &root);
+    if (r < 0)
+        goto out;
+    if (!json_object_is_type(root, json_type_object)) {
+        r = fail(c, -EPROTO, "response is not a JSON object");
+        goto out;
+    }
+    snprintf(key, sizeof(key), "%sResponse", c->action);
+    resp = member(root, key);
+    if (!resp) {
+        snprintf(missing, sizeof(missing), "missing %s", key);
+        r = json_error(c, root, missing, &e);
+        goto out;
+    }
+    snprintf(key, sizeof(key), "%sResult", c->action);
+    result = member(resp, key);
+    if (!json_object_is_type(result, json_type_object)) {
+        r = fail(c, -EPROTO, "missing %sResponse.%s", c->action, key);
+        goto out;
+    }
+    *ret_root = root;
+    *ret_result = result;
+    root = NULL;
+out:
+    if (r == -EREMOTEIO)
+        r = report_error(c, e, ret_error);
+    json_object_put(root);
+    return r;
+}
+
+static void
+user_clear(struct aws_iam_json_user *u)
+{
+    free(u->user_name);
+    free(u->user_id);
+    free(u->arn);
+    free(u->path);
+}
+
+static void
+users_free(struct aws_iam_json_user *users, size_t n)
+{
+    size_t i;
+
+    for (i = 0; users && i < n; i++)
+        user_clear(&users[i]);
+    free(users);
+}
+
+/* One user object into *u, which the caller clears on failure too. */
+static int
+parse_user(struct pctx *c, json_object *o, const char *where,
+           struct aws_iam_json_user *u)
+{
+    int r;
+
+    if (!json_object_is_type(o, json_type_object))
+        return fail(c, -EPROTO, "%s: expected object, got %s", where,
+                    type_name(o));
+    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
+                   STR_REQUIRED, &u->user_name);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
+                   &u->user_id);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &u->arn);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "Path", AWS_IAM_JSON_PATH_MAX, 0, &u->path);
+    if (r < 0)
+        return r;
+    if (!u->path) {
+        u->path = dup_mem("/", 1);
+        if (!u->path)
+            return fail(c, -ENOMEM, "out of memory");
+    }
+    return get_time(c, o, where, "CreateDate", true, &u->create_date);
+}
+
+/* The "Users" list of @result (ListUsers, GetGroup). */
+static int
+parse_user_list(struct pctx *c, json_object *result, const char *where,
+                struct aws_iam_json_user **ret_users, size_t *ret_n)
+{
+    struct aws_iam_json_user *users = NULL;
+    struct list l;
+    char item[96];
+    size_t i;
+    int r;
+
+    *ret_users = NULL;
+    *ret_n = 0;
+    r = get_list(c, result, where, "Users", &l);
+    if (r < 0 || l.n == 0)
+        return r;
+    users = calloc(l.n, sizeof(*users));
+    if (!users)
+        return fail(c, -ENOMEM, "out of memory");
+    for (i = 0; i < l.n; i++) {
+        snprintf(item, sizeof(item), "%s.Users[%zu]", where, i);
+        r = parse_user(c, list_at(&l, i), item, &users[i]);
+        if (r < 0)
+            goto out;
+    }
+    *ret_users = users;
+    *ret_n = l.n;
+    users = NULL;
+out:
+    users_free(users, l.n);
+    return r;
+}
+
+int
+aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
+                        size_t errbuf_size,
+                        struct aws_iam_json_error **ret_error,
+                        struct aws_iam_json_user_page **ret_page)
+{
+    struct pctx c = { "ListUsers", errbuf, errbuf_size };
+    struct aws_iam_json_user_page *page = NULL;
+    json_object *root = NULL, *result;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_page = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    page = calloc(1, sizeof(*page));
+    if (!page) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    r = parse_user_list(&c, result, "ListUsersResult", &page->users,
+                        &page->n_users);
+    if (r < 0)
+        goto out;
+    r = get_pagination(&c, result, "ListUsersResult", &page->is_truncated,
+                       &page->marker);
+    if (r < 0)
+        goto out;
+    *ret_page = page;
+    page = NULL;
+out:
+    aws_iam_json_user_page_free(page);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_user_page_free(struct aws_iam_json_user_page *page)
+{
+    if (!page)
+        return;
+    users_free(page->users, page->n_users);
+    free(page->marker);
+    free(page);
+}
+
+static int
+parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
+{
+    const char *where = "GetGroupResult.Group";
+    json_object *o = member(result, "Group");
+    int r;
+
+    if (!o)
+        return fail(c, -EPROTO, "missing %s", where);
+    if (!json_object_is_type(o, json_type_object))
+        return fail(c, -EPROTO, "%s: expected object, got %s", where,
+                    type_name(o));
+    r = get_string(c, o, where, "GroupName", AWS_IAM_JSON_GROUP_NAME_MAX,
+                   STR_REQUIRED, &g->group_name);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "GroupId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
+                   &g->group_id);
+    if (r < 0)
+        return r;
+    return get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &g->arn);
+}
+
+int
+aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
+                       size_t errbuf_size,
+                       struct aws_iam_json_error **ret_error,
+                       struct aws_iam_json_group_page **ret_page)
+{
+    struct pctx c = { "GetGroup", errbuf, errbuf_size };
+    struct aws_iam_json_group_page *page = NULL;
+    json_object *root = NULL, *result;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_page = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    page = calloc(1, sizeof(*page));
+    if (!page) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    r = parse_group(&c, result, &page->group);
+    if (r < 0)
+        goto out;
+    r = parse_user_list(&c, result, "GetGroupResult", &page->users,
+                        &page->n_users);
+    if (r < 0)
+        goto out;
+    r = get_pagination(&c, result, "GetGroupResult", &page->is_truncated,
+                       &page->marker);
+    if (r < 0)
+        goto out;
+    *ret_page = page;
+    page = NULL;
+out:
+    aws_iam_json_group_page_free(page);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_group_page_free(struct aws_iam_json_group_page *page)
+{
+    if (!page)
+        return;
+    free(page->group.group_name);
+    free(page->group.group_id);
+    free(page->group.arn);
+    users_free(page->users, page->n_users);
+    free(page->marker);
+    free(page);
+}
+
+static void
+keys_free(struct aws_iam_json_key_meta *keys, size_t n)
+{
+    size_t i;
+
+    for (i = 0; keys && i < n; i++) {
+        free(keys[i].user_name);
+        free(keys[i].ssh_public_key_id);
+    }
+    free(keys);
+}
+
+static int
+parse_key_meta(struct pctx *c, json_object *o, const char *where,
+               struct aws_iam_json_key_meta *k)
+{
+    int r;
+
+    if (!json_object_is_type(o, json_type_object))
+        return fail(c, -EPROTO, "%s: expected object, got %s", where,
+                    type_name(o));
+    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
+                   STR_REQUIRED, &k->user_name);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "SSHPublicKeyId", AWS_IAM_JSON_ID_MAX,
+                   STR_REQUIRED, &k->ssh_public_key_id);
+    if (r < 0)
+        return r;
+    r = get_status(c, o, where, "Status", &k->status);
+    if (r < 0)
+        return r;
+    return get_time(c, o, where, "UploadDate", true, &k->upload_date);
+}
+
+static int
+parse_key_list(struct pctx *c, json_object *result, const char *where,
+               struct aws_iam_json_key_meta **ret_keys, size_t *ret_n)
+{
+    struct aws_iam_json_key_meta *keys = NULL;
+    struct list l;
+    char item[96];
+    size_t i;
+    int r;
+
+    *ret_keys = NULL;
+    *ret_n = 0;
+    r = get_list(c, result, where, "SSHPublicKeys", &l);
+    if (r < 0 || l.n == 0)
+        return r;
+    keys = calloc(l.n, sizeof(*keys));
+    if (!keys)
+        return fail(c, -ENOMEM, "out of memory");
+    for (i = 0; i < l.n; i++) {
+        snprintf(item, sizeof(item), "%s.SSHPublicKeys[%zu]", where, i);
+        r = parse_key_meta(c, list_at(&l, i), item, &keys[i]);
+        if (r < 0)
+            goto out;
+    }
+    *ret_keys = keys;
+    *ret_n = l.n;
+    keys = NULL;
+out:
+    keys_free(keys, l.n);
+    return r;
+}
+
+int
+aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
+                                  size_t errbuf_size,
+                                  struct aws_iam_json_error **ret_error,
+                                  struct aws_iam_json_key_page **ret_page)
+{
+    struct pctx c = { "ListSSHPublicKeys", errbuf, errbuf_size };
+    struct aws_iam_json_key_page *page = NULL;
+    const char *where = "ListSSHPublicKeysResult";
+    json_object *root = NULL, *result;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_page = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    page = calloc(1, sizeof(*page));
+    if (!page) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    r = parse_key_list(&c, result, where, &page->keys, &page->n_keys);
+    if (r < 0)
+        goto out;
+    r = get_pagination(&c, result, where, &page->is_truncated, &page->marker);
+    if (r < 0)
+        goto out;
+    *ret_page = page;
+    page = NULL;
+out:
+    aws_iam_json_key_page_free(page);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_key_page_free(struct aws_iam_json_key_page *page)
+{
+    if (!page)
+        return;
+    keys_free(page->keys, page->n_keys);
+    free(page->marker);
+    free(page);
+}
+
+static int
+parse_ssh_key(struct pctx *c, json_object *o, struct aws_iam_json_ssh_key *k)
+{
+    const char *where = "GetSSHPublicKeyResult.SSHPublicKey";
+    int r;
+
+    if (!o)
+        return fail(c, -EPROTO, "missing %s", where);
+    if (!json_object_is_type(o, json_type_object))
+        return fail(c, -EPROTO, "%s: expected object, got %s", where,
+                    type_name(o));
+    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
+                   STR_REQUIRED, &k->user_name);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "SSHPublicKeyId", AWS_IAM_JSON_ID_MAX,
+                   STR_REQUIRED, &k->ssh_public_key_id);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "Fingerprint", AWS_IAM_JSON_FINGERPRINT_MAX, 0,
+                   &k->fingerprint);
+    if (r < 0)
+        return r;
+    r = get_string(c, o, where, "SSHPublicKeyBody", AWS_IAM_JSON_KEY_BODY_MAX,
+                   STR_REQUIRED | STR_CTRL_OK, &k->ssh_public_key_body);
+    if (r < 0)
+        return r;
+    r = get_status(c, o, where, "Status", &k->status);
+    if (r < 0)
+        return r;
+    return get_time(c, o, where, "UploadDate", false, &k->upload_date);
+}
+
+int
+aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
+                                size_t errbuf_size,
+                                struct aws_iam_json_error **ret_error,
+                                struct aws_iam_json_ssh_key **ret_key)
+{
+    struct pctx c = { "GetSSHPublicKey", errbuf, errbuf_size };
+    struct aws_iam_json_ssh_key *key = NULL;
+    json_object *root = NULL, *result;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_key = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    key = calloc(1, sizeof(*key));
+    if (!key) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    r = parse_ssh_key(&c, member(result, "SSHPublicKey"), key);
+    if (r < 0)
+        goto out;
+    *ret_key = key;
+    key = NULL;
+out:
+    aws_iam_json_ssh_key_free(key);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_ssh_key_free(struct aws_iam_json_ssh_key *key)
+{
+    if (!key)
+        return;
+    free(key->user_name);
+    free(key->ssh_public_key_id);
+    free(key->fingerprint);
+    free(key->ssh_public_key_body);
+    free(key);
+}
+
+int
+aws_iam_json_parse_error(const char *body, size_t len, char *errbuf,
+                         size_t errbuf_size,
+                         struct aws_iam_json_error **ret_error)
+{
+    struct pctx c = { "IAM", errbuf, errbuf_size };
+    struct aws_iam_json_error *e = NULL;
+    json_object *root = NULL;
+    int r;
+
+    *ret_error = NULL;
+    r = check_args(&c, body, len);
+    if (r < 0)
+        goto out;
+    if (body[skip_space(body, len, 0)] == '<') {
+        r = xml_error(&c, body, len, &e);
+    } else {
+        r = tokenize(&c, body, len, &root);
+        if (r < 0)
+            goto out;
+        r = json_error(&c, root, "response is not an AWS error document", &e);
+    }
+    if (r == -EREMOTEIO) {
+        *ret_error = e;
+        r = 0;
+    }
+out:
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_error_free(struct aws_iam_json_error *error)
+{
+    if (!error)
+        return;
+    free(error->code);
+    free(error->type);
+    free(error->message);
+    free(error->request_id);
+    free(error);
+}
+
+static bool
+code_in(const char *code, const char *const *codes, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
+aws_iam_json_error_retryable(const char *code, long http_status)
+{
+    /* Throttling and server-side trouble: the same request may succeed. */
+    static const char *const transient[] = {
+        "Throttling",           "ThrottlingException",
+        "RequestLimitExceeded", "TooManyRequestsException",
+        "RequestTimeout",       "RequestTimeoutException",
+        "ServiceUnavailable",   "ServiceUnavailableException",
+        "InternalFailure",      "InternalError",
+    };
+    /* The request itself is refused: resending changes nothing, and
+     * hammering IAM with it eats the account's shared token bucket. */
+    static const char *const final[] = {
+        "LimitExceeded",        "NoSuchEntity",
+        "AccessDenied",         "AccessDeniedException",
+        "InvalidClientTokenId", "SignatureDoesNotMatch",
+        "IncompleteSignature",  "MissingAuthenticationToken",
+        "InvalidAction",        "InvalidParameterValue",
+        "MissingParameter",     "ValidationError",
+        "OptInRequired",        "UnrecognizedClientException",
+    };
+
+    if (code &&
+        code_in(code, transient, sizeof(transient) / sizeof(transient[0])))
+        return true;
+    if (code && code_in(code, final, sizeof(final) / sizeof(final[0])))
+        return false;
+    switch (http_status) {
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,575 @@
+#include "fetch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iam_log.h"
+#include "pool.h"
+
+/* IAM's largest page; fewer round trips for big accounts. */
+#define PAGE_ITEMS "1000"
+/* A list longer than this many pages is a pagination loop. */
+#define MAX_PAGES 10000
+
+#define ERRLEN 512
+
+/* Moves @n items of @size bytes from @src onto the end of *@dst. */
+static int
+append(void **dst, size_t *dst_n, void *src, size_t n, size_t size)
+{
+    void *grown;
+
+    if (n == 0)
+        return 0;
+    grown = realloc(*dst, (*dst_n + n) * size);
+    if (!grown)
+        return -ENOMEM;
+    memcpy((char *)grown + *dst_n * size, src, n * size);
+    *dst = grown;
+    *dst_n += n;
+    return 0;
+}
+
+/*
+ * Calls @action once for one page. Returns 0 with the body in *resp, or
+ * -errno with the reason logged. @code receives an AWS error code.
+ */
+static int
+call(struct aws_client *c, struct aws_http *h, const char *action,
+     const char *const *params, struct aws_http_response *resp, char *code,
+     size_t code_len)
+{
+    char err[ERRLEN];
+    int r;
+
+    r = aws_client_call(c, h, action, params, resp, err, sizeof(err), code,
+                        code_len);
+    if (r < 0 && !(code && strcmp(code, "NoSuchEntity") == 0))
+        iam_log(LOG_ERR, "%s", err);
+    return r;
+}
+
+/* Guards a paged list: a repeated or missing marker is an error. */
+static int
+next_marker(const char *action, char **marker, bool truncated,
+            char *page_marker, unsigned pages)
+{
+    if (!truncated) {
+        free(page_marker);
+        return 0;
+    }
+    if (!page_marker || (*marker && strcmp(*marker, page_marker) == 0) ||
+        pages >= MAX_PAGES) {
+        iam_log(LOG_ERR, "%s: IsTruncated with a missing or repeated "
+                "Marker: refusing a list that never ends", action);
+        free(page_marker);
+        return -EPROTO;
+    }
+    free(*marker);
+    *marker = page_marker;
+    return 1;
+}
+
+static int
+parse_failed(const char *what, const char *err)
+{
+    iam_log(LOG_ERR, "%s: %s", what, err);
+    return -EPROTO;
+}
+
+static int
+list_users(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
+{
+    struct aws_iam_json_user_page *page = NULL;
+    struct aws_http_response resp;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    char *marker = NULL;
+    unsigned pages = 0;
+    int r;
+
+    do {
+        const char *params[] = { "MaxItems", PAGE_ITEMS,
+                                 marker ? "Marker" : NULL, marker, NULL };
+
+        r = call(o->iam, h, "ListUsers", params, &resp, NULL, 0);
+        if (r < 0)
+            break;
+        f->list_users_calls++;
+        pages++;
+        r = aws_iam_json_list_users(resp.body, resp.body_len, perr,
+                                    sizeof(perr), NULL, &page);
+        aws_http_response_free(&resp);
+        if (r < 0) {
+            r = parse_failed("ListUsers", perr);
+            break;
+        }
+        r = append((void **)&f->users, &f->n_users, page->users,
+                   page->n_users, sizeof(*page->users));
+        if (r < 0)
+            break;
+        page->n_users = 0; /* the strings now belong to f->users */
+        r = next_marker("ListUsers", &marker, page->is_truncated,
+                        page->marker, pages);
+        page->marker = NULL;
+        aws_iam_json_user_page_free(page);
+        page = NULL;
+    } while (r == 1);
+    aws_iam_json_user_page_free(page);
+    free(marker);
+    return r;
+}
+
+/* The index of the user with @user_id in the by-id order, or -1. */
+static long
+user_index(const struct fetch *f, const size_t *by_id, const char *user_id)
+{
+    size_t lo = 0, hi = f->n_users;
+    int c;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        c = strcmp(f->users[by_id[mid]].user_id, user_id);
+        if (c == 0)
+            return (long)by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int
+cmp_user_id(const void *a, const void *b, void *arg)
+{
+    const struct fetch *f = arg;
+
+    return strcmp(f->users[*(const size_t *)a].user_id,
+                  f->users[*(const size_t *)b].user_id);
+}
+
+/* Adds a page of members to @g, as indexes into f->users. */
+static int
+add_members(struct fetch *f, const size_t *by_id, struct fetch_group *g,
+            const struct aws_iam_json_group_page *page)
+{
+    size_t i, *grown;
+    long idx;
+
+    grown = realloc(g->members, (g->n_members + page->n_users + 1) *
+                                    sizeof(*g->members));
+    if (!grown)
+        return -ENOMEM;
+    g->members = grown;
+    for (i = 0; i < page->n_users; i++) {
+        idx = user_index(f, by_id, page->users[i].user_id);
+        /* A user created after ListUsers ran: next sync sees them. */
+        if (idx >= 0)
+            g->members[g->n_members++] = (size_t)idx;
+    }
+    return 0;
+}
+
+static int
+get_group(const struct fetch_opts *o, struct aws_http *h, struct fetch *f,
+          const size_t *by_id, struct fetch_group *g)
+{
+    struct aws_iam_json_group_page *page = NULL;
+    struct aws_http_response resp;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
+    char *marker = NULL;
+    unsigned pages = 0;
+    int r;
+
+    do {
+        const char *params[] = { "GroupName", g->name, "MaxItems",
+                                 PAGE_ITEMS, marker ? "Marker" : NULL,
+                                 marker, NULL };
+
+        r = call(o->iam, h, "GetGroup", params, &resp, code, sizeof(code));
+        if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
+            iam_log(LOG_WARNING, "IAM group %s does not exist: it grants "
+                    "nothing", g->name);
+            r = 0;
+            break;
+        }
+        if (r < 0)
+            break;
+        f->get_group_calls++;
+        pages++;
+        r = aws_iam_json_get_group(resp.body, resp.body_len, perr,
+                                   sizeof(perr), NULL, &page);
+        aws_http_response_free(&resp);
+        if (r < 0) {
+            r = parse_failed("GetGroup", perr);
+            break;
+        }
+        if (!g->group_id) {
+            g->group_id = page->group.group_id;
+            page->group.group_id = NULL;
+        }
+        r = add_members(f, by_id, g, page);
+        if (r >= 0)
+            r = next_marker("GetGroup", &marker, page->is_truncated,
+                            page->marker, pages);
+        page->marker = NULL;
+        aws_iam_json_group_page_free(page);
+        page = NULL;
+    } while (r == 1);
+    aws_iam_json_group_page_free(page);
+    free(marker);
+    return r;
+}
+
+/* Configured groups, authorized first, each name once. */
+static int
+collect_groups(const struct fetch_opts *o, struct fetch *f)
+{
+    const struct iam_strlist *lists[2] = { o->authorized_groups,
+                                           o->sudoers_groups };
+    size_t i, j, k;
+
+    f->groups = calloc(lists[0]->n + lists[1]->n + 1, sizeof(*f->groups));
+    if (!f->groups)
+        return -ENOMEM;
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < lists[i]->n; j++) {
+            for (k = 0; k < f->n_groups; k++)
+                if (strcmp(f->groups[k].name, lists[i]->v[j]) == 0)
+                    break;
+            if (k < f->n_groups)
+                continue;
+            f->groups[f->n_groups].name = strdup(lists[i]->v[j]);
+            if (!f->groups[f->n_groups].name)
+                return -ENOMEM;
+            f->n_groups++;
+        }
+    }
+    return 0;
+}
+
+static int
+get_groups(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
+{
+    size_t *by_id, i;
+    int r;
+
+    r = collect_groups(o, f);
+    if (r < 0 || f->n_groups == 0)
+        return r;
+    by_id = malloc((f->n_users + 1) * sizeof(*by_id));
+    if (!by_id)
+        return -ENOMEM;
+    for (i = 0; i < f->n_users; i++)
+        by_id[i] = i;
+    qsort_r(by_id, f->n_users, sizeof(*by_id), cmp_user_id, f);
+    for (i = 0; r >= 0 && i < f->n_groups; i++)
+        r = get_group(o, h, f, by_id, &f->groups[i]);
+    free(by_id);
+    return r;
+}
+
+/* Who may log in: members of an authorized group, or everyone. */
+static int
+mark_authorized(const struct fetch_opts *o, struct fetch *f)
+{
+    size_t i, j, k;
+
+    f->authorized = calloc(f->n_users + 1, sizeof(*f->authorized));
+    if (!f->authorized)
+        return -ENOMEM;
+    if (o->authorized_groups->n == 0) {
+        for (i = 0; i < f->n_users; i++)
+            f->authorized[i] = true;
+        return 0;
+    }
+    for (i = 0; i < f->n_groups; i++)
+        for (j = 0; j < o->authorized_groups->n; j++)
+            if (strcmp(f->groups[i].name, o->authorized_groups->v[j]) == 0)
+                for (k = 0; k < f->groups[i].n_members; k++)
+                    f->authorized[f->groups[i].members[k]] = true;
+    return 0;
+}
+
+struct keys_job {
+    const struct fetch_opts *o;
+    struct fetch *f;
+    size_t *users;     /* authorized user indexes */
+    size_t n_users;
+    pthread_mutex_t lock;
+};
+
+/* Moves one page of key metadata into @uk. */
+static int
+add_keys(struct fetch_user_keys *uk, struct aws_iam_json_key_page *page)
+{
+    struct fetch_key *grown;
+    size_t i;
+
+    grown = realloc(uk->v, (uk->n + page->n_keys + 1) * sizeof(*uk->v));
+    if (!grown)
+        return -ENOMEM;
+    uk->v = grown;
+    for (i = 0; i < page->n_keys; i++) {
+        memset(&uk->v[uk->n], 0, sizeof(uk->v[uk->n]));
+        uk->v[uk->n].key_id = page->keys[i].ssh_public_key_id;
+        page->keys[i].ssh_public_key_id = NULL;
+        uk->v[uk->n].status = page->keys[i].status;
+        uk->v[uk->n].upload_date = page->keys[i].upload_date;
+        uk->n++;
+    }
+    return 0;
+}
+
+static void
+count_call(struct keys_job *j, unsigned long *counter)
+{
+    pthread_mutex_lock(&j->lock);
+    (*counter)++;
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* ListSSHPublicKeys for one authorized user, all pages. */
+static int
+list_keys_task(size_t i, struct aws_http *h, void *arg)
+{
+    struct keys_job *j = arg;
+    size_t u = j->users[i];
+    const char *name = j->f->users[u].user_name;
+    struct aws_iam_json_key_page *page = NULL;
+    struct aws_http_response resp;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
+    char *marker = NULL;
+    unsigned pages = 0;
+    int r;
+
+    do {
+        const char *params[] = { "UserName", name, "MaxItems", PAGE_ITEMS,
+                                 marker ? "Marker" : NULL, marker, NULL };
+
+        r = call(j->o->iam, h, "ListSSHPublicKeys", params, &resp, code,
+                 sizeof(code));
+        if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
+            /* Deleted since ListUsers ran: no keys, gone next sync. */
+            r = 0;
+            break;
+        }
+        if (r < 0)
+            break;
+        count_call(j, &j->f->list_keys_calls);
+        pages++;
+        r = aws_iam_json_list_ssh_public_keys(resp.body, resp.body_len,
+                                              perr, sizeof(perr), NULL,
+                                              &page);
+        aws_http_response_free(&resp);
+        if (r < 0) {
+            r = parse_failed("ListSSHPublicKeys", perr);
+            break;
+        }
+        r = add_keys(&j->f->keys[u], page);
+        if (r >= 0)
+            r = next_marker("ListSSHPublicKeys", &marker,
+                            page->is_truncated, page->marker, pages);
+        page->marker = NULL;
+        aws_iam_json_key_page_free(page);
+        page = NULL;
+    } while (r == 1);
+    aws_iam_json_key_page_free(page);
+    free(marker);
+    return r;
+}
+
+/* A key whose body must be fetched: (user index, key index). */
+struct key_ref {
+    size_t user;
+    size_t key;
+};
+
+struct bodies_job {
+    const struct fetch_opts *o;
+    struct fetch *f;
+    struct key_ref *refs;
+    pthread_mutex_t lock;
+};
+
+static int
+get_key_task(size_t i, struct aws_http *h, void *arg)
+{
+    struct bodies_job *j = arg;
+    struct fetch_key *k = &j->f->keys[j->refs[i].user].v[j->refs[i].key];
+    const char *name = j->f->users[j->refs[i].user].user_name;
+    const char *params[] = { "UserName", name, "SSHPublicKeyId", k->key_id,
+                             "Encoding", "SSH", NULL };
+    struct aws_iam_json_ssh_key *key = NULL;
+    struct aws_http_response resp;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
+    int r;
+
+    r = call(j->o->iam, h, "GetSSHPublicKey", params, &resp, code,
+             sizeof(code));
+    if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
+        return 0; /* deleted meanwhile: stays without a body, not served */
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&j->lock);
+    j->f->get_key_calls++;
+    pthread_mutex_unlock(&j->lock);
+    r = aws_iam_json_get_ssh_public_key(resp.body, resp.body_len, perr,
+                                        sizeof(perr), NULL, &key);
+    aws_http_response_free(&resp);
+    if (r < 0)
+        return parse_failed("GetSSHPublicKey", perr);
+    k->body = key->ssh_public_key_body;
+    key->ssh_public_key_body = NULL;
+    aws_iam_json_ssh_key_free(key);
+    return 0;
+}
+
+static int
+list_all_keys(const struct fetch_opts *o, struct fetch *f)
+{
+    struct keys_job j = { o, f, NULL, 0, PTHREAD_MUTEX_INITIALIZER };
+    size_t i;
+    int r;
+
+    f->keys = calloc(f->n_users + 1, sizeof(*f->keys));
+    j.users = malloc((f->n_users + 1) * sizeof(*j.users));
+    if (!f->keys || !j.users) {
+        free(j.users);
+        return -ENOMEM;
+    }
+    for (i = 0; i < f->n_users; i++)
+        if (f->authorized[i])
+            j.users[j.n_users++] = i;
+    r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
+    free(j.users);
+    pthread_mutex_destroy(&j.lock);
+    return r;
+}
+
+/* Bodies: from the previous snapshot when known, else GetSSHPublicKey. */
+static int
+get_all_bodies(const struct fetch_opts *o, struct fetch *f)
+{
+    struct bodies_job j = { o, f, NULL, PTHREAD_MUTEX_INITIALIZER };
+    const char *known;
+    size_t u, k, n = 0, total = 0;
+    int r;
+
+    for (u = 0; u < f->n_users; u++)
+        total += f->keys[u].n;
+    j.refs = malloc((total + 1) * sizeof(*j.refs));
+    if (!j.refs)
+        return -ENOMEM;
+    for (u = 0; u < f->n_users; u++) {
+        for (k = 0; k < f->keys[u].n; k++) {
+            known = known_keys_find(o->known, f->keys[u].v[k].key_id);
+            if (known) {
+                f->keys[u].v[k].body = strdup(known);
+                if (!f->keys[u].v[k].body) {
+                    free(j.refs);
+                    return -ENOMEM;
+                }
+                continue;
+            }
+            j.refs[n].user = u;
+            j.refs[n].key = k;
+            n++;
+        }
+    }
+    r = pool_run(n, o->concurrency, get_key_task, &j);
+    free(j.refs);
+    pthread_mutex_destroy(&j.lock);
+    return r;
+}
+
+int
+fetch_all(const struct fetch_opts *o, struct fetch *ret)
+{
+    struct aws_http h;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = aws_http_init(&h);
+    if (r < 0)
+        return r;
+    r = list_users(o, &h, ret);
+    if (r >= 0)
+        r = get_groups(o, &h, ret);
+    aws_http_destroy(&h);
+    if (r >= 0)
+        r = mark_authorized(o, ret);
+    if (r >= 0)
+        r = list_all_keys(o, ret);
+    if (r >= 0)
+        r = get_all_bodies(o, ret);
+    if (r < 0)
+        fetch_free(ret);
+    return r;
+}
+
+void
+fetch_free(struct fetch *f)
+{
+    size_t i, k;
+
+    for (i = 0; f->keys && i < f->n_users; i++) {
+        for (k = 0; k < f->keys[i].n; k++) {
+            free(f->keys[i].v[k].key_id);
+            free(f->keys[i].v[k].body);
+        }
+        free(f->keys[i].v);
+    }
+    free(f->keys);
+    for (i = 0; i < f->n_groups; i++) {
+        free(f->groups[i].name);
+        free(f->groups[i].group_id);
+        free(f->groups[i].members);
+    }
+    free(f->groups);
+    free(f->authorized);
+    for (i = 0; f->users && i < f->n_users; i++) {
+        free(f->users[i].user_name);
+        free(f->users[i].user_id);
+        free(f->users[i].arn);
+        free(f->users[i].path);
+    }
+    free(f->users);
+    memset(f, 0, sizeof(*f));
+}
+
+static int
+cmp_known(const void *a, const void *b)
+{
+    return strcmp(((const struct known_key *)a)->key_id,
+                  ((const struct known_key *)b)->key_id);
+}
+
+const char *
+known_keys_find(const struct known_keys *k, const char *key_id)
+{
+    struct known_key probe = { (char *)key_id, NULL }, *hit;
+
+    if (!k || k->n == 0)
+        return NULL;
+    hit = bsearch(&probe, k->v, k->n, sizeof(*k->v), cmp_known);
+    return hit ? hit->line : NULL;
+}
+
+void
+known_keys_free(struct known_keys *k)
+{
+    size_t i;
+
+    for (i = 0; i < k->n; i++) {
+        free(k->v[i].key_id);
+        free(k->v[i].line);
+    }
+    free(k->v);
+    k->v = NULL;
+    k->n = 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * fetch: everything iam-sync needs from IAM, gathered into memory before
+ * anything is decided or written. Every list is followed to its last page;
+ * any failure fails the whole fetch (a partial view of the account must
+ * never become a snapshot).
+ *
+ * Calls: ListUsers (all pages), GetGroup per configured group (all pages),
+ * ListSSHPublicKeys per authorized user, GetSSHPublicKey (Encoding=SSH)
+ * only for key ids whose body the previous snapshot does not hold (a key
+ * id's body never changes). The per-user and per-key calls run on a few
+ * threads under the client's rate limit.
+ */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws_client.h"
+#include "aws_iam_json.h"
+#include "iam_config.h"
+
+/* A key body the previous snapshot already holds, by key id. */
+struct known_key {
+    char *key_id;
+    char *line;
+};
+
+struct known_keys {
+    struct known_key *v; /* sorted by key_id */
+    size_t n;
+};
+
+struct fetch_group {
+    char *name;       /* as configured */
+    char *group_id;   /* NULL when the group does not exist */
+    size_t *members;  /* indexes into fetch.users */
+    size_t n_members;
+};
+
+struct fetch_key {
+    char *key_id;
+    int status;         /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
+    time_t upload_date;
+    char *body;         /* from GetSSHPublicKey or the previous snapshot */
+};
+
+struct fetch_user_keys {
+    struct fetch_key *v;
+    size_t n;
+};
+
+struct fetch {
+    struct aws_iam_json_user *users; /* every user of the account */
+    size_t n_users;
+    struct fetch_group *groups;      /* in configuration order */
+    size_t n_groups;
+    bool *authorized;                /* per user */
+    struct fetch_user_keys *keys;    /* per user; empty if not authorized */
+    unsigned long list_users_calls;
+    unsigned long get_group_calls;
+    unsigned long list_keys_calls;
+    unsigned long get_key_calls;
+};
+
+struct fetch_opts {
+    struct aws_client *iam;
+    unsigned concurrency;
+    const struct iam_strlist *authorized_groups; /* empty: every user */
+    const struct iam_strlist *sudoers_groups;
+    const struct known_keys *known;
+};
+
+/*
+ * fetch_all - fill *ret from IAM. Returns 0, or the -errno of the first
+ * call that failed (see aws_client_call), with the reason logged; on
+ * failure *ret is freed and empty.
+ */
+int
+fetch_all(const struct fetch_opts *o, struct fetch *ret);
+
+void
+fetch_free(struct fetch *f);
+
+/* A previously known body for @key_id, or NULL. */
+const char *
+known_keys_find(const struct known_keys *k, const char *key_id);
+
+void
+known_keys_free(struct known_keys *k);
+
+#endif

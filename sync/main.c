@@ -1,0 +1,140 @@
+/*
+ * iam-sync: publish the IAM users, groups and SSH keys this instance
+ * serves as a new snapshot (see sync.c). Run by iam-sync.timer.
+ *
+ *   iam-sync [--config FILE] [--db PATH] [--dry-run] [--force]
+ *            [--verbose] [--json] [--status]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_http.h"
+#include "iam_config.h"
+#include "iam_log.h"
+#include "sync.h"
+
+struct args {
+    const char *config;
+    bool config_given;
+    struct sync_flags fl;
+    bool verbose;
+    bool status;
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: iam-sync [--config FILE] [--db PATH] [--dry-run] "
+            "[--force]\n"
+            "                [--verbose] [--json] [--status]\n"
+            "exit status: 0 published or unchanged, 1 AWS or local failure "
+            "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
+            "refused by a safety rule\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct args *ret)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "force", no_argument, NULL, 'f' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "json", no_argument, NULL, 'j' },
+        { "status", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->config = IAM_CONFIG_PATH;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            ret->config = optarg;
+            ret->config_given = true;
+            break;
+        case 'd':
+            ret->fl.db_path = optarg;
+            break;
+        case 'n':
+            ret->fl.dry_run = true;
+            break;
+        case 'f':
+            ret->fl.force = true;
+            break;
+        case 'v':
+            ret->verbose = true;
+            break;
+        case 'j':
+            ret->fl.json = true;
+            break;
+        case 's':
+            ret->status = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -EINVAL;
+        }
+    }
+    return optind == argc ? 0 : -EINVAL;
+}
+
+static int
+load_config(const struct args *a, struct iam_config *cfg)
+{
+    char err[512];
+    int r;
+
+    r = iam_config_defaults(cfg);
+    if (r < 0)
+        return r;
+    r = iam_config_load(a->config, cfg, err, sizeof(err));
+    if (r == -ENOENT && !a->config_given)
+        return 0; /* no /etc/nss-iam.conf: every default */
+    if (r < 0)
+        fprintf(stderr, "iam-sync: %s\n", err);
+    return r;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct iam_config cfg;
+    struct args a;
+    int status;
+
+    if (parse_args(argc, argv, &a) < 0) {
+        usage(stderr);
+        return SYNC_EXIT_USAGE;
+    }
+    /* Until the config names the facility, notices go to stderr. */
+    iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
+    if (load_config(&a, &cfg) < 0) {
+        iam_config_free(&cfg);
+        return SYNC_EXIT_USAGE;
+    }
+    iam_log_init("iam-sync", cfg.syslog_facility, a.verbose,
+                 a.verbose ? LOG_DEBUG : LOG_INFO);
+    if (!a.fl.db_path)
+        a.fl.db_path = cfg.db_path;
+    if (a.status) {
+        status = sync_status(&cfg, a.fl.db_path, a.fl.json);
+    } else if (aws_http_global_init() < 0) {
+        iam_log(LOG_ERR, "cannot initialise libcurl");
+        status = SYNC_EXIT_AWS;
+    } else {
+        status = sync_run(&cfg, &a.fl);
+        aws_http_global_cleanup();
+    }
+    iam_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,660 @@
+#include "model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iam_id.h"
+#include "iam_log.h"
+#include "iam_rec.h"
+
+#define DAY 86400
+
+/* Per fetched user: the accepted POSIX name, or a refusal. */
+struct naming {
+    struct iam_name_entry *entries; /* sorted by the ambiguity check */
+    int *status;                    /* per fetched user: 0 = accepted */
+    char (*names)[IAM_NAME_BUF];    /* per fetched user */
+};
+
+static void
+naming_free(struct naming *n)
+{
+    free(n->entries);
+    free(n->status);
+    free(n->names);
+}
+
+/*
+ * Maps every user of the account (not just the authorized ones), so that
+ * "x@y" and "x.at.y" are refused alike on every server, whatever its
+ * groups; then refuses reserved names and local clashes.
+ */
+static int
+map_users(const struct fetch *f, const struct iam_name_set *local,
+          struct naming *n)
+{
+    size_t i, u;
+
+    n->entries = calloc(f->n_users + 1, sizeof(*n->entries));
+    n->status = calloc(f->n_users + 1, sizeof(*n->status));
+    n->names = calloc(f->n_users + 1, sizeof(*n->names));
+    if (!n->entries || !n->status || !n->names)
+        return -ENOMEM;
+    for (i = 0; i < f->n_users; i++) {
+        n->entries[i].iam_name = f->users[i].user_name;
+        n->entries[i].status = iam_name_map(f->users[i].user_name,
+                                            n->entries[i].posix,
+                                            sizeof(n->entries[i].posix));
+        n->entries[i].data = (void *)(uintptr_t)i;
+    }
+    iam_name_flag_ambiguous(n->entries, f->n_users);
+    for (i = 0; i < f->n_users; i++) {
+        u = (size_t)(uintptr_t)n->entries[i].data;
+        n->status[u] = n->entries[i].status;
+        if (n->status[u] == 0)
+            n->status[u] = iam_name_check_available(n->entries[i].posix,
+                                                    local);
+        memcpy(n->names[u], n->entries[i].posix, IAM_NAME_BUF);
+    }
+    return 0;
+}
+
+/* uids for every user of the account, in (CreateDate, UserId) order. */
+static int
+place_users(const struct fetch *f, struct iam_id_slot *slots,
+            struct iam_id_taken *taken)
+{
+    size_t i;
+
+    for (i = 0; i < f->n_users; i++) {
+        slots[i].key = f->users[i].user_id;
+        slots[i].create_date = f->users[i].create_date;
+    }
+    return iam_id_place(IAM_ID_PREFIX_UID, slots, f->n_users,
+                        IAM_ID_ORDER_CREATED, taken);
+}
+
+static char *
+home_for(const char *pattern, const char *name)
+{
+    const char *p = strstr(pattern, "%u");
+    size_t n;
+    char *s;
+
+    if (!p)
+        return strdup(pattern);
+    n = strlen(pattern) - 2 + strlen(name) + 1;
+    s = malloc(n);
+    if (s)
+        snprintf(s, n, "%.*s%s%s", (int)(p - pattern), pattern, name,
+                 p + 2);
+    return s;
+}
+
+static bool
+in_list(const struct iam_strlist *l, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Validates and classifies one fetched key; 1 kept, 0 skipped. */
+static int
+build_key(const struct fetch_key *fk, const char *iam_name,
+          const struct iam_config *cfg, time_t now, struct model *m,
+          struct model_key *ret)
+{
+    struct iam_keyline parsed;
+    size_t len;
+    int reason = 0, r;
+
+    if (!fk->body)
+        return 0; /* deleted between the list and the get */
+    len = strlen(fk->body);
+    ret->line = malloc(len + 1);
+    if (!ret->line)
+        return -ENOMEM;
+    r = iam_keyline_parse(fk->body, len, ret->line, len + 1, &parsed,
+                          &reason);
+    if (r < 0) {
+        iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
+                fk->key_id,
+                r == -EINVAL ? iam_keyline_strerror(reason) : "error");
+        free(ret->line);
+        ret->line = NULL;
+        m->invalid_keys++;
+        return r == -EINVAL ? 0 : r;
+    }
+    ret->key_id = fk->key_id;
+    memcpy(ret->fingerprint, parsed.fingerprint, sizeof(ret->fingerprint));
+    ret->upload_date = fk->upload_date;
+    ret->status = fk->status == AWS_IAM_JSON_KEY_ACTIVE ? IAM_KEY_ACTIVE
+                                                        : IAM_KEY_INACTIVE;
+    if (ret->status == IAM_KEY_ACTIVE && cfg->max_key_age_days &&
+        now - fk->upload_date > (time_t)cfg->max_key_age_days * DAY) {
+        ret->status = IAM_KEY_EXPIRED;
+        m->expired_keys++;
+    }
+    return 1;
+}
+
+static int
+build_keys(const struct fetch_user_keys *fk, const char *iam_name,
+           const struct iam_config *cfg, time_t now, struct model *m,
+           struct model_user *u)
+{
+    size_t i;
+    int r;
+
+    u->keys = calloc(fk->n + 1, sizeof(*u->keys));
+    if (!u->keys)
+        return -ENOMEM;
+    for (i = 0; i < fk->n; i++) {
+        r = build_key(&fk->v[i], iam_name, cfg, now, m,
+                      &u->keys[u->n_keys]);
+        if (r < 0)
+            return r;
+        u->n_keys += (uint32_t)r;
+    }
+    m->n_keys += u->n_keys;
+    return 0;
+}
+
+static int
+cmp_uid(const void *a, const void *b)
+{
+    const struct model_user *x = a, *y = b;
+
+    return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* The authorized users whose names were accepted, with keys. */
+static int
+build_users(const struct fetch *f, const struct naming *n,
+            const struct iam_id_slot *slots, const struct iam_config *cfg,
+            time_t now, struct model *m)
+{
+    struct model_user *u;
+    size_t i;
+    int r;
+
+    m->users = calloc(f->n_users + 1, sizeof(*m->users));
+    if (!m->users)
+        return -ENOMEM;
+    for (i = 0; i < f->n_users; i++) {
+        if (!f->authorized[i])
+            continue;
+        if (n->status[i] != 0) {
+            iam_log(LOG_WARNING, "IAM user %s refused: %s",
+                    f->users[i].user_name, iam_name_reason(n->status[i]));
+            m->refused_names++;
+            continue;
+        }
+        u = &m->users[m->n_users++];
+        u->src = &f->users[i];
+        memcpy(u->name, n->names[i], IAM_NAME_BUF);
+        u->uid = slots[i].id;
+        u->home = home_for(cfg->home_dir, u->name);
+        if (!u->home)
+            return -ENOMEM;
+        r = build_keys(&f->keys[i], f->users[i].user_name, cfg, now, m, u);
+        if (r < 0)
+            return r;
+    }
+    qsort(m->users, m->n_users, sizeof(*m->users), cmp_uid);
+    return 0;
+}
+
+/* Model index of each fetched user, or -1 (not authorized, refused). */
+static long *
+model_index(const struct fetch *f, const struct model *m)
+{
+    long *idx = malloc((f->n_users + 1) * sizeof(*idx));
+    size_t i;
+
+    if (!idx)
+        return NULL;
+    for (i = 0; i < f->n_users; i++)
+        idx[i] = -1;
+    for (i = 0; i < m->n_users; i++)
+        idx[m->users[i].src - f->users] = (long)i;
+    return idx;
+}
+
+static bool
+user_name_taken(const struct model *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_users; i++)
+        if (strcasecmp(m->users[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static bool
+group_name_taken(const struct model *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_groups; i++)
+        if (strcasecmp(m->groups[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * May @name be served as a group here? Not reserved, not a local user or
+ * group, not the private group of an IAM user, not another served group.
+ */
+static int
+group_name_ok(const struct model *m, const struct iam_name_set *local,
+              const char *name)
+{
+    int r = iam_name_check_available(name, local);
+
+    if (r < 0)
+        return r;
+    if (user_name_taken(m, name) || group_name_taken(m, name))
+        return -ENOTUNIQ;
+    return 0;
+}
+
+static int
+add_member(struct model_group *g, size_t user)
+{
+    size_t *grown;
+
+    grown = realloc(g->members, (g->n_members + 1) * sizeof(*g->members));
+    if (!grown)
+        return -ENOMEM;
+    g->members = grown;
+    g->members[g->n_members++] = user;
+    return 0;
+}
+
+/* The configured IAM groups that exist, under their mapped names. */
+static int
+add_iam_groups(const struct fetch *f, const struct iam_name_set *local,
+               const long *idx, struct model *m, size_t *ret_src)
+{
+    struct model_group *g;
+    size_t i, k;
+    int r;
+
+    for (i = 0; i < f->n_groups; i++) {
+        if (!f->groups[i].group_id)
+            continue;
+        g = &m->groups[m->n_groups];
+        memset(g, 0, sizeof(*g));
+        r = iam_name_map(f->groups[i].name, g->name, sizeof(g->name));
+        if (r == 0)
+            r = group_name_ok(m, local, g->name);
+        if (r < 0) {
+            iam_log(LOG_WARNING, "IAM group %s not served as a group: %s",
+                    f->groups[i].name,
+                    r == -ENOTUNIQ ? "its name is already taken"
+                                   : iam_name_reason(r));
+            continue;
+        }
+        g->kind = IAM_GROUP_IAM;
+        for (k = 0; k < f->groups[i].n_members; k++) {
+            if (idx[f->groups[i].members[k]] < 0)
+                continue;
+            r = add_member(g, (size_t)idx[f->groups[i].members[k]]);
+            if (r < 0)
+                return r;
+        }
+        ret_src[m->n_groups++] = i;
+    }
+    return 0;
+}
+
+static int
+place_groups(const struct fetch *f, struct model *m, const size_t *src,
+             size_t n_iam, struct iam_id_taken *taken)
+{
+    struct iam_id_slot *slots;
+    size_t i;
+    int r;
+
+    slots = calloc(m->n_groups + 1, sizeof(*slots));
+    if (!slots)
+        return -ENOMEM;
+    for (i = 0; i < n_iam; i++)
+        slots[i].key = f->groups[src[i]].group_id;
+    r = iam_id_place(IAM_ID_PREFIX_GID, slots, n_iam, IAM_ID_ORDER_CREATED,
+                     taken);
+    for (i = n_iam; r >= 0 && i < m->n_groups; i++)
+        slots[i].key = m->groups[i].name;
+    if (r >= 0)
+        r = iam_id_place(IAM_ID_PREFIX_GID, slots + n_iam,
+                         m->n_groups - n_iam, IAM_ID_ORDER_GIVEN, taken);
+    for (i = 0; r >= 0 && i < m->n_groups; i++)
+        m->groups[i].gid = slots[i].id;
+    free(slots);
+    return r;
+}
+
+/* Is fetched user @u in a SUDOERS_GROUPS group? */
+static bool
+is_sudoer(const struct fetch *f, const struct iam_config *cfg, size_t u)
+{
+    size_t i, k;
+
+    if (cfg->sudoers_all)
+        return true;
+    for (i = 0; i < f->n_groups; i++) {
+        if (!in_list(&cfg->sudoers_groups, f->groups[i].name))
+            continue;
+        for (k = 0; k < f->groups[i].n_members; k++)
+            if (f->groups[i].members[k] == u)
+                return true;
+    }
+    return false;
+}
+
+/*
+ * SUDO_GROUP or MEMBER_GROUP: a local group of that name is used as it
+ * is (its gid joins the users' lists, *ret_local_gid); otherwise the
+ * group is served, with the given members. Returns 1 when served.
+ */
+static int
+add_synthesized(struct model *m, const struct iam_name_set *local,
+                const char *name, uint8_t kind, gid_t *ret_local_gid)
+{
+    struct model_group *g;
+    int r;
+
+    *ret_local_gid = 0;
+    if (iam_name_set_group_gid(local, name, ret_local_gid) == 0) {
+        if (*ret_local_gid == 0) {
+            iam_log(LOG_ERR, "group %s is gid 0: not used", name);
+            return 0;
+        }
+        return 0;
+    }
+    r = group_name_ok(m, local, name);
+    if (r < 0) {
+        iam_log(LOG_ERR, "group %s not served: %s", name,
+                r == -ENOTUNIQ ? "an IAM user or group has that name"
+                               : iam_name_reason(r));
+        return 0;
+    }
+    g = &m->groups[m->n_groups++];
+    memset(g, 0, sizeof(*g));
+    snprintf(g->name, sizeof(g->name), "%s", name);
+    g->kind = kind;
+    return 1;
+}
+
+/* LOCAL_GROUPS as gids; unknown or gid-0 groups are skipped, logged. */
+static int
+local_gids(const struct iam_config *cfg, const struct iam_name_set *local,
+           uint32_t *ret, uint32_t *ret_n)
+{
+    gid_t gid;
+    size_t i;
+
+    *ret_n = 0;
+    for (i = 0; i < cfg->local_groups.n; i++) {
+        if (iam_name_set_group_gid(local, cfg->local_groups.v[i], &gid) <
+            0) {
+            iam_log(LOG_WARNING, "LOCAL_GROUPS: no local group %s",
+                    cfg->local_groups.v[i]);
+            continue;
+        }
+        if (gid == 0) {
+            iam_log(LOG_WARNING, "LOCAL_GROUPS: %s is gid 0: not given",
+                    cfg->local_groups.v[i]);
+            continue;
+        }
+        ret[(*ret_n)++] = gid;
+    }
+    return 0;
+}
+
+struct extra_gids {
+    uint32_t v[64 + 2];
+    uint32_t n;
+    gid_t sudo_local;
+    gid_t member_local;
+};
+
+/* Fills every user's sudo flag, groups' members and users' gid lists. */
+static int
+assign_groups(const struct fetch *f, const struct iam_config *cfg,
+              const struct extra_gids *x, struct model *m)
+{
+    size_t i, k, cap = m->n_groups + x->n + 2;
+    struct model_user *u;
+    struct model_group *g;
+    int r;
+
+    for (i = 0; i < m->n_users; i++) {
+        u = &m->users[i];
+        u->sudo = is_sudoer(f, cfg, (size_t)(u->src - f->users));
+        u->gids = calloc(cap, sizeof(*u->gids));
+        if (!u->gids)
+            return -ENOMEM;
+    }
+    for (k = 0; k < m->n_groups; k++) {
+        g = &m->groups[k];
+        for (i = 0; i < m->n_users; i++) {
+            if ((g->kind == IAM_GROUP_SUDO && !m->users[i].sudo) ||
+                g->kind == IAM_GROUP_IAM)
+                continue;
+            r = add_member(g, i);
+            if (r < 0)
+                return r;
+        }
+        for (i = 0; i < g->n_members; i++) {
+            u = &m->users[g->members[i]];
+            u->gids[u->n_gids++] = g->gid;
+        }
+    }
+    for (i = 0; i < m->n_users; i++) {
+        u = &m->users[i];
+        if (u->sudo && x->sudo_local)
+            u->gids[u->n_gids++] = x->sudo_local;
+        if (x->member_local)
+            u->gids[u->n_gids++] = x->member_local;
+        for (k = 0; k < x->n; k++)
+            u->gids[u->n_gids++] = x->v[k];
+    }
+    return 0;
+}
+
+/* "arn:aws:iam::123456789012:user/x" -> "123456789012". */
+static void
+account_of(const struct fetch *f, char *ret, size_t len)
+{
+    const char *p, *q;
+
+    ret[0] = '\0';
+    if (f->n_users == 0 || !f->users[0].arn)
+        return;
+    p = strstr(f->users[0].arn, ":iam::");
+    if (!p)
+        return;
+    p += 6;
+    q = strchr(p, ':');
+    if (q && (size_t)(q - p) < len)
+        snprintf(ret, len, "%.*s", (int)(q - p), p);
+}
+
+static int
+build_all_groups(const struct fetch *f, const struct iam_config *cfg,
+                 const struct iam_name_set *local,
+                 struct iam_id_taken *taken, struct model *m)
+{
+    struct extra_gids x;
+    size_t *src = NULL, n_iam;
+    long *idx = NULL;
+    int r = -ENOMEM;
+
+    memset(&x, 0, sizeof(x));
+    m->groups = calloc(f->n_groups + 3, sizeof(*m->groups));
+    src = calloc(f->n_groups + 1, sizeof(*src));
+    idx = model_index(f, m);
+    if (!m->groups || !src || !idx)
+        goto out;
+    r = add_iam_groups(f, local, idx, m, src);
+    if (r < 0)
+        goto out;
+    n_iam = m->n_groups;
+    add_synthesized(m, local, cfg->sudo_group, IAM_GROUP_SUDO,
+                    &x.sudo_local);
+    add_synthesized(m, local, cfg->member_group, IAM_GROUP_MEMBER,
+                    &x.member_local);
+    r = place_groups(f, m, src, n_iam, taken);
+    if (r < 0)
+        goto out;
+    if (cfg->local_groups.n > 64) {
+        r = -E2BIG;
+        goto out;
+    }
+    local_gids(cfg, local, x.v, &x.n);
+    r = assign_groups(f, cfg, &x, m);
+out:
+    free(src);
+    free(idx);
+    return r;
+}
+
+int
+model_build(const struct fetch *f, const struct iam_config *cfg,
+            const struct iam_name_set *local, time_t now, struct model *ret)
+{
+    struct naming n;
+    struct iam_id_slot *slots = NULL;
+    struct iam_id_taken taken;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    memset(&n, 0, sizeof(n));
+    memset(&taken, 0, sizeof(taken));
+    r = map_users(f, local, &n);
+    if (r < 0)
+        goto out;
+    slots = calloc(f->n_users + 1, sizeof(*slots));
+    if (!slots) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = iam_id_taken_init(cfg->uid_min, cfg->uid_max,
+                          f->n_users + f->n_groups + 2, &taken);
+    if (r < 0)
+        goto out;
+    r = place_users(f, slots, &taken);
+    if (r >= 0)
+        r = build_users(f, &n, slots, cfg, now, ret);
+    if (r >= 0)
+        r = build_all_groups(f, cfg, local, &taken, ret);
+    account_of(f, ret->account, sizeof(ret->account));
+out:
+    iam_id_taken_free(&taken);
+    free(slots);
+    naming_free(&n);
+    if (r < 0)
+        model_free(ret);
+    return r;
+}
+
+static int
+write_user(const struct model_user *mu, const struct iam_config *cfg,
+           struct iam_db_writer *w)
+{
+    struct iam_key_rec *keys;
+    struct iam_user_rec u;
+    uint32_t i;
+    int r;
+
+    memset(&u, 0, sizeof(u));
+    u.uid = u.gid = mu->uid;
+    u.name = iam_str_of(mu->name);
+    u.gecos = iam_str_of(mu->src->user_name);
+    u.home = iam_str_of(mu->home);
+    u.shell = iam_str_of(cfg->shell);
+    u.iam_name = iam_str_of(mu->src->user_name);
+    u.iam_id = iam_str_of(mu->src->user_id);
+    r = iam_db_writer_put_user(w, &u);
+    if (r >= 0)
+        r = iam_db_writer_put_group(w, mu->uid, mu->name, IAM_GROUP_PRIVATE,
+                                    NULL, 0);
+    if (r >= 0)
+        r = iam_db_writer_put_user_gids(w, mu->name, mu->gids, mu->n_gids);
+    if (r < 0 || mu->n_keys == 0)
+        return r;
+    keys = calloc(mu->n_keys, sizeof(*keys));
+    if (!keys)
+        return -ENOMEM;
+    for (i = 0; i < mu->n_keys; i++) {
+        keys[i].key_id = iam_str_of(mu->keys[i].key_id);
+        keys[i].line = iam_str_of(mu->keys[i].line);
+        keys[i].fingerprint = iam_str_of(mu->keys[i].fingerprint);
+        keys[i].status = mu->keys[i].status;
+        keys[i].upload_date = mu->keys[i].upload_date;
+    }
+    r = iam_db_writer_put_user_keys(w, mu->name, keys, mu->n_keys);
+    free(keys);
+    return r;
+}
+
+static int
+write_group(const struct model *m, const struct model_group *g,
+            struct iam_db_writer *w)
+{
+    struct iam_str *mem;
+    uint32_t i;
+    int r;
+
+    mem = calloc(g->n_members + 1, sizeof(*mem));
+    if (!mem)
+        return -ENOMEM;
+    for (i = 0; i < g->n_members; i++)
+        mem[i] = iam_str_of(m->users[g->members[i]].name);
+    r = iam_db_writer_put_group(w, g->gid, g->name, g->kind, mem,
+                                g->n_members);
+    free(mem);
+    return r;
+}
+
+int
+model_write(const struct model *m, const struct iam_config *cfg,
+            struct iam_db_writer *w)
+{
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r >= 0 && i < m->n_users; i++)
+        r = write_user(&m->users[i], cfg, w);
+    for (i = 0; r >= 0 && i < m->n_groups; i++)
+        r = write_group(m, &m->groups[i], w);
+    return r;
+}
+
+void
+model_free(struct model *m)
+{
+    size_t i, k;
+
+    for (i = 0; m->users && i < m->n_users; i++) {
+        for (k = 0; k < m->users[i].n_keys; k++)
+            free(m->users[i].keys[k].line);
+        free(m->users[i].keys);
+        free(m->users[i].gids);
+        free(m->users[i].home);
+    }
+    free(m->users);
+    for (i = 0; m->groups && i < m->n_groups; i++)
+        free(m->groups[i].members);
+    free(m->groups);
+    memset(m, 0, sizeof(*m));
+}

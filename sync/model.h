@@ -1,0 +1,79 @@
+/*
+ * model: what the snapshot will say, decided from what IAM said (fetch.h),
+ * the configuration and the local /etc/passwd and /etc/group. Pure of
+ * I/O: all the naming, uid and key rules of DESIGN.md live here, so they
+ * are tested without a network.
+ */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fetch.h"
+#include "iam_config.h"
+#include "iam_db_write.h"
+#include "iam_keyline.h"
+#include "iam_name.h"
+
+struct model_key {
+    const char *key_id;  /* borrowed from the fetch */
+    char *line;          /* canonical */
+    char fingerprint[IAM_KEYLINE_FP_SIZE];
+    uint8_t status;      /* enum iam_key_status */
+    int64_t upload_date;
+};
+
+struct model_user {
+    const struct aws_iam_json_user *src; /* borrowed from the fetch */
+    char name[IAM_NAME_BUF];
+    char *home;
+    uint32_t uid;
+    bool sudo;
+    uint32_t *gids;      /* supplementary, in a stable order */
+    uint32_t n_gids;
+    struct model_key *keys;
+    uint32_t n_keys;
+};
+
+struct model_group {
+    char name[IAM_NAME_BUF];
+    uint32_t gid;
+    uint8_t kind;        /* enum iam_group_kind */
+    size_t *members;     /* indexes into model.users */
+    uint32_t n_members;
+};
+
+struct model {
+    struct model_user *users;   /* authorized, accepted; sorted by uid */
+    size_t n_users;
+    struct model_group *groups; /* served shared groups */
+    size_t n_groups;
+    char account[16];           /* from the users' ARNs, or "" */
+    /* what was refused or skipped, for the summary line */
+    unsigned refused_names;
+    unsigned invalid_keys;
+    unsigned expired_keys;
+    unsigned n_keys;
+};
+
+/*
+ * model_build - decide the snapshot. @now is used for MAX_KEY_AGE_DAYS.
+ * Refused names and keys are logged and counted, never fatal. Returns 0,
+ * -ENOSPC (the uid range cannot hold the account), -ENOMEM, -EIO.
+ */
+int
+model_build(const struct fetch *f, const struct iam_config *cfg,
+            const struct iam_name_set *local, time_t now,
+            struct model *ret);
+
+/* model_write - put every record of @m into @w. 0 or -errno. */
+int
+model_write(const struct model *m, const struct iam_config *cfg,
+            struct iam_db_writer *w);
+
+void
+model_free(struct model *m);
+
+#endif

@@ -1,0 +1,249 @@
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iam_db.h"
+
+static int
+cmp_user(const void *a, const void *b)
+{
+    return strcmp(((const struct state_user *)a)->name,
+                  ((const struct state_user *)b)->name);
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    return strcmp(((const struct state_key *)a)->key_id,
+                  ((const struct state_key *)b)->key_id);
+}
+
+static int
+cmp_known(const void *a, const void *b)
+{
+    return strcmp(((const struct known_key *)a)->key_id,
+                  ((const struct known_key *)b)->key_id);
+}
+
+static char *
+dup_str(struct iam_str s)
+{
+    return strndup(s.p, s.len);
+}
+
+static int
+grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    void *np;
+
+    if (n < *cap)
+        return 0;
+    *cap = *cap ? 2 * *cap : 64;
+    np = realloc(*p, *cap * size);
+    if (!np)
+        return -ENOMEM;
+    *p = np;
+    return 0;
+}
+
+/* Names in a group's member list, for the old sudo membership. */
+static bool
+group_has(const struct iam_group_rec *g, const char *name)
+{
+    struct iam_rec_iter it = g->members;
+    struct iam_str s;
+
+    while (iam_rec_str_next(&it, &s) == 1)
+        if (iam_str_eq(s, name))
+            return true;
+    return false;
+}
+
+static bool
+gids_have(struct iam_db_txn *t, const char *name, uint32_t gid)
+{
+    struct iam_rec_iter it;
+    uint32_t g;
+
+    if (!gid || iam_db_user_gids(t, name, &it) < 0)
+        return false;
+    while (iam_rec_gid_next(&it, &g) == 1)
+        if (g == gid)
+            return true;
+    return false;
+}
+
+/* One user's keys into @su, and their lines into @known. */
+static int
+read_keys(struct iam_db_txn *t, struct state_user *su,
+          struct known_keys *known, size_t *known_cap)
+{
+    struct iam_rec_iter it;
+    struct iam_key_rec k;
+    size_t cap = 0;
+    int r;
+
+    r = iam_db_user_keys(t, su->name, &it);
+    if (r == -ESRCH)
+        return 0;
+    if (r < 0)
+        return r;
+    while ((r = iam_rec_key_next(&it, &k)) == 1) {
+        if (grow((void **)&su->keys, &cap, su->n_keys, sizeof(*su->keys)))
+            return -ENOMEM;
+        memset(&su->keys[su->n_keys], 0, sizeof(su->keys[0]));
+        su->keys[su->n_keys].key_id = dup_str(k.key_id);
+        su->keys[su->n_keys].status = k.status;
+        snprintf(su->keys[su->n_keys].fingerprint,
+                 sizeof(su->keys[0].fingerprint), "%.*s",
+                 (int)k.fingerprint.len, k.fingerprint.p);
+        if (!su->keys[su->n_keys++].key_id)
+            return -ENOMEM;
+        if (!known)
+            continue;
+        if (grow((void **)&known->v, known_cap, known->n, sizeof(*known->v)))
+            return -ENOMEM;
+        known->v[known->n].key_id = dup_str(k.key_id);
+        known->v[known->n].line = dup_str(k.line);
+        if (!known->v[known->n].key_id || !known->v[known->n].line) {
+            free(known->v[known->n].key_id);
+            free(known->v[known->n].line);
+            return -ENOMEM;
+        }
+        known->n++;
+    }
+    qsort(su->keys, su->n_keys, sizeof(*su->keys), cmp_key);
+    return r < 0 ? -EIO : 0;
+}
+
+static int
+read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
+           struct state *s, struct known_keys *known)
+{
+    struct iam_group_rec sudo;
+    struct iam_user_rec u;
+    struct state_user *su;
+    size_t cap = 0, kcap = 0;
+    bool have_sudo;
+    uint32_t next = 0;
+    int r;
+
+    have_sudo = iam_db_group_by_name(t, sudo_group, &sudo) == 0;
+    while ((r = iam_db_user_next(t, next, &u)) == 0) {
+        next = u.uid + 1;
+        if (grow((void **)&s->users, &cap, s->n_users, sizeof(*s->users)))
+            return -ENOMEM;
+        su = &s->users[s->n_users++];
+        memset(su, 0, sizeof(*su));
+        snprintf(su->name, sizeof(su->name), "%.*s", (int)u.name.len,
+                 u.name.p);
+        su->uid = u.uid;
+        su->sudo = (have_sudo && group_has(&sudo, su->name)) ||
+                   gids_have(t, su->name, sudo_local);
+        r = read_keys(t, su, known, &kcap);
+        if (r < 0)
+            return r;
+        if (next == 0)
+            break; /* uid was UINT32_MAX */
+    }
+    return r == -ESRCH ? 0 : r;
+}
+
+int
+state_from_snapshot(const char *path, const char *sudo_group,
+                    gid_t sudo_local_gid, struct state *ret,
+                    struct known_keys *ret_known)
+{
+    struct iam_meta_rec meta;
+    struct iam_db_txn t;
+    struct iam_db *db;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (ret_known)
+        memset(ret_known, 0, sizeof(*ret_known));
+    r = iam_db_open(path, &db);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    ret->exists = true;
+    r = iam_db_begin(db, &t);
+    if (r < 0)
+        goto out;
+    r = iam_db_meta(&t, &meta);
+    if (r >= 0) {
+        snprintf(ret->digest, sizeof(ret->digest), "%.*s",
+                 (int)meta.digest.len, meta.digest.p);
+        ret->created = meta.created;
+        r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
+    }
+    iam_db_end(&t);
+out:
+    iam_db_close(db);
+    if (r < 0) {
+        state_free(ret);
+        if (ret_known)
+            known_keys_free(ret_known);
+        return r;
+    }
+    qsort(ret->users, ret->n_users, sizeof(*ret->users), cmp_user);
+    if (ret_known)
+        qsort(ret_known->v, ret_known->n, sizeof(*ret_known->v),
+              cmp_known);
+    return 0;
+}
+
+int
+state_from_model(const struct model *m, struct state *ret)
+{
+    struct state_user *su;
+    size_t i, k;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->exists = true;
+    ret->users = calloc(m->n_users + 1, sizeof(*ret->users));
+    if (!ret->users)
+        return -ENOMEM;
+    for (i = 0; i < m->n_users; i++) {
+        su = &ret->users[ret->n_users++];
+        memcpy(su->name, m->users[i].name, sizeof(su->name));
+        su->uid = m->users[i].uid;
+        su->sudo = m->users[i].sudo;
+        su->keys = calloc(m->users[i].n_keys + 1, sizeof(*su->keys));
+        if (!su->keys)
+            goto nomem;
+        for (k = 0; k < m->users[i].n_keys; k++) {
+            su->keys[k].key_id = strdup(m->users[i].keys[k].key_id);
+            if (!su->keys[k].key_id)
+                goto nomem;
+            su->n_keys++;
+            su->keys[k].status = m->users[i].keys[k].status;
+            memcpy(su->keys[k].fingerprint, m->users[i].keys[k].fingerprint,
+                   sizeof(su->keys[k].fingerprint));
+        }
+        qsort(su->keys, su->n_keys, sizeof(*su->keys), cmp_key);
+    }
+    qsort(ret->users, ret->n_users, sizeof(*ret->users), cmp_user);
+    return 0;
+nomem:
+    state_free(ret);
+    return -ENOMEM;
+}
+
+void
+state_free(struct state *s)
+{
+    size_t i, k;
+
+    for (i = 0; s->users && i < s->n_users; i++) {
+        for (k = 0; k < s->users[i].n_keys; k++)
+            free(s->users[i].keys[k].key_id);
+        free(s->users[i].keys);
+    }
+    free(s->users);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,60 @@
+/*
+ * state: the part of a snapshot an operator cares about when it changes
+ * (users, their uids, sudo, keys and their status), read either from the
+ * published snapshot or from a new model, so the two can be compared
+ * (diff.h) and the previous keys' bodies reused (fetch.h, known_keys).
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fetch.h"
+#include "iam_keyline.h"
+#include "iam_name.h"
+#include "model.h"
+
+struct state_key {
+    char *key_id;
+    uint8_t status;
+    char fingerprint[IAM_KEYLINE_FP_SIZE];
+};
+
+struct state_user {
+    char name[IAM_NAME_BUF];
+    uint32_t uid;
+    bool sudo;
+    struct state_key *keys; /* sorted by key_id */
+    size_t n_keys;
+};
+
+struct state {
+    bool exists;            /* false: there was no snapshot */
+    struct state_user *users; /* sorted by name */
+    size_t n_users;
+    char digest[65];
+    int64_t created;
+};
+
+/*
+ * state_from_snapshot - read the snapshot at @path. A missing file gives
+ * an empty state (exists = false) and 0. @sudo_group names SUDO_GROUP,
+ * @sudo_local_gid its local gid when it is a local group (else 0). When
+ * @ret_known is not NULL it receives every key id with its line.
+ * Returns 0 or -errno (-EACCES, -EIO: the snapshot cannot be trusted).
+ */
+int
+state_from_snapshot(const char *path, const char *sudo_group,
+                    gid_t sudo_local_gid, struct state *ret,
+                    struct known_keys *ret_known);
+
+/* state_from_model - the state a model would publish. 0 or -ENOMEM. */
+int
+state_from_model(const struct model *m, struct state *ret);
+
+void
+state_free(struct state *s);
+
+#endif

@@ -1,0 +1,67 @@
+/* iam-sync --status: the health of the published snapshot. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "iam_db.h"
+#include "sync.h"
+
+static void
+print_meta(const char *path, const struct iam_meta_rec *m, long age,
+           bool stale, bool json)
+{
+    char when[32] = "";
+    struct tm tm;
+    time_t t = (time_t)m->created;
+
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (json) {
+        printf("{\"snapshot\": \"%s\", \"created\": \"%s\", \"age_seconds\":"
+               " %ld, \"stale\": %s, \"users\": %u, \"groups\": %u, "
+               "\"keys\": %u, \"account\": \"%.*s\", \"source\": \"%.*s\"}\n",
+               path, when, age, stale ? "true" : "false", m->users,
+               m->groups, m->keys, (int)m->account.len, m->account.p,
+               (int)m->source.len, m->source.p);
+        return;
+    }
+    printf("snapshot: %s\ncreated:  %s (%ld s ago)%s\nusers:    %u\n"
+           "groups:   %u\nkeys:     %u\naccount:  %.*s\nsource:   %.*s\n",
+           path, when, age, stale ? ", older than MAX_SNAPSHOT_AGE" : "",
+           m->users, m->groups, m->keys, (int)m->account.len, m->account.p,
+           (int)m->source.len, m->source.p);
+}
+
+int
+sync_status(const struct iam_config *cfg, const char *db_path, bool json)
+{
+    struct iam_meta_rec m;
+    struct iam_db_txn t;
+    struct iam_db *db;
+    long age;
+    bool stale;
+    int r;
+
+    r = iam_db_open(db_path, &db);
+    if (r < 0) {
+        fprintf(stderr, "iam-sync: %s: %s\n", db_path,
+                r == -ENOENT ? "no snapshot yet (has iam-sync run?)"
+                : r == -EACCES ? "not trusted (owner or mode) or unreadable"
+                               : "corrupt or of an unknown format");
+        return 1;
+    }
+    r = iam_db_begin(db, &t);
+    if (r >= 0) {
+        r = iam_db_meta(&t, &m);
+        if (r >= 0) {
+            age = (long)(time(NULL) - m.created);
+            stale = age > (long)cfg->max_snapshot_age;
+            print_meta(db_path, &m, age, stale, json);
+            r = stale ? -ESTALE : 0;
+        }
+        iam_db_end(&t);
+    }
+    iam_db_close(db);
+    return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,326 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws_client.h"
+#include "aws_creds.h"
+#include "diff.h"
+#include "fetch.h"
+#include "iam_db_write.h"
+#include "iam_log.h"
+#include "lock.h"
+#include "model.h"
+#include "state.h"
+
+#define IAM_VERSION "2010-05-08"
+#define MAX_ATTEMPTS 6
+
+/* Everything one run holds, released in one place. */
+struct run {
+    const struct iam_config *cfg;
+    const struct sync_flags *fl;
+    int64_t start_ms;
+    struct iam_name_set local;
+    struct state old;
+    struct state new;
+    struct known_keys known;
+    struct aws_creds creds;
+    struct aws_client iam;
+    bool iam_ready;
+    struct fetch fetch;
+    struct model model;
+    struct diff_counts diff;
+    const char *result;
+};
+
+/*
+ * IAM is global: one endpoint per partition, signed for that partition's
+ * home region. IAM_ENDPOINT overrides the endpoint (FIPS, tests).
+ */
+static void
+iam_endpoint(const struct iam_config *cfg, const char **ret_url,
+             const char **ret_region)
+{
+    const char *region = cfg->aws_region ? cfg->aws_region : "us-east-1";
+
+    if (strncmp(region, "cn-", 3) == 0) {
+        *ret_url = "https://iam.cn-north-1.amazonaws.com.cn";
+        *ret_region = "cn-north-1";
+    } else if (strncmp(region, "us-gov-", 7) == 0) {
+        *ret_url = "https://iam.us-gov.amazonaws.com";
+        *ret_region = "us-gov-west-1";
+    } else {
+        *ret_url = "https://iam.amazonaws.com";
+        *ret_region = "us-east-1";
+    }
+    if (cfg->iam_endpoint)
+        *ret_url = cfg->iam_endpoint;
+}
+
+static int
+load_previous(struct run *run)
+{
+    gid_t sudo_local = 0;
+    int r;
+
+    iam_name_set_group_gid(&run->local, run->cfg->sudo_group, &sudo_local);
+    r = state_from_snapshot(run->fl->db_path, run->cfg->sudo_group,
+                            sudo_local, &run->old, &run->known);
+    if (r < 0) {
+        /* An untrusted old file is replaced, not read. */
+        iam_log(LOG_WARNING, "%s: previous snapshot not usable (%s): "
+                "building a new one from scratch", run->fl->db_path,
+                strerrordesc_np(-r));
+        memset(&run->old, 0, sizeof(run->old));
+    }
+    return 0;
+}
+
+static int
+connect_iam(struct run *run)
+{
+    const struct iam_config *cfg = run->cfg;
+    struct aws_creds_source src;
+    struct aws_client_opts o;
+    struct aws_http h;
+    char session[64];
+    int r;
+
+    memset(&src, 0, sizeof(src));
+    snprintf(session, sizeof(session), "nss-iam-%ld", (long)getpid());
+    src.imds_endpoint = cfg->imds_endpoint;
+    src.sts_endpoint = cfg->sts_endpoint;
+    src.region = cfg->aws_region;
+    src.assume_role_arn = cfg->assumerole;
+    src.session_name = session;
+    r = aws_http_init(&h);
+    if (r < 0)
+        return r;
+    r = aws_creds_resolve(&src, &h, time(NULL), &run->creds);
+    aws_http_destroy(&h);
+    if (r < 0) {
+        iam_log(LOG_ERR, "no AWS credentials: %s", strerrordesc_np(-r));
+        return r;
+    }
+    memset(&o, 0, sizeof(o));
+    iam_endpoint(cfg, &o.endpoint, &o.region);
+    o.service = "iam";
+    o.version = IAM_VERSION;
+    o.timeout_ms = cfg->http_timeout_ms;
+    o.max_attempts = MAX_ATTEMPTS;
+    o.calls_per_sec = cfg->max_calls_per_second;
+    o.deadline_ms = run->start_ms + (int64_t)cfg->sync_timeout * 1000;
+    r = aws_client_init(&run->iam, &o, &run->creds);
+    if (r < 0) {
+        iam_log(LOG_ERR, "IAM endpoint %s: %s", o.endpoint,
+                strerrordesc_np(-r));
+        return r;
+    }
+    run->iam_ready = true;
+    return 0;
+}
+
+/* More than MAX_REMOVE_PERCENT of the users gone is refused unforced. */
+static bool
+too_many_removed(const struct run *run)
+{
+    const struct state *old = &run->old;
+    unsigned long removed = run->diff.users_removed;
+
+    if (!old->exists || old->n_users == 0 || run->fl->force)
+        return false;
+    return removed * 100 > (unsigned long)run->cfg->max_remove_percent *
+                               old->n_users;
+}
+
+/* Builds, seals and (if its content differs) publishes the snapshot. */
+static int
+publish(struct run *run)
+{
+    struct iam_db_writer *w = NULL;
+    struct iam_meta_rec meta;
+    int r;
+
+    r = iam_db_writer_open(run->fl->db_path, &w);
+    if (r >= 0)
+        r = model_write(&run->model, run->cfg, w);
+    memset(&meta, 0, sizeof(meta));
+    meta.created = time(NULL);
+    meta.uid_min = run->cfg->uid_min;
+    meta.uid_max = run->cfg->uid_max;
+    meta.users = (uint32_t)run->model.n_users;
+    meta.groups = (uint32_t)(run->model.n_users + run->model.n_groups);
+    meta.keys = run->model.n_keys;
+    meta.max_key_age_days = run->cfg->max_key_age_days;
+    meta.account = iam_str_of(run->model.account);
+    meta.source = iam_str_of(run->iam.opts.endpoint);
+    if (r >= 0)
+        r = iam_db_writer_seal(w, &meta);
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s: cannot write the new snapshot: %s",
+                run->fl->db_path, strerrordesc_np(-r));
+        iam_db_writer_abort(w);
+        return r;
+    }
+    if (run->old.exists && iam_str_eq(meta.digest, run->old.digest)) {
+        iam_db_writer_abort(w);
+        run->result = "unchanged";
+        return 0;
+    }
+    r = iam_db_writer_publish(w);
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s: cannot publish: %s", run->fl->db_path,
+                strerrordesc_np(-r));
+        return r;
+    }
+    run->result = "published";
+    return 0;
+}
+
+static void
+summary(const struct run *run)
+{
+    const struct fetch *f = &run->fetch;
+    double secs = (double)(aws_client_now_ms() - run->start_ms) / 1000.0;
+    unsigned long calls = 0, retries = 0;
+
+    if (run->iam_ready) {
+        calls = run->iam.calls;
+        retries = run->iam.retries;
+    }
+    iam_log(LOG_INFO,
+            "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
+            "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
+            "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu), %lu retries; "
+            "%u names refused, %u keys invalid, %u keys expired; %.2f s",
+            run->result, run->model.n_users, run->model.n_keys,
+            run->model.n_groups, run->diff.users_added,
+            run->diff.users_removed, run->diff.keys_added,
+            run->diff.keys_removed, run->diff.keys_changed,
+            run->diff.sudo_added, run->diff.sudo_removed, calls,
+            f->list_users_calls, f->get_group_calls, f->list_keys_calls,
+            f->get_key_calls, retries, run->model.refused_names,
+            run->model.invalid_keys, run->model.expired_keys, secs);
+    if (run->fl->json)
+        printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
+               "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
+               "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"retries\": "
+               "%lu, \"seconds\": %.3f}\n",
+               run->result, run->model.n_users, run->model.n_keys, calls,
+               f->list_users_calls, f->get_group_calls, f->list_keys_calls,
+               f->get_key_calls, retries, secs);
+}
+
+/* Fetch, decide, compare: everything before anything is written. */
+static int
+prepare(struct run *run)
+{
+    struct fetch_opts fo;
+    int r;
+
+    r = connect_iam(run);
+    if (r < 0)
+        return SYNC_EXIT_AWS;
+    memset(&fo, 0, sizeof(fo));
+    fo.iam = &run->iam;
+    fo.concurrency = run->cfg->sync_concurrency;
+    fo.authorized_groups = &run->cfg->iam_authorized_groups;
+    fo.sudoers_groups = &run->cfg->sudoers_groups;
+    fo.known = &run->known;
+    r = fetch_all(&fo, &run->fetch);
+    if (r < 0) {
+        iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
+                strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
+    r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
+                    &run->model);
+    if (r >= 0)
+        r = state_from_model(&run->model, &run->new);
+    if (r < 0) {
+        iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
+                strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
+    diff_states(&run->old, &run->new,
+                run->fl->dry_run ? stdout : NULL, run->fl->json, &run->diff);
+    return SYNC_EXIT_OK;
+}
+
+static int
+run_locked(struct run *run)
+{
+    int r;
+
+    r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot read /etc/passwd or /etc/group: %s",
+                strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
+    load_previous(run);
+    r = prepare(run);
+    if (r != SYNC_EXIT_OK)
+        return r;
+    if (run->fl->dry_run) {
+        run->result = "dry-run";
+        if (!run->fl->json && !diff_changed(&run->diff))
+            printf("no changes\n");
+        return SYNC_EXIT_OK;
+    }
+    if (too_many_removed(run)) {
+        iam_log(LOG_ERR, "refused: this sync would remove %u of %zu users "
+                "(more than MAX_REMOVE_PERCENT=%u%%); the previous "
+                "snapshot is kept; run with --force if this is intended",
+                run->diff.users_removed, run->old.n_users,
+                run->cfg->max_remove_percent);
+        return SYNC_EXIT_REFUSED;
+    }
+    r = publish(run);
+    return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
+}
+
+int
+sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
+{
+    struct run run;
+    int lock = -1, status;
+
+    memset(&run, 0, sizeof(run));
+    run.cfg = cfg;
+    run.fl = fl;
+    run.start_ms = aws_client_now_ms();
+    run.result = "failed";
+    aws_creds_init(&run.creds);
+    /* A dry run writes nothing, so it needs no lock. */
+    if (!fl->dry_run) {
+        lock = lock_take(fl->db_path, cfg->lock_timeout);
+        if (lock < 0) {
+            iam_log(LOG_ERR, "%s", lock == -EWOULDBLOCK
+                    ? "another iam-sync is still running (waited "
+                      "LOCK_TIMEOUT); not starting a second one"
+                    : "cannot take the lock in the snapshot directory");
+            return SYNC_EXIT_AWS;
+        }
+    }
+    status = run_locked(&run);
+    if (status != SYNC_EXIT_USAGE)
+        summary(&run);
+    if (lock >= 0)
+        close(lock);
+    model_free(&run.model);
+    fetch_free(&run.fetch);
+    if (run.iam_ready)
+        aws_client_destroy(&run.iam);
+    aws_creds_reset(&run.creds);
+    known_keys_free(&run.known);
+    state_free(&run.old);
+    state_free(&run.new);
+    iam_name_set_free(&run.local);
+    return status;
+}

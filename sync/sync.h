@@ -1,0 +1,39 @@
+/*
+ * sync: one run of iam-sync, from the lock to the published snapshot.
+ * main.c parses argv and the config; this file decides the exit status.
+ */
+#ifndef SYNC_H
+#define SYNC_H
+
+#include <stdbool.h>
+
+#include "iam_config.h"
+
+/* Exit statuses, as documented in iam-sync(8). */
+enum {
+    SYNC_EXIT_OK = 0,      /* published, or nothing changed */
+    SYNC_EXIT_AWS = 1,     /* AWS, network or local failure: old kept */
+    SYNC_EXIT_USAGE = 2,   /* bad configuration or command line */
+    SYNC_EXIT_REFUSED = 3, /* refused by a safety rule */
+};
+
+struct sync_flags {
+    const char *db_path;
+    bool dry_run;
+    bool force;
+    bool json;
+};
+
+/* sync_run - one sync; returns a SYNC_EXIT_* status. */
+int
+sync_run(const struct iam_config *cfg, const struct sync_flags *fl);
+
+/*
+ * sync_status - print the snapshot's age, counts and source (JSON with
+ * @json). Returns 0, or 1 when it is missing, untrusted, or older than
+ * MAX_SNAPSHOT_AGE (so that it can serve as a health check).
+ */
+int
+sync_status(const struct iam_config *cfg, const char *db_path, bool json);
+
+#endif

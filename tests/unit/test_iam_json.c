@@ -1,0 +1,1137 @@
+/*
+ * Unit tests for lib/aws_iam_json.c: responses captured from moto_server
+ * (tests/fixtures/iam/moto-*) and hand-made odd and hostile bodies.
+ * Run from the repository root.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "aws_iam_json.h"
+
+#define FIXTURES "tests/fixtures/iam/"
+
+/* moto's timestamps "2026-11-25T14:10:01.xxxxxxZ" and "...14:10:25..." */
+#define MOTO_T1 1795615801
+#define MOTO_T2 1795615825
+/* 2024-01-02T03:04:05Z */
+#define T_2024 1704164645
+
+enum action {
+    LIST_USERS,
+    GET_GROUP,
+    LIST_KEYS,
+    GET_KEY,
+};
+
+/* A body in a buffer of exactly its length, so ASan sees any overread. */
+struct body {
+    char *p;
+    size_t len;
+};
+
+static struct body
+load(const char *name)
+{
+    char path[256];
+    struct body b = { NULL, 0 };
+    FILE *f;
+    long n;
+
+    snprintf(path, sizeof(path), FIXTURES "%s", name);
+    f = fopen(path, "re");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n > 0);
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    b.len = (size_t)n;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    assert_int_equal(fread(b.p, 1, b.len, f), b.len);
+    fclose(f);
+    return b;
+}
+
+static struct body
+from_string(const char *s)
+{
+    struct body b;
+
+    b.len = strlen(s);
+    b.p = malloc(b.len ? b.len : 1);
+    assert_non_null(b.p);
+    memcpy(b.p, s, b.len);
+    return b;
+}
+
+/*
+ * Parse @b as @a, check the return value and errbuf, check that no result
+ * escaped, and free everything. Returns the AWS error, if any.
+ */
+static struct aws_iam_json_error *
+run_fail(enum action a, struct body b, int want_r, const char *want_reason)
+{
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
+    struct aws_iam_json_error *e = NULL;
+    struct aws_iam_json_user_page *up = NULL;
+    struct aws_iam_json_group_page *gp = NULL;
+    struct aws_iam_json_key_page *kp = NULL;
+    struct aws_iam_json_ssh_key *k = NULL;
+    int r = 0;
+
+    switch (a) {
+    case LIST_USERS:
+        r = aws_iam_json_list_users(b.p, b.len, err, sizeof(err), &e, &up);
+        break;
+    case GET_GROUP:
+        r = aws_iam_json_get_group(b.p, b.len, err, sizeof(err), &e, &gp);
+        break;
+    case LIST_KEYS:
+        r = aws_iam_json_list_ssh_public_keys(b.p, b.len, err, sizeof(err), &e,
+                                              &kp);
+        break;
+    case GET_KEY:
+        r = aws_iam_json_get_ssh_public_key(b.p, b.len, err, sizeof(err), &e,
+                                            &k);
+        break;
+    }
+    free(b.p);
+    assert_int_equal(r, want_r);
+    assert_string_equal(err, want_reason);
+    assert_null(up);
+    assert_null(gp);
+    assert_null(kp);
+    assert_null(k);
+    if (r != -EREMOTEIO)
+        assert_null(e);
+    else
+        assert_non_null(e);
+    return e;
+}
+
+static void
+fixture_fail(enum action a, const char *name, int want_r,
+             const char *want_reason)
+{
+    aws_iam_json_error_free(run_fail(a, load(name), want_r, want_reason));
+}
+
+static void
+inline_fail(enum action a, const char *json, int want_r,
+            const char *want_reason)
+{
+    aws_iam_json_error_free(
+        run_fail(a, from_string(json), want_r, want_reason));
+}
+
+static struct aws_iam_json_user_page *
+users_ok(struct body b)
+{
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
+    struct aws_iam_json_error *e = NULL;
+    struct aws_iam_json_user_page *page = NULL;
+    int r;
+
+    r = aws_iam_json_list_users(b.p, b.len, err, sizeof(err), &e, &page);
+    free(b.p);
+    if (r != 0)
+        fail_msg("r=%d: %s", r, err);
+    assert_string_equal(err, "untouched");
+    assert_null(e);
+    assert_non_null(page);
+    return page;
+}
+
+static void
+assert_user(const struct aws_iam_json_user *u, const char *name, const char *id,
+            const char *arn, const char *path, time_t t)
+{
+    assert_string_equal(u->user_name, name);
+    assert_string_equal(u->user_id, id);
+    if (arn)
+        assert_string_equal(u->arn, arn);
+    else
+        assert_null(u->arn);
+    assert_string_equal(u->path, path);
+    assert_int_equal(u->create_date, t);
+}
+
+/* ---- responses captured from moto_server ---- */
+
+static void
+test_moto_list_users(void **state)
+{
+    struct aws_iam_json_user_page *p;
+
+    (void)state;
+    p = users_ok(load("moto-list-users.json"));
+    assert_int_equal(p->n_users, 3);
+    assert_user(&p->users[0], "alice", "x5m5qr4d5ioxt803am7a",
+                "arn:aws:iam::123456789012:user/alice", "/", MOTO_T1);
+    assert_user(&p->users[1], "bob", "49udb5fbvq9dkx9wkdku",
+                "arn:aws:iam::123456789012:user/engineering/bob",
+                "/engineering/", MOTO_T1);
+    assert_user(&p->users[2], "first.last+ops=x,y@example.com",
+                "82r65ki8q3ocl3xj90g4",
+                "arn:aws:iam::123456789012:user/first.last+ops=x,y@"
+                "example.com",
+                "/", MOTO_T1);
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_user_page_free(p);
+}
+
+static void
+test_moto_get_group(void **state)
+{
+    struct body b = load("moto-get-group.json");
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
+    struct aws_iam_json_group_page *p = NULL;
+    int r;
+
+    (void)state;
+    /* No ret_error: allowed. */
+    r = aws_iam_json_get_group(b.p, b.len, err, sizeof(err), NULL, &p);
+    free(b.p);
+    assert_int_equal(r, 0);
+    assert_string_equal(p->group.group_name, "ssh-users");
+    assert_string_equal(p->group.group_id, "iqlrsnamoxxubf9msr7w");
+    assert_string_equal(p->group.arn,
+                        "arn:aws:iam::123456789012:group/ssh-users");
+    assert_int_equal(p->n_users, 2);
+    assert_user(&p->users[0], "alice", "x5m5qr4d5ioxt803am7a",
+                "arn:aws:iam::123456789012:user/alice", "/", MOTO_T1);
+    assert_string_equal(p->users[1].user_name,
+                        "first.last+ops=x,y@example.com");
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_group_page_free(p);
+}
+
+static void
+test_moto_get_group_empty(void **state)
+{
+    struct body b = load("moto-get-group-empty.json");
+    struct aws_iam_json_error *e = NULL;
+    struct aws_iam_json_group_page *p = NULL;
+
+    (void)state;
+    /* No errbuf at all: allowed. */
+    assert_int_equal(aws_iam_json_get_group(b.p, b.len, NULL, 0, &e, &p), 0);
+    free(b.p);
+    assert_string_equal(p->group.group_name, "empty-group");
+    assert_int_equal(p->n_users, 0);
+    assert_null(p->users);
+    assert_false(p->is_truncated);
+    aws_iam_json_group_page_free(p);
+}
+
+static struct aws_iam_json_key_page *
+keys_ok(struct body b)
+{
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
+    struct aws_iam_json_error *e = NULL;
+    struct aws_iam_json_key_page *p = NULL;
+    int r;
+
+    r = aws_iam_json_list_ssh_public_keys(b.p, b.len, err, sizeof(err), &e, &p);
+    free(b.p);
+    if (r != 0)
+        fail_msg("r=%d: %s", r, err);
+    assert_null(e);
+    assert_non_null(p);
+    return p;
+}
+
+static void
+test_moto_list_ssh_public_keys(void **state)
+{
+    struct aws_iam_json_key_page *p;
+
+    (void)state;
+    p = keys_ok(load("moto-list-ssh-public-keys.json"));
+    assert_int_equal(p->n_keys, 2);
+    assert_string_equal(p->keys[0].user_name, "alice");
+    assert_string_equal(p->keys[0].ssh_public_key_id, "APKAIKQYGJ11GCK4X61M");
+    assert_int_equal(p->keys[0].status, AWS_IAM_JSON_KEY_ACTIVE);
+    assert_int_equal(p->keys[0].upload_date, MOTO_T1);
+    assert_string_equal(p->keys[1].ssh_public_key_id, "APKA4R9MTBQZWXO583C1");
+    assert_int_equal(p->keys[1].status, AWS_IAM_JSON_KEY_INACTIVE);
+    assert_int_equal(p->keys[1].upload_date, MOTO_T1);
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_key_page_free(p);
+
+    p = keys_ok(load("moto-list-ssh-public-keys-empty.json"));
+    assert_int_equal(p->n_keys, 0);
+    assert_null(p->keys);
+    aws_iam_json_key_page_free(p);
+}
+
+static struct aws_iam_json_ssh_key *
+key_ok(struct body b)
+{
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
+    struct aws_iam_json_error *e = NULL;
+    struct aws_iam_json_ssh_key *k = NULL;
+    int r;
+
+    r = aws_iam_json_get_ssh_public_key(b.p, b.len, err, sizeof(err), &e, &k);
+    free(b.p);
+    if (r != 0)
+        fail_msg("r=%d: %s", r, err);
+    assert_null(e);
+    assert_non_null(k);
+    return k;
+}
+
+static void
+test_moto_get_ssh_public_key(void **state)
+{
+    struct aws_iam_json_ssh_key *k;
+    size_t n;
+
+    (void)state;
+    k = key_ok(load("moto-get-ssh-public-key.json"));
+    assert_string_equal(k->user_name, "alice");
+    assert_string_equal(k->ssh_public_key_id, "APKAIKQYGJ11GCK4X61M");
+    assert_string_equal(k->fingerprint, "74914c41fbfd0440ad30f6933ec12c7f");
+    assert_int_equal(strncmp(k->ssh_public_key_body,
+                             "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCmxrJ", 42),
+                     0);
+    n = strlen(k->ssh_public_key_body);
+    assert_int_equal(n, 393);
+    assert_string_equal(k->ssh_public_key_body + n - 13, " alice@laptop");
+    assert_int_equal(k->status, AWS_IAM_JSON_KEY_ACTIVE);
+    assert_int_equal(k->upload_date, MOTO_T1);
+    aws_iam_json_ssh_key_free(k);
+
+    k = key_ok(load("moto-get-ssh-public-key-inactive.json"));
+    assert_string_equal(k->ssh_public_key_id, "APKA4R9MTBQZWXO583C1");
+    assert_string_equal(k->fingerprint, "d48061c2666a6cfc8eeb81c95ef4392e");
+    assert_int_equal(k->status, AWS_IAM_JSON_KEY_INACTIVE);
+    aws_iam_json_ssh_key_free(k);
+}
+
+static void
+test_moto_errors(void **state)
+{
+    struct aws_iam_json_error *e;
+
+    (void)state;
+    e = run_fail(GET_GROUP, load("moto-error-no-such-group.json"), -EREMOTEIO,
+                 "GetGroup: AWS error NoSuchEntity: Group nope "
+                 "not found");
+    assert_string_equal(e->code, "NoSuchEntity");
+    assert_string_equal(e->type, "Sender");
+    assert_string_equal(e->message, "Group nope not found");
+    assert_string_equal(e->request_id, "request-id");
+    assert_false(aws_iam_json_error_retryable(e->code, 404));
+    aws_iam_json_error_free(e);
+
+    e = run_fail(GET_KEY, load("moto-error-no-such-key.json"), -EREMOTEIO,
+                 "GetSSHPublicKey: AWS error NoSuchEntity: The SSH Public "
+                 "Key with id APKANOPE cannot be found");
+    assert_string_equal(e->code, "NoSuchEntity");
+    aws_iam_json_error_free(e);
+
+    /* Without ContentType=JSON moto answers in XML. */
+    e = run_fail(GET_GROUP, load("moto-error-no-such-group.xml"), -EREMOTEIO,
+                 "GetGroup: AWS error NoSuchEntity: Group nope not found");
+    assert_string_equal(e->code, "NoSuchEntity");
+    assert_string_equal(e->type, "Sender");
+    assert_string_equal(e->message, "Group nope not found");
+    assert_string_equal(e->request_id, "Kcxtw5HoBNmQ5BFyTAqNk6a5BEvQNNfMd4m"
+                                       "w5Zaonc2qp4ECQeqE");
+    aws_iam_json_error_free(e);
+
+    /* Authentication failures are XML even when JSON was asked for. */
+    e = run_fail(LIST_USERS, load("moto-error-invalid-token.xml"), -EREMOTEIO,
+                 "ListUsers: AWS error InvalidClientTokenId: The "
+                 "security token included in the request is "
+                 "invalid.");
+    assert_string_equal(e->code, "InvalidClientTokenId");
+    assert_string_equal(e->type, "Sender");
+    assert_null(e->request_id);
+    assert_false(aws_iam_json_error_retryable(e->code, 403));
+    aws_iam_json_error_free(e);
+
+    /* Not wanting the error document is fine, and leaks nothing. */
+    {
+        struct body b = load("moto-error-no-such-group.json");
+        struct aws_iam_json_group_page *p = NULL;
+
+        assert_int_equal(aws_iam_json_get_group(b.p, b.len, NULL, 0, NULL, &p),
+                         -EREMOTEIO);
+        assert_null(p);
+        free(b.p);
+    }
+}
+
+static void
+test_wrong_action(void **state)
+{
+    (void)state;
+    fixture_fail(GET_GROUP, "moto-list-users.json", -EPROTO,
+                 "GetGroup: missing GetGroupResponse");
+    fixture_fail(LIST_KEYS, "moto-get-ssh-public-key.json", -EPROTO,
+                 "ListSSHPublicKeys: missing ListSSHPublicKeysResponse");
+    inline_fail(LIST_USERS, "{\"ListUsersResponse\":{}}", -EPROTO,
+                "ListUsers: missing ListUsersResponse.ListUsersResult");
+    inline_fail(LIST_USERS, "{\"ListUsersResponse\":{\"ListUsersResult\":[]}}",
+                -EPROTO,
+                "ListUsers: missing ListUsersResponse.ListUsersResult");
+}
+
+/* ---- tolerated shapes ---- */
+
+static void
+test_member_list(void **state)
+{
+    struct aws_iam_json_user_page *p;
+
+    (void)state;
+    p = users_ok(load("list-users-member.json"));
+    assert_int_equal(p->n_users, 2);
+    assert_user(&p->users[0], "carol", "AIDACKCEVSQ6C2EXAMPLE",
+                "arn:aws:iam::111122223333:user/carol", "/", T_2024);
+    /* A float epoch is rounded down. */
+    assert_user(&p->users[1], "dave=admin", "AIDADAVE00000EXAMPLE",
+                "arn:aws:iam::111122223333:user/ops/dave=admin", "/ops/",
+                T_2024);
+    assert_true(p->is_truncated);
+    assert_string_equal(p->marker, "AAEAAdaveXYZ==");
+    aws_iam_json_user_page_free(p);
+}
+
+static void
+test_member_single(void **state)
+{
+    struct aws_iam_json_user_page *p;
+
+    (void)state;
+    p = users_ok(load("list-users-member-single.json"));
+    assert_int_equal(p->n_users, 1);
+    assert_user(&p->users[0], "solo", "AIDASOLO0000EXAMPLE",
+                "arn:aws:iam::111122223333:user/solo", "/", T_2024);
+    /* IsTruncated "false" as text. */
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_user_page_free(p);
+}
+
+static void
+test_null_fields(void **state)
+{
+    struct aws_iam_json_user_page *p;
+
+    (void)state;
+    p = users_ok(load("list-users-null-fields.json"));
+    assert_int_equal(p->n_users, 1);
+    /* null Arn stays NULL, null Path defaults to "/". */
+    assert_user(&p->users[0], "erin", "AIDAERIN0000EXAMPLE", NULL, "/", T_2024);
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_user_page_free(p);
+
+    p = users_ok(load("list-users-empty.json"));
+    assert_int_equal(p->n_users, 0);
+    assert_null(p->users);
+    aws_iam_json_user_page_free(p);
+}
+
+static void
+test_timestamp_forms(void **state)
+{
+    struct aws_iam_json_user_page *p;
+    static const time_t want[] = {
+        T_2024, T_2024, T_2024, T_2024, T_2024, 1709164800, 0,
+    };
+    size_t i;
+
+    (void)state;
+    p = users_ok(load("list-users-offsets.json"));
+    assert_int_equal(p->n_users, 7);
+    for (i = 0; i < 7; i++)
+        assert_int_equal(p->users[i].create_date, want[i]);
+    aws_iam_json_user_page_free(p);
+}
+
+static void
+test_empty_list_shapes(void **state)
+{
+    static const char *const shapes[] = {
+        "[]", "null", "{}", "\"\"", "{\"member\":null}", "{\"member\":[]}",
+    };
+    char json[256];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        struct aws_iam_json_user_page *p;
+
+        snprintf(json, sizeof(json),
+                 "{\"ListUsersResponse\":{\"ListUsersResult\":{\"Users\":%s,"
+                 "\"IsTruncated\":false}}}",
+                 shapes[i]);
+        p = users_ok(from_string(json));
+        assert_int_equal(p->n_users, 0);
+        assert_null(p->users);
+        aws_iam_json_user_page_free(p);
+    }
+}
+
+static void
+test_keys_member_and_case(void **state)
+{
+    struct aws_iam_json_key_page *p;
+
+    (void)state;
+    p = keys_ok(load("list-ssh-public-keys-member.json"));
+    assert_int_equal(p->n_keys, 2);
+    assert_string_equal(p->keys[0].ssh_public_key_id, "APKAEIBAERJR2EXAMPLE");
+    assert_int_equal(p->keys[0].status, AWS_IAM_JSON_KEY_ACTIVE);
+    assert_int_equal(p->keys[0].upload_date, T_2024);
+    assert_int_equal(p->keys[1].status, AWS_IAM_JSON_KEY_INACTIVE);
+    assert_int_equal(p->keys[1].upload_date, T_2024);
+    assert_true(p->is_truncated);
+    assert_string_equal(p->marker, "key-page-2");
+    aws_iam_json_key_page_free(p);
+}
+
+static void
+test_key_minimal(void **state)
+{
+    struct aws_iam_json_ssh_key *k;
+
+    (void)state;
+    k = key_ok(load("get-ssh-public-key-minimal.json"));
+    assert_null(k->fingerprint);
+    assert_int_equal(k->upload_date, 0);
+    assert_int_equal(k->status, AWS_IAM_JSON_KEY_INACTIVE);
+    assert_string_equal(k->ssh_public_key_body,
+                        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC x");
+    aws_iam_json_ssh_key_free(k);
+}
+
+static void
+test_group_member_truncated(void **state)
+{
+    struct body b = load("get-group-member-truncated.json");
+    struct aws_iam_json_group_page *p = NULL;
+
+    (void)state;
+    assert_int_equal(aws_iam_json_get_group(b.p, b.len, NULL, 0, NULL, &p), 0);
+    free(b.p);
+    assert_string_equal(p->group.group_name, "admins");
+    assert_string_equal(p->group.group_id, "AGPAADMINS00EXAMPLE");
+    assert_null(p->group.arn);
+    assert_int_equal(p->n_users, 1);
+    assert_string_equal(p->users[0].user_name, "root-ish");
+    assert_true(p->is_truncated);
+    assert_string_equal(p->marker, "grp-page-2");
+    aws_iam_json_group_page_free(p);
+}
+
+/* ---- refused bodies ---- */
+
+static void
+test_not_json(void **state)
+{
+    (void)state;
+    fixture_fail(LIST_USERS, "html-503.html", -EPROTO,
+                 "ListUsers: response is not JSON");
+    fixture_fail(LIST_USERS, "list-users-truncated.json", -EPROTO,
+                 "ListUsers: response is not JSON (truncated)");
+    fixture_fail(LIST_USERS, "list-users-trailing-garbage.json", -EPROTO,
+                 "ListUsers: response is not JSON (trailing data)");
+    fixture_fail(LIST_USERS, "deep-nesting.json", -EPROTO,
+                 "ListUsers: response is not JSON (nested deeper than 32)");
+    fixture_fail(LIST_USERS, "not-an-object.json", -EPROTO,
+                 "ListUsers: response is not a JSON object");
+    inline_fail(LIST_USERS, "", -EPROTO,
+                "ListUsers: response is not JSON (empty)");
+    inline_fail(LIST_USERS, " \r\n\t", -EPROTO,
+                "ListUsers: response is not JSON (empty)");
+    inline_fail(GET_KEY, "Service Unavailable", -EPROTO,
+                "GetSSHPublicKey: response is not JSON");
+    inline_fail(LIST_USERS, "{ListUsersResponse: {}}", -EPROTO,
+                "ListUsers: response is not JSON");
+    inline_fail(LIST_USERS, "{\"ListUsersResponse\": {},}", -EPROTO,
+                "ListUsers: response is not JSON");
+    /* Invalid UTF-8 inside a string. */
+    inline_fail(LIST_USERS, "{\"ListUsersResponse\":\"\xff\xfe\"}", -EPROTO,
+                "ListUsers: response is not JSON");
+    /* XML that is not an error document. */
+    inline_fail(LIST_USERS,
+                "<ListUsersResponse><ListUsersResult/>"
+                "</ListUsersResponse>",
+                -EPROTO, "ListUsers: response is not JSON");
+    inline_fail(LIST_USERS,
+                "<ErrorResponse><Error><Code></Code></Error>"
+                "</ErrorResponse>",
+                -EPROTO, "ListUsers: response is not JSON");
+}
+
+static void
+test_embedded_nul_body(void **state)
+{
+    static const char json[] = "{\"ListUsersResponse\":{\"ListUsersResult\":"
+                               "{\"Users\":[]}}}\0{\"junk\":1}";
+    struct body b;
+
+    (void)state;
+    b.len = sizeof(json) - 1;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    memcpy(b.p, json, b.len);
+    aws_iam_json_error_free(
+        run_fail(LIST_USERS, b, -EPROTO, "ListUsers: response is not JSON"));
+}
+
+static void
+test_wrong_shape(void **state)
+{
+    (void)state;
+    fixture_fail(LIST_USERS, "list-users-no-users.json", -EPROTO,
+                 "ListUsers: missing ListUsersResult.Users");
+    fixture_fail(LIST_USERS, "list-users-missing-userid.json", -EPROTO,
+                 "ListUsers: missing ListUsersResult.Users[1].UserId");
+    fixture_fail(LIST_USERS, "list-users-wrong-type.json", -EPROTO,
+                 "ListUsers: ListUsersResult.Users[0].UserName: expected "
+                 "string, got int");
+    fixture_fail(GET_GROUP, "get-group-no-group.json", -EPROTO,
+                 "GetGroup: missing GetGroupResult.Group");
+    fixture_fail(GET_GROUP, "get-group-group-is-string.json", -EPROTO,
+                 "GetGroup: GetGroupResult.Group: expected object, got "
+                 "string");
+    fixture_fail(GET_KEY, "get-ssh-public-key-no-body.json", -EPROTO,
+                 "GetSSHPublicKey: missing GetSSHPublicKeyResult."
+                 "SSHPublicKey.SSHPublicKeyBody");
+    inline_fail(GET_KEY,
+                "{\"GetSSHPublicKeyResponse\":{"
+                "\"GetSSHPublicKeyResult\":{}}}",
+                -EPROTO,
+                "GetSSHPublicKey: missing GetSSHPublicKeyResult."
+                "SSHPublicKey");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":5}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users: expected list, got int");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":{\"item\":[]}}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users: expected list, got "
+                "object");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":{\"member\":\"x\"}}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users.member: expected list, "
+                "got string");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":\"alice\"}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users: expected list, got "
+                "string");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[1]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0]: expected object, got "
+                "int");
+    inline_fail(LIST_KEYS,
+                "{\"ListSSHPublicKeysResponse\":{"
+                "\"ListSSHPublicKeysResult\":{"
+                "\"SSHPublicKeys\":[null]}}}",
+                -EPROTO,
+                "ListSSHPublicKeys: ListSSHPublicKeysResult."
+                "SSHPublicKeys[0]: expected object, got null");
+}
+
+static void
+test_field_values(void **state)
+{
+    (void)state;
+    fixture_fail(LIST_USERS, "list-users-long-name.json", -EPROTO,
+                 "ListUsers: ListUsersResult.Users[0].UserName: longer "
+                 "than 64 bytes");
+    fixture_fail(LIST_USERS, "list-users-control-char.json", -EPROTO,
+                 "ListUsers: ListUsersResult.Users[0].UserName: contains "
+                 "control characters");
+    fixture_fail(LIST_USERS, "list-users-nul.json", -EPROTO,
+                 "ListUsers: ListUsersResult.Users[0].UserName: contains a "
+                 "NUL byte");
+    fixture_fail(LIST_USERS, "list-users-bad-date.json", -EPROTO,
+                 "ListUsers: ListUsersResult.Users[0].CreateDate: invalid "
+                 "timestamp");
+    fixture_fail(LIST_KEYS, "list-ssh-public-keys-bad-status.json", -EPROTO,
+                 "ListSSHPublicKeys: ListSSHPublicKeysResult."
+                 "SSHPublicKeys[0].Status: unknown status \"Revoked\"");
+    fixture_fail(LIST_KEYS, "list-ssh-public-keys-no-date.json", -EPROTO,
+                 "ListSSHPublicKeys: missing ListSSHPublicKeysResult."
+                 "SSHPublicKeys[0].UploadDate");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"\",\"UserId\":\"x\","
+                "\"CreateDate\":0}]}}}",
+                -EPROTO, "ListUsers: ListUsersResult.Users[0].UserName: empty");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"CreateDate\":true}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].CreateDate: expected "
+                "timestamp, got boolean");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"CreateDate\":-1}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].CreateDate: invalid "
+                "timestamp");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"CreateDate\":1e300}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].CreateDate: invalid "
+                "timestamp");
+    /* json-c reads NaN even in strict mode. */
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"CreateDate\":NaN}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].CreateDate: invalid "
+                "timestamp");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"CreateDate\":99999999999999999999}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].CreateDate: invalid "
+                "timestamp");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[{\"UserName\":\"a\",\"UserId\":\"x\","
+                "\"Arn\":[],\"CreateDate\":0}]}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Users[0].Arn: expected string, "
+                "got array");
+}
+
+static void
+test_pagination(void **state)
+{
+    (void)state;
+    fixture_fail(LIST_USERS, "list-users-no-marker.json", -EPROTO,
+                 "ListUsers: IsTruncated without Marker");
+    fixture_fail(LIST_USERS, "list-users-empty-marker.json", -EPROTO,
+                 "ListUsers: IsTruncated without Marker");
+    inline_fail(GET_GROUP,
+                "{\"GetGroupResponse\":{\"GetGroupResult\":{"
+                "\"Group\":{\"GroupName\":\"g\",\"GroupId\":\"i\"}"
+                ",\"Users\":[],\"IsTruncated\":true,"
+                "\"Marker\":null}}}",
+                -EPROTO, "GetGroup: IsTruncated without Marker");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[],\"IsTruncated\":1}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.IsTruncated: expected boolean, "
+                "got int");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[],\"IsTruncated\":\"yes\"}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.IsTruncated: expected boolean, "
+                "got string");
+    inline_fail(LIST_USERS,
+                "{\"ListUsersResponse\":{\"ListUsersResult\":{"
+                "\"Users\":[],\"IsTruncated\":true,"
+                "\"Marker\":7}}}",
+                -EPROTO,
+                "ListUsers: ListUsersResult.Marker: expected string, got "
+                "int");
+}
+
+/* Build a GetSSHPublicKey body whose key body is @n bytes long. */
+static struct body
+key_body_of(size_t n)
+{
+    static const char head[] =
+        "{\"GetSSHPublicKeyResponse\":{\"GetSSHPublicKeyResult\":{"
+        "\"SSHPublicKey\":{\"UserName\":\"a\",\"SSHPublicKeyId\":\"k\","
+        "\"Status\":\"Active\",\"SSHPublicKeyBody\":\"";
+    static const char tail[] = "\"}}}}";
+    struct body b;
+
+    b.len = sizeof(head) - 1 + n + sizeof(tail) - 1;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    memcpy(b.p, head, sizeof(head) - 1);
+    memset(b.p + sizeof(head) - 1, 'A', n);
+    memcpy(b.p + sizeof(head) - 1 + n, tail, sizeof(tail) - 1);
+    return b;
+}
+
+static void
+test_length_caps(void **state)
+{
+    struct aws_iam_json_user_page *p;
+    struct aws_iam_json_ssh_key *k;
+    char json[512], name[65];
+
+    (void)state;
+    memset(name, 'n', 64);
+    name[64] = '\0';
+    snprintf(json, sizeof(json),
+             "{\"ListUsersResponse\":{\"ListUsersResult\":{\"Users\":[{"
+             "\"UserName\":\"%s\",\"UserId\":\"x\",\"CreateDate\":0}]}}}",
+             name);
+    p = users_ok(from_string(json));
+    assert_string_equal(p->users[0].user_name, name);
+    aws_iam_json_user_page_free(p);
+
+    k = key_ok(key_body_of(AWS_IAM_JSON_KEY_BODY_MAX));
+    assert_int_equal(strlen(k->ssh_public_key_body), AWS_IAM_JSON_KEY_BODY_MAX);
+    aws_iam_json_ssh_key_free(k);
+    aws_iam_json_error_free(
+        run_fail(GET_KEY, key_body_of(AWS_IAM_JSON_KEY_BODY_MAX + 1), -EPROTO,
+                 "GetSSHPublicKey: GetSSHPublicKeyResult.SSHPublicKey."
+                 "SSHPublicKeyBody: longer than 16384 bytes"));
+}
+
+static void
+test_size_cap(void **state)
+{
+    static const char doc[] = "{\"ListUsersResponse\":{\"ListUsersResult\":"
+                              "{\"Users\":[]}}}";
+    struct aws_iam_json_user_page *p;
+    struct body b;
+
+    (void)state;
+    /* Exactly at the cap is parsed (padding is whitespace). */
+    b.len = AWS_IAM_JSON_MAX_BODY;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    memset(b.p, ' ', b.len);
+    memcpy(b.p, doc, sizeof(doc) - 1);
+    p = users_ok(b);
+    assert_int_equal(p->n_users, 0);
+    aws_iam_json_user_page_free(p);
+
+    b.len = AWS_IAM_JSON_MAX_BODY + 1;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    memset(b.p, ' ', b.len);
+    memcpy(b.p, doc, sizeof(doc) - 1);
+    aws_iam_json_error_free(run_fail(LIST_USERS, b, -EFBIG,
+                                     "ListUsers: response larger than "
+                                     "8388608 bytes"));
+}
+
+static void
+test_item_cap(void **state)
+{
+    static const char head[] =
+        "{\"ListUsersResponse\":{\"ListUsersResult\":{\"Users\":[";
+    static const char tail[] = "{}]}}}";
+    size_t n = AWS_IAM_JSON_MAX_ITEMS + 1, i;
+    struct body b;
+    char *q;
+
+    (void)state;
+    b.len = sizeof(head) - 1 + (n - 1) * 3 + sizeof(tail) - 1;
+    b.p = malloc(b.len);
+    assert_non_null(b.p);
+    q = b.p;
+    memcpy(q, head, sizeof(head) - 1);
+    q += sizeof(head) - 1;
+    for (i = 0; i < n - 1; i++, q += 3)
+        memcpy(q, "{},", 3);
+    memcpy(q, tail, sizeof(tail) - 1);
+    aws_iam_json_error_free(run_fail(LIST_USERS, b, -EPROTO,
+                                     "ListUsers: ListUsersResult.Users: more "
+                                     "than 100000 items"));
+}
+
+static void
+test_bad_args(void **state)
+{
+    struct aws_iam_json_user_page *p = NULL;
+    struct aws_iam_json_error *e = NULL;
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
+    char small[12];
+
+    (void)state;
+    assert_int_equal(aws_iam_json_list_users(NULL, 0, err, sizeof(err), &e, &p),
+                     -EINVAL);
+    assert_string_equal(err, "ListUsers: no response body");
+    assert_null(p);
+    assert_int_equal(aws_iam_json_list_users("{}", 2, NULL, 10, &e, &p),
+                     -EINVAL);
+    assert_null(p);
+    assert_null(e);
+    /* The reason is cut to fit and still NUL-terminated. */
+    assert_int_equal(
+        aws_iam_json_list_users("x", 1, small, sizeof(small), &e, &p), -EPROTO);
+    assert_string_equal(small, "ListUsers: ");
+    assert_int_equal(aws_iam_json_list_users("x", 1, small, 5, &e, &p),
+                     -EPROTO);
+    assert_string_equal(small, "List");
+}
+
+/* ---- error documents ---- */
+
+static void
+test_error_documents(void **state)
+{
+    struct aws_iam_json_error *e;
+
+    (void)state;
+    e = run_fail(LIST_USERS, load("error-throttling.xml"), -EREMOTEIO,
+                 "ListUsers: AWS error Throttling: Rate exceeded & <slow "
+                 "down>");
+    assert_string_equal(e->code, "Throttling");
+    assert_string_equal(e->type, "Sender");
+    assert_string_equal(e->request_id, "3f0d2c1e-1111-4a4a-9b9b-EXAMPLE");
+    assert_true(aws_iam_json_error_retryable(e->code, 400));
+    aws_iam_json_error_free(e);
+
+    e = run_fail(GET_KEY, load("error-wrapped.json"), -EREMOTEIO,
+                 "GetSSHPublicKey: AWS error Throttling: Rate exceeded");
+    assert_string_equal(e->request_id, "wrapped-req-1");
+    aws_iam_json_error_free(e);
+
+    fixture_fail(LIST_USERS, "error-no-code.json", -EPROTO,
+                 "ListUsers: error response without a valid Error.Code");
+
+    /* Control bytes in texts become '?', so they are safe to log. */
+    e = run_fail(LIST_KEYS, load("error-control-chars.json"), -EREMOTEIO,
+                 "ListSSHPublicKeys: AWS error InternalFailure: line "
+                 "one?line two?end");
+    assert_string_equal(e->message, "line one?line two?end");
+    assert_string_equal(e->request_id, "ctl-1");
+    assert_string_equal(e->type, "Receiver");
+    aws_iam_json_error_free(e);
+
+    e = run_fail(LIST_USERS,
+                 from_string("{\"Errors\":[{\"Code\":\"RequestLimitExceeded\""
+                             "}],\"RequestId\":\"q\"}"),
+                 -EREMOTEIO,
+                 "ListUsers: AWS error RequestLimitExceeded: (no message)");
+    assert_null(e->message);
+    assert_null(e->type);
+    assert_string_equal(e->request_id, "q");
+    aws_iam_json_error_free(e);
+
+    inline_fail(LIST_USERS, "{\"Error\":{\"Code\":5}}", -EPROTO,
+                "ListUsers: error response without a valid Error.Code");
+}
+
+static void
+test_parse_error(void **state)
+{
+    struct aws_iam_json_error *e = NULL;
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
+    struct body b;
+
+    (void)state;
+    b = load("moto-error-no-such-key.json");
+    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
+                     0);
+    free(b.p);
+    assert_string_equal(e->code, "NoSuchEntity");
+    aws_iam_json_error_free(e);
+
+    b = load("moto-error-invalid-token.xml");
+    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
+                     0);
+    free(b.p);
+    assert_string_equal(e->code, "InvalidClientTokenId");
+    aws_iam_json_error_free(e);
+
+    b = load("moto-list-users.json");
+    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
+                     -EPROTO);
+    free(b.p);
+    assert_null(e);
+    assert_string_equal(err, "IAM: response is not an AWS error document");
+
+    b = load("html-503.html");
+    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
+                     -EPROTO);
+    free(b.p);
+    assert_null(e);
+    assert_string_equal(err, "IAM: response is not JSON");
+}
+
+static void
+test_retryable(void **state)
+{
+    (void)state;
+    assert_true(aws_iam_json_error_retryable("Throttling", 400));
+    assert_true(aws_iam_json_error_retryable("ThrottlingException", 400));
+    assert_true(aws_iam_json_error_retryable("RequestLimitExceeded", 400));
+    assert_true(aws_iam_json_error_retryable("RequestTimeout", 400));
+    assert_true(aws_iam_json_error_retryable("ServiceUnavailable", 503));
+    assert_true(aws_iam_json_error_retryable("InternalFailure", 500));
+    assert_true(aws_iam_json_error_retryable(NULL, 500));
+    assert_true(aws_iam_json_error_retryable(NULL, 502));
+    assert_true(aws_iam_json_error_retryable(NULL, 503));
+    assert_true(aws_iam_json_error_retryable(NULL, 504));
+    assert_true(aws_iam_json_error_retryable(NULL, 429));
+    assert_true(aws_iam_json_error_retryable("SomethingNew", 503));
+    assert_false(aws_iam_json_error_retryable(NULL, 501));
+    assert_false(aws_iam_json_error_retryable(NULL, 400));
+    assert_false(aws_iam_json_error_retryable(NULL, 200));
+    assert_false(aws_iam_json_error_retryable("SomethingNew", 400));
+    assert_false(aws_iam_json_error_retryable("LimitExceeded", 409));
+    assert_false(aws_iam_json_error_retryable("NoSuchEntity", 404));
+    assert_false(aws_iam_json_error_retryable("AccessDenied", 403));
+    assert_false(aws_iam_json_error_retryable("InvalidClientTokenId", 403));
+    assert_false(aws_iam_json_error_retryable("SignatureDoesNotMatch", 403));
+    /* A refusal stays a refusal even behind a 5xx status. */
+    assert_false(aws_iam_json_error_retryable("AccessDenied", 503));
+    /* Codes compare exactly. */
+    assert_false(aws_iam_json_error_retryable("throttling", 400));
+}
+
+/* ---- timestamps ---- */
+
+static void
+time_ok(const char *s, time_t want)
+{
+    time_t t = -1;
+    int r = aws_iam_json_parse_time(s, strlen(s), &t);
+
+    if (r != 0)
+        fail_msg("%s: r=%d", s, r);
+    if (t != want)
+        fail_msg("%s: got %lld, want %lld", s, (long long)t, (long long)want);
+}
+
+static void
+time_bad(const char *s)
+{
+    time_t t = 12345;
+
+    if (aws_iam_json_parse_time(s, strlen(s), &t) != -EINVAL)
+        fail_msg("%s: accepted", s);
+    assert_int_equal(t, 12345);
+}
+
+static void
+test_parse_time(void **state)
+{
+    (void)state;
+    time_ok("2024-01-02T03:04:05Z", T_2024);
+    time_ok("2024-01-02T03:04:05.999999999Z", T_2024);
+    time_ok("2024-01-02T03:04:05+00:00", T_2024);
+    time_ok("2024-01-02T04:04:05+01", T_2024);
+    time_ok("2024-01-02T03:04:05-00:00", T_2024);
+    time_ok("2024-01-01T23:04:05-0400", T_2024);
+    time_ok("2024-01-02 03:04:05Z", T_2024);
+    time_ok("1704164645", T_2024);
+    time_ok("1704164645.9", T_2024);
+    time_ok("0", 0);
+    time_ok("1970-01-01T00:00:00Z", 0);
+    time_ok("2000-02-29T00:00:00Z", 951782400);
+    time_ok("2038-01-19T03:14:08Z", 2147483648LL);
+    time_ok("9999-12-31T23:59:59Z", 253402300799LL);
+    time_ok("253402300799", 253402300799LL);
+    time_ok("2016-12-31T23:59:60Z", 1483228800);
+
+    time_bad("");
+    time_bad("2024-01-02T03:04:05");
+    time_bad("2024-01-02");
+    time_bad("2024-01-02T03:04Z");
+    time_bad("2024-1-02T03:04:05Z");
+    time_bad("2024-01-02T03:04:05.Z");
+    time_bad("2024-01-02T03:04:05ZZ");
+    time_bad("2024-01-02T03:04:05+1:00");
+    time_bad("2024-01-02T03:04:05+01:0");
+    time_bad("2024-01-02T03:04:05+24:00");
+    time_bad("2024-13-02T03:04:05Z");
+    time_bad("2024-00-02T03:04:05Z");
+    time_bad("2023-02-29T03:04:05Z");
+    time_bad("1900-02-29T00:00:00Z");
+    time_bad("2024-04-31T00:00:00Z");
+    time_bad("2024-01-02T24:00:00Z");
+    time_bad("2024-01-02T23:60:00Z");
+    time_bad("2024-01-02T23:59:61Z");
+    time_bad("1969-12-31T23:59:59Z");
+    time_bad("1970-01-01T00:00:00+00:01");
+    time_bad("253402300800");
+    time_bad("9999999999999");
+    time_bad("-1");
+    time_bad("1704164645.");
+    time_bad("17041 64645");
+    time_bad("+2024-01-02T03:04:05Z");
+}
+
+static void
+test_parse_time_bounded(void **state)
+{
+    /* Only @len bytes are read: the text need not be NUL-terminated. */
+    static const char s[] = "2024-01-02T03:04:05Zjunk";
+    time_t t = 0;
+
+    (void)state;
+    assert_int_equal(aws_iam_json_parse_time(s, 20, &t), 0);
+    assert_int_equal(t, T_2024);
+    assert_int_equal(aws_iam_json_parse_time(s, 19, &t), -EINVAL);
+    assert_int_equal(aws_iam_json_parse_time(s, 21, &t), -EINVAL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_moto_list_users),
+        cmocka_unit_test(test_moto_get_group),
+        cmocka_unit_test(test_moto_get_group_empty),
+        cmocka_unit_test(test_moto_list_ssh_public_keys),
+        cmocka_unit_test(test_moto_get_ssh_public_key),
+        cmocka_unit_test(test_moto_errors),
+        cmocka_unit_test(test_wrong_action),
+        cmocka_unit_test(test_member_list),
+        cmocka_unit_test(test_member_single),
+        cmocka_unit_test(test_null_fields),
+        cmocka_unit_test(test_timestamp_forms),
+        cmocka_unit_test(test_empty_list_shapes),
+        cmocka_unit_test(test_keys_member_and_case),
+        cmocka_unit_test(test_key_minimal),
+        cmocka_unit_test(test_group_member_truncated),
+        cmocka_unit_test(test_not_json),
+        cmocka_unit_test(test_embedded_nul_body),
+        cmocka_unit_test(test_wrong_shape),
+        cmocka_unit_test(test_field_values),
+        cmocka_unit_test(test_pagination),
+        cmocka_unit_test(test_length_caps),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_item_cap),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_error_documents),
+        cmocka_unit_test(test_parse_error),
+        cmocka_unit_test(test_retryable),
+        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_parse_time_bounded),
+    };
+
+    return cmocka_run_group_tests_name("iam_json", tests, NULL, NULL);
+}
