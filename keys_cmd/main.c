@@ -30,6 +30,7 @@
 #include "iam_log.h"
 #include "iam_name.h"
 #include "keys.h"
+#include "online.h"
 
 struct args {
     const char *config;
@@ -131,7 +132,36 @@ audit(const struct keys_request *req, const struct keys_result *res)
             keys_decision_word(res->decision), res->printed);
 }
 
-/* Answers from the snapshot; returns the process exit status. */
+/*
+ * VERIFY_ONLINE: an offered key the snapshot accepts is also checked
+ * with IAM. Returns true when the key may still be served.
+ */
+static bool
+still_active(const struct iam_config *cfg, struct keys_result *res)
+{
+    int r;
+
+    if (!cfg->verify_online || res->decision != KEYS_ACCEPTED)
+        return true;
+    r = online_check(cfg, res->iam_name, res->key_id);
+    if (r == 1)
+        return true;
+    if (r == 0) {
+        res->decision = KEYS_REVOKED;
+        return false;
+    }
+    iam_log(LOG_WARNING, "online check for %s failed: %s (%s)",
+            res->iam_name, strerrordesc_np(-r),
+            cfg->verify_online_fail == IAM_FAIL_CLOSED
+                ? "VERIFY_ONLINE_FAIL=closed: denied"
+                : "VERIFY_ONLINE_FAIL=open: the snapshot decides");
+    return cfg->verify_online_fail != IAM_FAIL_CLOSED;
+}
+
+/*
+ * Answers from the snapshot into a buffer first, so that nothing reaches
+ * sshd before the online check (if any) agrees. Returns the exit status.
+ */
 static int
 answer(const struct args *a, const struct iam_config *cfg,
        struct keys_request *req)
@@ -139,6 +169,9 @@ answer(const struct args *a, const struct iam_config *cfg,
     const char *path = a->db ? a->db : cfg->db_path;
     struct keys_result res;
     struct iam_db *db;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f;
     int r;
 
     r = iam_db_open(path, &db);
@@ -147,16 +180,23 @@ answer(const struct args *a, const struct iam_config *cfg,
                 strerrordesc_np(-r));
         return 1;
     }
-    r = keys_answer(db, req, stdout, &res);
+    f = open_memstream(&out, &len);
+    r = f ? keys_answer(db, req, f, &res) : -ENOMEM;
     iam_db_close(db);
+    if (f)
+        fclose(f);
     if (r < 0) {
         iam_log(LOG_ERR, "%s: %s", path, strerrordesc_np(-r));
+        free(out);
         return 1;
     }
-    if (fflush(stdout) != 0)
-        return 1;
+    if (still_active(cfg, &res) && len)
+        fwrite(out, 1, len, stdout);
+    else
+        res.printed = 0;
+    free(out);
     audit(req, &res);
-    return 0;
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include "aws_client.h"
 #include "aws_creds.h"
+#include "aws_endpoint.h"
 #include "diff.h"
 #include "fetch.h"
 #include "iam_db_write.h"
@@ -37,30 +38,6 @@ struct run {
     struct diff_counts diff;
     const char *result;
 };
-
-/*
- * IAM is global: one endpoint per partition, signed for that partition's
- * home region. IAM_ENDPOINT overrides the endpoint (FIPS, tests).
- */
-static void
-iam_endpoint(const struct iam_config *cfg, const char **ret_url,
-             const char **ret_region)
-{
-    const char *region = cfg->aws_region ? cfg->aws_region : "us-east-1";
-
-    if (strncmp(region, "cn-", 3) == 0) {
-        *ret_url = "https://iam.cn-north-1.amazonaws.com.cn";
-        *ret_region = "cn-north-1";
-    } else if (strncmp(region, "us-gov-", 7) == 0) {
-        *ret_url = "https://iam.us-gov.amazonaws.com";
-        *ret_region = "us-gov-west-1";
-    } else {
-        *ret_url = "https://iam.amazonaws.com";
-        *ret_region = "us-east-1";
-    }
-    if (cfg->iam_endpoint)
-        *ret_url = cfg->iam_endpoint;
-}
 
 static int
 load_previous(struct run *run)
@@ -108,7 +85,8 @@ connect_iam(struct run *run)
         return r;
     }
     memset(&o, 0, sizeof(o));
-    iam_endpoint(cfg, &o.endpoint, &o.region);
+    aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
+                     &o.region);
     o.service = "iam";
     o.version = IAM_VERSION;
     o.timeout_ms = cfg->http_timeout_ms;
