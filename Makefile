@@ -33,7 +33,7 @@ LIB_CORE := lib/iam_rec.c lib/iam_db.c lib/iam_pack.c
 LIB_REST := lib/iam_log.c lib/iam_db_write.c lib/iam_keyline.c \
 	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/aws_sigv4.c \
 	lib/aws_http.c lib/aws_creds.c lib/aws_client.c lib/aws_iam_json.c \
-	lib/aws_endpoint.c
+	lib/aws_endpoint.c lib/aws_ec2_tags.c
 LIB_SRC := $(LIB_CORE) $(LIB_REST)
 LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
 
@@ -63,8 +63,7 @@ KEYS_BIN := $(BUILD)/iam-authorized-keys
 SYNC_BIN := $(BUILD)/iam-sync
 PROGRAMS := $(NSS_LIB) $(KEYS_BIN) $(SYNC_BIN)
 
-.PHONY: all check unit-tests test-helpers demo bench install clean deps \
-	lint format-check
+.PHONY: all check check-prep unit-tests test-helpers clean deps
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS)
@@ -135,9 +134,12 @@ deps:
 
 # One command on a fresh machine: install what is missing, build the
 # normal and the sanitizer trees, run every suite, print one summary line.
+# Fragments (mk/*.mk) add what their suites need to check-prep::.
+check-prep:: all unit-tests test-helpers
+
 check:
 	sh scripts/deps.sh check
-	$(MAKE) all unit-tests test-helpers
+	$(MAKE) check-prep
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" unit-tests test-helpers
@@ -145,5 +147,9 @@ check:
 
 clean:
 	rm -rf build
+
+# Packaging, benchmarks, fuzzing and static analysis live in their own
+# fragments.
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

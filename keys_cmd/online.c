@@ -109,6 +109,7 @@ online_check(const struct iam_config *cfg, const char *iam_name,
                      &o.region);
     o.service = "iam";
     o.version = "2010-05-08";
+    o.json = true;
     o.timeout_ms = cfg->verify_online_timeout_ms;
     o.max_attempts = 2;
     o.deadline_ms = deadline;

@@ -111,8 +111,9 @@ form_body(const struct aws_client *c, const char *action,
     size_t len = 0, cap = 256, n;
     char *buf, *enc, *grown;
     const char *const head[] = { "Action", action, "Version",
-                                 c->opts.version, "ContentType", "JSON",
-                                 NULL };
+                                 c->opts.version,
+                                 c->opts.json ? "ContentType" : NULL,
+                                 "JSON", NULL };
     const char *const *lists[2] = { head, params };
     int i, j, r;
 

@@ -4,7 +4,7 @@
  * by all threads, capped exponential backoff with full jitter on
  * throttling, 5xx and transport errors, and one overall deadline.
  *
- * Requests are POSTs of "Action=...&Version=...&ContentType=JSON&..." as
+ * Requests are POSTs of "Action=...&Version=...[&ContentType=JSON]&..." as
  * an application/x-www-form-urlencoded body (all parameters in the body,
  * none in the URL), signed with SigV4 for the configured region and
  * service.
@@ -16,6 +16,7 @@
 #define AWS_CLIENT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "aws_creds.h"
@@ -27,6 +28,8 @@ struct aws_client_opts {
     const char *region;     /* signing region, "us-east-1" for IAM */
     const char *service;    /* "iam", "sts", "ec2" */
     const char *version;    /* API version, "2010-05-08" for IAM */
+    bool json;              /* ask for ContentType=JSON (IAM, STS; EC2
+                               answers in XML only) */
     long timeout_ms;        /* per request */
     unsigned max_attempts;  /* 1 = no retry */
     unsigned calls_per_sec; /* 0 = no rate limit */

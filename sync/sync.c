@@ -17,20 +17,23 @@
 #include "lock.h"
 #include "model.h"
 #include "state.h"
+#include "tags.h"
 
 #define IAM_VERSION "2010-05-08"
 #define MAX_ATTEMPTS 6
 
 /* Everything one run holds, released in one place. */
 struct run {
-    const struct iam_config *cfg;
+    const struct iam_config *cfg; /* &eff */
+    struct iam_config eff;        /* the config with tag lists applied */
     const struct sync_flags *fl;
     int64_t start_ms;
     struct iam_name_set local;
     struct state old;
     struct state new;
     struct known_keys known;
-    struct aws_creds creds;
+    struct aws_creds base;  /* the instance's own (env or IMDS) */
+    struct aws_creds creds; /* for IAM: base, or ASSUMEROLE's */
     struct aws_client iam;
     bool iam_ready;
     struct fetch fetch;
@@ -58,14 +61,19 @@ load_previous(struct run *run)
     return 0;
 }
 
+/*
+ * Credentials: the instance's own (environment, then IMDS), used for EC2
+ * tags; then ASSUMEROLE's, when set, for IAM (the users may live in
+ * another account).
+ */
 static int
-connect_iam(struct run *run)
+resolve_creds(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
     struct aws_creds_source src;
-    struct aws_client_opts o;
     struct aws_http h;
     char session[64];
+    time_t now = time(NULL);
     int r;
 
     memset(&src, 0, sizeof(src));
@@ -73,22 +81,38 @@ connect_iam(struct run *run)
     src.imds_endpoint = cfg->imds_endpoint;
     src.sts_endpoint = cfg->sts_endpoint;
     src.region = cfg->aws_region;
-    src.assume_role_arn = cfg->assumerole;
     src.session_name = session;
     r = aws_http_init(&h);
     if (r < 0)
         return r;
-    r = aws_creds_resolve(&src, &h, time(NULL), &run->creds);
-    aws_http_destroy(&h);
-    if (r < 0) {
-        iam_log(LOG_ERR, "no AWS credentials: %s", strerrordesc_np(-r));
-        return r;
+    r = aws_creds_resolve(&src, &h, now, &run->base);
+    if (r >= 0 && cfg->assumerole) {
+        src.assume_role_arn = cfg->assumerole;
+        r = aws_creds_assume_role(&src, &h, &run->base, now, &run->creds);
+    } else if (r >= 0) {
+        r = aws_creds_copy(&run->base, &run->creds);
     }
+    aws_http_destroy(&h);
+    if (r < 0)
+        iam_log(LOG_ERR, "no AWS credentials%s: %s",
+                cfg->assumerole ? " (or ASSUMEROLE failed)" : "",
+                strerrordesc_np(-r));
+    return r;
+}
+
+static int
+connect_iam(struct run *run)
+{
+    const struct iam_config *cfg = run->cfg;
+    struct aws_client_opts o;
+    int r;
+
     memset(&o, 0, sizeof(o));
     aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                      &o.region);
     o.service = "iam";
     o.version = IAM_VERSION;
+    o.json = true;
     o.timeout_ms = cfg->http_timeout_ms;
     o.max_attempts = MAX_ATTEMPTS;
     o.calls_per_sec = cfg->max_calls_per_second;
@@ -201,7 +225,12 @@ prepare(struct run *run)
     struct fetch_opts fo;
     int r;
 
-    r = connect_iam(run);
+    r = resolve_creds(run);
+    if (r >= 0)
+        r = tags_apply(&run->eff, &run->base,
+                       run->start_ms + (int64_t)run->eff.sync_timeout * 1000);
+    if (r >= 0)
+        r = connect_iam(run);
     if (r < 0)
         return SYNC_EXIT_AWS;
     memset(&fo, 0, sizeof(fo));
@@ -270,10 +299,12 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     int lock = -1, status;
 
     memset(&run, 0, sizeof(run));
-    run.cfg = cfg;
+    run.eff = *cfg;
+    run.cfg = &run.eff;
     run.fl = fl;
     run.start_ms = aws_client_now_ms();
     run.result = "failed";
+    aws_creds_init(&run.base);
     aws_creds_init(&run.creds);
     /* A dry run writes nothing, so it needs no lock. */
     if (!fl->dry_run) {
@@ -296,6 +327,8 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     if (run.iam_ready)
         aws_client_destroy(&run.iam);
     aws_creds_reset(&run.creds);
+    aws_creds_reset(&run.base);
+    tags_free(&run.eff, cfg);
     known_keys_free(&run.known);
     state_free(&run.old);
     state_free(&run.new);

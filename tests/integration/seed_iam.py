@@ -307,6 +307,22 @@ def create_service_users(seeder, outdir):
     }
 
 
+# The instance moto's IMDS describes (see lib/moto.sh) and the tags that
+# IAM_AUTHORIZED_GROUPS_TAG / SUDOERS_GROUPS_TAG tests name.
+INSTANCE_ID = "i-0123456789abcdef0"
+INSTANCE_TAGS = {"nss-iam-groups": "ssh-users, data-science",
+                 "nss-iam-sudoers": "admins"}
+
+
+def tag_instance(seeder):
+    """Tags the emulated instance; done before enforcement starts."""
+    ec2 = seeder.client("ec2")
+    ec2.create_tags(Resources=[INSTANCE_ID],
+                    Tags=[{"Key": k, "Value": v}
+                          for k, v in INSTANCE_TAGS.items()])
+    return {"InstanceId": INSTANCE_ID, "Tags": INSTANCE_TAGS}
+
+
 def seed(args):
     seeder = Seeder(args)
     t0 = time.monotonic()
@@ -336,6 +352,7 @@ def seed(args):
         for g in u["groups"]:
             groups[g]["members"].append(u["UserName"])
     service = create_service_users(seeder, args.dir)
+    tags = tag_instance(seeder) if args.scenario == "basic" else {}
     manifest = {
         "scenario": args.scenario,
         "endpoint": args.endpoint,
@@ -347,6 +364,7 @@ def seed(args):
         "seconds": round(time.monotonic() - t0, 3),
     }
     manifest.update(service)
+    manifest["instance_tags"] = tags
     if args.enforce:
         seeder.moto_api("/moto-api/reset-auth", b"0", "text/plain")
     manifest["enforced"] = args.enforce

@@ -34,7 +34,8 @@
 # their UserName/GroupName, as IAM does, so the shipped least-privilege
 # policy is tested as written. It also adds POST
 # /moto-api/x-ssh-key-upload-date (JSON UserName, SSHPublicKeyId,
-# UploadDate ISO-8601 UTC), because no AWS API can backdate a key.
+# UploadDate ISO-8601 UTC), because no AWS API can backdate a key. IMDS
+# answers instance-id i-0123456789abcdef0, which EC2 CreateTags accepts.
 
 MOTO_START_TIMEOUT=${MOTO_START_TIMEOUT:-30}
 # High enough that seeding never reaches it; seed_iam.py resets it to 0.
@@ -95,6 +96,11 @@ def upload_date(request, full_url, headers):
 
 iam_responses.IamResponse._determine_resource = _determine_resource
 api_urls.url_paths["{0}/moto-api/x-ssh-key-upload-date"] = upload_date
+
+# moto's IMDS names the instance "i-fake", an id its own EC2 API refuses
+# to tag; give it a well-formed one so tests can tag "this instance".
+from moto.instance_metadata import responses as imds_responses
+imds_responses.INSTANCE_METADATA["instance-id"] = "i-0123456789abcdef0"
 # argv[1] is a marker that lets moto_stop recognise its own process.
 moto.server.main(sys.argv[2:])
 PY
