@@ -43,7 +43,8 @@ SYNC_SRC := $(wildcard sync/*.c)
 UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
 	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
-	tests/unit/test_creds.c tests/unit/test_iam_json.c
+	tests/unit/test_creds.c tests/unit/test_iam_json.c \
+	tests/unit/test_ec2_tags.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 

@@ -15,6 +15,7 @@
 #include "iam_db_write.h"
 #include "iam_log.h"
 #include "lock.h"
+#include "metrics.h"
 #include "model.h"
 #include "state.h"
 #include "tags.h"
@@ -292,6 +293,33 @@ run_locked(struct run *run)
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 
+/* TEXTFILE_DIR: the run's outcome for node_exporter (real runs only). */
+static void
+report_metrics(const struct run *run, int status)
+{
+    struct metrics m;
+
+    if (!run->cfg->textfile_dir || run->fl->dry_run)
+        return;
+    memset(&m, 0, sizeof(m));
+    m.exit_status = status;
+    m.run_time = time(NULL);
+    m.snapshot_time = run->result && strcmp(run->result, "published") == 0
+                          ? m.run_time
+                          : run->old.created;
+    m.users = run->model.n_users;
+    m.keys = run->model.n_keys;
+    if (run->iam_ready) {
+        m.api_calls = run->iam.calls;
+        m.retries = run->iam.retries;
+        m.throttled = run->iam.throttled;
+    }
+    m.refused_names = run->model.refused_names;
+    m.invalid_keys = run->model.invalid_keys;
+    m.duration = (double)(aws_client_now_ms() - run->start_ms) / 1000.0;
+    metrics_write(run->cfg->textfile_dir, &m);
+}
+
 int
 sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
 {
@@ -320,6 +348,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     status = run_locked(&run);
     if (status != SYNC_EXIT_USAGE)
         summary(&run);
+    report_metrics(&run, status);
     if (lock >= 0)
         close(lock);
     model_free(&run.model);

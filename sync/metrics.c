@@ -1,0 +1,117 @@
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iam_log.h"
+
+#define FILE_NAME "nss_iam.prom"
+#define LAST_SUCCESS "nss_iam_sync_last_success_timestamp_seconds "
+
+/* The previous file's last success time, or 0. */
+static int64_t
+previous_success(const char *path)
+{
+    char line[256];
+    long long v = 0;
+    FILE *f = fopen(path, "re");
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, LAST_SUCCESS, strlen(LAST_SUCCESS)) == 0)
+            v = strtoll(line + strlen(LAST_SUCCESS), NULL, 10);
+    fclose(f);
+    return v > 0 ? (int64_t)v : 0;
+}
+
+static void
+gauge(FILE *f, const char *name, const char *help, double v)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.10g\n", name, help, name,
+            name, v);
+}
+
+static void
+write_all(FILE *f, const struct metrics *m, int64_t success)
+{
+    gauge(f, "nss_iam_sync_last_run_timestamp_seconds",
+          "When iam-sync last ran.", (double)m->run_time);
+    gauge(f, "nss_iam_sync_last_success_timestamp_seconds",
+          "When iam-sync last succeeded (published or unchanged).",
+          (double)success);
+    gauge(f, "nss_iam_sync_exit_status",
+          "Exit status of the last run (0 ok, 1 AWS/local, 2 config, "
+          "3 safety refusal).", m->exit_status);
+    gauge(f, "nss_iam_snapshot_age_seconds",
+          "Age of the snapshot being served.",
+          m->snapshot_time ? (double)(m->run_time - m->snapshot_time) : -1);
+    gauge(f, "nss_iam_users", "IAM users in the last result.",
+          (double)m->users);
+    gauge(f, "nss_iam_keys", "SSH keys in the last result.",
+          (double)m->keys);
+    gauge(f, "nss_iam_sync_api_calls", "AWS API requests of the last run.",
+          (double)m->api_calls);
+    gauge(f, "nss_iam_sync_api_retries", "Retried requests of the last run.",
+          (double)m->retries);
+    gauge(f, "nss_iam_sync_api_throttled",
+          "Requests IAM throttled in the last run.", (double)m->throttled);
+    gauge(f, "nss_iam_sync_refused_names",
+          "IAM users refused for their name in the last run.",
+          (double)m->refused_names);
+    gauge(f, "nss_iam_sync_invalid_keys",
+          "SSH keys refused by validation in the last run.",
+          (double)m->invalid_keys);
+    gauge(f, "nss_iam_sync_duration_seconds", "Duration of the last run.",
+          m->duration);
+}
+
+int
+metrics_write(const char *dir, const struct metrics *m)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    int64_t success;
+    FILE *f;
+    int fd, r = 0;
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, FILE_NAME) >=
+            (int)sizeof(path) ||
+        snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, FILE_NAME) >=
+            (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    success = m->exit_status == 0 ? m->run_time : previous_success(path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        iam_log(LOG_WARNING, "%s: cannot write metrics: %m", dir);
+        return r;
+    }
+    f = fdopen(fd, "w");
+    if (!f) {
+        r = -errno;
+        close(fd);
+        unlink(tmp);
+        return r;
+    }
+    write_all(f, m, success);
+    /* node_exporter runs as another user: the file must be readable. */
+    if (fchmod(fd, 0644) < 0 || fflush(f) != 0 || ferror(f))
+        r = -EIO;
+    if (fclose(f) != 0 && r == 0)
+        r = -EIO;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlink(tmp);
+        iam_log(LOG_WARNING, "%s: cannot write metrics: %s", path,
+                strerrordesc_np(-r));
+    }
+    return r;
+}

@@ -1,0 +1,34 @@
+/*
+ * metrics: after each run, a Prometheus text file for node_exporter's
+ * textfile collector (TEXTFILE_DIR), so that a fleet's monitoring sees a
+ * sync that stopped succeeding long before a user reports a failed login.
+ */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stdint.h>
+
+struct metrics {
+    int exit_status;
+    int64_t run_time;      /* when the run ended */
+    int64_t snapshot_time; /* created time of the current snapshot, or 0 */
+    unsigned long users;
+    unsigned long keys;
+    unsigned long api_calls;
+    unsigned long retries;
+    unsigned long throttled;
+    unsigned refused_names;
+    unsigned invalid_keys;
+    double duration;
+};
+
+/*
+ * metrics_write - write "<dir>/nss_iam.prom" atomically (temporary file
+ * and rename, so the collector never reads half a file). The last success
+ * time is carried over from the previous file when this run failed.
+ * Returns 0 or -errno (logged; a metrics failure never fails the sync).
+ */
+int
+metrics_write(const char *dir, const struct metrics *m);
+
+#endif
