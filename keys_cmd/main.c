@@ -101,24 +101,6 @@ parse_uid(const char *s, uint32_t *ret)
     return 0;
 }
 
-static int
-load_config(const struct args *a, struct iam_config *cfg)
-{
-    char err[512];
-    int r;
-
-    r = iam_config_defaults(cfg);
-    if (r < 0)
-        return r;
-    r = iam_config_load(a->config, cfg, err, sizeof(err));
-    /* Only the default path may be absent: then every default holds. */
-    if (r == -ENOENT && !a->config_given)
-        return 0;
-    if (r < 0)
-        iam_log(LOG_ERR, "%s", err);
-    return r;
-}
-
 static void
 audit(const struct keys_request *req, const struct keys_result *res)
 {
@@ -205,6 +187,7 @@ main(int argc, char **argv)
     struct keys_request req;
     struct iam_config cfg;
     struct args a;
+    char err[512];
     int status;
 
     /* A closed pipe from sshd ends us quietly. */
@@ -214,8 +197,12 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (load_config(&a, &cfg) < 0)
+    if (iam_config_setup(a.config, a.config_given, &cfg, err,
+                         sizeof(err)) < 0) {
+        iam_log(LOG_ERR, "%s", err);
+        iam_config_free(&cfg);
         return 2;
+    }
     memset(&req, 0, sizeof(req));
     req.now = time(NULL);
     req.max_key_age_days = cfg.max_key_age_days;

@@ -1276,3 +1276,20 @@ iam_config_free(struct iam_config *cfg)
     free(cfg->db_path);
     memset(cfg, 0, sizeof(*cfg));
 }
+
+int
+iam_config_setup(const char *path, bool explicit, struct iam_config *cfg,
+                 char *errbuf, size_t errlen)
+{
+    int r;
+
+    r = iam_config_defaults(cfg);
+    if (r < 0) {
+        snprintf(errbuf, errlen, "out of memory");
+        return r;
+    }
+    r = iam_config_load(path, cfg, errbuf, errlen);
+    if (r == -ENOENT && !explicit)
+        return 0;
+    return r;
+}

@@ -211,4 +211,15 @@ int
 iam_config_load(const char *path, struct iam_config *cfg, char *errbuf,
                 size_t errlen);
 
+/*
+ * iam_config_setup - what both programs do at start: the defaults, then
+ * the file @path. When @path was not named on the command line
+ * (@explicit false) a missing file means "every default"; a missing file
+ * the operator named is an error. Returns as iam_config_load(); @cfg must
+ * be freed with iam_config_free() in every case.
+ */
+int
+iam_config_setup(const char *path, bool explicit, struct iam_config *cfg,
+                 char *errbuf, size_t errlen);
+
 #endif

@@ -479,9 +479,11 @@ iam_db_group_next(struct iam_db_txn *t, uint32_t from,
     return next_by_id(t, t->db->gr_gid, from, decode_group_any, ret);
 }
 
-int
-iam_db_user_gids(struct iam_db_txn *t, const char *name,
-                 struct iam_rec_iter *ret)
+/* A by-name record of @dbi, decoded into a sequence by @decode. */
+static int
+user_seq(struct iam_db_txn *t, MDB_dbi dbi, const char *name,
+         int (*decode)(const void *, size_t, struct iam_rec_iter *),
+         struct iam_rec_iter *ret)
 {
     MDB_val k, v;
     int r;
@@ -489,26 +491,24 @@ iam_db_user_gids(struct iam_db_txn *t, const char *name,
     memset(ret, 0, sizeof(*ret));
     if (!name_key(name, &k))
         return -ESRCH;
-    r = get(t, t->db->user_gids, &k, &v);
+    r = get(t, dbi, &k, &v);
     if (r < 0)
         return r;
-    return iam_rec_decode_gids(v.mv_data, v.mv_size, ret);
+    return decode(v.mv_data, v.mv_size, ret);
+}
+
+int
+iam_db_user_gids(struct iam_db_txn *t, const char *name,
+                 struct iam_rec_iter *ret)
+{
+    return user_seq(t, t->db->user_gids, name, iam_rec_decode_gids, ret);
 }
 
 int
 iam_db_user_keys(struct iam_db_txn *t, const char *name,
                  struct iam_rec_iter *ret)
 {
-    MDB_val k, v;
-    int r;
-
-    memset(ret, 0, sizeof(*ret));
-    if (!name_key(name, &k))
-        return -ESRCH;
-    r = get(t, t->db->user_keys, &k, &v);
-    if (r < 0)
-        return r;
-    return iam_rec_decode_keys(v.mv_data, v.mv_size, ret);
+    return user_seq(t, t->db->user_keys, name, iam_rec_decode_keys, ret);
 }
 
 int

@@ -7,7 +7,8 @@ set -eu
 build="gcc make pkg-config liblmdb-dev libjson-c-dev libcurl4-openssl-dev
 libssl-dev"
 check="$build libcmocka-dev valgrind openssh-server openssh-client sudo
-lmdb-utils util-linux procps clang libclang-rt-14-dev cppcheck clang-tidy"
+lmdb-utils util-linux procps clang libclang-rt-14-dev cppcheck clang-tidy
+jq curl openssl python3"
 demo="$build openssh-server openssh-client sudo util-linux procps"
 package="$build debhelper dpkg-dev fakeroot rpm lintian groff-base"
 

@@ -88,28 +88,12 @@ parse_args(int argc, char **argv, struct args *ret)
     return optind == argc ? 0 : -EINVAL;
 }
 
-static int
-load_config(const struct args *a, struct iam_config *cfg)
-{
-    char err[512];
-    int r;
-
-    r = iam_config_defaults(cfg);
-    if (r < 0)
-        return r;
-    r = iam_config_load(a->config, cfg, err, sizeof(err));
-    if (r == -ENOENT && !a->config_given)
-        return 0; /* no /etc/nss-iam.conf: every default */
-    if (r < 0)
-        fprintf(stderr, "iam-sync: %s\n", err);
-    return r;
-}
-
 int
 main(int argc, char **argv)
 {
     struct iam_config cfg;
     struct args a;
+    char err[512];
     int status;
 
     if (parse_args(argc, argv, &a) < 0) {
@@ -118,7 +102,9 @@ main(int argc, char **argv)
     }
     /* Until the config names the facility, notices go to stderr. */
     iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
-    if (load_config(&a, &cfg) < 0) {
+    if (iam_config_setup(a.config, a.config_given, &cfg, err,
+                         sizeof(err)) < 0) {
+        fprintf(stderr, "iam-sync: %s\n", err);
         iam_config_free(&cfg);
         return SYNC_EXIT_USAGE;
     }
