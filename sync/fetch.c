@@ -1,7 +1,6 @@
 #include "fetch.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,46 +79,99 @@ parse_failed(const char *what, const char *err)
     return -EPROTO;
 }
 
+/*
+ * One paged list call. @take parses a page, keeps what it needs, and
+ * hands back IsTruncated and the Marker (which it then no longer owns).
+ */
+struct lister {
+    const char *action;
+    const char *name_param; /* "UserName", "GroupName", or NULL */
+    const char *name;
+    unsigned long *calls;
+    int (*take)(void *arg, const struct aws_http_response *resp,
+                bool *ret_truncated, char **ret_marker);
+    void *arg;
+};
+
+/*
+ * Calls @l->action until the last page. Returns 0, or -errno; an AWS
+ * error's code goes to @code (NoSuchEntity is left to the caller).
+ */
+static int
+list_all(struct aws_client *c, struct aws_http *h, const struct lister *l,
+         char *code, size_t code_len)
+{
+    struct aws_http_response resp;
+    const char *params[7];
+    char *marker = NULL, *next;
+    unsigned pages = 0;
+    bool truncated;
+    int n, r;
+
+    do {
+        n = 0;
+        if (l->name_param) {
+            params[n++] = l->name_param;
+            params[n++] = l->name;
+        }
+        params[n++] = "MaxItems";
+        params[n++] = PAGE_ITEMS;
+        if (marker) {
+            params[n++] = "Marker";
+            params[n++] = marker;
+        }
+        params[n] = NULL;
+        r = call(c, h, l->action, params, &resp, code, code_len);
+        if (r < 0)
+            break;
+        __atomic_add_fetch(l->calls, 1, __ATOMIC_RELAXED);
+        pages++;
+        next = NULL;
+        truncated = false;
+        r = l->take(l->arg, &resp, &truncated, &next);
+        aws_http_response_free(&resp);
+        if (r < 0) {
+            free(next);
+            break;
+        }
+        r = next_marker(l->action, &marker, truncated, next, pages);
+    } while (r == 1);
+    free(marker);
+    return r;
+}
+
+static int
+take_users(void *arg, const struct aws_http_response *resp,
+           bool *ret_truncated, char **ret_marker)
+{
+    struct fetch *f = arg;
+    struct aws_iam_json_user_page *page = NULL;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    int r;
+
+    r = aws_iam_json_list_users(resp->body, resp->body_len, perr,
+                                sizeof(perr), NULL, &page);
+    if (r < 0)
+        return parse_failed("ListUsers", perr);
+    r = append((void **)&f->users, &f->n_users, page->users, page->n_users,
+               sizeof(*page->users));
+    if (r >= 0) {
+        page->n_users = 0; /* the strings now belong to f->users */
+        *ret_truncated = page->is_truncated;
+        *ret_marker = page->marker;
+        page->marker = NULL;
+    }
+    aws_iam_json_user_page_free(page);
+    return r;
+}
+
 static int
 list_users(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
 {
-    struct aws_iam_json_user_page *page = NULL;
-    struct aws_http_response resp;
-    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
-    char *marker = NULL;
-    unsigned pages = 0;
-    int r;
+    struct lister l = { "ListUsers", NULL, NULL, &f->list_users_calls,
+                        take_users, f };
 
-    do {
-        const char *params[] = { "MaxItems", PAGE_ITEMS,
-                                 marker ? "Marker" : NULL, marker, NULL };
-
-        r = call(o->iam, h, "ListUsers", params, &resp, NULL, 0);
-        if (r < 0)
-            break;
-        f->list_users_calls++;
-        pages++;
-        r = aws_iam_json_list_users(resp.body, resp.body_len, perr,
-                                    sizeof(perr), NULL, &page);
-        aws_http_response_free(&resp);
-        if (r < 0) {
-            r = parse_failed("ListUsers", perr);
-            break;
-        }
-        r = append((void **)&f->users, &f->n_users, page->users,
-                   page->n_users, sizeof(*page->users));
-        if (r < 0)
-            break;
-        page->n_users = 0; /* the strings now belong to f->users */
-        r = next_marker("ListUsers", &marker, page->is_truncated,
-                        page->marker, pages);
-        page->marker = NULL;
-        aws_iam_json_user_page_free(page);
-        page = NULL;
-    } while (r == 1);
-    aws_iam_json_user_page_free(page);
-    free(marker);
-    return r;
+    return list_all(o->iam, h, &l, NULL, 0);
 }
 
 /* The index of the user with @user_id in the by-id order, or -1. */
@@ -174,54 +226,55 @@ add_members(struct fetch *f, const size_t *by_id, struct fetch_group *g,
     return 0;
 }
 
+struct group_page_ctx {
+    struct fetch *f;
+    const size_t *by_id;
+    struct fetch_group *g;
+};
+
+static int
+take_group(void *arg, const struct aws_http_response *resp,
+           bool *ret_truncated, char **ret_marker)
+{
+    struct group_page_ctx *x = arg;
+    struct aws_iam_json_group_page *page = NULL;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    int r;
+
+    r = aws_iam_json_get_group(resp->body, resp->body_len, perr,
+                               sizeof(perr), NULL, &page);
+    if (r < 0)
+        return parse_failed("GetGroup", perr);
+    if (!x->g->group_id) {
+        x->g->group_id = page->group.group_id;
+        page->group.group_id = NULL;
+    }
+    r = add_members(x->f, x->by_id, x->g, page);
+    if (r >= 0) {
+        *ret_truncated = page->is_truncated;
+        *ret_marker = page->marker;
+        page->marker = NULL;
+    }
+    aws_iam_json_group_page_free(page);
+    return r;
+}
+
 static int
 get_group(const struct fetch_opts *o, struct aws_http *h, struct fetch *f,
           const size_t *by_id, struct fetch_group *g)
 {
-    struct aws_iam_json_group_page *page = NULL;
-    struct aws_http_response resp;
-    char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
-    char *marker = NULL;
-    unsigned pages = 0;
+    struct group_page_ctx x = { f, by_id, g };
+    struct lister l = { "GetGroup", "GroupName", g->name,
+                        &f->get_group_calls, take_group, &x };
+    char code[64] = "";
     int r;
 
-    do {
-        const char *params[] = { "GroupName", g->name, "MaxItems",
-                                 PAGE_ITEMS, marker ? "Marker" : NULL,
-                                 marker, NULL };
-
-        r = call(o->iam, h, "GetGroup", params, &resp, code, sizeof(code));
-        if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
-            iam_log(LOG_WARNING, "IAM group %s does not exist: it grants "
-                    "nothing", g->name);
-            r = 0;
-            break;
-        }
-        if (r < 0)
-            break;
-        f->get_group_calls++;
-        pages++;
-        r = aws_iam_json_get_group(resp.body, resp.body_len, perr,
-                                   sizeof(perr), NULL, &page);
-        aws_http_response_free(&resp);
-        if (r < 0) {
-            r = parse_failed("GetGroup", perr);
-            break;
-        }
-        if (!g->group_id) {
-            g->group_id = page->group.group_id;
-            page->group.group_id = NULL;
-        }
-        r = add_members(f, by_id, g, page);
-        if (r >= 0)
-            r = next_marker("GetGroup", &marker, page->is_truncated,
-                            page->marker, pages);
-        page->marker = NULL;
-        aws_iam_json_group_page_free(page);
-        page = NULL;
-    } while (r == 1);
-    aws_iam_json_group_page_free(page);
-    free(marker);
+    r = list_all(o->iam, h, &l, code, sizeof(code));
+    if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
+        iam_log(LOG_WARNING, "IAM group %s does not exist: it grants "
+                "nothing", g->name);
+        r = 0;
+    }
     return r;
 }
 
@@ -300,7 +353,6 @@ struct keys_job {
     struct fetch *f;
     size_t *users;     /* authorized user indexes */
     size_t n_users;
-    pthread_mutex_t lock;
 };
 
 /* Moves one page of key metadata into @uk. */
@@ -325,12 +377,26 @@ add_keys(struct fetch_user_keys *uk, struct aws_iam_json_key_page *page)
     return 0;
 }
 
-static void
-count_call(struct keys_job *j, unsigned long *counter)
+static int
+take_keys(void *arg, const struct aws_http_response *resp,
+          bool *ret_truncated, char **ret_marker)
 {
-    pthread_mutex_lock(&j->lock);
-    (*counter)++;
-    pthread_mutex_unlock(&j->lock);
+    struct aws_iam_json_key_page *page = NULL;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    int r;
+
+    r = aws_iam_json_list_ssh_public_keys(resp->body, resp->body_len, perr,
+                                          sizeof(perr), NULL, &page);
+    if (r < 0)
+        return parse_failed("ListSSHPublicKeys", perr);
+    r = add_keys(arg, page);
+    if (r >= 0) {
+        *ret_truncated = page->is_truncated;
+        *ret_marker = page->marker;
+        page->marker = NULL;
+    }
+    aws_iam_json_key_page_free(page);
+    return r;
 }
 
 /* ListSSHPublicKeys for one authorized user, all pages. */
@@ -339,47 +405,16 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
 {
     struct keys_job *j = arg;
     size_t u = j->users[i];
-    const char *name = j->f->users[u].user_name;
-    struct aws_iam_json_key_page *page = NULL;
-    struct aws_http_response resp;
-    char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
-    char *marker = NULL;
-    unsigned pages = 0;
+    struct lister l = { "ListSSHPublicKeys", "UserName",
+                        j->f->users[u].user_name, &j->f->list_keys_calls,
+                        take_keys, &j->f->keys[u] };
+    char code[64] = "";
     int r;
 
-    do {
-        const char *params[] = { "UserName", name, "MaxItems", PAGE_ITEMS,
-                                 marker ? "Marker" : NULL, marker, NULL };
-
-        r = call(j->o->iam, h, "ListSSHPublicKeys", params, &resp, code,
-                 sizeof(code));
-        if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
-            /* Deleted since ListUsers ran: no keys, gone next sync. */
-            r = 0;
-            break;
-        }
-        if (r < 0)
-            break;
-        count_call(j, &j->f->list_keys_calls);
-        pages++;
-        r = aws_iam_json_list_ssh_public_keys(resp.body, resp.body_len,
-                                              perr, sizeof(perr), NULL,
-                                              &page);
-        aws_http_response_free(&resp);
-        if (r < 0) {
-            r = parse_failed("ListSSHPublicKeys", perr);
-            break;
-        }
-        r = add_keys(&j->f->keys[u], page);
-        if (r >= 0)
-            r = next_marker("ListSSHPublicKeys", &marker,
-                            page->is_truncated, page->marker, pages);
-        page->marker = NULL;
-        aws_iam_json_key_page_free(page);
-        page = NULL;
-    } while (r == 1);
-    aws_iam_json_key_page_free(page);
-    free(marker);
+    r = list_all(j->o->iam, h, &l, code, sizeof(code));
+    /* Deleted since ListUsers ran: no keys, and gone at the next sync. */
+    if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
+        r = 0;
     return r;
 }
 
@@ -393,7 +428,6 @@ struct bodies_job {
     const struct fetch_opts *o;
     struct fetch *f;
     struct key_ref *refs;
-    pthread_mutex_t lock;
 };
 
 static int
@@ -415,9 +449,7 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
         return 0; /* deleted meanwhile: stays without a body, not served */
     if (r < 0)
         return r;
-    pthread_mutex_lock(&j->lock);
-    j->f->get_key_calls++;
-    pthread_mutex_unlock(&j->lock);
+    __atomic_add_fetch(&j->f->get_key_calls, 1, __ATOMIC_RELAXED);
     r = aws_iam_json_get_ssh_public_key(resp.body, resp.body_len, perr,
                                         sizeof(perr), NULL, &key);
     aws_http_response_free(&resp);
@@ -432,7 +464,7 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
 static int
 list_all_keys(const struct fetch_opts *o, struct fetch *f)
 {
-    struct keys_job j = { o, f, NULL, 0, PTHREAD_MUTEX_INITIALIZER };
+    struct keys_job j = { o, f, NULL, 0 };
     size_t i;
     int r;
 
@@ -447,7 +479,6 @@ list_all_keys(const struct fetch_opts *o, struct fetch *f)
             j.users[j.n_users++] = i;
     r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
     free(j.users);
-    pthread_mutex_destroy(&j.lock);
     return r;
 }
 
@@ -455,7 +486,7 @@ list_all_keys(const struct fetch_opts *o, struct fetch *f)
 static int
 get_all_bodies(const struct fetch_opts *o, struct fetch *f)
 {
-    struct bodies_job j = { o, f, NULL, PTHREAD_MUTEX_INITIALIZER };
+    struct bodies_job j = { o, f, NULL };
     const char *known;
     size_t u, k, n = 0, total = 0;
     int r;
@@ -483,7 +514,6 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
     }
     r = pool_run(n, o->concurrency, get_key_task, &j);
     free(j.refs);
-    pthread_mutex_destroy(&j.lock);
     return r;
 }
 
