@@ -44,7 +44,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
 	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
 	tests/unit/test_creds.c tests/unit/test_iam_json.c \
-	tests/unit/test_ec2_tags.c
+	tests/unit/test_ec2_tags.c tests/unit/test_model.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -126,6 +126,15 @@ $(BUILD)/tests/test_keys: tests/unit/test_keys.c $(OBJ)/keys_cmd/keys.o \
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Ikeys_cmd $(LDFLAGS) -o $@ $< \
 		$(OBJ)/keys_cmd/keys.o $(TEST_LIBS)
+
+# iam-sync's decisions (model, state, diff), tested apart from its main().
+SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/state.o \
+	$(OBJ)/sync/diff.o $(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
+$(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(TEST_LIBS)
 
 unit-tests: $(UNIT_BIN)
 test-helpers: $(HELPER_BIN)

@@ -672,9 +672,6 @@ iam_name_flag_ambiguous(struct iam_name_entry *v, size_t n)
                 continue;
             v[k].status = -ENOTUNIQ;
             flagged++;
-            iam_log(LOG_WARNING, "iam_name: IAM name %s refused: %s (%s)",
-                    v[k].iam_name ? v[k].iam_name : "?",
-                    iam_name_reason(-ENOTUNIQ), v[k].posix);
         }
     }
     return flagged;

@@ -200,7 +200,8 @@ struct iam_name_entry {
  * itself treats names that differ only in case as the same name, so two
  * IAM names must not become two POSIX names that only differ in case.
  * An ambiguous entry whose status is 0 gets -ENOTUNIQ; an entry already
- * refused keeps its first reason. Each newly refused entry is logged.
+ * refused keeps its first reason. Nothing is logged here: the caller
+ * knows which entries matter (iam-sync logs the users it would serve).
  * Users and groups may be checked in one array or apart, as the caller's
  * namespace requires.
  *

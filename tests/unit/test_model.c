@@ -1,0 +1,395 @@
+/*
+ * iam-sync's decisions without a network: what a fetched account becomes
+ * (names, refusals, uids, groups, sudo, local groups, key states), and
+ * what a change between two results looks like (sync/model.c, diff.c).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "diff.h"
+#include "iam_id.h"
+#include "model.h"
+#include "state.h"
+
+#define NOW 1764000000
+#define DAY 86400
+
+static char dir[64], passwd_path[128], group_path[128];
+
+static struct aws_iam_json_user users[] = {
+    { "alice", "AIDAALICE", NULL, "/", 100 },
+    { "first.last@example.com", "AIDAFIRST", NULL, "/", 200 },
+    { "x@y", "AIDAXATY1", NULL, "/", 300 },
+    { "x.at.y", "AIDAXATY2", NULL, "/", 400 },
+    { "root", "AIDAROOT", NULL, "/", 500 },
+    { "localuser", "AIDALOCAL", NULL, "/", 600 },
+    { "bob", "AIDABOB", NULL, "/", 700 }, /* in no authorized group */
+};
+#define NUSERS (sizeof(users) / sizeof(users[0]))
+
+static char key_line[4][160];
+
+static void
+make_line(int i, unsigned char fill, const char *prefix)
+{
+    unsigned char blob[51];
+    char b64[80];
+    int n;
+
+    memcpy(blob, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+    memset(blob + 19, fill, 32);
+    n = EVP_EncodeBlock((unsigned char *)b64, blob, sizeof(blob));
+    b64[n] = '\0';
+    snprintf(key_line[i], sizeof(key_line[i]), "%sssh-ed25519 %s laptop",
+             prefix, b64);
+}
+
+static int
+setup(void **state)
+{
+    FILE *f;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/iam-model-test.XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(passwd_path, sizeof(passwd_path), "%s/passwd", dir);
+    snprintf(group_path, sizeof(group_path), "%s/group", dir);
+    f = fopen(passwd_path, "we");
+    if (!f)
+        return -1;
+    fputs("root:x:0:0:root:/root:/bin/bash\n"
+          "localuser:x:1000:1000::/home/localuser:/bin/sh\n", f);
+    fclose(f);
+    f = fopen(group_path, "we");
+    if (!f)
+        return -1;
+    fputs("root:x:0:\nusers:x:100:\nlocaluser:x:1000:\n", f);
+    fclose(f);
+    make_line(0, 0x11, "");
+    make_line(1, 0x22, "");
+    make_line(2, 0x33, "");
+    make_line(3, 0x44, "command=\"/bin/sh\" ");
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    unlink(passwd_path);
+    unlink(group_path);
+    rmdir(dir);
+    return 0;
+}
+
+static char *
+xdup(const char *s)
+{
+    char *d = strdup(s);
+
+    assert_non_null(d);
+    return d;
+}
+
+/*
+ * The account: ssh-users = everyone but bob; devs = alice. alice has an
+ * Active key, an Inactive one, a 100-day-old one and one with options.
+ */
+static void
+make_fetch(struct fetch *f, bool with_devs)
+{
+    size_t i;
+
+    memset(f, 0, sizeof(*f));
+    f->users = calloc(NUSERS, sizeof(*f->users));
+    assert_non_null(f->users);
+    for (i = 0; i < NUSERS; i++) {
+        f->users[i].user_name = xdup(users[i].user_name);
+        f->users[i].user_id = xdup(users[i].user_id);
+        f->users[i].path = xdup("/");
+        f->users[i].arn = xdup("arn:aws:iam::123456789012:user/x");
+        f->users[i].create_date = users[i].create_date;
+    }
+    f->n_users = NUSERS;
+    f->groups = calloc(2, sizeof(*f->groups));
+    assert_non_null(f->groups);
+    f->groups[0].name = xdup("ssh-users");
+    f->groups[0].group_id = xdup("AGPASSH");
+    f->groups[0].members = calloc(NUSERS, sizeof(size_t));
+    for (i = 0; i + 1 < NUSERS; i++)
+        f->groups[0].members[f->groups[0].n_members++] = i;
+    f->groups[1].name = xdup("devs");
+    f->groups[1].group_id = with_devs ? xdup("AGPADEVS") : NULL;
+    f->groups[1].members = calloc(1, sizeof(size_t));
+    f->groups[1].n_members = with_devs ? 1 : 0;
+    f->n_groups = 2;
+    f->authorized = calloc(NUSERS, sizeof(bool));
+    for (i = 0; i + 1 < NUSERS; i++)
+        f->authorized[i] = true;
+    f->keys = calloc(NUSERS, sizeof(*f->keys));
+    f->keys[0].v = calloc(4, sizeof(struct fetch_key));
+    f->keys[0].n = 4;
+    for (i = 0; i < 4; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "APKA%zu", i);
+        f->keys[0].v[i].key_id = xdup(id);
+        f->keys[0].v[i].body = xdup(key_line[i]);
+        f->keys[0].v[i].upload_date = NOW - DAY;
+        f->keys[0].v[i].status = AWS_IAM_JSON_KEY_ACTIVE;
+    }
+    f->keys[0].v[1].status = AWS_IAM_JSON_KEY_INACTIVE;
+    f->keys[0].v[2].upload_date = NOW - 100 * DAY;
+}
+
+static void
+make_config(struct iam_config *cfg)
+{
+    static char *auth[] = { "ssh-users" }, *sudo[] = { "devs" },
+                *local[] = { "users" };
+
+    assert_int_equal(iam_config_defaults(cfg), 0);
+    cfg->iam_authorized_groups.v = auth;
+    cfg->iam_authorized_groups.n = 1;
+    cfg->sudoers_groups.v = sudo;
+    cfg->sudoers_groups.n = 1;
+    cfg->local_groups.v = local;
+    cfg->local_groups.n = 1;
+    cfg->max_key_age_days = 30;
+}
+
+static void
+release_config(struct iam_config *cfg)
+{
+    memset(&cfg->iam_authorized_groups, 0, sizeof(struct iam_strlist));
+    memset(&cfg->sudoers_groups, 0, sizeof(struct iam_strlist));
+    memset(&cfg->local_groups, 0, sizeof(struct iam_strlist));
+    iam_config_free(cfg);
+}
+
+static const struct model_user *
+find_user(const struct model *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_users; i++)
+        if (strcmp(m->users[i].name, name) == 0)
+            return &m->users[i];
+    return NULL;
+}
+
+static const struct model_group *
+find_group(const struct model *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_groups; i++)
+        if (strcmp(m->groups[i].name, name) == 0)
+            return &m->groups[i];
+    return NULL;
+}
+
+static void
+build(bool with_devs, struct fetch *f, struct iam_config *cfg,
+      struct model *m)
+{
+    struct iam_name_set local;
+
+    make_fetch(f, with_devs);
+    make_config(cfg);
+    assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
+    assert_int_equal(model_build(f, cfg, &local, NOW, m), 0);
+    iam_name_set_free(&local);
+}
+
+static void
+test_names_and_refusals(void **state)
+{
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+
+    (void)state;
+    build(true, &f, &cfg, &m);
+    /* root (reserved), localuser (local), x@y and x.at.y (ambiguous) */
+    assert_int_equal(m.n_users, 2);
+    assert_int_equal(m.refused_names, 4);
+    assert_non_null(find_user(&m, "alice"));
+    assert_non_null(find_user(&m, "first.last.at.example.com"));
+    assert_null(find_user(&m, "bob"));
+    assert_string_equal(m.account, "123456789012");
+    assert_string_equal(find_user(&m, "alice")->home, "/home/alice");
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* Ids follow the rule, recomputed here with iam_id_hash. */
+static void
+test_ids(void **state)
+{
+    const struct model_user *u;
+    const struct model_group *g;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+    uint32_t want;
+
+    (void)state;
+    build(true, &f, &cfg, &m);
+    u = find_user(&m, "alice");
+    assert_int_equal(iam_id_hash("uid:", "AIDAALICE", 0, cfg.uid_min,
+                                 cfg.uid_max, &want), 0);
+    assert_int_equal(u->uid, want);
+    g = find_group(&m, "ssh-users");
+    assert_non_null(g);
+    assert_int_equal(iam_id_hash("gid:", "AGPASSH", 0, cfg.uid_min,
+                                 cfg.uid_max, &want), 0);
+    assert_int_equal(g->gid, want);
+    g = find_group(&m, "iam-sudo");
+    assert_non_null(g);
+    assert_int_equal(iam_id_hash("gid:", "iam-sudo", 0, cfg.uid_min,
+                                 cfg.uid_max, &want), 0);
+    assert_int_equal(g->gid, want);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+static void
+test_groups_and_sudo(void **state)
+{
+    const struct model_user *alice, *first;
+    const struct model_group *ssh, *devs, *sudo, *members;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+
+    (void)state;
+    build(true, &f, &cfg, &m);
+    alice = find_user(&m, "alice");
+    first = find_user(&m, "first.last.at.example.com");
+    ssh = find_group(&m, "ssh-users");
+    devs = find_group(&m, "devs");
+    sudo = find_group(&m, "iam-sudo");
+    members = find_group(&m, "iam-users");
+    assert_non_null(devs);
+    assert_non_null(members);
+    assert_int_equal(ssh->n_members, 2);
+    assert_int_equal(devs->n_members, 1);
+    assert_int_equal(sudo->n_members, 1);
+    assert_int_equal(members->n_members, 2);
+    assert_true(alice->sudo);
+    assert_false(first->sudo);
+    /* alice: ssh-users, devs, iam-sudo, iam-users, then local "users" */
+    assert_int_equal(alice->n_gids, 5);
+    assert_int_equal(alice->gids[0], ssh->gid);
+    assert_int_equal(alice->gids[1], devs->gid);
+    assert_int_equal(alice->gids[2], sudo->gid);
+    assert_int_equal(alice->gids[3], members->gid);
+    assert_int_equal(alice->gids[4], 100);
+    assert_int_equal(first->n_gids, 3);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+static void
+test_keys(void **state)
+{
+    const struct model_user *alice;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+
+    (void)state;
+    build(true, &f, &cfg, &m);
+    alice = find_user(&m, "alice");
+    /* the key with options is refused; three remain */
+    assert_int_equal(alice->n_keys, 3);
+    assert_int_equal(m.invalid_keys, 1);
+    assert_int_equal(m.expired_keys, 1);
+    assert_string_equal(alice->keys[0].line, key_line[0]);
+    assert_int_equal(alice->keys[0].status, IAM_KEY_ACTIVE);
+    assert_int_equal(alice->keys[1].status, IAM_KEY_INACTIVE);
+    assert_int_equal(alice->keys[2].status, IAM_KEY_EXPIRED);
+    assert_memory_equal(alice->keys[0].fingerprint, "SHA256:", 7);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* devs deleted in IAM: alice loses sudo; the diff says so. */
+static void
+test_diff(void **state)
+{
+    struct iam_config cfg1, cfg2;
+    struct fetch f1, f2;
+    struct model m1, m2;
+    struct state s1, s2;
+    struct diff_counts d;
+    char out[2048] = "";
+    FILE *mem;
+
+    (void)state;
+    build(true, &f1, &cfg1, &m1);
+    build(false, &f2, &cfg2, &m2);
+    free(f2.keys[0].v[1].body); /* a key whose body is gone: not served */
+    f2.keys[0].v[1].body = NULL;
+    model_free(&m2);
+    {
+        struct iam_name_set local;
+
+        assert_int_equal(iam_name_set_load(passwd_path, group_path, &local),
+                         0);
+        assert_int_equal(model_build(&f2, &cfg2, &local, NOW, &m2), 0);
+        iam_name_set_free(&local);
+    }
+    assert_int_equal(state_from_model(&m1, &s1), 0);
+    assert_int_equal(state_from_model(&m2, &s2), 0);
+    mem = fmemopen(out, sizeof(out) - 1, "w");
+    assert_non_null(mem);
+    diff_states(&s1, &s2, mem, false, &d);
+    fclose(mem);
+    assert_int_equal(d.sudo_removed, 1);
+    assert_int_equal(d.keys_removed, 1);
+    assert_int_equal(d.users_removed, 0);
+    assert_true(diff_changed(&d));
+    assert_non_null(strstr(out, "- sudo alice\n"));
+    assert_non_null(strstr(out, "- key APKA1 of alice SHA256:"));
+    diff_states(&s1, &s1, NULL, false, &d);
+    assert_false(diff_changed(&d));
+    state_free(&s1);
+    state_free(&s2);
+    model_free(&m1);
+    model_free(&m2);
+    fetch_free(&f1);
+    fetch_free(&f2);
+    release_config(&cfg1);
+    release_config(&cfg2);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names_and_refusals),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_groups_and_sudo),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_diff),
+    };
+
+    return cmocka_run_group_tests_name("model", tests, setup, teardown);
+}
