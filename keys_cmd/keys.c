@@ -93,9 +93,6 @@ answer_offered(struct iam_rec_iter *it, const struct keys_request *req,
     int r;
 
     ret->decision = KEYS_UNKNOWN_KEY;
-    if (iam_keyline_fingerprint(req->key, strlen(req->key),
-                                ret->fingerprint) < 0)
-        ret->fingerprint[0] = '\0';
     while ((r = iam_rec_key_next(it, &k)) == 1) {
         copy_str(line, size, k.line);
         if (iam_keyline_blob_equals(line, req->key) != 1)
@@ -139,6 +136,10 @@ keys_answer(const struct iam_db *db, const struct keys_request *req,
     int r;
 
     memset(ret, 0, sizeof(*ret));
+    /* Every decision about an offered key names it in the audit line. */
+    if (req->key && iam_keyline_fingerprint(req->key, strlen(req->key),
+                                            ret->fingerprint) < 0)
+        ret->fingerprint[0] = '\0';
     r = iam_db_begin(db, &t);
     if (r < 0)
         return r;

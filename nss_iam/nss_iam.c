@@ -202,6 +202,14 @@ user_groups(struct iam_db_txn *t, void *arg)
     r = iam_db_user_by_name(t, q->user, &u);
     if (r < 0)
         return r;
+    /*
+     * glibc passes the primary gid of the passwd entry that won. If it is
+     * not ours, a local account of the same name shadows the IAM user
+     * (files comes first): it must not inherit the IAM user's groups,
+     * iam-sudo above all. -1 is getgrouplist()'s "no primary group".
+     */
+    if (q->skip != (gid_t)-1 && q->skip != u.gid)
+        return -ESRCH;
     r = add_gid(q, u.gid);
     if (r < 0)
         return r;

@@ -174,6 +174,18 @@ test_initgroups(void **state)
                                              &groups, 0, &err),
                      NSS_STATUS_NOTFOUND);
     assert_int_equal(start, 1);
+    /* A local account shadowing the name has another primary gid: it
+     * gets none of the IAM user's groups. */
+    assert_int_equal(_nss_iam_initgroups_dyn("user00003", 4242, &start,
+                                             &size, &groups, 0, &err),
+                     NSS_STATUS_NOTFOUND);
+    assert_int_equal(start, 1);
+    /* getgrouplist()'s "no primary group" still gets them (the private
+     * group is groups[0] already, and not added twice). */
+    assert_int_equal(_nss_iam_initgroups_dyn("user00003", (gid_t)-1, &start,
+                                             &size, &groups, 0, &err),
+                     NSS_STATUS_SUCCESS);
+    assert_int_equal(start, 5);
     free(groups);
 }
 

@@ -210,6 +210,11 @@ test_uid_and_user_checks(void **state)
     assert_string_equal(ask("alice.at.example.com", &other, b64[0], 0,
                             &res), "");
     assert_int_equal(res.decision, KEYS_UID_MISMATCH);
+    /* the audit line still names the offered key */
+    assert_memory_equal(res.fingerprint, "SHA256:", 7);
+    assert_string_equal(ask("mallory", NULL, b64[0], 0, &res), "");
+    assert_int_equal(res.decision, KEYS_UNKNOWN_USER);
+    assert_memory_equal(res.fingerprint, "SHA256:", 7);
     assert_string_equal(ask("mallory", NULL, NULL, 0, &res), "");
     assert_int_equal(res.decision, KEYS_UNKNOWN_USER);
     assert_string_equal(ask("nokeys", NULL, NULL, 0, &res), "");

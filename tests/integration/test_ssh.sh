@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# End to end: a real OpenSSH sshd, with the shipped sshd drop-in, sudoers
+# drop-in and pam_mkhomedir profile, lets IAM users of the "basic" moto
+# scenario log in with the keys uploaded to IAM, through iam-sync's
+# snapshot, libnss_iam.so.2 and iam-authorized-keys, and refuses every
+# key it must refuse. Runs in a private mount namespace: /run, /var/lib,
+# /var/log, /var/cache/ldconfig and /home are tmpfs there, /dev gets an
+# overlay for /dev/log, and /etc files are bind-mounted test copies; the
+# host is not modified. Prints TAP.
+# shellcheck source-path=SCRIPTDIR
+# jq programs and commands run by the remote shell are single-quoted on
+# purpose:
+# shellcheck disable=SC2016
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
+in_private_namespace "$@"
+. "$here/lib/moto.sh"
+
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+contrib=$root/contrib
+
+work=$(mktemp -d /tmp/nss-iam-ssh.XXXXXX) || exit 1
+sshd_pid=
+sink_pid=
+imds_pid=
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL; only our own children.
+stop_pid() {
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+    stop_pid "$sshd_pid"
+    stop_pid "$sink_pid"
+    stop_pid "$imds_pid"
+    moto_stop "$work/moto"
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail_setup() {
+    tap_not_ok "setup: $*"
+    exit 1
+}
+
+# ---- IAM ----
+
+moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
+    fail_setup "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+url=$(moto_url "$work/moto")
+python3 "$here/seed_iam.py" --endpoint "$url" --dir "$work/seed" \
+    --scenario basic >"$work/seed.log" 2>&1 ||
+    fail_setup "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
+manifest=$work/seed/manifest.json
+
+# iam_admin ACTION KEY=VALUE...: one IAM call made as the operator, with
+# moto's checks off for that call only.
+iam_admin() {
+    local action=$1 rc
+    shift
+    moto_auth_off "$work/moto" || return 1
+    python3 - "$url" "$action" "$@" <<'PY'
+import sys
+import boto3
+url, action, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+getattr(iam, action)(**dict(a.split("=", 1) for a in args))
+PY
+    rc=$?
+    moto_enforce "$work/moto" || return 1
+    return "$rc"
+}
+
+# m JQ-ARGS...: jq over the manifest.
+m() {
+    jq -r "$@" "$manifest"
+}
+key_id() {
+    m --arg u "$1" --argjson n "$2" \
+        '.users[] | select(.UserName == $u) | .keys[$n].SSHPublicKeyId'
+}
+fp() {
+    m --arg u "$1" --argjson n "$2" \
+        '.users[] | select(.UserName == $u) | .keys[$n].SSHPublicKeyBody' |
+        ssh-keygen -lf - | cut -d' ' -f2
+}
+# The private key file seed_iam.py wrote for key N of an IAM user.
+keyfile() {
+    m --arg u "$1" --argjson n "$2" \
+        '.users[] | select(.UserName == $u) | .keys[$n].private_key'
+}
+
+# The ids DESIGN.md defines: UID_MIN + SHA-256("uid:" + UserId) (first 8
+# bytes, big-endian) mod the range size; the same with "gid:" + GroupId
+# for IAM groups and "gid:" + name for the synthesized groups. Computed
+# here from the manifest, independently of the C code.
+ids() {
+    python3 - "$manifest" <<'PY'
+import hashlib, json, sys
+m = json.load(open(sys.argv[1]))
+lo, hi = 2000000000, 2147483646
+def h(s):
+    d = hashlib.sha256(s.encode()).digest()[:8]
+    return lo + int.from_bytes(d, "big") % (hi - lo + 1)
+for u in m["users"]:
+    print("uid", u["UserName"], h("uid:" + u["UserId"]))
+for g in m["groups"]:
+    print("gid", g["GroupName"], h("gid:" + g["GroupId"]))
+for g in ("iam-sudo", "iam-users"):
+    print("gid", g, h("gid:" + g))
+PY
+}
+ids >"$work/ids" || fail_setup "cannot compute the expected ids"
+id_of() {
+    awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$work/ids"
+}
+
+# ---- The namespace: /run, /var/lib, /home, /etc copies, /dev/log ----
+
+run=/run/nss-iam-test
+mount -t tmpfs -o mode=0755 tmpfs /run || fail_setup "cannot mount /run"
+mount -t tmpfs -o mode=0755 tmpfs /var/lib
+mount -t tmpfs -o mode=0755 tmpfs /home
+# sshd records logins of unknown users in /var/log/btmp, sessions in
+# wtmp and lastlog: those stay in this namespace too.
+mount -t tmpfs -o mode=0755 tmpfs /var/log
+mkdir -m 0755 /run/sshd "$run" "$run/bin" "$run/lib" /var/lib/nss-iam
+mkdir -m 0700 "$run/etc"
+
+# sshd runs the AuthorizedKeysCommand only if the program and every
+# directory above it are root-owned and not writable by others.
+install -m 0755 "$build/iam-authorized-keys" "$run/bin/iam-authorized-keys"
+install -m 0644 "$build/libnss_iam.so.2" "$run/lib/libnss_iam.so.2"
+
+# glibc must find libnss_iam.so.2 in sshd, its session children and the
+# setuid sudo, none of which honours LD_LIBRARY_PATH. A private ld.so
+# cache does it: ldconfig builds it from the host's configuration plus
+# $run/lib (-X: no symbolic links made or changed; -C: the cache goes to
+# our tmpfs), and it is bind-mounted over /etc/ld.so.cache in this
+# namespace only. ldconfig always rewrites its aux cache
+# /var/cache/ldconfig/aux-cache, even with -i, so a tmpfs covers that
+# directory first. No file is added to a system library directory.
+mount -t tmpfs -o mode=0700 tmpfs /var/cache/ldconfig ||
+    fail_setup "cannot mount a tmpfs on /var/cache/ldconfig"
+printf 'include /etc/ld.so.conf\n%s\n' "$run/lib" >"$run/ld.so.conf"
+ldconfig -X -i -f "$run/ld.so.conf" -C "$run/ld.so.cache" 2>"$work/ldconfig.log" ||
+    fail_setup "ldconfig: $(head -n 3 "$work/ldconfig.log")"
+mount --bind "$run/ld.so.cache" /etc/ld.so.cache
+
+printf 'passwd: files iam\ngroup: files iam\nshadow: files\n' \
+    >"$run/etc/nsswitch.conf"
+chmod 0644 "$run/etc/nsswitch.conf"
+mount --bind "$run/etc/nsswitch.conf" /etc/nsswitch.conf
+
+# A local account (not an IAM user) with its own authorized_keys file:
+# shows that such files work for everyone outside iam-users.
+cp /etc/passwd "$run/etc/passwd"
+echo 'localtest:*:4242:100:local:/home/localtest:/bin/bash' >>"$run/etc/passwd"
+mount --bind "$run/etc/passwd" /etc/passwd
+
+# PAM: the host's sshd stack plus the session line of the shipped
+# pam-auth-update profile (what pam-auth-update would add to
+# common-session).
+mkhomedir=$(sed -n '/^Session:/,/^[^[:space:]]/{/^[[:space:]]/p}' \
+    "$contrib/pam-configs/nss-iam-mkhomedir" | awk '{$1 = $1; print}')
+[ "$mkhomedir" = "optional pam_mkhomedir.so umask=0077" ] ||
+    fail_setup "unexpected session line in the pam profile: $mkhomedir"
+{
+    cat /etc/pam.d/sshd
+    echo "session $mkhomedir"
+} >"$run/etc/pam.sshd"
+chmod 0644 "$run/etc/pam.sshd"
+mount --bind "$run/etc/pam.sshd" /etc/pam.d/sshd
+
+# sudo: the host's drop-ins plus the shipped one.
+mkdir -m 0755 "$run/sudoers.d"
+cp -a /etc/sudoers.d/. "$run/sudoers.d/"
+install -m 0440 "$contrib/sudoers.d/nss-iam" "$run/sudoers.d/nss-iam"
+mount --bind "$run/sudoers.d" /etc/sudoers.d
+
+# /dev/log: an overlay on /dev whose upper layer lives in the /run tmpfs,
+# so the syslog sink's socket never reaches the host's /dev. /dev/pts and
+# /dev/shm, hidden by the overlay, are moved back on top.
+mkdir -p "$run/dev/upper" "$run/dev/work" "$run/dev/pts" "$run/dev/shm"
+mount --bind /dev/pts "$run/dev/pts"
+mount --bind /dev/shm "$run/dev/shm"
+mount -t overlay overlay \
+    -o "lowerdir=/dev,upperdir=$run/dev/upper,workdir=$run/dev/work" /dev ||
+    fail_setup "cannot put an overlay on /dev"
+mount --move "$run/dev/pts" /dev/pts
+mount --move "$run/dev/shm" /dev/shm
+syslog=$work/syslog.txt
+: >"$syslog"
+python3 "$here/syslog_sink.py" --socket /dev/log --out "$syslog" \
+    --ready "$work/sink.ready" 2>"$work/sink.err" &
+sink_pid=$!
+
+# ---- Config and the first sync ----
+
+cfg=$run/nss-iam.conf
+# write_config [EXTRA LINE...]: replaces the config atomically.
+write_config() {
+    {
+        echo 'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"'
+        echo 'SUDOERS_GROUPS="admins"'
+        echo "IAM_ENDPOINT=\"$url\""
+        echo "STS_ENDPOINT=\"$url\""
+        echo "IMDS_ENDPOINT=\"$url\""
+        echo 'MAX_CALLS_PER_SECOND="100"'
+        echo 'MAX_KEY_AGE_DAYS="30"'
+        printf '%s\n' "$@"
+    } >"$cfg.tmp"
+    chmod 0644 "$cfg.tmp"
+    mv "$cfg.tmp" "$cfg"
+}
+write_config
+
+sync_now() {
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$work/seed/creds.env"
+        set +a
+        "$build/iam-sync" --config "$cfg"
+    ) >>"$work/sync.log" 2>&1
+}
+sync_now || fail_setup "iam-sync failed: $(tail -n 3 "$work/sync.log")"
+
+# ---- sshd ----
+
+port=$(free_port)
+ssh-keygen -q -t ed25519 -N '' -f "$run/ssh_host_ed25519_key" </dev/null
+{
+    cat <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $run/ssh_host_ed25519_key
+PidFile $run/sshd.pid
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthenticationMethods publickey
+PermitRootLogin no
+LogLevel VERBOSE
+EOF
+    # The shipped drop-in, with the program installed in /run and the
+    # test's config.
+    sed "s|^AuthorizedKeysCommand /usr/sbin/iam-authorized-keys |AuthorizedKeysCommand $run/bin/iam-authorized-keys --config $cfg |" \
+        "$contrib/sshd_config.d/nss-iam.conf"
+} >"$run/sshd_config"
+grep -q "^AuthorizedKeysCommand $run/bin/" "$run/sshd_config" ||
+    fail_setup "the sshd drop-in has no AuthorizedKeysCommand line"
+/usr/sbin/sshd -t -f "$run/sshd_config" 2>"$work/sshd-t.log" ||
+    fail_setup "sshd -t: $(head -n 3 "$work/sshd-t.log")"
+sshd_log=$work/sshd.log
+/usr/sbin/sshd -D -f "$run/sshd_config" -E "$sshd_log" &
+sshd_pid=$!
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$sshd_pid" 2>/dev/null || break
+    sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+    fail_setup "sshd does not listen: $(tail -n 3 "$sshd_log")"
+[ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
+
+# ssh_as KEYFILE USER COMMAND...: the real client, this key only.
+ssh_as() {
+    local key=$1 user=$2
+    shift 2
+    env -u SSH_AUTH_SOCK ssh -F /dev/null -i "$key" -p "$port" \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 \
+        -o LogLevel=ERROR "$user@127.0.0.1" "$@"
+}
+
+# login DESC KEYFILE USER: the login succeeds (runs "true").
+login() {
+    local desc=$1 out
+    if out=$(ssh_as "$2" "$3" true 2>&1); then
+        tap_ok "$desc"
+    else
+        tap_not_ok "$desc"
+        printf '%s\n' "$out" | head -n 5 | sed 's/^/# /'
+        tail -n 5 "$sshd_log" | sed 's/^/# sshd: /'
+    fi
+}
+
+# denied DESC KEYFILE USER: ssh exits 255 with "Permission denied
+# (publickey)".
+denied() {
+    local desc=$1 out rc
+    out=$(ssh_as "$2" "$3" true 2>&1)
+    rc=$?
+    if [ "$rc" = 255 ] && grep -q 'Permission denied (publickey)' <<<"$out"; then
+        tap_ok "$desc"
+    else
+        tap_not_ok "$desc (ssh exit $rc)"
+        printf '%s\n' "$out" | head -n 5 | sed 's/^/# /'
+    fi
+}
+
+# audit_has DESC FIELDS...: an audit line of the keys command holds every
+# "key=value" given.
+audit_has() {
+    local desc=$1 line
+    shift
+    sleep 0.2
+    line=$(grep 'iam-authorized-keys\[' "$syslog" | grep -F " decision=" |
+        while IFS= read -r l; do
+            ok=1
+            for f in "$@"; do
+                [[ " $l " == *" $f "* ]] || ok=0
+            done
+            [ "$ok" = 1 ] && echo "$l"
+        done | tail -n 1)
+    if [ -n "$line" ]; then
+        tap_ok "$desc"
+    else
+        tap_not_ok "$desc"
+        echo "# want a line with: $*"
+        grep 'iam-authorized-keys\[' "$syslog" | tail -n 3 | sed 's/^/# /'
+    fi
+}
+
+# ---- An authorized sudoer and a non-sudoer ----
+
+alice_uid=$(id_of uid alice)
+g_ssh=$(id_of gid ssh-users)
+g_sudo=$(id_of gid iam-sudo)
+g_member=$(id_of gid iam-users)
+
+check_eq "getent passwd through libnss_iam (found via the ld.so cache)" \
+    "alice:*:$alice_uid:$alice_uid:alice:/home/alice:/bin/bash" \
+    "$(getent passwd alice)"
+
+out=$(ssh_as "$(keyfile alice 0)" alice \
+    'id -u; id -g; id -un; id -G | tr " " "\n" | sort | tr "\n" " "; echo;
+     id -Gn | tr " " "\n" | sort | tr "\n" " "; echo;
+     if sudo -n true 2>/dev/null; then echo sudo=yes; else echo sudo=no; fi;
+     stat -c "%U %u %a" "$HOME"' 2>"$work/ssh.err")
+rc=$?
+check_eq "alice logs in with her IAM key" 0 "$rc"
+check_eq "alice: uid is the hashed IAM UserId, the private group is gid = uid" \
+    "$alice_uid $alice_uid alice" "$(sed -n 1,3p <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "alice: groups are her private group, ssh-users, iam-sudo, iam-users" \
+    "$(printf '%s\n' "$alice_uid" "$g_ssh" "$g_sudo" "$g_member" | sort | tr '\n' ' ')" \
+    "$(sed -n 4p <<<"$out")"
+check_eq "alice: group names" "alice iam-sudo iam-users ssh-users " \
+    "$(sed -n 5p <<<"$out")"
+check_eq "alice (in SUDOERS_GROUPS): sudo -n true succeeds" "sudo=yes" \
+    "$(sed -n 6p <<<"$out")"
+check_eq "alice: pam_mkhomedir made her home, owned by her, mode 0700" \
+    "alice $alice_uid 700" "$(sed -n 7p <<<"$out")"
+audit_has "the login is in the audit log with the key's fingerprint" \
+    user=alice iam_user=alice "key=$(fp alice 0)" decision=accepted
+
+bob_uid=$(id_of uid bob.smith)
+out=$(ssh_as "$(keyfile bob.smith 1)" bob.smith \
+    'id -u; id -Gn | tr " " "\n" | sort | tr "\n" " "; echo;
+     if sudo -n true 2>/dev/null; then echo sudo=yes; else echo sudo=no; fi' \
+    2>"$work/ssh.err")
+check_eq "bob.smith logs in with his ed25519 IAM key" 0 "$?"
+check_eq "bob.smith: uid and groups, no iam-sudo" \
+    "$bob_uid|bob.smith iam-users ssh-users " \
+    "$(sed -n 1p <<<"$out")|$(sed -n 2p <<<"$out")"
+check_eq "bob.smith (not a sudoer): sudo -n true fails" "sudo=no" \
+    "$(sed -n 3p <<<"$out")"
+
+login "dana logs in through the other authorized group (data-science)" \
+    "$(keyfile dana 0)" dana
+login "first.last@example.com logs in as first.last.at.example.com" \
+    "$(keyfile first.last@example.com 1)" first.last.at.example.com
+
+# ---- Keys that must be refused ----
+
+# A key the user adds to ~/.ssh/authorized_keys: the same file works for a
+# local account, so only the drop-in's Match block refuses it.
+ssh-keygen -q -t ed25519 -N '' -C self -f "$work/self" </dev/null
+ssh_as "$(keyfile alice 0)" alice \
+    'umask 077; mkdir -p ~/.ssh && cat >~/.ssh/authorized_keys' \
+    <"$work/self.pub"
+check_eq "alice's own ~/.ssh/authorized_keys holds her key" \
+    "$(cat "$work/self.pub")" "$(cat /home/alice/.ssh/authorized_keys 2>&1)"
+install -d -m 0700 -o 4242 -g 100 /home/localtest /home/localtest/.ssh
+install -m 0600 -o 4242 -g 100 "$work/self.pub" \
+    /home/localtest/.ssh/authorized_keys
+login "control: a local account logs in with its authorized_keys file" \
+    "$work/self" localtest
+denied "a key alice put in ~/.ssh/authorized_keys is refused" \
+    "$work/self" alice
+denied "an Inactive key is refused" "$(keyfile bob.smith 2)" bob.smith
+denied "a key older than MAX_KEY_AGE_DAYS is refused" \
+    "$(keyfile erin 0)" erin
+login "control: erin's recent key is accepted" "$(keyfile erin 1)" erin
+denied "another user's key is refused" "$(keyfile alice 0)" bob.smith
+denied "a user outside the authorized groups is refused" \
+    "$(keyfile grace 0)" grace
+check_fails "... and unknown to getent" getent passwd grace
+
+# ---- Revocation through a sync ----
+
+login "control: team=red logs in before the key is deleted" \
+    "$(keyfile team=red 0)" team.equal.red
+iam_admin delete_ssh_public_key UserName=team=red \
+    "SSHPublicKeyId=$(key_id team=red 0)" ||
+    tap_not_ok "deleting team=red's key in IAM"
+check "iam-sync after the key is deleted" sync_now
+denied "a key deleted in IAM is refused after the sync" \
+    "$(keyfile team=red 0)" team.equal.red
+
+login "control: last,first logs in before leaving the group" \
+    "$(keyfile last,first 0)" last.comma.first
+iam_admin remove_user_from_group GroupName=ssh-users UserName=last,first ||
+    tap_not_ok "removing last,first from ssh-users in IAM"
+check "iam-sync after the user leaves the group" sync_now
+denied "a user who left the authorized group is refused" \
+    "$(keyfile last,first 0)" last.comma.first
+check_fails "... and unknown to getent" getent passwd last.comma.first
+
+# ---- A local account with an IAM user's name ----
+
+login "control: dev+ops logs in as dev.plus.ops" \
+    "$(keyfile dev+ops 0)" dev.plus.ops
+echo 'dev.plus.ops:*:4343:100:local:/home/dev.plus.ops:/bin/bash' \
+    >>"$run/etc/passwd"
+check_eq "the local dev.plus.ops wins in getent" \
+    "dev.plus.ops:*:4343:100:local:/home/dev.plus.ops:/bin/bash" \
+    "$(getent passwd dev.plus.ops)"
+denied "the IAM key is refused for a local account of the same name" \
+    "$(keyfile dev+ops 0)" dev.plus.ops
+audit_has "... the keys command saw a uid mismatch" \
+    user=dev.plus.ops decision=uid-mismatch
+# Until the next sync drops the IAM user (a name in /etc/passwd is
+# refused), the snapshot still lists dev.plus.ops in iam-sudo and its IAM
+# groups. initgroups() is called with the primary gid of the passwd entry
+# that won (4343's gid 100 here); libnss_iam must add no group for a name
+# whose winning entry is not its own, or the local account gets the IAM
+# user's groups, iam-sudo and so sudo included.
+check_eq "control: sudo -l -U alice shows the iam-sudo rule" 1 \
+    "$(sudo -n -l -U alice 2>/dev/null | grep -c 'NOPASSWD: ALL')"
+check_eq "the local dev.plus.ops gets none of the IAM user's groups" "100" \
+    "$(id -G dev.plus.ops)"
+check_eq "... and no sudo rule" 0 \
+    "$(sudo -n -l -U dev.plus.ops 2>/dev/null | grep -c 'NOPASSWD: ALL')"
+
+# ---- VERIFY_ONLINE ----
+
+# The keys command runs as nobody with sshd's minimal environment, so its
+# credentials come from the instance role through IMDS, as on EC2. This
+# stand-in IMDS serves the seeded least-privilege user's keys as the role
+# credentials (moto's own IMDS serves keys that moto's checks refuse).
+python3 - "$work/seed/creds.env" "$work/imds.port" <<'PY' \
+    >"$work/imds.log" 2>&1 &
+import datetime, http.server, json, os, sys
+creds = dict(l.strip().split("=", 1) for l in open(sys.argv[1]) if "=" in l)
+role = "nss-iam-test-role"
+exp = (datetime.datetime.now(datetime.timezone.utc)
+       + datetime.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+doc = json.dumps({"Code": "Success", "Type": "AWS-HMAC",
+                  "AccessKeyId": creds["AWS_ACCESS_KEY_ID"],
+                  "SecretAccessKey": creds["AWS_SECRET_ACCESS_KEY"],
+                  "Token": "", "Expiration": exp})
+class H(http.server.BaseHTTPRequestHandler):
+    def reply(self, code, body):
+        b = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def do_PUT(self):
+        if self.path == "/latest/api/token":
+            return self.reply(200, "test-imds-token")
+        self.reply(404, "")
+    def do_GET(self):
+        if self.headers.get("X-aws-ec2-metadata-token") != "test-imds-token":
+            return self.reply(401, "")
+        base = "/latest/meta-data/iam/security-credentials/"
+        if self.path == base:
+            return self.reply(200, role)
+        if self.path == base + role:
+            return self.reply(200, doc)
+        self.reply(404, "")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+tmp = sys.argv[2] + ".tmp"
+with open(tmp, "w") as f:
+    f.write("%d\n" % s.server_address[1])
+os.rename(tmp, sys.argv[2])
+s.serve_forever()
+PY
+imds_pid=$!
+for _ in $(seq 50); do
+    [ -s "$work/imds.port" ] && break
+    sleep 0.1
+done
+[ -s "$work/imds.port" ] || fail_setup "the test IMDS did not start"
+imds="http://127.0.0.1:$(cat "$work/imds.port")"
+
+write_config 'VERIFY_ONLINE="yes"' 'VERIFY_ONLINE_FAIL="open"' \
+    "IMDS_ENDPOINT=\"$imds\""
+login "VERIFY_ONLINE: heidi logs in while her key is Active in IAM" \
+    "$(keyfile heidi 0)" heidi
+iam_admin delete_ssh_public_key UserName=heidi \
+    "SSHPublicKeyId=$(key_id heidi 0)" ||
+    tap_not_ok "deleting heidi's key in IAM"
+denied "VERIFY_ONLINE: a key deleted in IAM is refused before any sync" \
+    "$(keyfile heidi 0)" heidi
+audit_has "... logged as revoked-online" \
+    user=heidi "key=$(fp heidi 0)" decision=revoked-online
+login "VERIFY_ONLINE: her other key, still Active, is accepted" \
+    "$(keyfile heidi 1)" heidi
+
+moto_stop "$work/moto"
+login "VERIFY_ONLINE_FAIL=open, IAM unreachable: the snapshot decides" \
+    "$(keyfile heidi 1)" heidi
+write_config 'VERIFY_ONLINE="yes"' 'VERIFY_ONLINE_FAIL="closed"' \
+    "IMDS_ENDPOINT=\"$imds\""
+denied "VERIFY_ONLINE_FAIL=closed, IAM unreachable: refused" \
+    "$(keyfile heidi 1)" heidi
+
+check "sshd is still running" kill -0 "$sshd_pid"
