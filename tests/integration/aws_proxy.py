@@ -330,7 +330,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             v = params["MaxItems"]
             if not v.isdigit() or not 1 <= int(v) <= 1000:
                 return "MaxItems must be 1..1000"
-            size = int(v)
+            # IAM may return fewer items than MaxItems on a page (the
+            # client must follow IsTruncated): --page-size is the
+            # service's own page size.
+            size = min(size, int(v))
         end = offset + size
         result[key] = items[offset:end]
         result["IsTruncated"] = end < len(items)
