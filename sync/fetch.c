@@ -333,18 +333,19 @@ mark_authorized(const struct fetch_opts *o, struct fetch *f)
     size_t i, j, k;
 
     f->authorized = calloc(f->n_users + 1, sizeof(*f->authorized));
-    if (!f->authorized)
+    f->wanted = calloc(f->n_users + 1, sizeof(*f->wanted));
+    if (!f->authorized || !f->wanted)
         return -ENOMEM;
     if (o->authorized_groups->n == 0) {
         for (i = 0; i < f->n_users; i++)
             f->authorized[i] = true;
-        return 0;
     }
     for (i = 0; i < f->n_groups; i++)
         for (j = 0; j < o->authorized_groups->n; j++)
             if (strcmp(f->groups[i].name, o->authorized_groups->v[j]) == 0)
                 for (k = 0; k < f->groups[i].n_members; k++)
                     f->authorized[f->groups[i].members[k]] = true;
+    memcpy(f->wanted, f->authorized, f->n_users * sizeof(*f->wanted));
     return 0;
 }
 
@@ -475,7 +476,7 @@ list_all_keys(const struct fetch_opts *o, struct fetch *f)
         return -ENOMEM;
     }
     for (i = 0; i < f->n_users; i++)
-        if (f->authorized[i])
+        if (f->wanted[i])
             j.users[j.n_users++] = i;
     r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
     free(j.users);
@@ -533,12 +534,22 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
     aws_http_destroy(&h);
     if (r >= 0)
         r = mark_authorized(o, ret);
+    if (r >= 0 && o->select)
+        r = o->select(ret, o->select_arg);
     if (r >= 0)
         r = list_all_keys(o, ret);
     if (r >= 0)
         r = get_all_bodies(o, ret);
-    if (r < 0)
+    if (r < 0) {
+        /* The counters say what the failed run cost; keep them. */
+        struct fetch counts = *ret;
+
         fetch_free(ret);
+        ret->list_users_calls = counts.list_users_calls;
+        ret->get_group_calls = counts.get_group_calls;
+        ret->list_keys_calls = counts.list_keys_calls;
+        ret->get_key_calls = counts.get_key_calls;
+    }
     return r;
 }
 
@@ -562,6 +573,7 @@ fetch_free(struct fetch *f)
     }
     free(f->groups);
     free(f->authorized);
+    free(f->wanted);
     for (i = 0; f->users && i < f->n_users; i++) {
         free(f->users[i].user_name);
         free(f->users[i].user_id);

@@ -56,6 +56,7 @@ struct fetch {
     struct fetch_group *groups;      /* in configuration order */
     size_t n_groups;
     bool *authorized;                /* per user */
+    bool *wanted;                    /* per user: keys are fetched */
     struct fetch_user_keys *keys;    /* per user; empty if not authorized */
     unsigned long list_users_calls;
     unsigned long get_group_calls;
@@ -69,6 +70,14 @@ struct fetch_opts {
     const struct iam_strlist *authorized_groups; /* empty: every user */
     const struct iam_strlist *sudoers_groups;
     const struct known_keys *known;
+    /*
+     * Called once the users and groups are known, before any key is
+     * listed: clears f->wanted[i] for authorized users that will not be
+     * served anyway (refused names), so they cost no key calls. May be
+     * NULL. Returns 0 or -errno.
+     */
+    int (*select)(struct fetch *f, void *arg);
+    void *select_arg;
 };
 
 /*

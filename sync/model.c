@@ -61,6 +61,21 @@ map_users(const struct fetch *f, const struct iam_name_set *local,
     return 0;
 }
 
+int
+model_name_status(const struct fetch *f, const struct iam_name_set *local,
+                  int *ret_status)
+{
+    struct naming n;
+    int r;
+
+    memset(&n, 0, sizeof(n));
+    r = map_users(f, local, &n);
+    if (r >= 0)
+        memcpy(ret_status, n.status, f->n_users * sizeof(*ret_status));
+    naming_free(&n);
+    return r;
+}
+
 /* uids for every user of the account, in (CreateDate, UserId) order. */
 static int
 place_users(const struct fetch *f, struct iam_id_slot *slots,

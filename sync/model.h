@@ -68,6 +68,16 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
             const struct iam_name_set *local, time_t now,
             struct model *ret);
 
+/*
+ * model_name_status - the naming verdict for every fetched user, as
+ * model_build() will reach it: @ret_status[i] is 0 when user i's name can
+ * be served here, else the refusal (iam_name_reason()). Nothing is logged.
+ * Returns 0 or -ENOMEM.
+ */
+int
+model_name_status(const struct fetch *f, const struct iam_name_set *local,
+                  int *ret_status);
+
 /* model_write - put every record of @m into @w. 0 or -errno. */
 int
 model_write(const struct model *m, const struct iam_config *cfg,

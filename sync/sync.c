@@ -219,6 +219,26 @@ summary(const struct run *run)
                f->get_key_calls, retries, secs);
 }
 
+/* Users whose names will be refused here need no key calls. */
+static int
+select_users(struct fetch *f, void *arg)
+{
+    const struct run *run = arg;
+    int *status;
+    size_t i;
+    int r;
+
+    status = calloc(f->n_users + 1, sizeof(*status));
+    if (!status)
+        return -ENOMEM;
+    r = model_name_status(f, &run->local, status);
+    for (i = 0; r >= 0 && i < f->n_users; i++)
+        if (status[i] != 0)
+            f->wanted[i] = false;
+    free(status);
+    return r;
+}
+
 /* Fetch, decide, compare: everything before anything is written. */
 static int
 prepare(struct run *run)
@@ -240,6 +260,8 @@ prepare(struct run *run)
     fo.authorized_groups = &run->cfg->iam_authorized_groups;
     fo.sudoers_groups = &run->cfg->sudoers_groups;
     fo.known = &run->known;
+    fo.select = select_users;
+    fo.select_arg = run;
     r = fetch_all(&fo, &run->fetch);
     if (r < 0) {
         iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",

@@ -55,7 +55,8 @@ programs() {
     done
 }
 
-integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_keys_cmd.sh test_ssh.sh}
+integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_peer.sh test_sync.sh test_keys_cmd.sh
+    test_ssh.sh}
 
 suites=${*:-unit asan valgrind integration}
 for s in $suites; do
