@@ -64,7 +64,7 @@ KEYS_BIN := $(BUILD)/iam-authorized-keys
 SYNC_BIN := $(BUILD)/iam-sync
 PROGRAMS := $(NSS_LIB) $(KEYS_BIN) $(SYNC_BIN)
 
-.PHONY: all check check-prep unit-tests test-helpers clean deps
+.PHONY: all check check-prep unit-tests test-helpers clean deps demo
 .DELETE_ON_ERROR:
 
 all: $(PROGRAMS)
@@ -154,6 +154,12 @@ check:
 		-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" unit-tests test-helpers
 	bash tests/run.sh
+
+# The whole thing on an emulated IAM, with real ssh logins (scripts/demo.sh).
+demo:
+	sh scripts/deps.sh demo
+	$(MAKE) all
+	bash scripts/demo.sh
 
 clean:
 	rm -rf build
