@@ -168,4 +168,4 @@ clean:
 # fragments.
 -include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

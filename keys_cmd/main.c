@@ -9,10 +9,10 @@
  * one audit line to syslog (authpriv), then runs the optional chained
  * command. stdout carries keys and nothing else; sshd discards stderr.
  *
- * Exit status: 0 after answering (also for an unknown or invalid user
- * name: sshd then simply finds no key); 1 when the snapshot is missing,
- * unreadable or untrusted, or the online check fails closed; 2 for a
- * usage or configuration error.
+ * Exit status: 0 after answering, also when nothing is printed (an
+ * unknown or invalid user name, a refused key, an online check that
+ * failed closed: sshd then simply finds no key); 1 when the snapshot is
+ * missing, unreadable or untrusted; 2 for a usage or configuration error.
  */
 #include <errno.h>
 #include <getopt.h>

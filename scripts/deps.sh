@@ -8,9 +8,11 @@ build="gcc make pkg-config liblmdb-dev libjson-c-dev libcurl4-openssl-dev
 libssl-dev"
 check="$build libcmocka-dev valgrind openssh-server openssh-client sudo
 lmdb-utils util-linux procps clang libclang-rt-14-dev cppcheck clang-tidy
-jq curl openssl python3"
+jq curl openssl python3 debhelper dpkg-dev fakeroot rpm lintian groff-base
+debootstrap zstd"
 demo="$build openssh-server openssh-client sudo util-linux procps"
-package="$build debhelper dpkg-dev fakeroot rpm lintian groff-base"
+package="$build debhelper dpkg-dev fakeroot rpm lintian groff-base debootstrap
+zstd"
 
 case "${1:-build}" in
 build) want=$build ;;

@@ -56,7 +56,7 @@ programs() {
 }
 
 integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_peer.sh test_sync.sh test_keys_cmd.sh
-    test_ssh.sh test_demo.sh}
+    test_ssh.sh test_demo.sh test_nsswitch_edit.sh test_package.sh}
 
 suites=${*:-unit asan valgrind integration}
 for s in $suites; do

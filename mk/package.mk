@@ -1,0 +1,136 @@
+# Installation and packages.
+#
+#   make install     DESTDIR, PREFIX, SBINDIR, LIBDIR, MANDIR, SYSCONFDIR,
+#                    UNITDIR, LIBEXECDIR, PAMCONFIGDIR honoured
+#   make uninstall   removes what install put in place, except
+#                    /etc/nss-iam.conf
+#   make deb         build/pkg/libnss-iam_VERSION_ARCH.deb (dpkg-buildpackage)
+#   make rpm         build/pkg/nss-iam-VERSION-REL.ARCH.rpm (rpmbuild)
+#   make man-check   every manual page renders without a groff warning
+#
+# deb and rpm build from a copy of the working tree (without build/,
+# cache/ and .git) in a temporary directory outside $(BUILD), removed
+# however the build ends: uncommitted changes are packaged, the tree's own
+# build/ is never cleaned by the package build, and no half-built copy is
+# left where the Makefile looks for dependency files.
+
+UNITDIR ?= /lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/libexec
+PAMCONFIGDIR ?= $(PREFIX)/share/pam-configs
+PKG_DIR = $(BUILD)/pkg
+
+MAN5 := man/nss-iam.conf.5
+MAN8 := man/iam-sync.8 man/iam-authorized-keys.8 man/libnss_iam.8
+UNITS := systemd/iam-sync.service systemd/iam-sync.timer
+CONTRIB_CONF := contrib/nss-iam.conf
+CONTRIB_SSHD := $(wildcard contrib/sshd_config.d/nss-iam.conf)
+CONTRIB_SUDO := $(wildcard contrib/sudoers.d/nss-iam)
+CONTRIB_PAM := $(wildcard contrib/pam-configs/nss-iam-mkhomedir)
+
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+RPM_VERSION = $(shell sed -n 's/^Version:[[:space:]]*//p' rpm/nss-iam.spec)
+
+# The package builds must not inherit this make's variables (BUILD=,
+# CFLAGS= of the sanitizer tree, DESTDIR=...), which reach them through
+# MAKEFLAGS and the environment.
+PKG_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u CFLAGS \
+	-u LDFLAGS -u PREFIX -u SBINDIR -u LIBDIR -u MANDIR -u SYSCONFDIR \
+	-u DESTDIR -u UNITDIR -u LIBEXECDIR -u PAMCONFIGDIR
+
+# The working tree, as a tar stream on stdout.
+PKG_TAR = tar -c --exclude=./build --exclude=./cache --exclude-vcs \
+	--exclude=__pycache__ .
+
+.PHONY: install uninstall deb rpm man-check
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)/nss-iam \
+		$(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(SYNC_BIN) $(KEYS_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(NSS_LIB) $(DESTDIR)$(LIBDIR)/libnss_iam.so.2
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 0755 scripts/nsswitch-edit.sh \
+		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit
+	@# An operator's configuration is never overwritten on a live system.
+	if [ -n "$(DESTDIR)" ] || [ ! -e $(SYSCONFDIR)/nss-iam.conf ]; then \
+		install -m 0644 $(CONTRIB_CONF) \
+			$(DESTDIR)$(SYSCONFDIR)/nss-iam.conf; \
+	fi
+ifneq ($(CONTRIB_SSHD),)
+	install -d $(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d
+	install -m 0644 $(CONTRIB_SSHD) \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/nss-iam.conf
+endif
+ifneq ($(CONTRIB_SUDO),)
+	install -d $(DESTDIR)$(SYSCONFDIR)/sudoers.d
+	install -m 0440 $(CONTRIB_SUDO) $(DESTDIR)$(SYSCONFDIR)/sudoers.d/nss-iam
+endif
+ifneq ($(CONTRIB_PAM),)
+ifneq ($(PAMCONFIGDIR),)
+	install -d $(DESTDIR)$(PAMCONFIGDIR)
+	install -m 0644 $(CONTRIB_PAM) $(DESTDIR)$(PAMCONFIGDIR)/
+endif
+endif
+	@if [ -z "$(DESTDIR)" ]; then \
+		install -d -m 0755 /var/lib/nss-iam; \
+		echo "install: now run $(LIBEXECDIR)/nss-iam/nsswitch-edit add" \
+			"and systemctl enable --now iam-sync.timer"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/iam-sync \
+		$(DESTDIR)$(SBINDIR)/iam-authorized-keys \
+		$(DESTDIR)$(LIBDIR)/libnss_iam.so.2 \
+		$(DESTDIR)$(MANDIR)/man5/nss-iam.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/iam-sync.8 \
+		$(DESTDIR)$(MANDIR)/man8/iam-authorized-keys.8 \
+		$(DESTDIR)$(MANDIR)/man8/libnss_iam.8 \
+		$(DESTDIR)$(UNITDIR)/iam-sync.service \
+		$(DESTDIR)$(UNITDIR)/iam-sync.timer \
+		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit \
+		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/nss-iam.conf \
+		$(DESTDIR)$(SYSCONFDIR)/sudoers.d/nss-iam \
+		$(if $(PAMCONFIGDIR),$(DESTDIR)$(PAMCONFIGDIR)/nss-iam-mkhomedir)
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/nss-iam 2>/dev/null
+	@echo "uninstall: $(SYSCONFDIR)/nss-iam.conf and /var/lib/nss-iam" \
+		"are kept; run nsswitch-edit remove before uninstalling to take" \
+		"iam out of nsswitch.conf"
+
+deb:
+	@mkdir -p $(PKG_DIR)
+	t=$$(mktemp -d /tmp/nss-iam-deb.XXXXXX) && \
+	trap 'rm -rf "$$t"' EXIT && \
+	mkdir "$$t/nss-iam-$(DEB_VERSION)" && \
+	$(PKG_TAR) | tar -x -C "$$t/nss-iam-$(DEB_VERSION)" && \
+	(cd "$$t/nss-iam-$(DEB_VERSION)" && \
+		$(PKG_ENV) DEB_BUILD_OPTIONS="parallel=$$(nproc)" \
+		dpkg-buildpackage -us -uc -b) && \
+	mv "$$t"/*.deb "$$t"/*.buildinfo "$$t"/*.changes $(PKG_DIR)/
+
+# rpmbuild on a Debian machine has no rpm database of the build
+# dependencies, hence --nodeps; on Fedora/RHEL it is left out.
+RPM_NODEPS ?= $(if $(wildcard /etc/debian_version),--nodeps)
+
+rpm:
+	@mkdir -p $(PKG_DIR)
+	t=$$(mktemp -d /tmp/nss-iam-rpm.XXXXXX) && \
+	trap 'rm -rf "$$t"' EXIT && \
+	mkdir -p "$$t/nss-iam-$(RPM_VERSION)" "$$t/top/SOURCES" && \
+	$(PKG_TAR) | tar -x -C "$$t/nss-iam-$(RPM_VERSION)" && \
+	tar -czf "$$t/top/SOURCES/nss-iam-$(RPM_VERSION).tar.gz" -C "$$t" \
+		nss-iam-$(RPM_VERSION) && \
+	$(PKG_ENV) rpmbuild -bb $(RPM_NODEPS) --define "_topdir $$t/top" \
+		rpm/nss-iam.spec && \
+	cp "$$t"/top/RPMS/*/nss-iam-*.rpm $(PKG_DIR)/
+
+man-check:
+	@rc=0; for f in $(MAN5) $(MAN8); do \
+		out=$$(LC_ALL=C.UTF-8 groff -man -ww -z $$f 2>&1); \
+		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out"; rc=1; fi; \
+	done; \
+	[ $$rc -eq 0 ] && echo "man-check: $(words $(MAN5) $(MAN8)) pages clean"; \
+	exit $$rc

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# The packages: "make deb" and "make rpm" build, their file lists and
+# modes are as specified, lintian finds no error, the units pass
+# systemd-analyze verify. Then the .deb is installed with apt into a
+# minimal Debian 12 root (debootstrap, cached under cache/debootstrap/),
+# entered with chroot inside a private mount namespace: nsswitch.conf,
+# units, conffiles, pam, sshd and sudo configuration are checked, iam-sync
+# runs against moto on the host (the chroot shares the network
+# namespace), the installed NSS module and keys command serve what it
+# published; then remove and purge give back /etc as it was.
+# Nothing on the host is modified; prints TAP.
+# shellcheck source-path=SCRIPTDIR
+# dpkg-query formats and awk programs are single-quoted on purpose:
+# shellcheck disable=SC2016
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
+in_private_namespace "$@"
+. "$here/lib/moto.sh"
+
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+pkg=$build/pkg
+suite=bookworm
+# Everything the package needs at run time, and what the checks run, is
+# in the cached root: installing the .deb downloads nothing.
+include=openssh-server,sudo,liblmdb0,libjson-c5,libcurl4,libssl3
+
+work=$(mktemp -d /tmp/nss-iam-package.XXXXXX) || exit 1
+r=$work/root
+
+cleanup() {
+    moto_stop "$work/moto"
+    for m in "$r/dev" "$r/proc"; do
+        if mountpoint -q "$m"; then
+            umount -l "$m"
+        fi
+    done
+    # --one-file-system: never follow a mount into the host's /dev.
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail_setup() {
+    tap_not_ok "setup: $*"
+    exit 1
+}
+
+# in_root CMD...: runs CMD inside the Debian root.
+in_root() {
+    chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+        DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# ---- build ----
+
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+rm -f "$pkg"/*.deb "$pkg"/*.rpm
+make -C "$root" BUILD="$build" deb >"$work/deb.log" 2>&1
+check_eq "make deb builds build/pkg/libnss-iam_*.deb" 1 \
+    "$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | wc -l)"
+make -C "$root" BUILD="$build" rpm >"$work/rpm.log" 2>&1
+check_eq "make rpm builds build/pkg/nss-iam-*.rpm" 1 \
+    "$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name '*.src.rpm' | wc -l)"
+deb=$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | head -n 1)
+rpmf=$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' | head -n 1)
+if [ -z "$deb" ]; then
+    tail -n 20 "$work/deb.log" | sed 's/^/# /'
+    fail_setup "no .deb"
+fi
+
+# ---- the .deb's contents ----
+
+# The mode, owner and path of each file (directories left out).
+dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $1, $2, $6}' >"$work/deb.list"
+want_deb="-rw-r--r-- root/root ./etc/nss-iam.conf
+-rw-r--r-- root/root ./etc/ssh/sshd_config.d/nss-iam.conf
+-r--r----- root/root ./etc/sudoers.d/nss-iam
+-rw-r--r-- root/root ./lib/systemd/system/iam-sync.service
+-rw-r--r-- root/root ./lib/systemd/system/iam-sync.timer
+-rw-r--r-- root/root ./usr/lib/$multiarch/libnss_iam.so.2
+-rwxr-xr-x root/root ./usr/libexec/nss-iam/nsswitch-edit
+-rwxr-xr-x root/root ./usr/sbin/iam-authorized-keys
+-rwxr-xr-x root/root ./usr/sbin/iam-sync
+-rw-r--r-- root/root ./usr/share/doc/libnss-iam/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/libnss-iam/copyright
+-rw-r--r-- root/root ./usr/share/man/man5/nss-iam.conf.5.gz
+-rw-r--r-- root/root ./usr/share/man/man8/iam-authorized-keys.8.gz
+-rw-r--r-- root/root ./usr/share/man/man8/iam-sync.8.gz
+-rw-r--r-- root/root ./usr/share/man/man8/libnss_iam.8.gz
+-rw-r--r-- root/root ./usr/share/pam-configs/nss-iam-mkhomedir"
+check_eq "deb: files, modes and owners" "$want_deb" \
+    "$(LC_ALL=C sort -k3 "$work/deb.list")"
+check_eq "deb: conffiles" \
+    "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
+    "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)"
+depends=$(dpkg-deb -f "$deb" Depends)
+check_eq "deb: Depends names the four libraries" \
+    "libcurl4 libjson-c5 liblmdb0 libssl3" \
+    "$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+        grep -E '^lib(lmdb0|json-c5|curl4|ssl3)$' | LC_ALL=C sort | xargs)"
+check_eq "deb: package name and architecture" "libnss-iam $(dpkg --print-architecture)" \
+    "$(dpkg-deb -f "$deb" Package Architecture | awk '{print $2}' | xargs)"
+
+lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1
+check_eq "lintian: no error" "" "$(grep '^E:' "$work/lintian.log")"
+grep -E '^[WI]:' "$work/lintian.log" | sed 's/^/# lintian: /'
+
+# ---- the .rpm's contents ----
+
+if [ -n "$rpmf" ]; then
+    rpm -qlpv "$rpmf" 2>/dev/null |
+        awk '$1 !~ /^[dl]/ {print $1, $3, $4, $NF}' |
+        LC_ALL=C sort -k4 >"$work/rpm.list"
+    want_rpm="-rw-r--r-- root root /etc/nss-iam.conf
+-rw-r--r-- root root /etc/ssh/sshd_config.d/nss-iam.conf
+-r--r----- root root /etc/sudoers.d/nss-iam
+-rw-r--r-- root root /usr/lib/systemd/system/iam-sync.service
+-rw-r--r-- root root /usr/lib/systemd/system/iam-sync.timer
+-rw-r--r-- root root /usr/lib64/libnss_iam.so.2
+-rwxr-xr-x root root /usr/libexec/nss-iam/nsswitch-edit
+-rwxr-xr-x root root /usr/sbin/iam-authorized-keys
+-rwxr-xr-x root root /usr/sbin/iam-sync
+-rw-r--r-- root root /usr/share/man/man5/nss-iam.conf.5
+-rw-r--r-- root root /usr/share/man/man8/iam-authorized-keys.8
+-rw-r--r-- root root /usr/share/man/man8/iam-sync.8
+-rw-r--r-- root root /usr/share/man/man8/libnss_iam.8"
+    check_eq "rpm: files, modes and owners" "$want_rpm" "$(cat "$work/rpm.list")"
+    check_eq "rpm: /var/lib/nss-iam is a 0755 root directory" \
+        "drwxr-xr-x root root /var/lib/nss-iam" \
+        "$(rpm -qlpv "$rpmf" 2>/dev/null | awk '$NF == "/var/lib/nss-iam" {print $1, $3, $4, $NF}')"
+    check_eq "rpm: config files" \
+        "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
+        "$(rpm -qpc "$rpmf" 2>/dev/null)"
+    scripts=$(rpm -qp --scripts "$rpmf" 2>/dev/null)
+    check_eq "rpm: %post adds and %preun removes through nsswitch-edit" \
+        "postinstall add
+preuninstall remove" \
+        "$(echo "$scripts" | awk '/scriptlet/ {s=$1} /nsswitch-edit (add|remove)/ {for (i = 1; i <= NF; i++) if ($i ~ /nsswitch-edit$/) print s, $(i + 1)}')"
+else
+    tap_not_ok "rpm: no package to inspect"
+    tail -n 20 "$work/rpm.log" | sed 's/^/# /'
+fi
+
+# ---- manual pages and units ----
+
+check "make man-check: every page renders without a warning" \
+    make -C "$root" -s man-check
+mkdir -p "$work/deb-x"
+dpkg-deb -x "$deb" "$work/deb-x"
+if command -v systemd-analyze >/dev/null; then
+    # A root holding the host's units (for timers.target & co) and the
+    # packaged ones with their binary.
+    v=$work/verify
+    mkdir -p "$v/usr/lib/systemd" "$v/usr/sbin"
+    cp -a /usr/lib/systemd/system "$v/usr/lib/systemd/"
+    ln -s usr/lib "$v/lib"
+    cp "$work/deb-x/lib/systemd/system/"iam-sync.* "$v/usr/lib/systemd/system/"
+    cp "$work/deb-x/usr/sbin/iam-sync" "$v/usr/sbin/"
+    out=$(systemd-analyze verify --root="$v" --man=no \
+        /lib/systemd/system/iam-sync.service \
+        /lib/systemd/system/iam-sync.timer 2>&1)
+    rc=$?
+    check_eq "systemd-analyze verify: the units are clean" "0 " "$rc $out"
+    exposure=$(systemd-analyze security --offline=yes --root="$v" \
+        iam-sync.service 2>/dev/null | sed -n 's/.*Overall exposure level for iam-sync.service: //p')
+    echo "# systemd-analyze security: $exposure"
+fi
+
+# ---- a Debian 12 root ----
+
+# debian_mirror: the Debian archive apt on this machine uses.
+debian_mirror() {
+    local m
+    m=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]]*$/\1/p' \
+        /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+    if [ -z "$m" ]; then
+        m=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]].*/\2/p' \
+            /etc/apt/sources.list 2>/dev/null | head -n 1)
+    fi
+    echo "${m:-http://deb.debian.org/debian}"
+}
+
+cache=$root/cache/debootstrap
+key=$(printf '%s minbase %s\n' "$suite" "$include" | sha256sum | cut -c1-12)
+tarball=$cache/$suite-minbase-$key.tar.zst
+if [ ! -f "$tarball" ]; then
+    echo "# building the cached root $tarball (once)"
+    mkdir -p "$cache" "$work/ds"
+    if ! debootstrap --variant=minbase --include="$include" "$suite" \
+        "$work/ds" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1; then
+        tail -n 5 "$work/debootstrap.log" | sed 's/^/# /'
+        fail_setup "debootstrap failed"
+    fi
+    rm -f "$work/ds"/var/cache/apt/archives/*.deb
+    tar --numeric-owner --xattrs -C "$work/ds" -cf - . |
+        zstd -q -T0 -o "$tarball.tmp.$$" && mv "$tarball.tmp.$$" "$tarball"
+    rm -rf --one-file-system "$work/ds"
+fi
+mkdir -p "$r"
+zstd -q -dc "$tarball" | tar --numeric-owner --xattrs -C "$r" -xf - ||
+    fail_setup "cannot unpack $tarball"
+mount -t proc proc "$r/proc" || fail_setup "cannot mount proc"
+mount --bind /dev "$r/dev" || fail_setup "cannot bind /dev"
+mkdir -p "$r/run/sshd"
+
+# snapshot_etc FILE: every path of /etc with type, mode, owner, link
+# target, and a checksum of each regular file.
+snapshot_etc() {
+    (cd "$r/etc" && find . -printf '%p %y %m %U:%G %l\n' | LC_ALL=C sort &&
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$1"
+}
+cp "$r/etc/nsswitch.conf" "$work/nsswitch.before"
+snapshot_etc "$work/etc.before"
+
+# ---- install ----
+
+cp "$deb" "$r/tmp/"
+debname=${deb##*/}
+in_root apt-get install -y --no-install-recommends "/tmp/$debname" \
+    >"$work/apt-install.log" 2>&1
+rc=$?
+check_eq "apt-get install of the .deb in Debian 12 succeeds" 0 "$rc"
+[ "$rc" -eq 0 ] || tail -n 20 "$work/apt-install.log" | sed 's/^/# /'
+check_eq "dpkg: libnss-iam is installed" "install ok installed" \
+    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
+
+sed -E 's/^(passwd|group):([[:space:]]+)files$/\1:\2files iam/' \
+    "$work/nsswitch.before" >"$work/nsswitch.want"
+check "nsswitch.conf: iam added after files on passwd and group, nothing else" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check_eq "nsswitch.conf: exactly two lines changed" 2 \
+    "$(diff "$work/nsswitch.before" "$r/etc/nsswitch.conf" | grep -c '^>')"
+check_eq "conffiles registered with dpkg" \
+    "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
+    "$(in_root dpkg-query -W -f='${Conffiles}\n' libnss-iam | awk 'NF {print $1}')"
+check_eq "modes: sudoers 0440, programs 0755, state directory 0755 root" \
+    "440 0:0 /etc/sudoers.d/nss-iam
+755 0:0 /usr/sbin/iam-sync
+755 0:0 /usr/sbin/iam-authorized-keys
+644 0:0 /usr/lib/$multiarch/libnss_iam.so.2
+755 0:0 /var/lib/nss-iam" \
+    "$(in_root stat -c '%a %u:%g %n' /etc/sudoers.d/nss-iam /usr/sbin/iam-sync \
+        /usr/sbin/iam-authorized-keys "/usr/lib/$multiarch/libnss_iam.so.2" \
+        /var/lib/nss-iam)"
+check_eq "units installed in /lib/systemd/system" \
+    "/lib/systemd/system/iam-sync.service /lib/systemd/system/iam-sync.timer" \
+    "$(in_root sh -c 'ls /lib/systemd/system/iam-sync.*' | xargs)"
+check_eq "iam-sync.timer enabled (timers.target.wants)" \
+    "/lib/systemd/system/iam-sync.timer" \
+    "$(readlink "$r/etc/systemd/system/timers.target.wants/iam-sync.timer")"
+check_eq "pam-auth-update enabled pam_mkhomedir for sessions" \
+    "optional pam_mkhomedir.so umask=0077" \
+    "$(awk '$1 == "session" && $3 == "pam_mkhomedir.so" {print $2, $3, $4}' \
+        "$r/etc/pam.d/common-session")"
+check "sshd -t accepts the configuration with the drop-in" \
+    in_root /usr/sbin/sshd -t
+check_eq "sshd -T: AuthorizedKeysCommand and its user" \
+    "authorizedkeyscommand /usr/sbin/iam-authorized-keys %u %U %k
+authorizedkeyscommanduser nobody" \
+    "$(in_root /usr/sbin/sshd -T 2>&1 | grep '^authorizedkeyscommand')"
+check "visudo -c accepts sudoers with the drop-in" in_root visudo -c
+check_eq "getent passwd root still works (no snapshot yet)" \
+    "root:x:0:0:root:/root:/bin/bash" "$(in_root getent passwd root)"
+check_eq "man page installed and readable by man's path" \
+    "/usr/share/man/man8/iam-sync.8.gz" \
+    "$(in_root sh -c 'ls /usr/share/man/man8/iam-sync.8.gz')"
+
+# ---- iam-sync against moto, from inside the root ----
+
+moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
+    fail_setup "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+url=$(moto_url "$work/moto")
+python3 "$here/seed_iam.py" --endpoint "$url" --dir "$work/seed" \
+    --scenario basic >"$work/seed.log" 2>&1 ||
+    fail_setup "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
+{
+    echo 'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"'
+    echo 'SUDOERS_GROUPS="admins"'
+    echo "IAM_ENDPOINT=\"$url\""
+    echo "STS_ENDPOINT=\"$url\""
+    echo "IMDS_ENDPOINT=\"$url\""
+    echo 'MAX_CALLS_PER_SECOND="100"'
+} >"$r/tmp/nss-iam-test.conf"
+chmod 0600 "$r/tmp/nss-iam-test.conf"
+creds=()
+while IFS= read -r line; do
+    case $line in
+    AWS_*=*) creds+=("$line") ;;
+    esac
+done <"$work/seed/creds.env"
+
+# sync_in_root ARGS...: the installed iam-sync with the seeded
+# credentials and the test configuration.
+sync_in_root() {
+    in_root "${creds[@]}" /usr/sbin/iam-sync --config /tmp/nss-iam-test.conf "$@"
+}
+
+out=$(sync_in_root --dry-run 2>"$work/dry.err")
+rc=$?
+check_eq "iam-sync --dry-run exits 0" 0 "$rc"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$work/dry.err" | tail -n 10
+check_eq "iam-sync --dry-run lists alice as a new user" 1 \
+    "$(echo "$out" | grep -cE '^\+ user alice uid 2[0-9]{9}$')"
+check_fails "iam-sync --dry-run publishes nothing" \
+    test -e "$r/var/lib/nss-iam/passwd.mdb"
+
+# The unit runs it with an empty capability bounding set: so does this.
+out=$(in_root "${creds[@]}" setpriv --bounding-set=-all --inh-caps=-all \
+    /usr/sbin/iam-sync --config /tmp/nss-iam-test.conf 2>&1)
+rc=$?
+check_eq "iam-sync publishes with no capability at all" 0 "$rc"
+[ "$rc" -eq 0 ] || echo "$out" | tail -n 10 | sed 's/^/# /'
+check_eq "the snapshot is 0644 root" "644 0:0" \
+    "$(stat -c '%a %u:%g' "$r/var/lib/nss-iam/passwd.mdb" 2>&1)"
+check "iam-sync --status: healthy" in_root /usr/sbin/iam-sync \
+    --config /tmp/nss-iam-test.conf --status
+
+pw=$(in_root getent passwd alice)
+uid=$(echo "$pw" | cut -d: -f3)
+check_eq "installed NSS module: getent passwd alice" \
+    "alice:*:$uid:$uid:alice:/home/alice:/bin/bash" "$pw"
+if [ -n "$uid" ] && [ "$uid" -ge 2000000000 ] && [ "$uid" -le 2147483646 ]; then
+    tap_ok "alice's uid $uid is in the default range"
+else
+    tap_not_ok "alice's uid '$uid' is not in the default range"
+fi
+# alice is in ssh-users and admins; "admins" is a reserved name, never
+# served as a UNIX group: her sudo comes from iam-sudo.
+check_eq "installed NSS module: alice's groups" \
+    "alice iam-sudo iam-users ssh-users" \
+    "$(in_root id -nG alice | tr ' ' '\n' | LC_ALL=C sort | xargs)"
+keys=$(chroot --userspec=nobody:nogroup "$r" /usr/sbin/iam-authorized-keys \
+    alice "$uid" 2>/dev/null)
+check_eq "iam-authorized-keys as nobody prints alice's two keys" \
+    "ssh-rsa iam:alice
+ssh-rsa iam:alice" "$(echo "$keys" | awk '{print $1, $3}')"
+check_eq "iam-authorized-keys: a wrong uid gets nothing" "" \
+    "$(chroot --userspec=nobody:nogroup "$r" /usr/sbin/iam-authorized-keys \
+        alice 4242 2>/dev/null)"
+check_eq "sshd: IAM users get no authorized_keys file" \
+    "authorizedkeysfile none" \
+    "$(in_root /usr/sbin/sshd -T -C user=alice,host=h,addr=127.0.0.1 2>&1 |
+        grep '^authorizedkeysfile')"
+check_eq "sshd: local users keep theirs" \
+    "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2" \
+    "$(in_root /usr/sbin/sshd -T -C user=root,host=h,addr=127.0.0.1 2>&1 |
+        grep '^authorizedkeysfile')"
+check_eq "sudo: alice (admins) may run anything" \
+    "(ALL : ALL) NOPASSWD: ALL" \
+    "$(in_root sudo -l -U alice 2>&1 | sed -n 's/^ *\((ALL : ALL) NOPASSWD: ALL\)$/\1/p')"
+
+# ---- reinstall, remove, purge ----
+
+in_root apt-get install -y --reinstall "/tmp/$debname" >"$work/apt-reinstall.log" 2>&1
+check "reinstall: nsswitch.conf unchanged (iam not added twice)" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+
+in_root apt-get remove -y libnss-iam >"$work/apt-remove.log" 2>&1
+check_eq "apt-get remove: package config-files only" "deinstall ok config-files" \
+    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
+check "remove: nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check_fails "remove: the NSS module is gone" \
+    test -e "$r/usr/lib/$multiarch/libnss_iam.so.2"
+check_eq "remove: pam_mkhomedir no longer in common-session" 0 \
+    "$(grep -c pam_mkhomedir "$r/etc/pam.d/common-session")"
+check "remove: conffiles and the snapshot are kept" \
+    test -f "$r/etc/nss-iam.conf" -a -f "$r/var/lib/nss-iam/passwd.mdb"
+check_eq "remove: getent passwd root still works" \
+    "root:x:0:0:root:/root:/bin/bash" "$(in_root getent passwd root)"
+
+in_root apt-get purge -y libnss-iam >"$work/apt-purge.log" 2>&1
+check_eq "apt-get purge: package gone" "" \
+    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>/dev/null)"
+check_fails "purge: /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
+check "purge: nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+snapshot_etc "$work/etc.after"
+diff "$work/etc.before" "$work/etc.after" >"$work/etc.diff"
+check_eq "purge: /etc is as before (paths, modes, owners, checksums)" "" \
+    "$(grep '^[<>]' "$work/etc.diff")"
