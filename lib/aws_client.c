@@ -342,8 +342,9 @@ aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
     if (r < 0)
         return r;
     for (i = 0; i < c->opts.max_attempts; i++) {
+        /* A backoff never sleeps past the deadline. */
         if (i > 0)
-            sleep_ms(backoff_ms(c, i - 1));
+            sleep_ms(time_left(c, (long)backoff_ms(c, i - 1)));
         take_slot(c);
         t = time_left(c, c->opts.timeout_ms);
         if (t <= 0) {

@@ -1,5 +1,6 @@
 #include "iam_db_write.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "iam_db.h"
+#include "iam_log.h"
 
 /*
  * Address space reserved for the map; the file only grows as data is
@@ -423,4 +425,49 @@ iam_db_writer_abort(struct iam_db_writer *w)
     }
     iam_buf_free(&w->buf);
     free(w);
+}
+
+/* Is @name a temporary file of ours for @base: ".<base>." + 6 chars? */
+static bool
+is_temp_name(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+
+    return name[0] == '.' && strncmp(name + 1, base, n) == 0 &&
+           name[n + 1] == '.' && strlen(name + n + 2) == 6;
+}
+
+int
+iam_db_writer_sweep(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    struct dirent *de;
+    struct stat st;
+    int dfd, removed = 0;
+    DIR *d;
+
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s",
+                 slash == path ? 1 : (int)(slash - path), path);
+    d = opendir(dir);
+    if (!d)
+        return -errno;
+    dfd = dirfd(d);
+    while ((de = readdir(d))) {
+        if (!is_temp_name(de->d_name, base) ||
+            fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dfd, de->d_name, 0) == 0) {
+            iam_log(LOG_NOTICE, "%s/%s: removed the temporary file of a "
+                    "sync that did not finish", dir, de->d_name);
+            removed++;
+        }
+    }
+    closedir(d);
+    return removed;
 }

@@ -77,6 +77,16 @@ iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta);
 int
 iam_db_writer_publish(struct iam_db_writer *w);
 
+/*
+ * iam_db_writer_sweep - remove the temporary files of writers that died
+ * (kill -9, OOM, power loss) before publishing: regular files named
+ * ".<base>.XXXXXX" beside @path. Only safe while holding the sync lock,
+ * when no other writer can be alive. Returns how many were removed (each
+ * logged), or -errno when the directory cannot be read.
+ */
+int
+iam_db_writer_sweep(const char *path);
+
 /* iam_db_writer_abort - remove the temporary file and free @w. NULL ok. */
 void
 iam_db_writer_abort(struct iam_db_writer *w);

@@ -366,6 +366,8 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
                     : "cannot take the lock in the snapshot directory");
             return SYNC_EXIT_AWS;
         }
+        /* Under the lock no other writer lives: leftovers are dead. */
+        iam_db_writer_sweep(fl->db_path);
     }
     status = run_locked(&run);
     if (status != SYNC_EXIT_USAGE)

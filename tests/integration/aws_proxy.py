@@ -340,7 +340,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         result.pop("Marker", None)
         if fault == "loop-marker":
             result["IsTruncated"] = True
-            result["Marker"] = params.get("Marker") or encode_marker(end)
+            # The first page points at a valid offset even when the list
+            # fits in one page; every later page repeats its marker.
+            result["Marker"] = (params.get("Marker")
+                                or encode_marker(min(end, len(items))))
         elif fault == "missing-marker":
             result["IsTruncated"] = True
         elif end < len(items):

@@ -289,6 +289,29 @@ test_bad_files(void **state)
     assert_open_fails(c->dir, -EACCES);
 }
 
+/* Leftovers of dead writers are removed; nothing else is. */
+static void
+test_sweep(void **state)
+{
+    struct ctx *c = *state;
+    char p[256];
+
+    assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    snprintf(p, sizeof(p), "%s/.passwd.mdb.Ab3dEf", c->dir);
+    write_file(p, "x", 1, 0600);
+    snprintf(p, sizeof(p), "%s/.passwd.mdb.keep", c->dir); /* not 6 */
+    write_file(p, "x", 1, 0600);
+    snprintf(p, sizeof(p), "%s/.other.mdb.Ab3dEf", c->dir);
+    write_file(p, "x", 1, 0600);
+    snprintf(p, sizeof(p), "%s/.passwd.mdb.Zz9Zz9", c->dir);
+    assert_int_equal(symlink("/etc/passwd", p), 0);
+    assert_int_equal(iam_db_writer_sweep(c->path), 1);
+    assert_int_equal(dir_entries(c->dir), 4);
+    assert_int_equal(access(c->path, R_OK), 0);
+    assert_int_equal(iam_db_writer_sweep("/nonexistent-dir/passwd.mdb"),
+                     -ENOENT);
+}
+
 /* A file from a newer format is refused, not misread. */
 static void
 test_unknown_format(void **state)
@@ -328,6 +351,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_format, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);
