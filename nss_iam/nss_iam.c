@@ -103,7 +103,7 @@ _nss_iam_getpwnam_r(const char *name, struct passwd *pw, char *buf,
     int r = check_name(name);
 
     if (r >= 0)
-        r = nss_iam_run(pw_by_name, &q);
+        r = nss_iam_run(pw_by_name, &q, true);
     errno = saved;
     return nss_iam_status(r, errnop);
 }
@@ -114,7 +114,7 @@ _nss_iam_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 {
     struct pw_query q = { NULL, uid, pw, buf, buflen };
     int saved = errno;
-    int r = nss_iam_run(pw_by_uid, &q);
+    int r = nss_iam_run(pw_by_uid, &q, true);
 
     errno = saved;
     return nss_iam_status(r, errnop);
@@ -129,7 +129,7 @@ _nss_iam_getgrnam_r(const char *name, struct group *gr, char *buf,
     int r = check_name(name);
 
     if (r >= 0)
-        r = nss_iam_run(gr_by_name, &q);
+        r = nss_iam_run(gr_by_name, &q, true);
     errno = saved;
     return nss_iam_status(r, errnop);
 }
@@ -140,7 +140,7 @@ _nss_iam_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
 {
     struct gr_query q = { NULL, gid, gr, buf, buflen };
     int saved = errno;
-    int r = nss_iam_run(gr_by_gid, &q);
+    int r = nss_iam_run(gr_by_gid, &q, true);
 
     errno = saved;
     return nss_iam_status(r, errnop);
@@ -236,7 +236,7 @@ _nss_iam_initgroups_dyn(const char *user, gid_t group, long int *start,
     int r = check_name(user);
 
     if (r >= 0)
-        r = nss_iam_run(user_groups, &q);
+        r = nss_iam_run(user_groups, &q, true);
     if (r >= 0 && !q.added)
         r = -ESRCH;
     errno = saved;

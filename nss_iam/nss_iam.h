@@ -7,6 +7,7 @@
 
 #include <grp.h>
 #include <nss.h>
+#include <stdbool.h>
 #include <pwd.h>
 
 #include "iam_db.h"
@@ -45,13 +46,13 @@ _nss_iam_initgroups_dyn(const char *user, gid_t group, long int *start,
 
 /*
  * nss_iam_run - run @fn on a read transaction of the current snapshot,
- * under the module's lock. Opens the snapshot on first use, reopens it when
- * a new one was published or the process is a fork child. Returns what @fn
- * returns, or the -errno of opening the snapshot (-ENOENT, -EACCES, -EIO,
- * -ENOMEM).
+ * under the module's lock. Opens the snapshot on first use, reopens it in
+ * a fork child, and, when @recheck, when a new one was published (one
+ * stat() of the path). Returns what @fn returns, or the -errno of opening
+ * the snapshot (-ENOENT, -EACCES, -EIO, -ENOMEM).
  */
 int
-nss_iam_run(int (*fn)(struct iam_db_txn *, void *), void *arg);
+nss_iam_run(int (*fn)(struct iam_db_txn *, void *), void *arg, bool recheck);
 
 /*
  * nss_iam_status - the one mapping from -errno to an NSS status, writing

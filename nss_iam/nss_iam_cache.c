@@ -7,18 +7,20 @@
  * stat()s the path: a new inode means iam-sync published a new snapshot,
  * and the old handle is closed so the old file is not pinned on disk. A
  * fork child sees a different pid and opens its own handle (an LMDB env
- * must not be used across fork()).
+ * must not be used across fork()). A fork is noticed through the atfork
+ * child handler rather than a getpid() per lookup: that is one system
+ * call less on every getpwnam of every process.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "nss_iam.h"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct iam_db *cache_db;
-static pid_t cache_pid;
+static bool cache_inherited; /* set in a fork child: reopen first */
 /* Conditions already logged by this process (log once each). */
 static int logged_eacces, logged_eio;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -45,6 +47,7 @@ fork_parent(void)
 static void
 fork_child(void)
 {
+    cache_inherited = cache_db != NULL;
     pthread_mutex_unlock(&cache_lock);
     nss_iam_enum_reset();
     nss_iam_enum_unlock();
@@ -73,17 +76,22 @@ log_open_error(int r)
     }
 }
 
-/* Makes cache_db the current snapshot; the caller holds the lock. */
+/*
+ * Makes cache_db the current snapshot; the caller holds the lock. With
+ * @recheck false an open snapshot is used without a stat() (enumeration
+ * continues on the snapshot it started with).
+ */
 static int
-refresh_locked(void)
+refresh_locked(bool recheck)
 {
-    pid_t pid = getpid();
     int r;
 
-    if (cache_db && (cache_pid != pid ||
-                     !iam_db_is_current(cache_db, IAM_DB_PATH))) {
+    if (cache_db &&
+        (cache_inherited ||
+         (recheck && !iam_db_is_current(cache_db, IAM_DB_PATH)))) {
         iam_db_close(cache_db);
         cache_db = NULL;
+        cache_inherited = false;
     }
     if (cache_db)
         return 0;
@@ -92,19 +100,18 @@ refresh_locked(void)
         log_open_error(r);
         return r;
     }
-    cache_pid = pid;
     return 0;
 }
 
 int
-nss_iam_run(int (*fn)(struct iam_db_txn *, void *), void *arg)
+nss_iam_run(int (*fn)(struct iam_db_txn *, void *), void *arg, bool recheck)
 {
     struct iam_db_txn t;
     int r;
 
     pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&cache_lock);
-    r = refresh_locked();
+    r = refresh_locked(recheck);
     if (r >= 0)
         r = iam_db_begin(cache_db, &t);
     if (r >= 0) {

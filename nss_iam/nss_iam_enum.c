@@ -102,8 +102,10 @@ ent_get(struct ent_state *s, int (*step)(struct iam_db_txn *, void *),
 
     pthread_mutex_lock(&s->lock);
     q.next = s->next;
+    /* The snapshot is checked for a new one when an enumeration starts;
+     * the rest of it reads on from the same file. */
     if (q.next <= UINT32_MAX)
-        r = nss_iam_run(step, &q);
+        r = nss_iam_run(step, &q, q.next == 0);
     if (r >= 0)
         s->next = q.next;
     pthread_mutex_unlock(&s->lock);
