@@ -14,6 +14,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 LIBDIR ?= $(PREFIX)/lib/$(MULTIARCH)
 MANDIR ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 BUILD ?= build
@@ -38,7 +39,10 @@ LIB_SRC := $(LIB_CORE) $(LIB_REST)
 LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
 
 NSS_SRC := $(wildcard nss_iam/*.c)
-KEYS_SRC := $(wildcard keys_cmd/*.c)
+# iam-verify-key (VERIFY_ONLINE) is apart, so that the keys command run
+# on every login links neither libcurl nor json-c.
+VERIFY_SRC := keys_cmd/verify_main.c keys_cmd/online.c
+KEYS_SRC := $(filter-out $(VERIFY_SRC),$(wildcard keys_cmd/*.c))
 SYNC_SRC := $(wildcard sync/*.c)
 UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
@@ -57,12 +61,14 @@ TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(OBJ)/%.o)
 TESTLIB := $(BUILD)/libtestfixture.a
 
 KEYS_OBJ := $(KEYS_SRC:%.c=$(OBJ)/%.o)
+VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OBJ)/%.o)
 SYNC_OBJ := $(SYNC_SRC:%.c=$(OBJ)/%.o)
 
 NSS_LIB := $(BUILD)/libnss_iam.so.2
 KEYS_BIN := $(BUILD)/iam-authorized-keys
+VERIFY_BIN := $(BUILD)/iam-verify-key
 SYNC_BIN := $(BUILD)/iam-sync
-PROGRAMS := $(NSS_LIB) $(KEYS_BIN) $(SYNC_BIN)
+PROGRAMS := $(NSS_LIB) $(KEYS_BIN) $(VERIFY_BIN) $(SYNC_BIN)
 
 .PHONY: all check check-prep unit-tests test-helpers clean deps demo
 .DELETE_ON_ERROR:
@@ -79,13 +85,22 @@ $(OBJ)/nss/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
+# The keys command: LMDB and libcrypto only (what it needs per login).
 $(KEYS_BIN): $(KEYS_OBJ) $(BUILD)/libiam.a
-	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(KEYS_OBJ) $(BUILD)/libiam.a \
+	$(CC) -pie $(LDHARDEN) -Wl,--as-needed $(LDFLAGS) -o $@ $(KEYS_OBJ) \
+		$(BUILD)/libiam.a -llmdb -lcrypto
+
+$(VERIFY_BIN): $(VERIFY_OBJ) $(BUILD)/libiam.a
+	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(VERIFY_OBJ) $(BUILD)/libiam.a \
 		$(LIBS)
 
 $(SYNC_BIN): $(SYNC_OBJ) $(BUILD)/libiam.a
 	$(CC) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $(SYNC_OBJ) $(BUILD)/libiam.a \
 		$(LIBS) -lpthread
+
+# Where the keys command finds iam-verify-key when it is not beside it.
+$(OBJ)/keys_cmd/verify.o: ALL_CFLAGS += \
+	-DIAM_LIBEXECDIR='"$(LIBEXECDIR)/nss-iam"'
 
 $(BUILD)/libiam.a: $(LIB_OBJ)
 	@mkdir -p $(@D)

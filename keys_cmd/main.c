@@ -30,7 +30,7 @@
 #include "iam_log.h"
 #include "iam_name.h"
 #include "keys.h"
-#include "online.h"
+#include "verify.h"
 
 struct args {
     const char *config;
@@ -119,13 +119,15 @@ audit(const struct keys_request *req, const struct keys_result *res)
  * with IAM. Returns true when the key may still be served.
  */
 static bool
-still_active(const struct iam_config *cfg, struct keys_result *res)
+still_active(const struct args *a, const struct iam_config *cfg,
+             struct keys_result *res)
 {
     int r;
 
     if (!cfg->verify_online || res->decision != KEYS_ACCEPTED)
         return true;
-    r = online_check(cfg, res->iam_name, res->key_id);
+    r = verify_key(cfg, a->config_given ? a->config : NULL, res->iam_name,
+                   res->key_id);
     if (r == 1)
         return true;
     if (r == 0) {
@@ -172,7 +174,7 @@ answer(const struct args *a, const struct iam_config *cfg,
         free(out);
         return 1;
     }
-    if (still_active(cfg, &res) && len)
+    if (still_active(a, cfg, &res) && len)
         fwrite(out, 1, len, stdout);
     else
         res.printed = 0;

@@ -49,6 +49,7 @@ install: $(PROGRAMS)
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)/nss-iam \
 		$(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(SYNC_BIN) $(KEYS_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(VERIFY_BIN) $(DESTDIR)$(LIBEXECDIR)/nss-iam/
 	install -m 0644 $(NSS_LIB) $(DESTDIR)$(LIBDIR)/libnss_iam.so.2
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
@@ -92,6 +93,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(UNITDIR)/iam-sync.timer \
 		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit \
+		$(DESTDIR)$(LIBEXECDIR)/nss-iam/iam-verify-key \
 		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/nss-iam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/sudoers.d/nss-iam \
 		$(if $(PAMCONFIGDIR),$(DESTDIR)$(PAMCONFIGDIR)/nss-iam-mkhomedir)

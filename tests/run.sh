@@ -55,7 +55,8 @@ programs() {
     done
 }
 
-integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_peer.sh test_sync.sh test_keys_cmd.sh
+integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_peer.sh test_sync.sh test_faults.sh
+    test_crash.sh test_keys_cmd.sh
     test_ssh.sh test_demo.sh test_nsswitch_edit.sh test_package.sh}
 
 suites=${*:-unit asan valgrind integration}

@@ -80,6 +80,7 @@ want_deb="-rw-r--r-- root/root ./etc/nss-iam.conf
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.service
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.timer
 -rw-r--r-- root/root ./usr/lib/$multiarch/libnss_iam.so.2
+-rwxr-xr-x root/root ./usr/libexec/nss-iam/iam-verify-key
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/nsswitch-edit
 -rwxr-xr-x root/root ./usr/sbin/iam-authorized-keys
 -rwxr-xr-x root/root ./usr/sbin/iam-sync
@@ -119,6 +120,7 @@ if [ -n "$rpmf" ]; then
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.service
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.timer
 -rw-r--r-- root root /usr/lib64/libnss_iam.so.2
+-rwxr-xr-x root root /usr/libexec/nss-iam/iam-verify-key
 -rwxr-xr-x root root /usr/libexec/nss-iam/nsswitch-edit
 -rwxr-xr-x root root /usr/sbin/iam-authorized-keys
 -rwxr-xr-x root root /usr/sbin/iam-sync

@@ -55,6 +55,8 @@ sshd_env_setup() {
     # sshd runs the AuthorizedKeysCommand only if the program and every
     # directory above it are root-owned and not writable by others.
     install -m 0755 "$build/iam-authorized-keys" "$run/bin/iam-authorized-keys"
+    # VERIFY_ONLINE's helper, found beside the keys command.
+    install -m 0755 "$build/iam-verify-key" "$run/bin/iam-verify-key"
     install -m 0644 "$build/libnss_iam.so.2" "$run/lib/libnss_iam.so.2"
 
     # glibc must find libnss_iam.so.2 in sshd, its session children and the
