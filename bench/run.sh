@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2016
+# (SC2016: the backquotes in single quotes are markdown code spans.)
+#
+# Benchmarks of the three parts, each next to what it replaces, printed
+# as markdown tables at the end and written to $BUILD_DIR/bench/results.md.
+# Figures only: nothing here fails because something is slow; it fails
+# only when a measured call did not give the right answer.
+#
+#   1. NSS: getpwnam/getpwuid/getgrgid/initgroups through glibc with 5000
+#      users, "passwd: iam" versus "passwd: files" holding the same 5000
+#      users; enumeration; resident memory the module adds to a process.
+#   2. Keys command: wall time of iam-authorized-keys USER UID KEY (as
+#      sshd runs it) on a 5000-user snapshot with valid RSA keys, versus
+#      `cat` of an authorized_keys file and one `aws iam
+#      list-ssh-public-keys` call against the emulator.
+#   3. iam-sync against moto_server: API calls, wall time and peak RSS of
+#      a first sync and of a no-change sync at 100, 1000 and 5000 users.
+#
+# Usage: bench/run.sh [--quick]   (as root; make bench / make bench-quick)
+# --quick is a smoke run: fewer calls, one sync size (100 users).
+#
+# Everything runs in a private mount namespace: /var/lib is a tmpfs there,
+# /etc/nsswitch.conf, /etc/passwd and /etc/group are bind-mounted copies,
+# and /dev gets an overlay whose /dev/log is a sink that drops the
+# programs' syslog lines. The host is not modified.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: needs root (a private mount namespace)" >&2
+    exit 1
+fi
+# shellcheck source=../tests/integration/lib/tap.sh
+. "$root/tests/integration/lib/tap.sh"
+in_private_namespace "$@"
+# shellcheck source=../tests/integration/lib/moto.sh
+. "$root/tests/integration/lib/moto.sh"
+
+build=${BUILD_DIR:-$root/build}
+bin=$build/bench
+quick=0
+if [ "${1:-}" = --quick ]; then
+    quick=1
+fi
+if [ $quick = 1 ]; then
+    nss_calls=20000 nss_runs=3 nss_secs=0.3 enum_runs=3 getent_runs=5
+    keys_calls=200 aws_calls=2 sizes="100"
+else
+    nss_calls=200000 nss_runs=5 nss_secs=1 enum_runs=20 getent_runs=20
+    keys_calls=2000 aws_calls=5 sizes="100 1000 5000"
+fi
+nss_users=5000
+# The most iam-sync accepts; every figure of area 3 is at this rate.
+rate=100
+
+work=$(mktemp -d /tmp/nss-iam-bench.XXXXXX) || exit 1
+sink_pid=
+
+cleanup() {
+    if [ -n "$sink_pid" ]; then
+        kill -TERM "$sink_pid" 2>/dev/null
+        wait "$sink_pid" 2>/dev/null
+    fi
+    moto_stop "$work/moto"
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() {
+    echo "bench: $*" >&2
+}
+
+die() {
+    echo "bench: error: $*" >&2
+    exit 1
+}
+
+for f in "$bin/nss_bench" "$bin/exectime" "$bin/mkkeysnap" \
+    "$build/tests/mksnapshot" "$build/iam-authorized-keys" \
+    "$build/iam-sync" "$build/libnss_iam.so.2"; do
+    [ -x "$f" ] || [ -f "$f" ] || die "$f is missing (make all test-helpers bench-bins)"
+done
+
+# kv FILE KEY [MATCH]: the value of KEY=... on the first line of FILE
+# that contains MATCH (every line when MATCH is empty).
+kv() {
+    awk -v key="$2" -v match_="${3:-}" '
+        index($0, match_) {
+            for (i = 1; i <= NF; i++)
+                if (index($i, key "=") == 1) {
+                    print substr($i, length(key) + 2)
+                    exit
+                }
+        }' "$1"
+}
+
+# calc EXPR: awk arithmetic, printed as awk prints it (or with a format
+# given as "%.2f|EXPR").
+calc() {
+    local fmt=%s expr=$1
+    if [[ $1 == *'|'* ]]; then
+        fmt=${1%%|*}
+        expr=${1#*|}
+    fi
+    awk "BEGIN { printf \"$fmt\", $expr }"
+}
+
+# yesno EXPR: "yes" when the awk condition holds, else "no".
+yesno() {
+    awk "BEGIN { print (($1) ? \"yes\" : \"no\") }"
+}
+
+# ---- the namespace: tmpfs /var/lib, syslog sink on /dev/log ----
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+mount -t tmpfs -o mode=0755 tmpfs /var/lib || die "cannot mount /var/lib"
+mkdir -p /var/lib/nss-iam
+# A running nscd would answer instead of the module; none in here.
+if [ -d /run/nscd ]; then
+    mount -t tmpfs tmpfs /run/nscd
+fi
+
+# The overlay's layers live in this namespace's /var/lib tmpfs.
+nsdir=/var/lib/bench-ns
+mkdir -m 0700 "$nsdir"
+mkdir "$nsdir/upper" "$nsdir/workdir" "$nsdir/pts" "$nsdir/shm"
+mount --bind /dev/pts "$nsdir/pts"
+mount --bind /dev/shm "$nsdir/shm"
+mount -t overlay overlay \
+    -o "lowerdir=/dev,upperdir=$nsdir/upper,workdir=$nsdir/workdir" /dev ||
+    die "cannot put an overlay on /dev"
+mount --move "$nsdir/pts" /dev/pts
+mount --move "$nsdir/shm" /dev/shm
+# The sink reads and drops every message, as a syslog daemon would read it.
+python3 -c '
+import os, socket, sys
+try:
+    os.unlink("/dev/log")
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+open(sys.argv[1], "w").write("%d\n" % os.getpid())
+while True:
+    s.recv(65536)
+' "$work/sink.ready" 2>"$work/sink.err" &
+sink_pid=$!
+for _ in $(seq 50); do
+    [ -s "$work/sink.ready" ] && break
+    sleep 0.1
+done
+[ -s "$work/sink.ready" ] || die "the syslog sink did not start"
+
+# ---- 1. NSS ----
+
+t_area=$SECONDS
+say "1/3 NSS: $nss_users users, iam versus files"
+db=/var/lib/nss-iam/passwd.mdb
+"$build/tests/mksnapshot" "$db" "$nss_users" 1 || die "mksnapshot failed"
+nssconf=$work/nsswitch.conf
+printf 'passwd: iam\ngroup: iam\n' >"$nssconf"
+mount --bind "$nssconf" /etc/nsswitch.conf
+export LD_LIBRARY_PATH=$build
+
+# The users and groups as the module serves them; the files baseline
+# gets exactly these entries appended to copies of /etc/passwd and
+# /etc/group.
+getent passwd >"$work/users.passwd"
+getent group >"$work/users.group"
+[ "$(wc -l <"$work/users.passwd")" = "$nss_users" ] ||
+    die "getent passwd gave $(wc -l <"$work/users.passwd") users, want $nss_users"
+cat /etc/passwd "$work/users.passwd" >"$work/passwd"
+cat /etc/group "$work/users.group" >"$work/group"
+local_users=$(wc -l </etc/passwd)
+
+# nss_area NAME: timing, memory and getent runs for the current nsswitch.
+nss_area() {
+    local name=$1 want
+    "$bin/nss_bench" -n "$nss_calls" -r "$nss_runs" -t "$nss_secs" \
+        -e "$enum_runs" "$work/users.passwd" >"$work/nss-$name.txt" ||
+        die "nss_bench ($name) failed"
+    "$bin/nss_bench" -m -t 2 "$work/users.passwd" \
+        >"$work/nss-$name-mem.txt" || die "nss_bench -m ($name) failed"
+    "$bin/exectime" -n "$getent_runs" -- getent passwd \
+        >"$work/getent-$name.txt" || die "getent timing ($name) failed"
+    want=$nss_users
+    if [ "$name" = files ]; then
+        want=$((nss_users + local_users))
+    fi
+    if [ "$(kv "$work/getent-$name.txt" lines_min)" != "$want" ] ||
+        [ "$(kv "$work/getent-$name.txt" failed)" != 0 ]; then
+        die "getent passwd ($name) did not list $want entries: $(cat "$work/getent-$name.txt")"
+    fi
+}
+
+nss_area iam
+mount --bind "$work/passwd" /etc/passwd
+mount --bind "$work/group" /etc/group
+printf 'passwd: files\ngroup: files\n' >"$nssconf"
+nss_area files
+printf 'passwd: iam\ngroup: iam\n' >"$nssconf"
+# iam-sync reads /etc/passwd to refuse local names: the real ones again.
+umount /etc/passwd /etc/group
+unset LD_LIBRARY_PATH
+t_nss=$((SECONDS - t_area))
+say "  NSS done in $t_nss s"
+
+# ---- 2. Keys command ----
+
+t_area=$SECONDS
+say "2/3 keys command: $keys_calls calls, $nss_users users"
+"$bin/mkkeysnap" "$db" "$nss_users" "$work/keys.args" \
+    "$work/authorized_keys" || die "mkkeysnap failed"
+kcfg=$work/nss-iam.conf
+printf 'IAM_AUTHORIZED_GROUPS="ssh-users"\nSUDOERS_GROUPS="admins"\n' >"$kcfg"
+chmod 0644 "$kcfg"
+# As sshd calls it (AuthorizedKeysCommand ... %u %U %k), on the default
+# snapshot path; each call offers one key of another user.
+"$bin/exectime" -n "$keys_calls" -w 5 -a "$work/keys.args" \
+    -o "$work/keys.out" -- "$build/iam-authorized-keys" --config "$kcfg" \
+    >"$work/keys.txt" || die "keys command timing failed"
+if [ "$(kv "$work/keys.txt" failed)" != 0 ] ||
+    [ "$(kv "$work/keys.txt" lines_min)" != 1 ] ||
+    [ "$(kv "$work/keys.txt" lines_max)" != 1 ]; then
+    die "the keys command did not print one key per call: $(cat "$work/keys.txt")"
+fi
+first_blob=$(awk 'NR == 6 { print $3 }' "$work/keys.args")
+[ "$(cut -d' ' -f2 "$work/keys.out")" = "$first_blob" ] ||
+    die "the keys command printed another key than the offered one"
+"$bin/exectime" -n "$keys_calls" -w 5 -- cat "$work/authorized_keys" \
+    >"$work/cat.txt" || die "cat timing failed"
+t_keys=$((SECONDS - t_area))
+say "  keys command done in $t_keys s"
+
+# ---- 3. iam-sync against moto ----
+
+t_area=$SECONDS
+say "3/3 iam-sync: $sizes users, MAX_CALLS_PER_SECOND=$rate"
+moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
+    die "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+url=$(moto_url "$work/moto")
+scfg=$work/sync.conf
+{
+    echo 'IAM_AUTHORIZED_GROUPS="ssh-users"'
+    echo "IAM_ENDPOINT=\"$url\""
+    echo "STS_ENDPOINT=\"$url\""
+    echo "IMDS_ENDPOINT=\"$url\""
+    echo "MAX_CALLS_PER_SECOND=\"$rate\""
+    echo 'SYNC_TIMEOUT="3600"'
+} >"$scfg"
+chmod 0644 "$scfg"
+
+# json_kv FILE: iam-sync's --json line as key=value words.
+json_kv() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % kvp for kvp in d.items()))' "$1"
+}
+
+# sync_once N WHAT: one timed iam-sync run into $work/sync-N; its
+# figures land in $work/sync-N-WHAT.txt (json fields + exectime fields).
+sync_once() {
+    local n=$1 what=$2 out=$work/sync-$1-$2
+    mkdir -p "$work/sync-$n"
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$work/seed/creds.env"
+        set +a
+        "$bin/exectime" -n 1 -w 0 -o "$out.json" -- "$build/iam-sync" \
+            --config "$scfg" --db "$work/sync-$n/passwd.mdb" --json
+    ) >"$out.time" 2>>"$work/sync.log" || die "iam-sync timing failed"
+    [ "$(kv "$out.time" failed)" = 0 ] ||
+        die "iam-sync ($n users, $what) failed: $(tail -n 3 "$work/sync.log")"
+    {
+        json_kv "$out.json"
+        cat "$out.time"
+        echo "db_bytes=$(stat -c %s "$work/sync-$n/passwd.mdb")"
+    } | tr '\n' ' ' >"$out.txt"
+}
+
+have=0
+for n in $sizes; do
+    if [ "$have" = 0 ]; then
+        python3 "$root/tests/integration/seed_iam.py" --endpoint "$url" \
+            --dir "$work/seed" --scenario "many:$n" >>"$work/seed.log" 2>&1 ||
+            die "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
+    else
+        moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
+        python3 "$here/grow_iam.py" --endpoint "$url" --from $((have + 1)) \
+            --to "$n" >>"$work/seed.log" 2>&1 ||
+            die "grow_iam.py failed: $(tail -n 3 "$work/seed.log")"
+        moto_enforce "$work/moto" || die "cannot turn moto's checks on"
+    fi
+    have=$n
+    say "  $n users seeded; first sync"
+    sync_once "$n" first
+    say "  no-change sync"
+    sync_once "$n" again
+    for what in first again; do
+        f=$work/sync-$n-$what.txt
+        if [ "$(kv "$f" users)" != "$n" ] ||
+            [ "$(kv "$f" keys)" != $((2 * n)) ]; then
+            die "sync of $n users ($what) saw $(kv "$f" users) users, $(kv "$f" keys) keys"
+        fi
+    done
+    [ "$(kv "$work/sync-$n-first.txt" result)" = published ] ||
+        die "first sync of $n users: result $(kv "$work/sync-$n-first.txt" result)"
+done
+
+# What a script-based tool pays per login: one AWS CLI call (skipped
+# when the AWS CLI is not installed).
+if command -v aws >/dev/null; then
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$work/seed/creds.env"
+        set +a
+        export AWS_CONFIG_FILE=$work/none AWS_SHARED_CREDENTIALS_FILE=$work/none
+        export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+        "$bin/exectime" -n "$aws_calls" -w 1 -- aws --endpoint-url "$url" \
+            --output json iam list-ssh-public-keys --user-name user00001
+    ) >"$work/aws.txt" 2>>"$work/aws.log" || die "aws CLI timing failed"
+    [ "$(kv "$work/aws.txt" failed)" = 0 ] ||
+        die "aws iam list-ssh-public-keys failed: $(tail -n 3 "$work/aws.log")"
+else
+    echo "runs=0 failed=0 median_us=n/a" >"$work/aws.txt"
+fi
+t_sync=$((SECONDS - t_area))
+
+# ---- tables ----
+
+us() { calc "%.2f|$1 / 1000"; }
+ms_of_us() { calc "%.2f|$1 / 1000"; }
+ms_of_ns() { calc "%.2f|$1 / 1000000"; }
+
+# nss_row LABEL OP: a lookup row, "≥ 20× faster than files" as the goal.
+nss_row() {
+    local i f
+    i=$(kv "$work/nss-iam.txt" median_ns "op=$2 ")
+    f=$(kv "$work/nss-files.txt" median_ns "op=$2 ")
+    printf '| %s | %s µs (%s× faster) | %s µs | ≥ 20× faster than files | %s |\n' \
+        "$1" "$(us "$i")" "$(calc "%.0f|$f / $i")" "$(us "$f")" \
+        "$(yesno "$f / $i >= 20")"
+}
+
+nss_table() {
+    local i f gi gf mi1 mf1 mia mfa ai af snap
+    echo "### NSS: $nss_users users, glibc, \`passwd: iam\` vs \`passwd: files\`"
+    echo
+    echo "Median of $nss_runs runs of up to $nss_calls random lookups (or ${nss_secs} s) each; lookups per call."
+    echo
+    echo '| measure | nss-iam | baseline (files) | goal | met? |'
+    echo '|---|---|---|---|---|'
+    i=$(kv "$work/nss-iam.txt" median_ns "op=getpwnam ")
+    f=$(kv "$work/nss-files.txt" median_ns "op=getpwnam ")
+    printf '| getpwnam, per call | %s µs | %s µs | ≤ 5 µs | %s |\n' \
+        "$(us "$i")" "$(us "$f")" "$(yesno "$i <= 5000")"
+    printf '| getpwnam, speed-up over files | %s× | 1× | ≥ 20× | %s |\n' \
+        "$(calc "%.0f|$f / $i")" "$(yesno "$f / $i >= 20")"
+    nss_row "getpwuid, per call" getpwuid
+    nss_row "getgrgid (private group), per call" getgrgid
+    nss_row "initgroups (getgrouplist), per call" initgroups
+    i=$(kv "$work/nss-iam.txt" median_ns "op=getpwnam_miss ")
+    f=$(kv "$work/nss-files.txt" median_ns "op=getpwnam_miss ")
+    printf '| getpwnam of an unknown name, per call | %s µs | %s µs | — | — |\n' \
+        "$(us "$i")" "$(us "$f")"
+    i=$(kv "$work/nss-iam.txt" median_ns "op=enum ")
+    f=$(kv "$work/nss-files.txt" median_ns "op=enum ")
+    printf '| enumeration in-process (setpwent…endpwent), median of %s | %s ms | %s ms | ≤ 20 ms | %s |\n' \
+        "$enum_runs" "$(ms_of_ns "$i")" "$(ms_of_ns "$f")" \
+        "$(yesno "$i <= 20000000")"
+    gi=$(kv "$work/getent-iam.txt" median_us)
+    gf=$(kv "$work/getent-files.txt" median_us)
+    printf '| `getent passwd` (whole process), median of %s | %s ms | %s ms | ≤ 20 ms | %s |\n' \
+        "$getent_runs" "$(ms_of_us "$gi")" "$(ms_of_us "$gf")" \
+        "$(yesno "$gi <= 20000")"
+    mi1=$(calc "$(kv "$work/nss-iam-mem.txt" after_one_kib) - $(kv "$work/nss-iam-mem.txt" before_kib)")
+    mf1=$(calc "$(kv "$work/nss-files-mem.txt" after_one_kib) - $(kv "$work/nss-files-mem.txt" before_kib)")
+    mia=$(calc "$(kv "$work/nss-iam-mem.txt" after_all_kib) - $(kv "$work/nss-iam-mem.txt" before_kib)")
+    mfa=$(calc "$(kv "$work/nss-files-mem.txt" after_all_kib) - $(kv "$work/nss-files-mem.txt" before_kib)")
+    snap=$(kv "$work/nss-iam-mem.txt" map_snapshot_kib)
+    ai=$(calc "$(kv "$work/nss-iam-mem.txt" anon_after_one_kib) - $(kv "$work/nss-iam-mem.txt" anon_before_kib)")
+    af=$(calc "$(kv "$work/nss-files-mem.txt" anon_after_one_kib) - $(kv "$work/nss-files-mem.txt" anon_before_kib)")
+    printf '| RSS added: first getpwnam (module loaded) | %s KiB (private %s) | %s KiB (private %s) | ≤ 200 KiB | %s |\n' \
+        "$mi1" "$ai" "$mf1" "$af" "$(yesno "$mi1 <= 200")"
+    printf '| RSS added: after looking up every user (each kind) + enumeration | %s KiB (module %s, liblmdb %s, snapshot pages %s) | %s KiB | ≤ 200 KiB | %s |\n' \
+        "$mia" "$(kv "$work/nss-iam-mem.txt" map_module_kib)" \
+        "$(kv "$work/nss-iam-mem.txt" map_lmdb_kib)" "$snap" "$mfa" \
+        "$(yesno "$mia <= 200")"
+    ai=$(calc "$(kv "$work/nss-iam-mem.txt" anon_after_all_kib) - $(kv "$work/nss-iam-mem.txt" anon_before_kib)")
+    af=$(calc "$(kv "$work/nss-files-mem.txt" anon_after_all_kib) - $(kv "$work/nss-files-mem.txt" anon_before_kib)")
+    printf '| of which private (RssAnon) | %s KiB | %s KiB | — | — |\n' \
+        "$ai" "$af"
+}
+
+keys_table() {
+    local km kp cm cp am
+    km=$(kv "$work/keys.txt" median_us)
+    kp=$(kv "$work/keys.txt" p99_us)
+    cm=$(kv "$work/cat.txt" median_us)
+    cp=$(kv "$work/cat.txt" p99_us)
+    am=$(kv "$work/aws.txt" median_us)
+    echo "### Keys command: $keys_calls calls, $nss_users users in the snapshot"
+    echo
+    echo "\`iam-authorized-keys --config F USER UID KEY\` as sshd runs it (fork, exec, stdout read through a pipe), each call for a random user offering one of its two RSA keys; syslog goes to a sink."
+    echo
+    echo '| measure | nss-iam | baseline | goal | met? |'
+    echo '|---|---|---|---|---|'
+    printf '| wall time per call, median | %s ms | %s ms (`cat authorized_keys`, the floor) | ≤ 2 ms | %s |\n' \
+        "$(ms_of_us "$km")" "$(ms_of_us "$cm")" "$(yesno "$km <= 2000")"
+    printf '| wall time per call, p99 | %s ms | %s ms (`cat`) | — | — |\n' \
+        "$(ms_of_us "$kp")" "$(ms_of_us "$cp")"
+    printf '| peak RSS of the command | %s KiB | %s KiB (`cat`) | — | — |\n' \
+        "$(kv "$work/keys.txt" maxrss_kib)" "$(kv "$work/cat.txt" maxrss_kib)"
+    if [ "$am" != n/a ]; then
+        am="$(ms_of_us "$am") ms"
+    fi
+    printf '| per login vs an AWS CLI call | %s ms | %s (`aws iam list-ssh-public-keys` to moto on 127.0.0.1, median of %s) | — | — |\n' \
+        "$(ms_of_us "$km")" "$am" "$aws_calls"
+}
+
+# calls_cell FILE: "N (ListUsers a, GetGroup b, ListSSHPublicKeys c,
+# GetSSHPublicKey d)".
+calls_cell() {
+    printf '%s (ListUsers %s, GetGroup %s, ListSSHPublicKeys %s, GetSSHPublicKey %s)' \
+        "$(kv "$1" api_calls)" "$(kv "$1" list_users)" "$(kv "$1" get_group)" \
+        "$(kv "$1" list_keys)" "$(kv "$1" get_key)"
+}
+
+sync_table() {
+    local n f a lim calls secs rss
+    echo "### iam-sync against moto_server: first and no-change sync"
+    echo
+    echo "MAX_CALLS_PER_SECOND=$rate (the highest value the config accepts), SYNC_CONCURRENCY default, moto_server on 127.0.0.1 without pagination; N users with 2 keys each in the one authorized group (G = 1, U = N, K = 2N). The baseline column is the time the rate limit alone imposes."
+    echo
+    echo '| measure | nss-iam | baseline | goal | met? |'
+    echo '|---|---|---|---|---|'
+    for n in $sizes; do
+        f=$work/sync-$n-first.txt
+        a=$work/sync-$n-again.txt
+        lim=$((1 + 1 + n + 2 * n))
+        calls=$(kv "$f" api_calls)
+        printf '| first sync, %s users: API calls | %s | — | ≤ 1+G+U+K = %s | %s |\n' \
+            "$n" "$(calls_cell "$f")" "$lim" "$(yesno "$calls <= $lim")"
+        secs=$(calc "%.2f|$(kv "$f" median_us) / 1000000")
+        printf '| first sync, %s users: wall time | %s s | %s s at %s calls/s | — | — |\n' \
+            "$n" "$secs" "$(calc "%.2f|$calls / $rate")" "$rate"
+        lim=$((1 + 1 + n))
+        calls=$(kv "$a" api_calls)
+        printf '| no-change sync, %s users: API calls | %s | — | ≤ 1+G+U = %s, 0 GetSSHPublicKey | %s |\n' \
+            "$n" "$(calls_cell "$a")" "$lim" \
+            "$(yesno "$calls <= $lim && $(kv "$a" get_key) == 0")"
+        secs=$(calc "%.2f|$(kv "$a" median_us) / 1000000")
+        printf '| no-change sync, %s users: wall time | %s s | %s s at %s calls/s | — | — |\n' \
+            "$n" "$secs" "$(calc "%.2f|$calls / $rate")" "$rate"
+    done
+    for n in $sizes; do
+        rss=$(kv "$work/sync-$n-first.txt" maxrss_kib)
+        printf '| peak RSS, %s users: first sync / no-change sync | %s MB / %s MB | — | ≤ 30 MB at 5000 users | %s |\n' \
+            "$n" "$(calc "%.1f|$rss / 1024")" \
+            "$(calc "%.1f|$(kv "$work/sync-$n-again.txt" maxrss_kib) / 1024")" \
+            "$([ "$n" = 5000 ] && yesno "$rss <= 30 * 1024" || echo —)"
+    done
+    for n in $sizes; do
+        printf '| snapshot file, %s users | %s MB | — | — | — |\n' "$n" \
+            "$(calc "%.1f|$(kv "$work/sync-$n-first.txt" db_bytes) / 1048576")"
+    done
+}
+
+results=$build/bench/results.md
+mkdir -p "$build/bench"
+{
+    echo "## Benchmarks"
+    echo
+    printf '%s, %s CPUs (%s), Linux %s, %s; load average %s at the start, %s at the end; %s.\n' \
+        "$(date -u +%Y-%m-%d)" "$(nproc)" \
+        "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+        "$(uname -r)" "$(ldd --version | head -n 1 | sed 's/^ldd //')" \
+        "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+        "$([ $quick = 1 ] && echo 'make bench-quick (smoke run, not figures to quote)' || echo 'make bench')"
+    echo
+    nss_table
+    echo
+    keys_table
+    echo
+    sync_table
+} >"$results"
+say "done in $SECONDS s (NSS ${t_nss} s, keys ${t_keys} s, sync ${t_sync} s); tables in $results"
+echo
+cat "$results"
