@@ -244,7 +244,7 @@ main(int argc, char **argv)
     if (optind >= argc || count < 1 || warmup < 0)
         return usage();
     if (argfile && (r = read_arglines(argfile, &al)) < 0) {
-        fprintf(stderr, "exectime: %s: %s\n", argfile, strerror(-r));
+        fprintf(stderr, "exectime: %s: %s\n", argfile, strerrordesc_np(-r));
         return 1;
     }
     us = calloc((size_t)count, sizeof(*us));
@@ -261,7 +261,7 @@ main(int argc, char **argv)
         if (save)
             fclose(save);
         if (r < 0) {
-            fprintf(stderr, "exectime: %s: %s\n", av[0], strerror(-r));
+            fprintf(stderr, "exectime: %s: %s\n", av[0], strerrordesc_np(-r));
             return 1;
         }
         if (i < 0)

@@ -265,7 +265,7 @@ main(int argc, char **argv)
         r = write_authorized_keys(argv[4], &uk[0]);
     free(uk);
     if (r < 0) {
-        fprintf(stderr, "mkkeysnap: %s\n", strerror(-r));
+        fprintf(stderr, "mkkeysnap: %s\n", strerrordesc_np(-r));
         return 1;
     }
     return 0;

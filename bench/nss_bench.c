@@ -367,13 +367,13 @@ main(int argc, char **argv)
             o.calls = strtol(optarg, NULL, 10);
             break;
         case 'r':
-            o.runs = atoi(optarg);
+            o.runs = (int)strtol(optarg, NULL, 10);
             break;
         case 't':
             o.seconds = strtod(optarg, NULL);
             break;
         case 'e':
-            o.enum_runs = atoi(optarg);
+            o.enum_runs = (int)strtol(optarg, NULL, 10);
             break;
         default:
             return usage();
@@ -384,7 +384,7 @@ main(int argc, char **argv)
         return usage();
     r = read_users(argv[optind], &u);
     if (r < 0) {
-        fprintf(stderr, "nss_bench: %s: %s\n", argv[optind], strerror(-r));
+        fprintf(stderr, "nss_bench: %s: %s\n", argv[optind], strerrordesc_np(-r));
         return 1;
     }
     if (o.memory && (size_t)o.calls < u.n)

@@ -167,20 +167,21 @@ answer(const struct args *a, const struct iam_config *cfg,
     f = open_memstream(&out, &len);
     r = f ? keys_answer(db, req, f, &res) : -ENOMEM;
     iam_db_close(db);
-    if (f)
-        fclose(f);
+    /* out and len are only whole once the stream is closed. */
+    if (f && fclose(f) != 0 && r >= 0)
+        r = -ENOMEM;
     if (r < 0) {
         iam_log(LOG_ERR, "%s: %s", path, strerrordesc_np(-r));
         free(out);
         return 1;
     }
-    if (still_active(a, cfg, &res) && len)
-        fwrite(out, 1, len, stdout);
-    else
+    if (!still_active(a, cfg, &res) || !len)
         res.printed = 0;
+    else if (fwrite(out, 1, len, stdout) != len)
+        r = -EIO;
     free(out);
     audit(req, &res);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return r >= 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 int

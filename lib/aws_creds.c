@@ -416,21 +416,27 @@ log_text(const char *s, size_t n, char *out, size_t out_size)
     out[j] = '\0';
 }
 
-/* Text between <tag> and </tag> in an XML error, for logging only. */
+/* Text between <tag> and </tag> in the @len bytes at @body, for logging
+ * only. */
 static void
-xml_text(const char *body, const char *tag, char *out, size_t out_size)
+xml_text(const char *body, size_t len, const char *tag, char *out,
+         size_t out_size)
 {
     char open[32], close[32];
     const char *a, *b;
+    int no, nc;
 
     out[0] = '\0';
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    a = strstr(body, open);
+    no = snprintf(open, sizeof(open), "<%s>", tag);
+    nc = snprintf(close, sizeof(close), "</%s>", tag);
+    if (no < 0 || (size_t)no >= sizeof(open) || nc < 0 ||
+        (size_t)nc >= sizeof(close))
+        return;
+    a = memmem(body, len, open, (size_t)no);
     if (!a)
         return;
-    a += strlen(open);
-    b = strstr(a, close);
+    a += no;
+    b = memmem(a, len - (size_t)(a - body), close, (size_t)nc);
     if (b)
         log_text(a, (size_t)(b - a), out, out_size);
 }
@@ -458,10 +464,8 @@ error_fields(const char *body, size_t len, char *code, size_t code_size,
         json_object_put(root);
         return;
     }
-    /* The body carries a NUL after its end (aws_http), so strstr is safe;
-     * an embedded NUL only shortens the search. */
-    xml_text(body, "Code", code, code_size);
-    xml_text(body, "Message", msg, msg_size);
+    xml_text(body, len, "Code", code, code_size);
+    xml_text(body, len, "Message", msg, msg_size);
 }
 
 static bool
