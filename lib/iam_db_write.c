@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -22,6 +24,20 @@
  */
 #define WRITER_MAPSIZE ((size_t)1 << 30)
 #define NAME_MAX_BYTES 255
+/*
+ * Puts per write transaction. LMDB keeps every page a transaction dirties
+ * in the heap until it commits, so one transaction for a 5000-user account
+ * held the whole file (8 MB) in memory. The file is private until it is
+ * published, so committing it in parts changes nothing a reader can see;
+ * this bounds the dirty pages to what about 170 users' records touch.
+ */
+#define WRITER_TXN_PUTS 1024
+/*
+ * Puts, or records hashed, between two drops of the mapped pages (see
+ * drop_mapped): inserts in an order other than the key order read pages
+ * all over the file, up to all of it per transaction.
+ */
+#define WRITER_DROP_EVERY 128
 
 struct iam_db_writer {
     char path[PATH_MAX];
@@ -30,6 +46,7 @@ struct iam_db_writer {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi[7];
+    unsigned puts; /* in the current transaction */
     struct iam_buf buf;
     char digest[IAM_DB_DIGEST_LEN];
     int sealed;
@@ -90,10 +107,14 @@ open_env(struct iam_db_writer *w)
     r = writer_errno(mdb_env_set_maxdbs(w->env, IAM_DB_MAXDBS));
     if (r >= 0)
         r = writer_errno(mdb_env_set_mapsize(w->env, WRITER_MAPSIZE));
-    /* A private file with one writer needs no lock file. */
+    /*
+     * A private file with one writer needs no lock file; and no sync per
+     * commit, as the seal syncs once (mdb_env_sync with force) and a file
+     * cut short by a crash is never published but swept.
+     */
     if (r >= 0)
-        r = writer_errno(mdb_env_open(w->env, w->tmp,
-                                      MDB_NOSUBDIR | MDB_NOLOCK, 0600));
+        r = writer_errno(mdb_env_open(
+            w->env, w->tmp, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0600));
     if (r >= 0)
         r = writer_errno(mdb_txn_begin(w->env, NULL, 0, &w->txn));
     for (i = 0; r >= 0 && i < NDBI; i++)
@@ -139,10 +160,70 @@ iam_db_writer_open(const char *path, struct iam_db_writer **ret_w)
     return 0;
 }
 
+/*
+ * Unmaps the pages of the file this process has read so far; they stay in
+ * the page cache and come back on the next access. Reads go through
+ * LMDB's read-only shared map, so the pages of every committed part and
+ * of the digest pass would otherwise all end up in the resident set (as
+ * much as the file). LMDB 0.9 does not tell where its map is
+ * (mdb_env_info gives it only for MDB_FIXEDMAP), so the mapping of our
+ * file is found in /proc/self/maps. Advice only: when it fails, the cost
+ * is memory, never correctness.
+ */
+static void
+drop_mapped(const struct iam_db_writer *w)
+{
+    unsigned long start, end, ino;
+    unsigned int maj, min;
+    char line[512];
+    struct stat st;
+    FILE *f;
+
+    if (fstat(w->fd, &st) < 0)
+        return;
+    f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &start, &end, &maj,
+                   &min, &ino) != 5)
+            continue;
+        if (ino == st.st_ino && makedev(maj, min) == st.st_dev)
+            (void)madvise((void *)start, end - start, MADV_DONTNEED);
+    }
+    fclose(f);
+}
+
+/* Commits the current part of the file and starts the next one. */
+static int
+next_txn(struct iam_db_writer *w)
+{
+    int r;
+
+    r = writer_errno(mdb_txn_commit(w->txn));
+    w->txn = NULL;
+    w->puts = 0;
+    if (r < 0)
+        return r;
+    drop_mapped(w);
+    return writer_errno(mdb_txn_begin(w->env, NULL, 0, &w->txn));
+}
+
 static int
 put(struct iam_db_writer *w, int db, MDB_val *k, MDB_val *v)
 {
-    return writer_errno(mdb_put(w->txn, w->dbi[db], k, v, MDB_NOOVERWRITE));
+    int r;
+
+    if (!w->txn)
+        return -EIO; /* a commit of an earlier part failed */
+    r = writer_errno(mdb_put(w->txn, w->dbi[db], k, v, MDB_NOOVERWRITE));
+    if (r < 0)
+        return r;
+    if (++w->puts >= WRITER_TXN_PUTS)
+        return next_txn(w);
+    if (w->puts % WRITER_DROP_EVERY == 0)
+        drop_mapped(w);
+    return 0;
 }
 
 static int
@@ -277,6 +358,7 @@ hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
+    size_t n = 0;
     int r;
 
     r = writer_errno(mdb_cursor_open(w->txn, w->dbi[db], &cur));
@@ -289,6 +371,8 @@ hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
         EVP_DigestUpdate(md, k.mv_data, k.mv_size);
         hash_len(md, v.mv_size);
         EVP_DigestUpdate(md, v.mv_data, v.mv_size);
+        if (++n % WRITER_DROP_EVERY == 0)
+            drop_mapped(w);
     }
     mdb_cursor_close(cur);
     return r == MDB_NOTFOUND ? 0 : writer_errno(r);
@@ -330,6 +414,8 @@ iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
 
     if (w->sealed)
         return -EINVAL;
+    if (!w->txn)
+        return -EIO;
     r = compute_digest(w);
     if (r < 0)
         return r;

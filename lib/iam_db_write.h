@@ -14,6 +14,11 @@
  *   iam_db_writer_seal(w, &meta);      meta.digest is set by the seal
  *   if (unchanged) iam_db_writer_abort(w); else iam_db_writer_publish(w);
  *
+ * The file is written in several LMDB transactions (it is private until
+ * published, so no reader sees the parts), which keeps the writer's memory
+ * to a few MB whatever the account's size; puts in key order (by name)
+ * keep it smallest, but any order gives the same file content and digest.
+ *
  * Not thread-safe: one writer, one thread. The caller holds the sync lock.
  */
 #ifndef IAM_DB_WRITE_H

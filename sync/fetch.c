@@ -488,7 +488,6 @@ static int
 get_all_bodies(const struct fetch_opts *o, struct fetch *f)
 {
     struct bodies_job j = { o, f, NULL };
-    const char *known;
     size_t u, k, n = 0, total = 0;
     int r;
 
@@ -499,15 +498,11 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
         return -ENOMEM;
     for (u = 0; u < f->n_users; u++) {
         for (k = 0; k < f->keys[u].n; k++) {
-            known = known_keys_find(o->known, f->keys[u].v[k].key_id);
-            if (known) {
-                f->keys[u].v[k].body = strdup(known);
-                if (!f->keys[u].v[k].body) {
-                    free(j.refs);
-                    return -ENOMEM;
-                }
+            /* Moved, not copied: the previous lines are wanted once. */
+            f->keys[u].v[k].body =
+                known_keys_take(o->known, f->keys[u].v[k].key_id);
+            if (f->keys[u].v[k].body)
                 continue;
-            }
             j.refs[n].user = u;
             j.refs[n].key = k;
             n++;
@@ -600,6 +595,22 @@ known_keys_find(const struct known_keys *k, const char *key_id)
         return NULL;
     hit = bsearch(&probe, k->v, k->n, sizeof(*k->v), cmp_known);
     return hit ? hit->line : NULL;
+}
+
+char *
+known_keys_take(struct known_keys *k, const char *key_id)
+{
+    struct known_key probe = { (char *)key_id, NULL }, *hit;
+    char *line;
+
+    if (!k || k->n == 0)
+        return NULL;
+    hit = bsearch(&probe, k->v, k->n, sizeof(*k->v), cmp_known);
+    if (!hit)
+        return NULL;
+    line = hit->line;
+    hit->line = NULL;
+    return line;
 }
 
 void

@@ -69,7 +69,7 @@ struct fetch_opts {
     unsigned concurrency;
     const struct iam_strlist *authorized_groups; /* empty: every user */
     const struct iam_strlist *sudoers_groups;
-    const struct known_keys *known;
+    struct known_keys *known; /* the bodies it holds are moved out */
     /*
      * Called once the users and groups are known, before any key is
      * listed: clears f->wanted[i] for authorized users that will not be
@@ -94,6 +94,14 @@ fetch_free(struct fetch *f);
 /* A previously known body for @key_id, or NULL. */
 const char *
 known_keys_find(const struct known_keys *k, const char *key_id);
+
+/*
+ * known_keys_take - the body for @key_id, now owned by the caller (free
+ * it), or NULL; a second take of the same id gives NULL. This is how the
+ * bodies reach the fetch without a second copy of each.
+ */
+char *
+known_keys_take(struct known_keys *k, const char *key_id);
 
 void
 known_keys_free(struct known_keys *k);

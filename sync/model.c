@@ -119,6 +119,36 @@ in_list(const struct iam_strlist *l, const char *s)
     return false;
 }
 
+/*
+ * The canonical form of @fk's body into ret->line. A body is nearly always
+ * canonical already (bodies reused from the previous snapshot always
+ * are), so the line then borrows the fetch's body instead of holding a
+ * second copy of every key (IAM allows five keys per user). Returns 0,
+ * -EINVAL with *ret_reason, or -ENOMEM.
+ */
+static int
+canonical_line(const struct fetch_key *fk, struct iam_keyline *parsed,
+               int *ret_reason, struct model_key *ret)
+{
+    size_t len = strlen(fk->body);
+    char *line;
+    int r;
+
+    line = malloc(len + 1);
+    if (!line)
+        return -ENOMEM;
+    r = iam_keyline_parse(fk->body, len, line, len + 1, parsed, ret_reason);
+    if (r < 0 || strcmp(line, fk->body) == 0) {
+        free(line);
+        if (r >= 0)
+            ret->line = fk->body;
+        return r;
+    }
+    ret->line_own = line;
+    ret->line = line;
+    return 0;
+}
+
 /* Validates and classifies one fetched key; 1 kept, 0 skipped. */
 static int
 build_key(const struct fetch_key *fk, const char *iam_name,
@@ -126,23 +156,15 @@ build_key(const struct fetch_key *fk, const char *iam_name,
           struct model_key *ret)
 {
     struct iam_keyline parsed;
-    size_t len;
     int reason = 0, r;
 
     if (!fk->body)
         return 0; /* deleted between the list and the get */
-    len = strlen(fk->body);
-    ret->line = malloc(len + 1);
-    if (!ret->line)
-        return -ENOMEM;
-    r = iam_keyline_parse(fk->body, len, ret->line, len + 1, &parsed,
-                          &reason);
+    r = canonical_line(fk, &parsed, &reason, ret);
     if (r < 0) {
         iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
                 fk->key_id,
                 r == -EINVAL ? iam_keyline_strerror(reason) : "error");
-        free(ret->line);
-        ret->line = NULL;
         m->invalid_keys++;
         return r == -EINVAL ? 0 : r;
     }
@@ -641,15 +663,37 @@ write_group(const struct model *m, const struct model_group *g,
     return r;
 }
 
+static int
+cmp_name_at(const void *a, const void *b, void *arg)
+{
+    const struct model *m = arg;
+
+    return strcmp(m->users[*(const size_t *)a].name,
+                  m->users[*(const size_t *)b].name);
+}
+
 int
 model_write(const struct model *m, const struct iam_config *cfg,
             struct iam_db_writer *w)
 {
-    size_t i;
+    size_t i, *by_name;
     int r = 0;
 
+    /*
+     * In name order: four of the six databases a user goes into, the
+     * keys among them, are keyed by name, and puts in key order touch
+     * few pages, which keeps the writer's memory small (iam_db_write.c).
+     * The content, and so the digest, does not depend on the order.
+     */
+    by_name = malloc((m->n_users + 1) * sizeof(*by_name));
+    if (!by_name)
+        return -ENOMEM;
+    for (i = 0; i < m->n_users; i++)
+        by_name[i] = i;
+    qsort_r(by_name, m->n_users, sizeof(*by_name), cmp_name_at, (void *)m);
     for (i = 0; r >= 0 && i < m->n_users; i++)
-        r = write_user(&m->users[i], cfg, w);
+        r = write_user(&m->users[by_name[i]], cfg, w);
+    free(by_name);
     for (i = 0; r >= 0 && i < m->n_groups; i++)
         r = write_group(m, &m->groups[i], w);
     return r;
@@ -662,7 +706,7 @@ model_free(struct model *m)
 
     for (i = 0; m->users && i < m->n_users; i++) {
         for (k = 0; k < m->users[i].n_keys; k++)
-            free(m->users[i].keys[k].line);
+            free(m->users[i].keys[k].line_own);
         free(m->users[i].keys);
         free(m->users[i].gids);
         free(m->users[i].home);

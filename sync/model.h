@@ -19,7 +19,8 @@
 
 struct model_key {
     const char *key_id;  /* borrowed from the fetch */
-    char *line;          /* canonical */
+    const char *line;    /* canonical: the fetch's body or line_own */
+    char *line_own;      /* owned when the body was not canonical */
     char fingerprint[IAM_KEYLINE_FP_SIZE];
     uint8_t status;      /* enum iam_key_status */
     int64_t upload_date;
@@ -59,9 +60,11 @@ struct model {
 };
 
 /*
- * model_build - decide the snapshot. @now is used for MAX_KEY_AGE_DAYS.
- * Refused names and keys are logged and counted, never fatal. Returns 0,
- * -ENOSPC (the uid range cannot hold the account), -ENOMEM, -EIO.
+ * model_build - decide the snapshot. The model borrows from @f (key ids,
+ * users, key lines), so @f must outlive it. @now is used for
+ * MAX_KEY_AGE_DAYS. Refused names and keys are logged and counted, never
+ * fatal. Returns 0, -ENOSPC (the uid range cannot hold the account),
+ * -ENOMEM, -EIO.
  */
 int
 model_build(const struct fetch *f, const struct iam_config *cfg,

@@ -34,14 +34,18 @@ dup_str(struct iam_str s)
     return strndup(s.p, s.len);
 }
 
+/*
+ * Makes room for item @n, starting at @first items: a user has a handful
+ * of keys (IAM allows five), and 64 slots each for 5000 users was 20 MB.
+ */
 static int
-grow(void **p, size_t *cap, size_t n, size_t size)
+grow(void **p, size_t *cap, size_t n, size_t size, size_t first)
 {
     void *np;
 
     if (n < *cap)
         return 0;
-    *cap = *cap ? 2 * *cap : 64;
+    *cap = *cap ? 2 * *cap : first;
     np = realloc(*p, *cap * size);
     if (!np)
         return -ENOMEM;
@@ -92,7 +96,7 @@ read_keys(struct iam_db_txn *t, struct state_user *su,
     if (r < 0)
         return r;
     while ((r = iam_rec_key_next(&it, &k)) == 1) {
-        if (grow((void **)&su->keys, &cap, su->n_keys, sizeof(*su->keys)))
+        if (grow((void **)&su->keys, &cap, su->n_keys, sizeof(*su->keys), 2))
             return -ENOMEM;
         memset(&su->keys[su->n_keys], 0, sizeof(su->keys[0]));
         su->keys[su->n_keys].key_id = dup_str(k.key_id);
@@ -104,7 +108,8 @@ read_keys(struct iam_db_txn *t, struct state_user *su,
             return -ENOMEM;
         if (!known)
             continue;
-        if (grow((void **)&known->v, known_cap, known->n, sizeof(*known->v)))
+        if (grow((void **)&known->v, known_cap, known->n, sizeof(*known->v),
+                 64))
             return -ENOMEM;
         known->v[known->n].key_id = dup_str(k.key_id);
         known->v[known->n].line = dup_str(k.line);
@@ -134,7 +139,7 @@ read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
     have_sudo = iam_db_group_by_name(t, sudo_group, &sudo) == 0;
     while ((r = iam_db_user_next(t, next, &u)) == 0) {
         next = u.uid + 1;
-        if (grow((void **)&s->users, &cap, s->n_users, sizeof(*s->users)))
+        if (grow((void **)&s->users, &cap, s->n_users, sizeof(*s->users), 64))
             return -ENOMEM;
         su = &s->users[s->n_users++];
         memset(su, 0, sizeof(*su));
@@ -235,7 +240,7 @@ nomem:
 }
 
 void
-state_free(struct state *s)
+state_drop_users(struct state *s)
 {
     size_t i, k;
 
@@ -245,5 +250,12 @@ state_free(struct state *s)
         free(s->users[i].keys);
     }
     free(s->users);
+    s->users = NULL;
+}
+
+void
+state_free(struct state *s)
+{
+    state_drop_users(s);
     memset(s, 0, sizeof(*s));
 }

@@ -54,6 +54,13 @@ state_from_snapshot(const char *path, const char *sudo_group,
 int
 state_from_model(const struct model *m, struct state *ret);
 
+/*
+ * state_drop_users - free the users and keys once compared, keeping
+ * exists, n_users, digest and created (what the rest of a sync reads).
+ */
+void
+state_drop_users(struct state *s);
+
 void
 state_free(struct state *s);
 
