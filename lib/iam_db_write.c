@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,47 @@ iam_db_writer_open(const char *path, struct iam_db_writer **ret_w)
     return 0;
 }
 
+/* Skips one field and the blanks after it. */
+static const char *
+next_field(const char *p)
+{
+    while (*p && *p != ' ')
+        p++;
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+/*
+ * One /proc/self/maps line: "START-END PERMS OFFSET MAJ:MIN INODE PATH".
+ * Returns true and the range, device and inode when it parses.
+ */
+static bool
+parse_map_line(const char *line, unsigned long *ret_start,
+               unsigned long *ret_end, dev_t *ret_dev, unsigned long *ret_ino)
+{
+    unsigned long maj, min;
+    const char *p;
+    char *e;
+
+    *ret_start = strtoul(line, &e, 16);
+    if (*e != '-')
+        return false;
+    *ret_end = strtoul(e + 1, &e, 16);
+    if (*e != ' ')
+        return false;
+    p = next_field(next_field(e + 1)); /* past PERMS and OFFSET */
+    maj = strtoul(p, &e, 16);
+    if (*e != ':')
+        return false;
+    min = strtoul(e + 1, &e, 16);
+    if (*e != ' ')
+        return false;
+    *ret_ino = strtoul(e + 1, &e, 10);
+    *ret_dev = makedev(maj, min);
+    return *ret_end > *ret_start;
+}
+
 /*
  * Unmaps the pages of the file this process has read so far; they stay in
  * the page cache and come back on the next access. Reads go through
@@ -174,9 +216,9 @@ static void
 drop_mapped(const struct iam_db_writer *w)
 {
     unsigned long start, end, ino;
-    unsigned int maj, min;
     char line[512];
     struct stat st;
+    dev_t dev;
     FILE *f;
 
     if (fstat(w->fd, &st) < 0)
@@ -185,10 +227,9 @@ drop_mapped(const struct iam_db_writer *w)
     if (!f)
         return;
     while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &start, &end, &maj,
-                   &min, &ino) != 5)
+        if (!parse_map_line(line, &start, &end, &dev, &ino))
             continue;
-        if (ino == st.st_ino && makedev(maj, min) == st.st_dev)
+        if (ino == st.st_ino && dev == st.st_dev)
             (void)madvise((void *)start, end - start, MADV_DONTNEED);
     }
     fclose(f);
