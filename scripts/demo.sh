@@ -65,11 +65,9 @@ print(u["keys"][int(sys.argv[3])][sys.argv[4]])' \
 }
 
 say "An emulated IAM (moto), checking every signature and IAM policy"
-moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
-    give_up "moto_server starts"
+moto_seeded "$work" basic 2>"$work/setup.err" ||
+    give_up "$(cat "$work/setup.err")"
 url=$(moto_url "$work/moto")
-python3 "$here/seed_iam.py" --endpoint "$url" --dir "$work/seed" \
-    --scenario basic >"$work/seed.log" 2>&1 || give_up "the team is created"
 tap_ok "moto runs on $url; the team is in IAM"
 cat <<'EOF'
      alice, heidi, dev+ops      ssh-users + admins (sudo)

@@ -533,12 +533,9 @@ check_eq "... and exits 2 naming the line when a key is unknown" \
 
 # ---- the configuration, in a sync through the instance tags ---------------
 
-moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
-    fail_setup "moto did not start: $(tail -n 3 "$work/moto-start.log")"
+moto_seeded "$work" basic 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
 murl=$(moto_url "$work/moto")
-python3 "$here/seed_iam.py" --endpoint "$murl" --dir "$work/seed" \
-    --scenario basic >"$work/seed.log" 2>&1 ||
-    fail_setup "seeding failed: $(tail -n 3 "$work/seed.log")"
 # The emulated instance gets the tags the template sets with its defaults.
 moto_auth_off "$work/moto" || fail_setup "moto_auth_off"
 python3 - "$murl" "$work/tags.json" "$work/seed/manifest.json" \

@@ -89,12 +89,9 @@ export LD_LIBRARY_PATH=$build
 
 # ---- IAM ----
 
-moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
-    fail_setup "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+moto_seeded "$work" "many:$USERS" 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
 url=$(moto_url "$work/moto")
-python3 "$here/seed_iam.py" --endpoint "$url" --dir "$work/seed" \
-    --scenario "many:$USERS" >"$work/seed.log" 2>&1 ||
-    fail_setup "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
 set -a
 # shellcheck source=/dev/null
 . "$work/seed/creds.env"

@@ -63,12 +63,9 @@ done
 
 # ---- moto, seed, proxy ----
 
-moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
-    fail_setup "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+moto_seeded "$work" basic 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
 moto=$(moto_url "$work/moto")
-python3 "$here/seed_iam.py" --endpoint "$moto" --dir "$work/seed" \
-    --scenario basic >"$work/seed.log" 2>&1 ||
-    fail_setup "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
 
 python3 "$here/aws_proxy.py" --upstream "$moto" \
     --port-file "$work/proxy.port" --stall-seconds "$STALL_SECONDS" \

@@ -45,12 +45,9 @@ fail_setup() {
 
 # ---- IAM, snapshot, config ----
 
-moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
-    fail_setup "moto does not start: $(tail -n 3 "$work/moto-start.log")"
+moto_seeded "$work" basic 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
 url=$(moto_url "$work/moto")
-python3 "$here/seed_iam.py" --endpoint "$url" --dir "$work/seed" \
-    --scenario basic >"$work/seed.log" 2>&1 ||
-    fail_setup "seed_iam.py failed: $(tail -n 3 "$work/seed.log")"
 manifest=$work/seed/manifest.json
 
 # write_config FILE [EXTRA LINE...]: a config iam-sync and the keys

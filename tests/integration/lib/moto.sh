@@ -12,6 +12,9 @@
 #   moto_auth_off DIR        accept every call unchecked (to change fixtures)
 #   moto_stop DIR            stop exactly the process recorded in DIR/moto.pid
 #   free_port                print a port that was free a moment ago
+#   moto_seeded WORK [SCEN]  moto_start WORK/moto, then seed_iam.py into
+#                            WORK/seed (scenario basic by default); on
+#                            failure the reason goes to stderr
 #
 # Authentication: moto counts every AWS action it serves and verifies
 # SigV4 and IAM policies only once the count reaches
@@ -260,4 +263,21 @@ moto_enforce() {
 
 moto_auth_off() {
     _moto_reset_auth "$1" inf
+}
+
+# The directory of seed_iam.py, known while this file is being sourced.
+MOTO_SEED_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/seed_iam.py
+
+moto_seeded() {
+    local work=$1 scenario=${2:-basic}
+    mkdir -p "$work"
+    if ! moto_start "$work/moto" >"$work/moto-start.log" 2>&1; then
+        echo "moto does not start: $(tail -n 3 "$work/moto-start.log")" >&2
+        return 1
+    fi
+    if ! python3 "$MOTO_SEED_PY" --endpoint "$(moto_url "$work/moto")" \
+        --dir "$work/seed" --scenario "$scenario" >"$work/seed.log" 2>&1; then
+        echo "seed_iam.py failed: $(tail -n 3 "$work/seed.log")" >&2
+        return 1
+    fi
 }
