@@ -150,66 +150,96 @@ form_body(const struct aws_client *c, const char *action,
     return 0;
 }
 
+/*
+ * One request as the retry loop sends it: what is signed and sent, and
+ * how a non-200 answer is read.
+ */
+struct wire {
+    const char *method;
+    const char *url;
+    const char *path;                     /* as signed */
+    struct aws_sigv4_header hdr[AWS_SIGV4_MAX_HEADERS - 3];
+    size_t n_hdr;                         /* signed and sent */
+    const void *body;
+    size_t body_len;
+    size_t max_body;                      /* 0 = aws_http's default */
+    const char *what;                     /* action, or "S3 GET" */
+    bool rest;                            /* S3 style: see classify_rest */
+};
+
 /* Header lines of one signed attempt; token line malloc'ed. */
 struct signed_headers {
     char date[AWS_SIGV4_AMZ_DATE_SIZE + 16];
     char authz[AWS_SIGV4_AUTHZ_SIZE + 32];
     char *token;
-    const char *lines[5];
+    char *own[AWS_SIGV4_MAX_HEADERS];     /* the wire's, as lines */
+    const char *lines[AWS_SIGV4_MAX_HEADERS + 4];
 };
 
+static void
+signed_headers_free(struct signed_headers *sh)
+{
+    size_t i;
+
+    if (sh->token) {
+        explicit_bzero(sh->token, strlen(sh->token));
+        free(sh->token);
+    }
+    for (i = 0; i < AWS_SIGV4_MAX_HEADERS; i++)
+        free(sh->own[i]);
+    explicit_bzero(sh->authz, sizeof(sh->authz));
+    memset(sh->own, 0, sizeof(sh->own));
+    sh->token = NULL;
+}
+
 static int
-sign(const struct aws_client *c, const char *body,
+sign(const struct aws_client *c, const struct wire *w,
      struct signed_headers *sh)
 {
-    struct aws_sigv4_header ctype = { "Content-Type", FORM_TYPE };
     struct aws_sigv4_request sreq;
     char authz[AWS_SIGV4_AUTHZ_SIZE];
     char amz_date[AWS_SIGV4_AMZ_DATE_SIZE];
-    size_t n = 0, tlen;
+    size_t n = 0, i, len;
     int r;
 
     memset(sh, 0, sizeof(*sh));
     memset(&sreq, 0, sizeof(sreq));
-    sreq.method = "POST";
+    sreq.method = w->method;
     sreq.host = c->url.host;
-    sreq.path = c->url.path;
+    sreq.path = w->path;
     sreq.query = "";
-    sreq.headers = &ctype;
-    sreq.n_headers = 1;
-    sreq.body = body;
-    sreq.body_len = strlen(body);
+    sreq.headers = w->hdr;
+    sreq.n_headers = w->n_hdr;
+    sreq.body = w->body;
+    sreq.body_len = w->body_len;
     r = aws_sigv4_sign(&sreq, &c->creds, c->opts.region, c->opts.service,
                        time(NULL), authz, sizeof(authz), amz_date);
     if (r < 0)
         return r;
+    for (i = 0; i < w->n_hdr; i++) {
+        len = strlen(w->hdr[i].name) + strlen(w->hdr[i].value) + 3;
+        sh->own[i] = malloc(len);
+        if (!sh->own[i])
+            return -ENOMEM;
+        snprintf(sh->own[i], len, "%s: %s", w->hdr[i].name,
+                 w->hdr[i].value);
+        sh->lines[n++] = sh->own[i];
+    }
     snprintf(sh->date, sizeof(sh->date), "X-Amz-Date: %s", amz_date);
     snprintf(sh->authz, sizeof(sh->authz), "Authorization: %s", authz);
-    sh->lines[n++] = "Content-Type: " FORM_TYPE;
     sh->lines[n++] = sh->date;
     sh->lines[n++] = sh->authz;
     if (c->creds.session_token) {
-        tlen = strlen(c->creds.session_token) + 32;
-        sh->token = malloc(tlen);
+        len = strlen(c->creds.session_token) + 32;
+        sh->token = malloc(len);
         if (!sh->token)
             return -ENOMEM;
-        snprintf(sh->token, tlen, "X-Amz-Security-Token: %s",
+        snprintf(sh->token, len, "X-Amz-Security-Token: %s",
                  c->creds.session_token);
         sh->lines[n++] = sh->token;
     }
     sh->lines[n] = NULL;
     return 0;
-}
-
-static void
-signed_headers_free(struct signed_headers *sh)
-{
-    if (sh->token) {
-        explicit_bzero(sh->token, strlen(sh->token));
-        free(sh->token);
-    }
-    explicit_bzero(sh->authz, sizeof(sh->authz));
-    sh->token = NULL;
 }
 
 /* Transport errors worth another attempt. */
@@ -224,6 +254,7 @@ struct attempt {
     int r;
     bool retry;
     bool throttled;
+    bool answered; /* *resp holds an answer for the caller */
 };
 
 /*
@@ -235,7 +266,7 @@ classify(const char *action, struct aws_http_response *resp, char *errbuf,
          size_t errlen, char *ret_code, size_t code_len)
 {
     struct aws_iam_json_error *e = NULL;
-    struct attempt a = { -EREMOTEIO, false, false };
+    struct attempt a = { -EREMOTEIO, false, false, false };
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
 
     if (aws_iam_json_parse_error(resp->body, resp->body_len, perr,
@@ -257,41 +288,64 @@ classify(const char *action, struct aws_http_response *resp, char *errbuf,
     return a;
 }
 
-/* One request; fills *resp on HTTP 200. */
+/*
+ * S3 (REST) answers: 5xx and 429 are retried (503 is S3's "SlowDown"),
+ * any other status is the caller's to read (304, 403, 404 mean
+ * something there).
+ */
 static struct attempt
-attempt_once(struct aws_client *c, struct aws_http *h, const char *action,
-             const char *body, long timeout_ms,
-             struct aws_http_response *resp, char *errbuf, size_t errlen,
-             char *ret_code, size_t code_len)
+classify_rest(const char *what, const struct aws_http_response *resp,
+              char *errbuf, size_t errlen)
+{
+    struct attempt a = { 0, false, false, true };
+
+    if (resp->status < 500 && resp->status != 429)
+        return a;
+    snprintf(errbuf, errlen, "%s: HTTP %ld", what, resp->status);
+    a.r = -EREMOTEIO;
+    a.retry = true;
+    a.throttled = resp->status == 503 || resp->status == 429;
+    a.answered = false;
+    return a;
+}
+
+/* One request; fills *resp on HTTP 200 (any answer for REST). */
+static struct attempt
+attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
+             long timeout_ms, struct aws_http_response *resp, char *errbuf,
+             size_t errlen, char *ret_code, size_t code_len)
 {
     struct aws_http_request req;
     struct signed_headers sh;
-    struct attempt a = { 0, false, false };
+    struct attempt a = { 0, false, false, false };
 
-    a.r = sign(c, body, &sh);
+    a.r = sign(c, w, &sh);
     if (a.r < 0) {
-        snprintf(errbuf, errlen, "%s: cannot sign the request", action);
+        snprintf(errbuf, errlen, "%s: cannot sign the request", w->what);
         signed_headers_free(&sh);
         return a;
     }
     memset(&req, 0, sizeof(req));
-    req.method = "POST";
-    req.url = c->opts.endpoint;
+    req.method = w->method;
+    req.url = w->url;
     req.headers = sh.lines;
-    req.body = body;
-    req.body_len = strlen(body);
+    req.body = w->body;
+    req.body_len = w->body_len;
+    req.max_body = w->max_body;
     req.timeout_ms = timeout_ms;
     a.r = aws_http_request(h, &req, resp);
     signed_headers_free(&sh);
     if (a.r < 0) {
-        snprintf(errbuf, errlen, "%s: %s", action, strerrordesc_np(-a.r));
+        snprintf(errbuf, errlen, "%s: %s", w->what, strerrordesc_np(-a.r));
         a.retry = transport_retryable(a.r);
         return a;
     }
-    if (resp->status == 200)
-        return a;
-    a = classify(action, resp, errbuf, errlen, ret_code, code_len);
-    aws_http_response_free(resp);
+    if (w->rest)
+        a = classify_rest(w->what, resp, errbuf, errlen);
+    else if (resp->status != 200)
+        a = classify(w->what, resp, errbuf, errlen, ret_code, code_len);
+    if (a.r < 0)
+        aws_http_response_free(resp);
     return a;
 }
 
@@ -322,25 +376,17 @@ time_left(const struct aws_client *c, long timeout)
     return left < timeout ? (long)left : timeout;
 }
 
-int
-aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
-                const char *const *params, struct aws_http_response *ret,
-                char *errbuf, size_t errlen, char *ret_code,
-                size_t code_len)
+/* The retry loop every call goes through. */
+static int
+send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
+          struct aws_http_response *ret, char *errbuf, size_t errlen,
+          char *ret_code, size_t code_len)
 {
-    struct attempt a = { -ETIMEDOUT, false, false };
-    char *body = NULL;
+    struct attempt a = { -ETIMEDOUT, false, false, false };
     unsigned i;
     long t;
-    int r;
 
-    memset(ret, 0, sizeof(*ret));
-    if (ret_code && code_len)
-        ret_code[0] = '\0';
-    snprintf(errbuf, errlen, "%s: deadline reached", action);
-    r = form_body(c, action, params, &body);
-    if (r < 0)
-        return r;
+    snprintf(errbuf, errlen, "%s: deadline reached", w->what);
     for (i = 0; i < c->opts.max_attempts; i++) {
         /* A backoff never sleeps past the deadline. */
         if (i > 0)
@@ -349,17 +395,93 @@ aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
         t = time_left(c, c->opts.timeout_ms);
         if (t <= 0) {
             a.r = -ETIMEDOUT;
-            snprintf(errbuf, errlen, "%s: deadline reached", action);
+            snprintf(errbuf, errlen, "%s: deadline reached", w->what);
             break;
         }
-        a = attempt_once(c, h, action, body, t, ret, errbuf, errlen,
-                         ret_code, code_len);
+        a = attempt_once(c, h, w, t, ret, errbuf, errlen, ret_code,
+                         code_len);
         count(c, i, a.throttled);
         if (a.r == 0 || !a.retry)
             break;
         iam_log(LOG_DEBUG, "%s (attempt %u of %u)", errbuf, i + 1,
                 c->opts.max_attempts);
     }
-    free(body);
     return a.r;
+}
+
+int
+aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
+                const char *const *params, struct aws_http_response *ret,
+                char *errbuf, size_t errlen, char *ret_code,
+                size_t code_len)
+{
+    struct wire w;
+    char *body = NULL;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (ret_code && code_len)
+        ret_code[0] = '\0';
+    r = form_body(c, action, params, &body);
+    if (r < 0) {
+        snprintf(errbuf, errlen, "%s: %s", action, strerrordesc_np(-r));
+        return r;
+    }
+    memset(&w, 0, sizeof(w));
+    w.method = "POST";
+    w.url = c->opts.endpoint;
+    w.path = c->url.path;
+    w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Content-Type",
+                                                  FORM_TYPE };
+    w.body = body;
+    w.body_len = strlen(body);
+    w.what = action;
+    r = send_wire(c, h, &w, ret, errbuf, errlen, ret_code, code_len);
+    free(body);
+    return r;
+}
+
+int
+aws_client_rest(struct aws_client *c, struct aws_http *h,
+                const struct aws_client_rest *req,
+                struct aws_http_response *ret, char *errbuf, size_t errlen)
+{
+    char hash[AWS_SIGV4_HEX_SIZE];
+    struct wire w;
+    char *url;
+    size_t i, len;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    memset(&w, 0, sizeof(w));
+    snprintf(errbuf, errlen, "%s: bad request", req->what);
+    if (strcmp(c->url.path, "/") != 0 || req->path[0] != '/')
+        return -EINVAL;
+    r = aws_sigv4_payload_hash(req->body, req->body_len, hash);
+    if (r < 0)
+        return r;
+    w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "x-amz-content-sha256",
+                                                  hash };
+    for (i = 0; req->headers && req->headers[i].name; i++) {
+        if (w.n_hdr == sizeof(w.hdr) / sizeof(w.hdr[0]))
+            return -EINVAL;
+        w.hdr[w.n_hdr++] = req->headers[i];
+    }
+    /* The endpoint is "scheme://host" (path "/"): append the path. */
+    len = strlen(c->opts.endpoint);
+    while (len > 0 && c->opts.endpoint[len - 1] == '/')
+        len--;
+    if (asprintf(&url, "%.*s%s", (int)len, c->opts.endpoint, req->path) < 0)
+        return -ENOMEM;
+    w.url = url;
+    w.method = req->method;
+    w.path = req->path;
+    w.body = req->body;
+    w.body_len = req->body_len;
+    w.max_body = req->max_body;
+    w.what = req->what;
+    w.rest = true;
+    r = send_wire(c, h, &w, ret, errbuf, errlen, NULL, 0);
+    free(url);
+    return r;
 }

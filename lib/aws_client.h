@@ -22,6 +22,7 @@
 #include "aws_creds.h"
 #include "aws_http.h"
 #include "aws_iam_json.h"
+#include "aws_sigv4.h"
 
 struct aws_client_opts {
     const char *endpoint;   /* "https://iam.amazonaws.com" */
@@ -81,6 +82,35 @@ aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
                 const char *const *params, struct aws_http_response *ret,
                 char *errbuf, size_t errlen, char *ret_code,
                 size_t code_len);
+
+/*
+ * A REST request (S3): @path is percent-encoded and appended to the
+ * endpoint, which must have no path of its own. @headers are signed and
+ * sent (an array ended by a NULL name; may be NULL); x-amz-content-sha256
+ * is added. @what names the request in messages ("S3 GET s3://b/k").
+ */
+struct aws_client_rest {
+    const char *method;
+    const char *path;
+    const struct aws_sigv4_header *headers;
+    const void *body;
+    size_t body_len;
+    size_t max_body; /* response cap; 0 = AWS_HTTP_DEFAULT_MAX_BODY */
+    const char *what;
+};
+
+/*
+ * aws_client_rest - perform @req with the same rate limit, retries and
+ * deadline as aws_client_call(). Any answer below 500 (but 429) is
+ * returned as it is, 0 with *ret set: the caller reads 200, 304, 403,
+ * 404. 5xx and 429 are retried; when they outlast the attempts the
+ * return is -EREMOTEIO. Transport errors as for aws_client_call(), and
+ * -EINVAL for a request this client cannot send (see above).
+ */
+int
+aws_client_rest(struct aws_client *c, struct aws_http *h,
+                const struct aws_client_rest *req,
+                struct aws_http_response *ret, char *errbuf, size_t errlen);
 
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
 int64_t

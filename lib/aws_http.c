@@ -319,6 +319,13 @@ header_cb(char *data, size_t size, size_t nmemb, void *userp)
         t->resp->date = when > 0 ? when : 0;
         return n;
     }
+    if (header_value(data, n, "etag", t->resp->etag,
+                     sizeof(t->resp->etag))) {
+        /* A cut ETag would never match: better none. */
+        if (strlen(t->resp->etag) == sizeof(t->resp->etag) - 1)
+            t->resp->etag[0] = '\0';
+        return n;
+    }
     if (!header_value(data, n, "x-amzn-requestid", rid, rid_size))
         header_value(data, n, "x-amz-request-id", rid, rid_size);
     return n;

@@ -29,6 +29,7 @@
 #define AWS_HTTP_HOST_SIZE 280
 #define AWS_HTTP_PATH_SIZE 2048
 #define AWS_HTTP_REQUEST_ID_SIZE 128
+#define AWS_HTTP_ETAG_SIZE 160
 
 struct aws_http {
     void *curl; /* CURL *, kept opaque so users need no curl headers */
@@ -64,6 +65,8 @@ struct aws_http_request {
  *        skew: SigV4 fails beyond 5 minutes of skew.
  * @request_id: x-amzn-RequestId or x-amz-request-id, "" if absent (for
  *        logs and support cases).
+ * @etag: the ETag header as sent, quotes included, "" if absent or
+ *        longer than AWS_HTTP_ETAG_SIZE - 1 (for If-None-Match).
  */
 struct aws_http_response {
     long status;
@@ -71,6 +74,7 @@ struct aws_http_response {
     size_t body_len;
     time_t date;
     char request_id[AWS_HTTP_REQUEST_ID_SIZE];
+    char etag[AWS_HTTP_ETAG_SIZE];
 };
 
 /*

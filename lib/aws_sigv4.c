@@ -795,3 +795,10 @@ out:
     free(signed_headers);
     return r;
 }
+
+int
+aws_sigv4_payload_hash(const void *body, size_t len,
+                       char ret_hex[AWS_SIGV4_HEX_SIZE])
+{
+    return sha256_hex(body, body ? len : 0, ret_hex);
+}

@@ -194,4 +194,13 @@ aws_sigv4_sign(const struct aws_sigv4_request *req,
                size_t authorization_size,
                char ret_amz_date[AWS_SIGV4_AMZ_DATE_SIZE]);
 
+/*
+ * aws_sigv4_payload_hash - hex(SHA-256(@body)), lowercase: the value S3
+ * wants in x-amz-content-sha256 (and that the signature covers).
+ * @body may be NULL when @len is 0. Returns 0 or -EIO.
+ */
+int
+aws_sigv4_payload_hash(const void *body, size_t len,
+                       char ret_hex[AWS_SIGV4_HEX_SIZE]);
+
 #endif

@@ -1,4 +1,5 @@
 #include "iam_config.h"
+#include "aws_s3.h"
 #include "iam_log.h"
 
 #include <errno.h>
@@ -481,6 +482,37 @@ check_url(struct parse *p, const char *key, const char *v)
     return 0;
 }
 
+static int
+check_s3_url(struct parse *p, const char *key, const char *v)
+{
+    struct aws_s3_location loc;
+    char why[128];
+
+    if (aws_s3_parse_url(v, &loc, why, sizeof(why)) < 0)
+        return fail(p, "%s: \"" SHOW "\": %s", key, v, why);
+    return 0;
+}
+
+/*
+ * The shape only (base64 of 32 bytes: 43 characters and one '='): the
+ * key itself is read by iam-sync, which links the crypto library.
+ */
+static int
+check_ed25519_public(struct parse *p, const char *key, const char *v)
+{
+    size_t i, n = strlen(v);
+
+    for (i = 0; i < n && i < 43; i++)
+        if (!is_alnum(v[i]) && v[i] != '+' && v[i] != '/')
+            break;
+    if (n != 44 || i != 43 || v[43] != '=')
+        return fail(p, "%s: \"" SHOW "\" is not an Ed25519 public key "
+                       "(44 characters of base64, as iam-sync "
+                       "--print-public-key prints it)",
+                    key, v);
+    return 0;
+}
+
 /* ---- setters ---- */
 
 static void *
@@ -756,6 +788,11 @@ static const struct key_def keys[] = {
     { "LOCK_TIMEOUT", KIND_DURATION, F(lock_timeout), 0, 86400, NULL,
       NULL },
     { "DB_PATH", KIND_STR, F(db_path), 0, 0, check_path, NULL },
+    { "SOURCE", KIND_OPT_STR, F(source), 0, 0, check_s3_url, NULL },
+    { "SIGNING_PUBLIC_KEY", KIND_LIST, F(signing_public_keys), 0, 0,
+      check_ed25519_public, NULL },
+    { "SIGNING_KEY", KIND_OPT_STR, F(signing_key), 0, 0, check_path, NULL },
+    { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint), 0, 0, check_url, NULL },
     /* aws-ec2-ssh created local accounts with useradd; nothing here
      * does, so these have nothing left to configure. */
     { "LOCAL_MARKER_GROUP", KIND_UNNEEDED, 0, 0, 0, NULL,
@@ -1274,6 +1311,10 @@ iam_config_free(struct iam_config *cfg)
     free(cfg->imds_endpoint);
     free(cfg->textfile_dir);
     free(cfg->db_path);
+    free(cfg->source);
+    strlist_free(&cfg->signing_public_keys);
+    free(cfg->signing_key);
+    free(cfg->s3_endpoint);
     memset(cfg, 0, sizeof(*cfg));
 }
 

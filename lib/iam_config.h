@@ -142,6 +142,18 @@ struct iam_config {
     uint32_t http_timeout_ms;
     /* DB_PATH: the snapshot. Default "/var/lib/nss-iam/passwd.mdb". */
     char *db_path;
+    /* SOURCE: "s3://BUCKET/KEY" of a published fleet object to sync
+     * from instead of IAM; NULL = ask IAM. Default NULL. */
+    char *source;
+    /* SIGNING_PUBLIC_KEY: the Ed25519 public keys (base64 of the 32 raw
+     * bytes) a fleet object may be signed with. Default empty. */
+    struct iam_strlist signing_public_keys;
+    /* SIGNING_KEY: the publisher's Ed25519 private key (PEM file).
+     * Default NULL. */
+    char *signing_key;
+    /* S3_ENDPOINT: S3 URL instead of the regional one (VPC interface
+     * endpoints, tests). Default NULL. */
+    char *s3_endpoint;
 };
 
 /*

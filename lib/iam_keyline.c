@@ -4,9 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#include "iam_log.h"
+#include "iam_sha256.h"
 
 /*
  * Blob shapes (RFC 4253 6.6, RFC 5656 3.1, RFC 8709 4, OpenSSH
@@ -59,7 +57,6 @@ static const struct key_type key_types[] = {
 #define MPINT_MAX_LEN (16384 / 8 + 1)
 #define FP_PREFIX "SHA256:"
 #define FP_PREFIX_LEN (sizeof(FP_PREFIX) - 1)
-#define SHA256_LEN 32
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -534,23 +531,16 @@ check_comment(const char *s, size_t len)
 }
 
 /* "SHA256:" + unpadded base64 of SHA-256(blob), as ssh-keygen -l. */
-static int
+static void
 fingerprint_blob(const uint8_t *blob, size_t len,
                  char ret_fp[IAM_KEYLINE_FP_SIZE])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    uint8_t md[IAM_SHA256_LEN];
 
-    ret_fp[0] = '\0';
-    if (EVP_Digest(blob, len, md, &md_len, EVP_sha256(), NULL) != 1 ||
-        md_len != SHA256_LEN) {
-        iam_log(LOG_ERR, "keyline: SHA-256 of a key blob failed");
-        return -EIO;
-    }
+    iam_sha256(blob, len, md);
     memcpy(ret_fp, FP_PREFIX, FP_PREFIX_LEN);
-    b64_encode(md, SHA256_LEN, false, ret_fp + FP_PREFIX_LEN);
-    ret_fp[FP_PREFIX_LEN + b64_encoded_len(SHA256_LEN, false)] = '\0';
-    return 0;
+    b64_encode(md, sizeof(md), false, ret_fp + FP_PREFIX_LEN);
+    ret_fp[FP_PREFIX_LEN + b64_encoded_len(sizeof(md), false)] = '\0';
 }
 
 /*
@@ -622,9 +612,7 @@ iam_keyline_parse(const char *in, size_t in_len, char *line, size_t line_size,
     }
     if (f.comment)
         dropped = check_comment(f.comment, f.comment_len);
-    r = fingerprint_blob(blob, blob_len, fp);
-    if (r < 0)
-        goto out;
+    fingerprint_blob(blob, blob_len, fp);
     r = write_line(&f, blob, blob_len, f.comment && !dropped, line, line_size,
                    &line_len, &key_len);
     if (r < 0)
@@ -670,7 +658,8 @@ iam_keyline_fingerprint(const char *b64, size_t b64_len,
     if (b64_decode(b64, b64_len, blob, sizeof(blob), &blob_len) !=
         IAM_KEYLINE_OK)
         return -EINVAL;
-    return fingerprint_blob(blob, blob_len, ret_fp);
+    fingerprint_blob(blob, blob_len, ret_fp);
+    return 0;
 }
 
 const char *

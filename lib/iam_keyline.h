@@ -32,8 +32,8 @@
  *
  * Every function here is pure and reentrant: no global state, no heap.
  * Parsing uses about IAM_KEYLINE_BLOB_MAX bytes of stack, so it is not for
- * the NSS module (which never needs it). SHA-256 comes from OpenSSL
- * libcrypto.
+ * the NSS module (which never needs it). SHA-256 comes from iam_sha256,
+ * so the keys command does not load libcrypto on every login.
  */
 #ifndef IAM_KEYLINE_H
 #define IAM_KEYLINE_H
@@ -100,7 +100,6 @@ struct iam_keyline {
  * Returns 0 on success.
  *  -EINVAL: the line is refused; *ret_reason says why.
  *  -ERANGE: the line is valid but @line is too small; nothing written.
- *  -EIO: libcrypto failed to hash (logged).
  * *ret_key and *ret_reason are cleared on entry, and @line is made the
  * empty string when @line_size > 0, so a failed call never leaves a
  * partial line behind. Thread-safe.
@@ -131,8 +130,8 @@ iam_keyline_blob_equals(const char *line, const char *b64);
  *
  * Only the base64 is checked, not the key inside: this names keys that
  * are unknown, for audit lines. Returns 0, -EINVAL when @b64 is empty or
- * not strict base64 of at most IAM_KEYLINE_BLOB_MAX bytes, or -EIO when
- * libcrypto fails (logged). @ret_fp is the empty string on any error.
+ * not strict base64 of at most IAM_KEYLINE_BLOB_MAX bytes; @ret_fp is
+ * then the empty string.
  * Thread-safe.
  */
 int

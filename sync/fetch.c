@@ -299,6 +299,7 @@ collect_groups(const struct fetch_opts *o, struct fetch *f)
             f->groups[f->n_groups].name = strdup(lists[i]->v[j]);
             if (!f->groups[f->n_groups].name)
                 return -ENOMEM;
+            f->groups[f->n_groups].authorized = i == 0;
             f->n_groups++;
         }
     }
@@ -327,22 +328,25 @@ get_groups(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
 }
 
 /* Who may log in: members of an authorized group, or everyone. */
-static int
-mark_authorized(const struct fetch_opts *o, struct fetch *f)
+int
+fetch_mark_authorized(struct fetch *f,
+                      const struct iam_strlist *authorized_groups)
 {
     size_t i, j, k;
 
+    free(f->authorized);
+    free(f->wanted);
     f->authorized = calloc(f->n_users + 1, sizeof(*f->authorized));
     f->wanted = calloc(f->n_users + 1, sizeof(*f->wanted));
     if (!f->authorized || !f->wanted)
         return -ENOMEM;
-    if (o->authorized_groups->n == 0) {
+    if (authorized_groups->n == 0) {
         for (i = 0; i < f->n_users; i++)
             f->authorized[i] = true;
     }
     for (i = 0; i < f->n_groups; i++)
-        for (j = 0; j < o->authorized_groups->n; j++)
-            if (strcmp(f->groups[i].name, o->authorized_groups->v[j]) == 0)
+        for (j = 0; j < authorized_groups->n; j++)
+            if (strcmp(f->groups[i].name, authorized_groups->v[j]) == 0)
                 for (k = 0; k < f->groups[i].n_members; k++)
                     f->authorized[f->groups[i].members[k]] = true;
     memcpy(f->wanted, f->authorized, f->n_users * sizeof(*f->wanted));
@@ -528,7 +532,7 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         r = get_groups(o, &h, ret);
     aws_http_destroy(&h);
     if (r >= 0)
-        r = mark_authorized(o, ret);
+        r = fetch_mark_authorized(ret, o->authorized_groups);
     if (r >= 0 && o->select)
         r = o->select(ret, o->select_arg);
     if (r >= 0)

@@ -36,6 +36,8 @@ struct fetch_group {
     char *group_id;   /* NULL when the group does not exist */
     size_t *members;  /* indexes into fetch.users */
     size_t n_members;
+    bool authorized;  /* one of IAM_AUTHORIZED_GROUPS: members' keys
+                         were fetched */
 };
 
 struct fetch_key {
@@ -90,6 +92,15 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret);
 
 void
 fetch_free(struct fetch *f);
+
+/*
+ * fetch_mark_authorized - (re)allocate f->authorized and f->wanted: the
+ * members of the groups of @authorized_groups, or every user when it is
+ * empty. Returns 0 or -ENOMEM.
+ */
+int
+fetch_mark_authorized(struct fetch *f,
+                      const struct iam_strlist *authorized_groups);
 
 /* A previously known body for @key_id, or NULL. */
 const char *

@@ -4,6 +4,8 @@
  *
  *   iam-sync [--config FILE] [--db PATH] [--dry-run] [--force]
  *            [--verbose] [--json] [--status]
+ *   iam-sync [--config FILE] [--dry-run] [--json] --publish s3://BUCKET/KEY
+ *   iam-sync [--config FILE] --print-public-key
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 
 #include "aws_http.h"
+#include "aws_s3.h"
+#include "fleet.h"
 #include "iam_config.h"
 #include "iam_log.h"
 #include "sync.h"
@@ -22,6 +26,7 @@ struct args {
     struct sync_flags fl;
     bool verbose;
     bool status;
+    bool print_public_key;
 };
 
 static void
@@ -31,6 +36,9 @@ usage(FILE *f)
             "usage: iam-sync [--config FILE] [--db PATH] [--dry-run] "
             "[--force]\n"
             "                [--verbose] [--json] [--status]\n"
+            "       iam-sync [--config FILE] [--dry-run] [--json] "
+            "--publish s3://BUCKET/KEY\n"
+            "       iam-sync [--config FILE] --print-public-key\n"
             "exit status: 0 published or unchanged, 1 AWS or local failure "
             "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
             "refused by a safety rule\n");
@@ -47,6 +55,8 @@ parse_args(int argc, char **argv, struct args *ret)
         { "verbose", no_argument, NULL, 'v' },
         { "json", no_argument, NULL, 'j' },
         { "status", no_argument, NULL, 's' },
+        { "publish", required_argument, NULL, 'p' },
+        { "print-public-key", no_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -78,6 +88,12 @@ parse_args(int argc, char **argv, struct args *ret)
         case 's':
             ret->status = true;
             break;
+        case 'p':
+            ret->fl.publish = optarg;
+            break;
+        case 'k':
+            ret->print_public_key = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -86,6 +102,19 @@ parse_args(int argc, char **argv, struct args *ret)
         }
     }
     return optind == argc ? 0 : -EINVAL;
+}
+
+/* --publish's URL, checked as SOURCE is in the configuration. */
+static int
+check_publish(const char *url)
+{
+    struct aws_s3_location loc;
+    char why[128];
+
+    if (!url || aws_s3_parse_url(url, &loc, why, sizeof(why)) == 0)
+        return 0;
+    fprintf(stderr, "iam-sync: --publish %s: %s\n", url, why);
+    return -EINVAL;
 }
 
 int
@@ -100,6 +129,8 @@ main(int argc, char **argv)
         usage(stderr);
         return SYNC_EXIT_USAGE;
     }
+    if (check_publish(a.fl.publish) < 0)
+        return SYNC_EXIT_USAGE;
     /* Until the config names the facility, notices go to stderr. */
     iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
     if (iam_config_setup(a.config, a.config_given, &cfg, err,
@@ -114,6 +145,8 @@ main(int argc, char **argv)
         a.fl.db_path = cfg.db_path;
     if (a.status) {
         status = sync_status(&cfg, a.fl.db_path, a.fl.json);
+    } else if (a.print_public_key) {
+        status = fleet_public_key(&cfg) < 0 ? SYNC_EXIT_USAGE : SYNC_EXIT_OK;
     } else if (aws_http_global_init() < 0) {
         iam_log(LOG_ERR, "cannot initialise libcurl");
         status = SYNC_EXIT_AWS;

@@ -184,6 +184,8 @@ state_from_snapshot(const char *path, const char *sudo_group,
         snprintf(ret->digest, sizeof(ret->digest), "%.*s",
                  (int)meta.digest.len, meta.digest.p);
         ret->created = meta.created;
+        snprintf(ret->source, sizeof(ret->source), "%.*s",
+                 (int)meta.source.len, meta.source.p);
         r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
     }
     iam_db_end(&t);

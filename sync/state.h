@@ -36,6 +36,7 @@ struct state {
     size_t n_users;
     char digest[65];
     int64_t created;
+    char source[1100];      /* meta.source: IAM endpoint or SOURCE */
 };
 
 /*

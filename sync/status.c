@@ -2,34 +2,50 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "iam_db.h"
 #include "sync.h"
 
 static void
-print_meta(const char *path, const struct iam_meta_rec *m, long age,
-           bool stale, bool json)
+utc(time_t t, char out[32])
 {
-    char when[32] = "";
     struct tm tm;
-    time_t t = (time_t)m->created;
 
+    out[0] = '\0';
     if (gmtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * @checked: when the content was last known current (the file's mtime,
+ * which iam-sync sets on every successful run); age counts from it.
+ */
+static void
+print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
+           long age, bool stale, bool json)
+{
+    char when[32], seen[32];
+
+    utc((time_t)m->created, when);
+    utc(checked, seen);
     if (json) {
-        printf("{\"snapshot\": \"%s\", \"created\": \"%s\", \"age_seconds\":"
-               " %ld, \"stale\": %s, \"users\": %u, \"groups\": %u, "
-               "\"keys\": %u, \"account\": \"%.*s\", \"source\": \"%.*s\"}\n",
-               path, when, age, stale ? "true" : "false", m->users,
+        printf("{\"snapshot\": \"%s\", \"created\": \"%s\", \"checked\": "
+               "\"%s\", \"age_seconds\": %ld, \"stale\": %s, \"users\": %u, "
+               "\"groups\": %u, \"keys\": %u, \"account\": \"%.*s\", "
+               "\"source\": \"%.*s\"}\n",
+               path, when, seen, age, stale ? "true" : "false", m->users,
                m->groups, m->keys, (int)m->account.len, m->account.p,
                (int)m->source.len, m->source.p);
         return;
     }
-    printf("snapshot: %s\ncreated:  %s (%ld s ago)%s\nusers:    %u\n"
-           "groups:   %u\nkeys:     %u\naccount:  %.*s\nsource:   %.*s\n",
-           path, when, age, stale ? ", older than MAX_SNAPSHOT_AGE" : "",
-           m->users, m->groups, m->keys, (int)m->account.len, m->account.p,
+    printf("snapshot: %s\ncreated:  %s\nchecked:  %s (%ld s ago)%s\n"
+           "users:    %u\ngroups:   %u\nkeys:     %u\naccount:  %.*s\n"
+           "source:   %.*s\n",
+           path, when, seen, age,
+           stale ? ", older than MAX_SNAPSHOT_AGE" : "", m->users,
+           m->groups, m->keys, (int)m->account.len, m->account.p,
            (int)m->source.len, m->source.p);
 }
 
@@ -39,6 +55,8 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
     struct iam_meta_rec m;
     struct iam_db_txn t;
     struct iam_db *db;
+    struct stat st;
+    time_t checked;
     long age;
     bool stale;
     int r;
@@ -55,9 +73,12 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
     if (r >= 0) {
         r = iam_db_meta(&t, &m);
         if (r >= 0) {
-            age = (long)(time(NULL) - m.created);
+            checked = (time_t)m.created;
+            if (stat(db_path, &st) == 0 && st.st_mtime > checked)
+                checked = st.st_mtime;
+            age = (long)(time(NULL) - checked);
             stale = age > (long)cfg->max_snapshot_age;
-            print_meta(db_path, &m, age, stale, json);
+            print_meta(db_path, &m, checked, age, stale, json);
             r = stale ? -ESTALE : 0;
         }
         iam_db_end(&t);

@@ -1,11 +1,13 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aws_client.h"
@@ -13,6 +15,7 @@
 #include "aws_endpoint.h"
 #include "diff.h"
 #include "fetch.h"
+#include "fleet.h"
 #include "iam_db_write.h"
 #include "iam_log.h"
 #include "lock.h"
@@ -39,6 +42,10 @@ struct run {
     struct aws_client iam;
     bool iam_ready;
     struct fetch fetch;
+    bool from_fleet;        /* SOURCE: the fetch came from S3 */
+    struct fleet_seen seen; /* the object applied last */
+    struct fleet_got got;
+    struct fleet_stats fleet;
     struct model model;
     struct diff_counts diff;
     const char *result;
@@ -88,7 +95,8 @@ resolve_creds(struct run *run)
     if (r < 0)
         return r;
     r = aws_creds_resolve(&src, &h, now, &run->base);
-    if (r >= 0 && cfg->assumerole) {
+    /* ASSUMEROLE is for IAM; an instance fed from S3 never calls IAM. */
+    if (r >= 0 && cfg->assumerole && !run->from_fleet) {
         src.assume_role_arn = cfg->assumerole;
         r = aws_creds_assume_role(&src, &h, &run->base, now, &run->creds);
     } else if (r >= 0) {
@@ -154,7 +162,7 @@ publish(struct run *run)
     if (r >= 0)
         r = model_write(&run->model, run->cfg, w);
     memset(&meta, 0, sizeof(meta));
-    meta.created = time(NULL);
+    meta.created = run->from_fleet ? run->got.created : time(NULL);
     meta.uid_min = run->cfg->uid_min;
     meta.uid_max = run->cfg->uid_max;
     meta.users = (uint32_t)run->model.n_users;
@@ -162,7 +170,8 @@ publish(struct run *run)
     meta.keys = run->model.n_keys;
     meta.max_key_age_days = run->cfg->max_key_age_days;
     meta.account = iam_str_of(run->model.account);
-    meta.source = iam_str_of(run->iam.opts.endpoint);
+    meta.source = iam_str_of(run->from_fleet ? run->cfg->source
+                                             : run->iam.opts.endpoint);
     if (r >= 0)
         r = iam_db_writer_seal(w, &meta);
     if (r < 0) {
@@ -197,7 +206,17 @@ summary(const struct run *run)
         calls = run->iam.calls;
         retries = run->iam.retries;
     }
-    iam_log(LOG_INFO,
+    if (run->got.not_modified)
+        iam_log(LOG_INFO, "%s: %s not modified since the object applied "
+                "(created %lld); %lu S3 calls; %.2f s", run->result,
+                run->cfg->source, (long long)run->seen.newest,
+                run->fleet.s3_calls, secs);
+    else if (run->fleet.s3_calls)
+        iam_log(LOG_INFO, "%s: %s, %lu S3 calls, %lu bytes", run->result,
+                run->fl->publish ? run->fl->publish : run->cfg->source,
+                run->fleet.s3_calls, run->fleet.bytes);
+    if (!run->got.not_modified)
+        iam_log(LOG_INFO,
             "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
             "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
             "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu), %lu retries; "
@@ -214,10 +233,12 @@ summary(const struct run *run)
         printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
                "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
                "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"retries\": "
-               "%lu, \"seconds\": %.3f}\n",
+               "%lu, \"s3_calls\": %lu, \"s3_bytes\": %lu, \"seconds\": "
+               "%.3f}\n",
                run->result, run->model.n_users, run->model.n_keys, calls,
                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-               f->get_key_calls, retries, secs);
+               f->get_key_calls, retries, run->fleet.s3_calls,
+               run->fleet.bytes, secs);
 }
 
 /* Users whose names will be refused here need no key calls. */
@@ -240,19 +261,59 @@ select_users(struct fetch *f, void *arg)
     return r;
 }
 
-/* Fetch, decide, compare: everything before anything is written. */
+static int64_t
+deadline(const struct run *run)
+{
+    return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
+}
+
+/*
+ * The newest object this instance applied: the snapshot's, when it came
+ * from the same SOURCE, or a later one that changed nothing here.
+ */
+static void
+load_seen(struct run *run)
+{
+    fleet_seen_load(run->fl->db_path, &run->seen);
+    if (!run->old.exists || strcmp(run->old.source, run->cfg->source) != 0) {
+        /* Another source (or none) built it: its ETag means nothing. */
+        memset(&run->seen, 0, sizeof(run->seen));
+        return;
+    }
+    if (run->old.created > run->seen.newest)
+        run->seen.newest = run->old.created;
+}
+
+/* SOURCE: the published object instead of IAM. */
 static int
-prepare(struct run *run)
+fetch_from_fleet(struct run *run)
+{
+    int r;
+
+    load_seen(run);
+    r = fleet_get(run->cfg, &run->base, deadline(run), &run->seen,
+                  time(NULL), &run->got, &run->fleet);
+    if (r == -EPERM)
+        return SYNC_EXIT_REFUSED;
+    if (r < 0) {
+        iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
+                strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
+    if (!run->got.not_modified) {
+        run->fetch = run->got.fetch;
+        memset(&run->got.fetch, 0, sizeof(run->got.fetch));
+    }
+    return SYNC_EXIT_OK;
+}
+
+static int
+fetch_from_iam(struct run *run)
 {
     struct fetch_opts fo;
     int r;
 
-    r = resolve_creds(run);
-    if (r >= 0)
-        r = tags_apply(&run->eff, &run->base,
-                       run->start_ms + (int64_t)run->eff.sync_timeout * 1000);
-    if (r >= 0)
-        r = connect_iam(run);
+    r = connect_iam(run);
     if (r < 0)
         return SYNC_EXIT_AWS;
     memset(&fo, 0, sizeof(fo));
@@ -277,6 +338,23 @@ prepare(struct run *run)
                 strerrordesc_np(-r));
         return SYNC_EXIT_AWS;
     }
+    return SYNC_EXIT_OK;
+}
+
+/* Fetch, decide, compare: everything before anything is written. */
+static int
+prepare(struct run *run)
+{
+    int r;
+
+    r = resolve_creds(run);
+    if (r >= 0)
+        r = tags_apply(&run->eff, &run->base, deadline(run));
+    if (r < 0)
+        return SYNC_EXIT_AWS;
+    r = run->from_fleet ? fetch_from_fleet(run) : fetch_from_iam(run);
+    if (r != SYNC_EXIT_OK || run->got.not_modified)
+        return r;
     r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
                     &run->model);
     if (r >= 0)
@@ -294,6 +372,32 @@ prepare(struct run *run)
     return SYNC_EXIT_OK;
 }
 
+/*
+ * The snapshot's mtime says when its content was last known to be
+ * current (iam-sync --status reads it): now for a direct sync, the
+ * object's creation for one from SOURCE.
+ */
+static void
+mark_checked(const struct run *run)
+{
+    struct timespec t[2];
+
+    t[0].tv_sec = run->from_fleet ? (time_t)run->got.created : time(NULL);
+    t[0].tv_nsec = 0;
+    t[1] = t[0];
+    if (utimensat(AT_FDCWD, run->fl->db_path, t, AT_SYMLINK_NOFOLLOW) < 0)
+        iam_log(LOG_WARNING, "%s: cannot set its time: %s",
+                run->fl->db_path, strerrordesc_np(errno));
+    if (run->from_fleet) {
+        struct fleet_seen seen;
+
+        memset(&seen, 0, sizeof(seen));
+        seen.newest = run->got.created;
+        snprintf(seen.etag, sizeof(seen.etag), "%s", run->got.etag);
+        fleet_seen_save(run->fl->db_path, &seen);
+    }
+}
+
 static int
 run_locked(struct run *run)
 {
@@ -309,6 +413,12 @@ run_locked(struct run *run)
     r = prepare(run);
     if (r != SYNC_EXIT_OK)
         return r;
+    if (run->got.not_modified) {
+        run->result = "unchanged";
+        if (run->fl->dry_run && !run->fl->json)
+            printf("no changes\n");
+        return SYNC_EXIT_OK;
+    }
     if (run->fl->dry_run) {
         run->result = "dry-run";
         if (!run->fl->json && !diff_changed(&run->diff))
@@ -324,6 +434,41 @@ run_locked(struct run *run)
         return SYNC_EXIT_REFUSED;
     }
     r = publish(run);
+    if (r < 0)
+        return SYNC_EXIT_AWS;
+    mark_checked(run);
+    return SYNC_EXIT_OK;
+}
+
+/*
+ * --publish: what a direct sync would fetch, signed into one S3 object.
+ * The model is built too (with no local accounts: those are each
+ * instance's) so that the summary says what instances will serve, but
+ * what is published is the fetch.
+ */
+static int
+run_publisher(struct run *run)
+{
+    int r;
+
+    r = resolve_creds(run);
+    if (r >= 0)
+        r = tags_apply(&run->eff, &run->base, deadline(run));
+    if (r < 0)
+        return SYNC_EXIT_AWS;
+    r = fetch_from_iam(run);
+    if (r != SYNC_EXIT_OK)
+        return r;
+    r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
+                    &run->model);
+    if (r < 0) {
+        iam_log(LOG_ERR, "publish failed: %s", strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
+    /* The bucket is the publisher's: its own credentials, not ASSUMEROLE's. */
+    r = fleet_put(run->cfg, &run->base, deadline(run), run->fl->publish,
+                  &run->fetch, run->cfg->iam_authorized_groups.n == 0,
+                  time(NULL), run->fl->dry_run, &run->result, &run->fleet);
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 
@@ -368,8 +513,9 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     run.result = "failed";
     aws_creds_init(&run.base);
     aws_creds_init(&run.creds);
-    /* A dry run writes nothing, so it needs no lock. */
-    if (!fl->dry_run) {
+    run.from_fleet = cfg->source && !fl->publish;
+    /* A dry run writes nothing here, nor does a publisher: no lock. */
+    if (!fl->dry_run && !fl->publish) {
         lock = lock_take(fl->db_path, cfg->lock_timeout);
         if (lock < 0) {
             iam_log(LOG_ERR, "%s", lock == -EWOULDBLOCK
@@ -381,7 +527,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
         /* Under the lock no other writer lives: leftovers are dead. */
         iam_db_writer_sweep(fl->db_path);
     }
-    status = run_locked(&run);
+    status = fl->publish ? run_publisher(&run) : run_locked(&run);
     if (status != SYNC_EXIT_USAGE)
         summary(&run);
     report_metrics(&run, status);
@@ -389,6 +535,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
         close(lock);
     model_free(&run.model);
     fetch_free(&run.fetch);
+    fleet_got_free(&run.got);
     if (run.iam_ready)
         aws_client_destroy(&run.iam);
     aws_creds_reset(&run.creds);

@@ -19,6 +19,7 @@ enum {
 
 struct sync_flags {
     const char *db_path;
+    const char *publish; /* --publish s3://BUCKET/KEY, or NULL */
     bool dry_run;
     bool force;
     bool json;

@@ -265,3 +265,13 @@ out=$("$keys_bin" --config "$work/chain-fail.conf" --db "$db" "$user" "$uid" \
     "$(blob "$iam_user" 1)" 2>/dev/null)
 check_eq "a failing chained command keeps our key and exit 0" \
     "0|$key1_line" "$?|$out"
+
+# ---- what the login path loads ----
+
+# Every library the keys command loads is paid on every login: OpenSSL
+# alone would be about 2 ms (make bench). libc and LMDB only; the online
+# check lives in iam-verify-key.
+needed=$(readelf -d "$keys_bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+    sort | tr '\n' ' ')
+check_eq "the keys command links libc and liblmdb only" \
+    "libc.so.6 liblmdb.so.0 " "$needed"

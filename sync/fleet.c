@@ -1,0 +1,439 @@
+#include "fleet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aws_client.h"
+#include "aws_s3.h"
+#include "fleet_obj.h"
+#include "fleet_sign.h"
+#include "iam_log.h"
+
+#define MAX_ATTEMPTS 6
+/* A publisher's clock this far ahead of ours is wrong, not early. */
+#define MAX_CLOCK_AHEAD 600
+/* Enough of an object for its header line. */
+#define HEADER_RANGE "bytes=0-1023"
+#define ERRLEN 512
+
+/* An S3 client for @url's bucket. */
+static int
+s3_client(const struct iam_config *cfg, const struct aws_creds *creds,
+          int64_t deadline_ms, const char *url, struct aws_client *ret,
+          char endpoint[AWS_S3_ENDPOINT_SIZE], char path[AWS_S3_PATH_SIZE])
+{
+    struct aws_s3_location loc;
+    struct aws_client_opts o;
+    char why[128];
+    int r;
+
+    if (aws_s3_parse_url(url, &loc, why, sizeof(why)) < 0) {
+        iam_log(LOG_ERR, "%s: %s", url, why);
+        return -EINVAL;
+    }
+    r = aws_s3_endpoint(&loc, cfg->aws_region, cfg->s3_endpoint, endpoint,
+                        path);
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s: no S3 endpoint for region %s", url,
+                cfg->aws_region);
+        return r;
+    }
+    memset(&o, 0, sizeof(o));
+    o.endpoint = endpoint;
+    o.region = cfg->aws_region;
+    o.service = "s3";
+    o.timeout_ms = cfg->http_timeout_ms;
+    o.max_attempts = MAX_ATTEMPTS;
+    o.deadline_ms = deadline_ms;
+    r = aws_client_init(ret, &o, creds);
+    if (r < 0)
+        iam_log(LOG_ERR, "S3 endpoint %s: %s", endpoint,
+                strerrordesc_np(-r));
+    return r;
+}
+
+/* Logs an S3 answer the caller did not expect; returns -errno for it. */
+static int
+s3_refused(const char *what, const struct aws_http_response *resp)
+{
+    char code[64];
+
+    aws_s3_error_code(resp->body, resp->body_len, code, sizeof(code));
+    iam_log(LOG_ERR, "%s: HTTP %ld%s%s%s", what, resp->status,
+            code[0] ? " " : "", code,
+            resp->status == 403 ? " (check the bucket policy and the "
+                                  "instance role's s3 permissions)"
+            : resp->status == 404 ? " (nothing published there yet?)"
+                                  : "");
+    return resp->status == 404   ? -ENOENT
+           : resp->status == 403 ? -EACCES
+                                 : -EREMOTEIO;
+}
+
+/* One request through @c; returns 0 with *resp, or -errno (logged). */
+static int
+s3_call(struct aws_client *c, const struct aws_client_rest *req,
+        struct aws_http_response *resp, struct fleet_stats *stats)
+{
+    struct aws_http h;
+    char err[ERRLEN];
+    unsigned long before = c->calls;
+    int r;
+
+    r = aws_http_init(&h);
+    if (r < 0)
+        return r;
+    r = aws_client_rest(c, &h, req, resp, err, sizeof(err));
+    aws_http_destroy(&h);
+    stats->s3_calls += c->calls - before;
+    if (r < 0) {
+        iam_log(LOG_ERR, "%s", err);
+        return r;
+    }
+    stats->bytes += resp->body_len + req->body_len;
+    return 0;
+}
+
+/* ---- instances ---- */
+
+/* The checks on an object's header, before its payload is read. */
+static int
+judge(const struct iam_config *cfg, const char *obj, size_t len,
+      const struct fleet_seen *seen, time_t now, struct fleet_header *h)
+{
+    char err[ERRLEN];
+    int r;
+
+    r = fleet_obj_header(obj, len, h, err, sizeof(err));
+    if (r >= 0)
+        r = fleet_obj_verify(obj, len, h, &cfg->signing_public_keys, err,
+                             sizeof(err));
+    if (r < 0) {
+        iam_log(LOG_ERR, "refused %s: %s; the previous snapshot is kept",
+                cfg->source, err);
+        return -EPERM;
+    }
+    if (h->created > (int64_t)now + MAX_CLOCK_AHEAD) {
+        iam_log(LOG_ERR, "refused %s: created %" PRId64 " s in the future "
+                "(is the publisher's clock right?); the previous snapshot "
+                "is kept", cfg->source, h->created - (int64_t)now);
+        return -EPERM;
+    }
+    if (h->created < seen->newest) {
+        iam_log(LOG_ERR, "refused %s: created at %" PRId64 ", before the "
+                "object already applied (%" PRId64 "): a rollback; the "
+                "previous snapshot is kept", cfg->source, h->created,
+                seen->newest);
+        return -EPERM;
+    }
+    if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age) {
+        iam_log(LOG_ERR, "refused %s: %" PRId64 " s old, more than "
+                "MAX_SNAPSHOT_AGE (%u s): is the publisher running?; the "
+                "previous snapshot is kept", cfg->source,
+                (int64_t)now - h->created, cfg->max_snapshot_age);
+        return -EPERM;
+    }
+    return 0;
+}
+
+static int
+take(const struct iam_config *cfg, const struct aws_http_response *resp,
+     const struct fleet_seen *seen, time_t now, struct fleet_got *ret)
+{
+    struct fleet_header h;
+    char err[ERRLEN];
+    bool all_keys;
+    int r;
+
+    r = judge(cfg, resp->body, resp->body_len, seen, now, &h);
+    if (r < 0)
+        return r;
+    r = fleet_obj_decode(resp->body, resp->body_len, &h, &ret->fetch,
+                         &all_keys, err, sizeof(err));
+    if (r >= 0)
+        r = fleet_obj_select(&ret->fetch, all_keys, cfg, err, sizeof(err));
+    if (r < 0) {
+        iam_log(LOG_ERR, "refused %s: %s; the previous snapshot is kept",
+                cfg->source, err);
+        return r == -ENOMEM ? r : -EPERM;
+    }
+    ret->created = h.created;
+    snprintf(ret->etag, sizeof(ret->etag), "%s", resp->etag);
+    return 0;
+}
+
+int
+fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
+          int64_t deadline_ms, const struct fleet_seen *seen, time_t now,
+          struct fleet_got *ret, struct fleet_stats *stats)
+{
+    char endpoint[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE];
+    char what[AWS_S3_PATH_SIZE + 16];
+    struct aws_sigv4_header hdr[2] = { { NULL, NULL }, { NULL, NULL } };
+    struct aws_http_response resp;
+    struct aws_client_rest req;
+    struct aws_client c;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (cfg->signing_public_keys.n == 0) {
+        iam_log(LOG_ERR, "SOURCE is set but SIGNING_PUBLIC_KEY is not: "
+                "an unsigned object is never used");
+        return -EPERM;
+    }
+    r = s3_client(cfg, creds, deadline_ms, cfg->source, &c, endpoint, path);
+    if (r < 0)
+        return r;
+    snprintf(what, sizeof(what), "S3 GET %s", cfg->source);
+    if (seen->etag[0])
+        hdr[0] = (struct aws_sigv4_header){ "If-None-Match", seen->etag };
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    req.headers = hdr;
+    req.max_body = FLEET_OBJ_MAX;
+    req.what = what;
+    r = s3_call(&c, &req, &resp, stats);
+    aws_client_destroy(&c);
+    if (r < 0)
+        return r;
+    if (resp.status == 304 && seen->etag[0])
+        ret->not_modified = true;
+    else if (resp.status == 200)
+        r = take(cfg, &resp, seen, now, ret);
+    else
+        r = s3_refused(what, &resp);
+    aws_http_response_free(&resp);
+    if (r < 0)
+        fleet_got_free(ret);
+    return r;
+}
+
+void
+fleet_got_free(struct fleet_got *g)
+{
+    fetch_free(&g->fetch);
+    memset(g, 0, sizeof(*g));
+}
+
+/* ---- the publisher ---- */
+
+/*
+ * Is the object at @url already this content, and young? Only its
+ * header is read (a range GET), and trusted only when our own key signed
+ * it. Any doubt means "no": publishing again is always safe.
+ */
+static bool
+in_place(const struct iam_config *cfg, struct aws_client *c,
+         const char *path, const char *url, const char *pub,
+         const char *sha256, time_t now, struct fleet_stats *stats)
+{
+    struct aws_sigv4_header hdr[2] = { { "Range", HEADER_RANGE },
+                                       { NULL, NULL } };
+    struct iam_strlist keys = { (char **)&pub, 1 };
+    struct aws_http_response resp;
+    struct aws_client_rest req;
+    struct fleet_header h;
+    char what[AWS_S3_PATH_SIZE + 16], err[ERRLEN];
+    bool same;
+
+    snprintf(what, sizeof(what), "S3 GET %s (header)", url);
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    req.headers = hdr;
+    req.what = what;
+    if (s3_call(c, &req, &resp, stats) < 0)
+        return false;
+    same = (resp.status == 200 || resp.status == 206) &&
+           fleet_obj_header(resp.body, resp.body_len, &h, err,
+                            sizeof(err)) == 0 &&
+           strcmp(h.sha256, sha256) == 0 &&
+           (int64_t)now - h.created < (int64_t)cfg->max_snapshot_age / 4 &&
+           fleet_obj_verify_header(resp.body, &h, &keys, err,
+                                   sizeof(err)) == 0;
+    aws_http_response_free(&resp);
+    return same;
+}
+
+int
+fleet_put(const struct iam_config *cfg, const struct aws_creds *creds,
+          int64_t deadline_ms, const char *url, const struct fetch *f,
+          bool all_keys, time_t now, bool dry_run, const char **ret_result,
+          struct fleet_stats *stats)
+{
+    char endpoint[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE];
+    char what[AWS_S3_PATH_SIZE + 16], sha256[65], pub[FLEET_PUB_B64_SIZE];
+    struct aws_sigv4_header hdr[2] = {
+        { "Content-Type", "application/vnd.nss-iam.fleet" }, { NULL, NULL }
+    };
+    struct aws_http_response resp;
+    struct aws_client_rest req;
+    struct fleet_signer s;
+    struct aws_client c;
+    char *obj = NULL;
+    size_t len = 0;
+    int r;
+
+    *ret_result = "failed";
+    if (!cfg->signing_key) {
+        iam_log(LOG_ERR, "--publish needs SIGNING_KEY (the Ed25519 "
+                "private key) in the configuration");
+        return -EINVAL;
+    }
+    r = fleet_signer_load(cfg->signing_key, &s);
+    if (r < 0)
+        return r;
+    r = fleet_signer_public(&s, pub);
+    if (r >= 0)
+        r = fleet_obj_build(f, all_keys, (int64_t)now, &s, &obj, &len,
+                            sha256);
+    fleet_signer_free(&s);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot build the fleet object: %s",
+                strerrordesc_np(-r));
+        return r;
+    }
+    r = s3_client(cfg, creds, deadline_ms, url, &c, endpoint, path);
+    if (r < 0)
+        goto out;
+    if (in_place(cfg, &c, path, url, pub, sha256, now, stats)) {
+        *ret_result = "unchanged";
+        goto out_client;
+    }
+    if (dry_run) {
+        *ret_result = "dry-run";
+        goto out_client;
+    }
+    snprintf(what, sizeof(what), "S3 PUT %s", url);
+    memset(&req, 0, sizeof(req));
+    req.method = "PUT";
+    req.path = path;
+    req.headers = hdr;
+    req.body = obj;
+    req.body_len = len;
+    req.what = what;
+    r = s3_call(&c, &req, &resp, stats);
+    if (r >= 0) {
+        if (resp.status == 200)
+            *ret_result = "published";
+        else
+            r = s3_refused(what, &resp);
+        aws_http_response_free(&resp);
+    }
+out_client:
+    aws_client_destroy(&c);
+out:
+    free(obj);
+    return r;
+}
+
+/* ---- what an instance remembers ---- */
+
+static int
+seen_path(const char *db_path, char out[PATH_MAX])
+{
+    int n = snprintf(out, PATH_MAX, "%s.fleet", db_path);
+
+    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+void
+fleet_seen_load(const char *db_path, struct fleet_seen *ret)
+{
+    char path[PATH_MAX], buf[512];
+    long long newest;
+    struct stat st;
+    ssize_t n;
+    int fd, end = -1;
+
+    memset(ret, 0, sizeof(*ret));
+    if (seen_path(db_path, path) < 0)
+        return;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    /* Root's own, like the snapshot: it decides what counts as new. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(fd);
+        return;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    /* "<created> <etag>\n"; an ETag holds no blank. */
+    if (sscanf(buf, "%lld %159s\n%n", &newest, ret->etag, &end) != 2 ||
+        end != (int)n || newest < 0) {
+        memset(ret, 0, sizeof(*ret));
+        return;
+    }
+    ret->newest = newest;
+    if (strcmp(ret->etag, "-") == 0)
+        ret->etag[0] = '\0';
+}
+
+int
+fleet_seen_save(const char *db_path, const struct fleet_seen *seen)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    FILE *f;
+    int fd, r;
+
+    r = seen_path(db_path, path);
+    if (r < 0)
+        return r;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    (void)unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+              0644);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        r = -errno;
+        if (fd >= 0)
+            close(fd);
+        iam_log(LOG_WARNING, "%s: %s", tmp, strerrordesc_np(-r));
+        return r;
+    }
+    fprintf(f, "%" PRId64 " %s\n", seen->newest,
+            seen->etag[0] ? seen->etag : "-");
+    r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
+    if (fclose(f) != 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        iam_log(LOG_WARNING, "%s: %s", path, strerrordesc_np(-r));
+        (void)unlink(tmp);
+    }
+    return r;
+}
+
+int
+fleet_public_key(const struct iam_config *cfg)
+{
+    char pub[FLEET_PUB_B64_SIZE];
+    struct fleet_signer s;
+    int r;
+
+    if (!cfg->signing_key) {
+        iam_log(LOG_ERR, "SIGNING_KEY is not set in the configuration");
+        return -EINVAL;
+    }
+    r = fleet_signer_load(cfg->signing_key, &s);
+    if (r < 0)
+        return r;
+    r = fleet_signer_public(&s, pub);
+    fleet_signer_free(&s);
+    if (r >= 0)
+        printf("SIGNING_PUBLIC_KEY=\"%s\"\n", pub);
+    return r;
+}

@@ -1,0 +1,90 @@
+/*
+ * fleet: publishing through S3, both ends (issue "fleet scale").
+ *
+ * The publisher (iam-sync --publish s3://BUCKET/KEY) signs what it
+ * fetched from IAM into one object (fleet_obj.h) and PUTs it, unless the
+ * object in place already says the same and is young: then it leaves it,
+ * so that instances keep getting 304s. Instances (SOURCE=s3://BUCKET/KEY)
+ * GET it with If-None-Match, and take it only when it is signed by one of
+ * SIGNING_PUBLIC_KEY, not older than the object they already applied (no
+ * rollback) and not older than MAX_SNAPSHOT_AGE.
+ */
+#ifndef FLEET_H
+#define FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "aws_creds.h"
+#include "aws_http.h"
+#include "fetch.h"
+#include "iam_config.h"
+
+/* What a fleet transfer cost, for the summary line. */
+struct fleet_stats {
+    unsigned long s3_calls;
+    unsigned long bytes;
+};
+
+/* What an instance knows of the object it applied last. */
+struct fleet_seen {
+    char etag[AWS_HTTP_ETAG_SIZE]; /* "" when unknown */
+    int64_t newest;                /* its created time; 0 when none */
+};
+
+/* What fleet_get() took. */
+struct fleet_got {
+    bool not_modified;             /* 304: nothing else is set */
+    int64_t created;
+    char etag[AWS_HTTP_ETAG_SIZE];
+    struct fetch fetch;            /* narrowed to this instance's groups */
+};
+
+/*
+ * fleet_get - fetch, check and decode SOURCE.
+ * Returns 0 (see @ret), -EPERM when a safety rule refused the object
+ * (signature, rollback, age, format: logged), or another -errno when S3
+ * could not be read (missing object, access denied, network: logged).
+ */
+int
+fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
+          int64_t deadline_ms, const struct fleet_seen *seen, time_t now,
+          struct fleet_got *ret, struct fleet_stats *stats);
+
+void
+fleet_got_free(struct fleet_got *g);
+
+/*
+ * fleet_put - sign @f and PUT it to @url, unless the object there has
+ * the same content and is younger than a quarter of MAX_SNAPSHOT_AGE.
+ * @all_keys: @f holds the keys of every user (no IAM_AUTHORIZED_GROUPS).
+ * @dry_run: decide, but do not write.
+ * *@ret_result: "published", "unchanged" or "dry-run".
+ * Returns 0 or -errno (logged).
+ */
+int
+fleet_put(const struct iam_config *cfg, const struct aws_creds *creds,
+          int64_t deadline_ms, const char *url, const struct fetch *f,
+          bool all_keys, time_t now, bool dry_run, const char **ret_result,
+          struct fleet_stats *stats);
+
+/*
+ * fleet_seen_load, fleet_seen_save - the ETag and created time of the
+ * last object applied, kept beside the snapshot (DB_PATH + ".fleet").
+ * A missing or unreadable file is an empty @ret: it only costs one full
+ * GET. Save returns 0 or -errno (logged).
+ */
+void
+fleet_seen_load(const char *db_path, struct fleet_seen *ret);
+int
+fleet_seen_save(const char *db_path, const struct fleet_seen *seen);
+
+/*
+ * fleet_public_key - print SIGNING_KEY's public half as the
+ * SIGNING_PUBLIC_KEY line the instances need. 0 or -errno (logged).
+ */
+int
+fleet_public_key(const struct iam_config *cfg);
+
+#endif
