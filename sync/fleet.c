@@ -19,8 +19,6 @@
 #define MAX_ATTEMPTS 6
 /* A publisher's clock this far ahead of ours is wrong, not early. */
 #define MAX_CLOCK_AHEAD 600
-/* Enough of an object for its header line. */
-#define HEADER_RANGE "bytes=0-1023"
 #define ERRLEN 512
 
 /* An S3 client for @url's bucket. */
@@ -225,102 +223,175 @@ fleet_got_free(struct fleet_got *g)
 
 /* ---- the publisher ---- */
 
-/*
- * Is the object at @url already this content, and young? Only its
- * header is read (a range GET), and trusted only when our own key signed
- * it. Any doubt means "no": publishing again is always safe.
- */
-static bool
-in_place(const struct iam_config *cfg, struct aws_client *c,
-         const char *path, const char *url, const char *pub,
-         const char *sha256, time_t now, struct fleet_stats *stats)
+static int
+cmp_known(const void *a, const void *b)
 {
-    struct aws_sigv4_header hdr[2] = { { "Range", HEADER_RANGE },
-                                       { NULL, NULL } };
-    struct iam_strlist keys = { (char **)&pub, 1 };
-    struct aws_http_response resp;
-    struct aws_client_rest req;
-    struct fleet_header h;
-    char what[AWS_S3_PATH_SIZE + 16], err[ERRLEN];
-    bool same;
+    return strcmp(((const struct known_key *)a)->key_id,
+                  ((const struct known_key *)b)->key_id);
+}
 
-    snprintf(what, sizeof(what), "S3 GET %s (header)", url);
-    memset(&req, 0, sizeof(req));
-    req.method = "GET";
-    req.path = path;
-    req.headers = hdr;
-    req.what = what;
-    if (s3_call(c, &req, &resp, stats) < 0)
-        return false;
-    same = (resp.status == 200 || resp.status == 206) &&
-           fleet_obj_header(resp.body, resp.body_len, &h, err,
-                            sizeof(err)) == 0 &&
-           strcmp(h.sha256, sha256) == 0 &&
-           (int64_t)now - h.created < (int64_t)cfg->max_snapshot_age / 4 &&
-           fleet_obj_verify_header(resp.body, &h, &keys, err,
-                                   sizeof(err)) == 0;
-    aws_http_response_free(&resp);
-    return same;
+/* Moves the key bodies of @f into @ret (sorted by key id). */
+static int
+known_from(struct fetch *f, struct known_keys *ret)
+{
+    size_t i, k, n = 0;
+
+    for (i = 0; i < f->n_users; i++)
+        n += f->keys[i].n;
+    ret->v = calloc(n + 1, sizeof(*ret->v));
+    if (!ret->v)
+        return -ENOMEM;
+    for (i = 0; i < f->n_users; i++) {
+        for (k = 0; k < f->keys[i].n; k++) {
+            ret->v[ret->n].key_id = f->keys[i].v[k].key_id;
+            ret->v[ret->n].line = f->keys[i].v[k].body;
+            f->keys[i].v[k].key_id = NULL;
+            f->keys[i].v[k].body = NULL;
+            ret->n++;
+        }
+    }
+    qsort(ret->v, ret->n, sizeof(*ret->v), cmp_known);
+    return 0;
 }
 
 int
-fleet_put(const struct iam_config *cfg, const struct aws_creds *creds,
-          int64_t deadline_ms, const char *url, const struct fetch *f,
-          bool all_keys, time_t now, bool dry_run, const char **ret_result,
-          struct fleet_stats *stats)
+fleet_pub_open(const struct iam_config *cfg, const struct aws_creds *creds,
+               int64_t deadline_ms, const char *url, struct fleet_pub *ret)
 {
-    char endpoint[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE];
-    char what[AWS_S3_PATH_SIZE + 16], sha256[65], pub[FLEET_PUB_B64_SIZE];
-    struct aws_sigv4_header hdr[2] = {
-        { "Content-Type", "application/vnd.nss-iam.fleet" }, { NULL, NULL }
-    };
-    struct aws_http_response resp;
-    struct aws_client_rest req;
-    struct fleet_signer s;
-    struct aws_client c;
-    char *obj = NULL;
-    size_t len = 0;
     int r;
 
-    *ret_result = "failed";
+    memset(ret, 0, sizeof(*ret));
+    ret->cfg = cfg;
+    ret->url = url;
     if (!cfg->signing_key) {
         iam_log(LOG_ERR, "--publish needs SIGNING_KEY (the Ed25519 "
                 "private key) in the configuration");
         return -EINVAL;
     }
-    r = fleet_signer_load(cfg->signing_key, &s);
+    r = fleet_signer_load(cfg->signing_key, &ret->signer);
+    if (r >= 0)
+        r = fleet_signer_public(&ret->signer, ret->pub);
+    if (r >= 0)
+        r = s3_client(cfg, creds, deadline_ms, url, &ret->s3, ret->endpoint,
+                      ret->path);
+    if (r < 0) {
+        fleet_pub_close(ret);
+        return r;
+    }
+    ret->s3_ready = true;
+    return 0;
+}
+
+void
+fleet_pub_close(struct fleet_pub *p)
+{
+    fleet_signer_free(&p->signer);
+    if (p->s3_ready)
+        aws_client_destroy(&p->s3);
+    p->s3_ready = false;
+}
+
+/*
+ * The object in place, when our own key signed it: its key bodies save
+ * the GetSSHPublicKey calls (a key id's body never changes), and its
+ * sha256 and age say whether a new PUT is needed. Any doubt (missing,
+ * unreadable, signed by another key) only costs those calls.
+ */
+int
+fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
+                struct fleet_stats *stats)
+{
+    char what[AWS_S3_PATH_SIZE + 16], err[ERRLEN];
+    struct iam_strlist mine = { NULL, 1 };
+    char *pub = p->pub;
+    struct aws_http_response resp;
+    struct aws_client_rest req;
+    struct fleet_header h;
+    struct fetch f;
+    bool all_keys;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    mine.v = &pub;
+    snprintf(what, sizeof(what), "S3 GET %s", p->url);
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = p->path;
+    req.max_body = FLEET_OBJ_MAX;
+    req.what = what;
+    r = s3_call(&p->s3, &req, &resp, stats);
     if (r < 0)
         return r;
-    r = fleet_signer_public(&s, pub);
+    if (resp.status != 200) {
+        if (resp.status != 404)
+            s3_refused(what, &resp);
+        aws_http_response_free(&resp);
+        return 0;
+    }
+    r = fleet_obj_header(resp.body, resp.body_len, &h, err, sizeof(err));
     if (r >= 0)
-        r = fleet_obj_build(f, all_keys, (int64_t)now, &s, &obj, &len,
-                            sha256);
-    fleet_signer_free(&s);
+        r = fleet_obj_verify(resp.body, resp.body_len, &h, &mine, err,
+                             sizeof(err));
+    if (r >= 0)
+        r = fleet_obj_decode(resp.body, resp.body_len, &h, &f, &all_keys,
+                             err, sizeof(err));
+    aws_http_response_free(&resp);
+    if (r < 0) {
+        iam_log(LOG_WARNING, "%s: the object in place is not ours to "
+                "reuse (%s): publishing a new one", p->url, err);
+        return 0;
+    }
+    p->have_current = true;
+    p->current_created = h.created;
+    memcpy(p->current_sha256, h.sha256, sizeof(p->current_sha256));
+    r = known_from(&f, ret);
+    fetch_free(&f);
+    return r;
+}
+
+int
+fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+              time_t now, bool dry_run, const char **ret_result,
+              struct fleet_stats *stats)
+{
+    char what[AWS_S3_PATH_SIZE + 16], sha256[65];
+    struct aws_sigv4_header hdr[2] = {
+        { "Content-Type", "application/vnd.nss-iam.fleet" }, { NULL, NULL }
+    };
+    struct aws_http_response resp;
+    struct aws_client_rest req;
+    char *obj = NULL;
+    size_t len = 0;
+    int r;
+
+    *ret_result = "failed";
+    r = fleet_obj_build(f, all_keys, (int64_t)now, &p->signer, &obj, &len,
+                        sha256);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot build the fleet object: %s",
                 strerrordesc_np(-r));
         return r;
     }
-    r = s3_client(cfg, creds, deadline_ms, url, &c, endpoint, path);
-    if (r < 0)
-        goto out;
-    if (in_place(cfg, &c, path, url, pub, sha256, now, stats)) {
+    /* Same content, still young: leave it, instances keep their 304s. */
+    if (p->have_current && strcmp(p->current_sha256, sha256) == 0 &&
+        (int64_t)now - p->current_created <
+            (int64_t)p->cfg->max_snapshot_age / 4) {
         *ret_result = "unchanged";
-        goto out_client;
+        goto out;
     }
     if (dry_run) {
         *ret_result = "dry-run";
-        goto out_client;
+        goto out;
     }
-    snprintf(what, sizeof(what), "S3 PUT %s", url);
+    snprintf(what, sizeof(what), "S3 PUT %s", p->url);
     memset(&req, 0, sizeof(req));
     req.method = "PUT";
-    req.path = path;
+    req.path = p->path;
     req.headers = hdr;
     req.body = obj;
     req.body_len = len;
     req.what = what;
-    r = s3_call(&c, &req, &resp, stats);
+    r = s3_call(&p->s3, &req, &resp, stats);
     if (r >= 0) {
         if (resp.status == 200)
             *ret_result = "published";
@@ -328,8 +399,6 @@ fleet_put(const struct iam_config *cfg, const struct aws_creds *creds,
             r = s3_refused(what, &resp);
         aws_http_response_free(&resp);
     }
-out_client:
-    aws_client_destroy(&c);
 out:
     free(obj);
     return r;
@@ -371,9 +440,9 @@ fleet_seen_load(const char *db_path, struct fleet_seen *ret)
     if (n <= 0)
         return;
     buf[n] = '\0';
-    /* "<created> <etag>\n"; an ETag holds no blank. */
-    if (sscanf(buf, "%lld %159s\n%n", &newest, ret->etag, &end) != 2 ||
-        end != (int)n || newest < 0) {
+    /* "<created> <etag> <local>\n"; an ETag holds no blank. */
+    if (sscanf(buf, "%lld %159s %64s\n%n", &newest, ret->etag, ret->local,
+               &end) != 3 || end != (int)n || newest < 0) {
         memset(ret, 0, sizeof(*ret));
         return;
     }
@@ -403,8 +472,8 @@ fleet_seen_save(const char *db_path, const struct fleet_seen *seen)
         iam_log(LOG_WARNING, "%s: %s", tmp, strerrordesc_np(-r));
         return r;
     }
-    fprintf(f, "%" PRId64 " %s\n", seen->newest,
-            seen->etag[0] ? seen->etag : "-");
+    fprintf(f, "%" PRId64 " %s %s\n", seen->newest,
+            seen->etag[0] ? seen->etag : "-", seen->local);
     r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
     if (fclose(f) != 0 && r == 0)
         r = -errno;

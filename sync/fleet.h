@@ -1,10 +1,11 @@
 /*
  * fleet: publishing through S3, both ends (issue "fleet scale").
  *
- * The publisher (iam-sync --publish s3://BUCKET/KEY) signs what it
- * fetched from IAM into one object (fleet_obj.h) and PUTs it, unless the
- * object in place already says the same and is young: then it leaves it,
- * so that instances keep getting 304s. Instances (SOURCE=s3://BUCKET/KEY)
+ * The publisher (iam-sync --publish s3://BUCKET/KEY) reads the object in
+ * place first (its key bodies spare the GetSSHPublicKey calls), signs
+ * what it fetched from IAM into one object (fleet_obj.h) and PUTs it,
+ * unless the object in place already says the same and is young: then it
+ * leaves it, so that instances keep getting 304s. Instances (SOURCE=s3://BUCKET/KEY)
  * GET it with If-None-Match, and take it only when it is signed by one of
  * SIGNING_PUBLIC_KEY, not older than the object they already applied (no
  * rollback) and not older than MAX_SNAPSHOT_AGE.
@@ -16,9 +17,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "aws_client.h"
 #include "aws_creds.h"
 #include "aws_http.h"
+#include "aws_s3.h"
 #include "fetch.h"
+#include "fleet_sign.h"
 #include "iam_config.h"
 
 /* What a fleet transfer cost, for the summary line. */
@@ -31,6 +35,8 @@ struct fleet_stats {
 struct fleet_seen {
     char etag[AWS_HTTP_ETAG_SIZE]; /* "" when unknown */
     int64_t newest;                /* its created time; 0 when none */
+    char local[65];                /* digest of the local settings and
+                                      accounts it was applied with */
 };
 
 /* What fleet_get() took. */
@@ -55,23 +61,61 @@ fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
 void
 fleet_got_free(struct fleet_got *g);
 
+/* The publisher's side: its key and its S3 client. */
+struct fleet_pub {
+    const struct iam_config *cfg;
+    const char *url;
+    struct fleet_signer signer;
+    char pub[FLEET_PUB_B64_SIZE];
+    struct aws_client s3;
+    bool s3_ready;
+    char endpoint[AWS_S3_ENDPOINT_SIZE];
+    char path[AWS_S3_PATH_SIZE];
+    bool have_current;         /* the object in place is ours */
+    int64_t current_created;
+    char current_sha256[65];
+};
+
 /*
- * fleet_put - sign @f and PUT it to @url, unless the object there has
- * the same content and is younger than a quarter of MAX_SNAPSHOT_AGE.
+ * fleet_pub_open - load SIGNING_KEY and set up S3 for @url (which must
+ * outlive @ret). Returns 0 or -errno (logged); close it either way.
+ */
+int
+fleet_pub_open(const struct iam_config *cfg, const struct aws_creds *creds,
+               int64_t deadline_ms, const char *url, struct fleet_pub *ret);
+
+void
+fleet_pub_close(struct fleet_pub *p);
+
+/*
+ * fleet_pub_known - GET the object in place; when our key signed it,
+ * its key bodies go to @ret (for fetch_opts.known) and its hash and age
+ * are remembered for fleet_pub_put(). A missing or foreign object gives
+ * an empty @ret and 0. Returns -errno only when S3 cannot be reached.
+ */
+int
+fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
+                struct fleet_stats *stats);
+
+/*
+ * fleet_pub_put - sign @f and PUT it, unless the object in place has the
+ * same content and is younger than a quarter of MAX_SNAPSHOT_AGE (then
+ * instances keep getting 304s; past that age it is published again so
+ * that it never grows older than MAX_SNAPSHOT_AGE).
  * @all_keys: @f holds the keys of every user (no IAM_AUTHORIZED_GROUPS).
  * @dry_run: decide, but do not write.
  * *@ret_result: "published", "unchanged" or "dry-run".
  * Returns 0 or -errno (logged).
  */
 int
-fleet_put(const struct iam_config *cfg, const struct aws_creds *creds,
-          int64_t deadline_ms, const char *url, const struct fetch *f,
-          bool all_keys, time_t now, bool dry_run, const char **ret_result,
-          struct fleet_stats *stats);
+fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+              time_t now, bool dry_run, const char **ret_result,
+              struct fleet_stats *stats);
 
 /*
  * fleet_seen_load, fleet_seen_save - the ETag and created time of the
- * last object applied, kept beside the snapshot (DB_PATH + ".fleet").
+ * last object applied, and the local digest it was applied with, kept
+ * beside the snapshot (DB_PATH + ".fleet").
  * A missing or unreadable file is an empty @ret: it only costs one full
  * GET. Save returns 0 or -errno (logged).
  */

@@ -672,6 +672,30 @@ cmp_name_at(const void *a, const void *b, void *arg)
                   m->users[*(const size_t *)b].name);
 }
 
+static void
+settings_list(FILE *out, const char *name, const struct iam_strlist *l)
+{
+    size_t i;
+
+    fprintf(out, "%s", name);
+    for (i = 0; i < l->n; i++)
+        fprintf(out, " %s", l->v[i]);
+    fputc('\n', out);
+}
+
+void
+model_settings(const struct iam_config *cfg, FILE *out)
+{
+    settings_list(out, "IAM_AUTHORIZED_GROUPS", &cfg->iam_authorized_groups);
+    settings_list(out, "SUDOERS_GROUPS", &cfg->sudoers_groups);
+    settings_list(out, "LOCAL_GROUPS", &cfg->local_groups);
+    fprintf(out, "SUDOERS_ALL %d\nUID_MIN %u\nUID_MAX %u\nSHELL %s\n"
+            "HOME_DIR %s\nSUDO_GROUP %s\nMEMBER_GROUP %s\n"
+            "MAX_KEY_AGE_DAYS %u\n", cfg->sudoers_all, cfg->uid_min,
+            cfg->uid_max, cfg->shell, cfg->home_dir, cfg->sudo_group,
+            cfg->member_group, cfg->max_key_age_days);
+}
+
 int
 model_write(const struct model *m, const struct iam_config *cfg,
             struct iam_db_writer *w)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "fetch.h"
@@ -85,6 +86,15 @@ model_name_status(const struct fetch *f, const struct iam_name_set *local,
 int
 model_write(const struct model *m, const struct iam_config *cfg,
             struct iam_db_writer *w);
+
+/*
+ * model_settings - write, one per line, every setting model_build() and
+ * model_write() read, and IAM_AUTHORIZED_GROUPS. An instance fed from S3
+ * hashes this (with /etc/passwd and /etc/group) to know whether a 304
+ * really leaves nothing to do. Keep it in step with the code above.
+ */
+void
+model_settings(const struct iam_config *cfg, FILE *out);
 
 void
 model_free(struct model *m);

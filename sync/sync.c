@@ -13,6 +13,7 @@
 #include "aws_client.h"
 #include "aws_creds.h"
 #include "aws_endpoint.h"
+#include "aws_sigv4.h"
 #include "diff.h"
 #include "fetch.h"
 #include "fleet.h"
@@ -105,7 +106,9 @@ resolve_creds(struct run *run)
     aws_http_destroy(&h);
     if (r < 0)
         iam_log(LOG_ERR, "no AWS credentials%s: %s",
-                cfg->assumerole ? " (or ASSUMEROLE failed)" : "",
+                cfg->assumerole && !run->from_fleet
+                    ? " (or ASSUMEROLE failed)"
+                    : "",
                 strerrordesc_np(-r));
     return r;
 }
@@ -267,21 +270,69 @@ deadline(const struct run *run)
     return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
 }
 
+/* Appends the bytes of @path to @out (a missing file adds nothing). */
+static void
+append_file(FILE *out, const char *path)
+{
+    char buf[8192];
+    FILE *in = fopen(path, "re");
+    size_t n;
+
+    fprintf(out, "%s\n", path);
+    if (!in)
+        return;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(in);
+}
+
+/*
+ * What this instance adds to an object: its settings (after tags) and
+ * its local accounts. When they changed, a 304 is not "nothing to do".
+ */
+static int
+local_digest(const struct run *run, char ret[65])
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    int r;
+
+    if (!out)
+        return -ENOMEM;
+    model_settings(run->cfg, out);
+    append_file(out, "/etc/passwd");
+    append_file(out, "/etc/group");
+    r = fclose(out) == 0 ? aws_sigv4_payload_hash(text, len, ret) : -ENOMEM;
+    free(text);
+    return r;
+}
+
 /*
  * The newest object this instance applied: the snapshot's, when it came
- * from the same SOURCE, or a later one that changed nothing here.
+ * from the same SOURCE, or a later one that changed nothing here. Its
+ * ETag is sent only when nothing local changed since.
  */
-static void
+static int
 load_seen(struct run *run)
 {
+    char local[65];
+    int r;
+
+    r = local_digest(run, local);
+    if (r < 0)
+        return r;
     fleet_seen_load(run->fl->db_path, &run->seen);
     if (!run->old.exists || strcmp(run->old.source, run->cfg->source) != 0) {
         /* Another source (or none) built it: its ETag means nothing. */
         memset(&run->seen, 0, sizeof(run->seen));
-        return;
-    }
-    if (run->old.created > run->seen.newest)
+    } else if (run->old.created > run->seen.newest) {
         run->seen.newest = run->old.created;
+    }
+    if (strcmp(run->seen.local, local) != 0)
+        run->seen.etag[0] = '\0';
+    memcpy(run->seen.local, local, sizeof(local));
+    return 0;
 }
 
 /* SOURCE: the published object instead of IAM. */
@@ -290,7 +341,11 @@ fetch_from_fleet(struct run *run)
 {
     int r;
 
-    load_seen(run);
+    r = load_seen(run);
+    if (r < 0) {
+        iam_log(LOG_ERR, "sync failed: %s", strerrordesc_np(-r));
+        return SYNC_EXIT_AWS;
+    }
     r = fleet_get(run->cfg, &run->base, deadline(run), &run->seen,
                   time(NULL), &run->got, &run->fleet);
     if (r == -EPERM)
@@ -394,6 +449,7 @@ mark_checked(const struct run *run)
         memset(&seen, 0, sizeof(seen));
         seen.newest = run->got.created;
         snprintf(seen.etag, sizeof(seen.etag), "%s", run->got.etag);
+        memcpy(seen.local, run->seen.local, sizeof(seen.local));
         fleet_seen_save(run->fl->db_path, &seen);
     }
 }
@@ -449,6 +505,7 @@ run_locked(struct run *run)
 static int
 run_publisher(struct run *run)
 {
+    struct fleet_pub pub;
     int r;
 
     r = resolve_creds(run);
@@ -456,19 +513,22 @@ run_publisher(struct run *run)
         r = tags_apply(&run->eff, &run->base, deadline(run));
     if (r < 0)
         return SYNC_EXIT_AWS;
-    r = fetch_from_iam(run);
-    if (r != SYNC_EXIT_OK)
-        return r;
-    r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
-                    &run->model);
-    if (r < 0) {
-        iam_log(LOG_ERR, "publish failed: %s", strerrordesc_np(-r));
-        return SYNC_EXIT_AWS;
-    }
-    /* The bucket is the publisher's: its own credentials, not ASSUMEROLE's. */
-    r = fleet_put(run->cfg, &run->base, deadline(run), run->fl->publish,
-                  &run->fetch, run->cfg->iam_authorized_groups.n == 0,
-                  time(NULL), run->fl->dry_run, &run->result, &run->fleet);
+    /* The bucket is the publisher's: its own credentials, not
+     * ASSUMEROLE's. */
+    r = fleet_pub_open(run->cfg, &run->base, deadline(run),
+                       run->fl->publish, &pub);
+    if (r >= 0)
+        r = fleet_pub_known(&pub, &run->known, &run->fleet);
+    if (r >= 0)
+        r = fetch_from_iam(run) == SYNC_EXIT_OK ? 0 : -EIO;
+    if (r >= 0)
+        r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
+                        &run->model);
+    if (r >= 0)
+        r = fleet_pub_put(&pub, &run->fetch,
+                          run->cfg->iam_authorized_groups.n == 0, time(NULL),
+                          run->fl->dry_run, &run->result, &run->fleet);
+    fleet_pub_close(&pub);
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 
@@ -478,13 +538,15 @@ report_metrics(const struct run *run, int status)
 {
     struct metrics m;
 
-    if (!run->cfg->textfile_dir || run->fl->dry_run)
+    /* A publisher's outcome is the S3 object's, not this snapshot's. */
+    if (!run->cfg->textfile_dir || run->fl->dry_run || run->fl->publish)
         return;
     memset(&m, 0, sizeof(m));
     m.exit_status = status;
     m.run_time = time(NULL);
     m.snapshot_time = run->result && strcmp(run->result, "published") == 0
-                          ? m.run_time
+                          ? (run->from_fleet ? (time_t)run->got.created
+                                             : m.run_time)
                           : run->old.created;
     m.users = run->model.n_users;
     m.keys = run->model.n_keys;

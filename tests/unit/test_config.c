@@ -207,6 +207,10 @@ assert_config_equal(const struct iam_config *a, const struct iam_config *b)
     assert_int_equal(a->http_timeout_ms, b->http_timeout_ms);
     assert_int_equal(a->lock_timeout, b->lock_timeout);
     assert_str_or_null(a->db_path, b->db_path);
+    assert_str_or_null(a->source, b->source);
+    assert_lists_equal(&a->signing_public_keys, &b->signing_public_keys);
+    assert_str_or_null(a->signing_key, b->signing_key);
+    assert_str_or_null(a->s3_endpoint, b->s3_endpoint);
 }
 
 /* ---- defaults ---- */
@@ -329,7 +333,12 @@ static const char every_key[] =
     "SYNC_TIMEOUT=15m\n"
     "HTTP_TIMEOUT_MS=100\n"
     "LOCK_TIMEOUT=0\n"
-    "DB_PATH=/tmp/x/passwd.mdb\n";
+    "DB_PATH=/tmp/x/passwd.mdb\n"
+    "SOURCE=\"s3://fleet.example/nss-iam/fleet.obj\"\n"
+    "SIGNING_PUBLIC_KEY=\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=, "
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\"\n"
+    "SIGNING_KEY=/etc/nss-iam/fleet-signing.pem\n"
+    "S3_ENDPOINT=\"https://bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n";
 
 static void
 test_every_key(void **state)
@@ -378,6 +387,14 @@ test_every_key(void **state)
     assert_int_equal(c.http_timeout_ms, 100);
     assert_int_equal(c.lock_timeout, 0);
     assert_string_equal(c.db_path, "/tmp/x/passwd.mdb");
+    assert_string_equal(c.source, "s3://fleet.example/nss-iam/fleet.obj");
+    assert_list(&c.signing_public_keys, 2,
+                "lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=",
+                "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=");
+    assert_string_equal(c.signing_key, "/etc/nss-iam/fleet-signing.pem");
+    assert_string_equal(c.s3_endpoint,
+                        "https://bucket.vpce-0a1b.s3.eu-west-1.vpce."
+                        "amazonaws.com");
     iam_config_free(&c);
 }
 
@@ -827,6 +844,31 @@ static const struct {
       "60000)" },
     { "SYNC_CONCURRENCY=0",
       "t.conf:1: SYNC_CONCURRENCY: 0 is out of range (1 to 32)" },
+    { "SOURCE=https://bucket.s3.amazonaws.com/key",
+      "t.conf:1: SOURCE: \"https://bucket.s3.amazonaws.com/key\": not an "
+      "s3://BUCKET/KEY URL" },
+    { "SOURCE=s3://bucket",
+      "t.conf:1: SOURCE: \"s3://bucket\": no object key after the bucket "
+      "(s3://BUCKET/KEY)" },
+    { "SOURCE=s3://My_Bucket/key",
+      "t.conf:1: SOURCE: \"s3://My_Bucket/key\": a bucket name has only "
+      "a-z, 0-9, '.' and '-'" },
+    { "SOURCE=s3://bucket/a/../b",
+      "t.conf:1: SOURCE: \"s3://bucket/a/../b\": the object key has an "
+      "empty, '.' or '..' part" },
+    { "SIGNING_PUBLIC_KEY=lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c",
+      "t.conf:1: SIGNING_PUBLIC_KEY: "
+      "\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c\" is not an Ed25519 "
+      "public key (44 characters of base64, as iam-sync --print-public-key "
+      "prints it)" },
+    { "SIGNING_PUBLIC_KEY=lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c==",
+      "t.conf:1: SIGNING_PUBLIC_KEY: "
+      "\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c==\" is not an Ed25519 "
+      "public key (44 characters of base64, as iam-sync --print-public-key "
+      "prints it)" },
+    { "S3_ENDPOINT=s3.amazonaws.com",
+      "t.conf:1: S3_ENDPOINT: \"s3.amazonaws.com\" is not an http:// or "
+      "https:// URL" },
     { "SYNC_CONCURRENCY=33",
       "t.conf:1: SYNC_CONCURRENCY: 33 is out of range (1 to 32)" },
     { "MAX_CALLS_PER_SECOND=0",
@@ -1555,8 +1597,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 32 keys, each shown once */
-    assert_int_equal(keys, 32);
+    /* 36 keys, each shown once */
+    assert_int_equal(keys, 36);
     assert_config_equal(&c, &d);
     iam_config_free(&c);
     iam_config_free(&d);

@@ -1,0 +1,398 @@
+#!/usr/bin/env bash
+# Fleet publishing through S3 against moto_server (IAM and S3, signatures
+# and policies enforced): iam-sync --publish signs what it fetched from
+# IAM into one object and PUTs it; instances with SOURCE= GET it with
+# If-None-Match and build the same snapshot a direct sync would. Every
+# refusal (tampered, foreign key, rollback, too old, from the future,
+# unknown format, a group the publisher did not fetch) keeps the previous
+# snapshot byte for byte, and so does every S3 failure (missing object,
+# access denied, S3 down). Objects for the refusal cases are made with
+# the openssl command line, a second implementation of the format.
+# Prints TAP.
+# shellcheck source-path=SCRIPTDIR
+# Programs run by bash -c are single-quoted on purpose:
+# shellcheck disable=SC2016
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+. "$here/lib/tap.sh"
+. "$here/lib/moto.sh"
+
+work=$(mktemp -d /tmp/nss-iam-fleet.XXXXXX) || exit 1
+bucket=fleet-bucket
+key=nss-iam/fleet.obj
+src=s3://$bucket/$key
+
+cleanup() {
+    moto_stop "$work/moto"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail_setup() {
+    tap_not_ok "setup: $*"
+    exit 1
+}
+
+# ---- IAM, S3, keys, policies ----
+
+moto_seeded "$work" basic 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
+url=$(moto_url "$work/moto")
+man=$work/seed/manifest.json
+
+# s3 OP [ARGS...]: S3 as an administrator would touch it, checks off
+# (put FILE, get FILE, delete, mkbucket).
+s3() {
+    moto_auth_off "$work/moto" || return 1
+    python3 - "$url" "$bucket" "$key" "$@" <<'EOF'
+import sys
+import boto3
+url, bucket, key, op = sys.argv[1:5]
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="admin", aws_secret_access_key="admin")
+if op == "mkbucket":
+    s3.create_bucket(Bucket=bucket)
+elif op == "put":
+    s3.put_object(Bucket=bucket, Key=key, Body=open(sys.argv[5], "rb").read())
+elif op == "get":
+    open(sys.argv[5], "wb").write(
+        s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+elif op == "delete":
+    s3.delete_object(Bucket=bucket, Key=key)
+EOF
+    local rc=$?
+    moto_enforce "$work/moto" || return 1
+    return $rc
+}
+
+# The publisher is the seeded sync user (iam-ssh-policy.json) with the
+# publisher policy added; the instance is a user with only the instance
+# policy: no IAM permission at all.
+setup_policies() {
+    moto_auth_off "$work/moto" || return 1
+    python3 - "$url" "$root/policy" "$bucket/$key" "$work/instance.env" <<'EOF'
+import sys
+import boto3
+url, pdir, obj, env = sys.argv[1:5]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+def pol(name):
+    return open("%s/%s" % (pdir, name)).read().replace("BUCKET/KEY", obj)
+iam.put_user_policy(UserName="nss-iam-sync", PolicyName="fleet-publisher",
+                    PolicyDocument=pol("fleet-publisher-policy.json"))
+iam.create_user(UserName="fleet-instance")
+iam.put_user_policy(UserName="fleet-instance", PolicyName="fleet-instance",
+                    PolicyDocument=pol("fleet-instance-policy.json"))
+k = iam.create_access_key(UserName="fleet-instance")["AccessKey"]
+with open(env, "w") as f:
+    f.write("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
+            % (k["AccessKeyId"], k["SecretAccessKey"]))
+EOF
+    local rc=$?
+    moto_enforce "$work/moto" || return 1
+    return $rc
+}
+
+s3 mkbucket || fail_setup "cannot create the bucket"
+setup_policies || fail_setup "cannot set up the policies"
+mkdir -m 0700 "$work/keys"
+for k in sign other; do
+    openssl genpkey -algorithm ed25519 -out "$work/keys/$k.pem" 2>/dev/null ||
+        fail_setup "openssl genpkey failed"
+    chmod 0600 "$work/keys/$k.pem"
+done
+
+# conf FILE LINE...: a config file (root's, 0600) with the lines given.
+conf() {
+    local f=$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    chmod 0600 "$f"
+}
+
+common=("IMDS_ENDPOINT=\"$url\"" "S3_ENDPOINT=\"$url\""
+    'SUDOERS_GROUPS="admins"' 'MAX_CALLS_PER_SECOND=100')
+conf "$work/pub.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "IAM_ENDPOINT=\"$url\"" "STS_ENDPOINT=\"$url\"" \
+    "SIGNING_KEY=\"$work/keys/sign.pem\""
+conf "$work/other.conf" "SIGNING_KEY=\"$work/keys/other.pem\""
+conf "$work/direct.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "IAM_ENDPOINT=\"$url\"" "STS_ENDPOINT=\"$url\""
+
+# run CREDS CONF [ARGS...]: iam-sync with the credentials of an env file;
+# stdout to $work/out, stderr to $work/err; returns its status.
+run() {
+    local creds=$1 cfg=$2
+    shift 2
+    (
+        unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+            AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+        set -a
+        # shellcheck disable=SC1090
+        . "$creds"
+        set +a
+        exec "$build/iam-sync" --config "$cfg" --verbose "$@"
+    ) >"$work/out" 2>"$work/err" </dev/null
+}
+pub() {
+    run "$work/seed/creds.env" "$work/pub.conf" --publish "$src" --json
+}
+inst() {
+    run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+        --json
+}
+# j KEY: a value of the JSON summary on stdout.
+j() {
+    jq -r ".$1" "$work/out" 2>/dev/null
+}
+body() {
+    "$build/tests/dumpsnapshot" "$1" | grep -v '^meta '
+}
+snap() {
+    cat "$work/db/passwd.mdb" "$work/db/passwd.mdb.fleet" 2>/dev/null |
+        sha256sum | cut -d' ' -f1
+}
+err_has() {
+    grep -q -- "$1" "$work/err" || {
+        echo "stderr: $(cat "$work/err")"
+        return 1
+    }
+}
+
+# ---- publishing ----
+
+run "$work/seed/creds.env" "$work/pub.conf" --print-public-key
+pubkey_line=$(cat "$work/out")
+check "--print-public-key prints the SIGNING_PUBLIC_KEY line" \
+    grep -qE '^SIGNING_PUBLIC_KEY="[A-Za-z0-9+/]{43}="$' "$work/out"
+run "$work/seed/creds.env" "$work/other.conf" --print-public-key
+other_key=$(sed 's/.*="\(.*\)"/\1/' "$work/out")
+sign_key=${pubkey_line#*=\"}
+sign_key=${sign_key%\"}
+
+pub
+check_eq "publish: exit 0, published, GET (404) then PUT" "0|published|2" \
+    "$?|$(j result)|$(j s3_calls)"
+s3 get "$work/obj1" || fail_setup "cannot read the object back"
+check "the object starts with its header line" \
+    grep -qE '^nss-iam-fleet 1 created=[0-9]+ sha256=[0-9a-f]{64} ed25519=[A-Za-z0-9+/]{86}==$' \
+    <(head -n 1 "$work/obj1")
+
+# craft OUT PAYLOAD CREATED [VERSION [KEY]]: an object made with openssl.
+craft() {
+    local out=$1 payload=$2 created=$3 version=${4:-1}
+    local pem=${5:-$work/keys/sign.pem} sha head
+    sha=$(sha256sum "$payload" | cut -d' ' -f1)
+    head="nss-iam-fleet $version created=$created sha256=$sha"
+    printf '%s\n' "$head" >"$work/signed-part"
+    {
+        printf '%s ed25519=%s\n' "$head" "$(openssl pkeyutl -sign \
+            -inkey "$pem" -rawin -in "$work/signed-part" | base64 -w0)"
+        cat "$payload"
+    } >"$out"
+}
+tail -n +2 "$work/obj1" >"$work/payload1"
+created1=$(head -n 1 "$work/obj1" | sed 's/.*created=\([0-9]*\).*/\1/')
+craft "$work/obj1.again" "$work/payload1" "$created1"
+check "the same object made again with openssl is byte-identical" \
+    cmp "$work/obj1" "$work/obj1.again"
+
+pub
+check_eq "publish again, nothing changed: unchanged, no PUT, no \
+GetSSHPublicKey (bodies come from the object in place)" "0|unchanged|1|0" \
+    "$?|$(j result)|$(j s3_calls)|$(j get_key)"
+
+# ---- an instance ----
+
+mkdir -p "$work/db" "$work/direct" "$work/fresh"
+conf "$work/inst.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "SOURCE=\"$src\"" "$pubkey_line"
+inst
+check_eq "instance: exit 0, published, no IAM call, one S3 call" \
+    "0|published|0|1" "$?|$(j result)|$(j api_calls)|$(j s3_calls)"
+run "$work/seed/creds.env" "$work/direct.conf" --db "$work/direct/passwd.mdb"
+check_eq "a direct sync with the same settings" 0 $?
+# The object lists keys and members in id order, IAM in its own: the same
+# records, in another order.
+canon() { # records sorted, and the members within each group line
+    body "$1" | while read -r kind name id what members; do
+        if [ "$kind" = group ]; then
+            members=$(tr ' ' '\n' <<<"$members" | sort | tr '\n' ' ')
+        fi
+        echo "$kind $name $id $what $members"
+    done | sort
+}
+check "the instance's snapshot serves what a direct sync serves" \
+    diff <(canon "$work/db/passwd.mdb") <(canon "$work/direct/passwd.mdb")
+"$build/iam-sync" --config "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --status >"$work/status" 2>&1
+check_eq "--status: healthy, source is the S3 object" "0|source:   $src" \
+    "$?|$(grep '^source:' "$work/status")"
+
+ino=$(stat -c %i "$work/db/passwd.mdb")
+inst
+check_eq "instance again: 304, unchanged, one S3 call, nothing read" \
+    "0|unchanged|1|0" "$?|$(j result)|$(j s3_calls)|$(j s3_bytes)"
+check_eq "... the snapshot file is the same one" "$ino" \
+    "$(stat -c %i "$work/db/passwd.mdb")"
+
+# Instance-local rules apply: this one grants no sudo.
+conf "$work/nosudo.conf" "IMDS_ENDPOINT=\"$url\"" "S3_ENDPOINT=\"$url\"" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users"' "SOURCE=\"$src\"" "$pubkey_line"
+run "$work/instance.env" "$work/nosudo.conf" --db "$work/nosudo.mdb" --json
+check_eq "an instance with other settings (one group, no SUDOERS_GROUPS)" \
+    0 $?
+check "... serves its own choice: fewer users, nobody in iam-sudo" \
+    bash -c '[ "$(grep -c "^user " <<<"$1")" -lt "$(grep -c "^user " <<<"$2")" ] &&
+        grep -qE "^group iam-sudo [0-9]+ sudo [a-z]" <<<"$2" &&
+        ! grep -qE "^group iam-sudo [0-9]+ sudo [a-z]" <<<"$1"' _ \
+    "$(body "$work/nosudo.mdb")" "$(body "$work/db/passwd.mdb")"
+
+# ---- a change in IAM reaches the instance ----
+
+moto_auth_off "$work/moto"
+python3 "$here/sync_expect.py" change --manifest "$man" \
+    --out "$work/manifest2.json" --endpoint "$url" \
+    "delete-key:bob.smith:1" >"$work/deleted-key" 2>&1
+moto_enforce "$work/moto"
+gone=$(tail -n 1 "$work/deleted-key")
+pub
+check_eq "publish after a key was deleted in IAM: published" \
+    "0|published" "$?|$(j result)"
+s3 get "$work/obj2"
+tail -n +2 "$work/obj2" >"$work/payload2"
+inst
+check_eq "instance: takes the new object" "0|published" "$?|$(j result)"
+check "... the deleted key is gone from the snapshot" \
+    bash -c '! grep -q -- "$1" <<<"$2"' _ "$gone" "$(body "$work/db/passwd.mdb")"
+
+# ---- refusals: exit 3, the snapshot and what it remembers unchanged ----
+
+before=$(snap)
+refused() { # refused DESC WHAT-STDERR-SAYS
+    inst
+    check_eq "$1: exit 3" 3 $?
+    check "... says why" err_has "$2"
+    check_eq "... the snapshot is kept as it was" "$before" "$(snap)"
+}
+
+cp "$work/obj2" "$work/tampered"
+sed -i '2s/"Active"/"Inactiv"/' "$work/tampered"
+cmp -s "$work/obj2" "$work/tampered" || s3 put "$work/tampered"
+refused "a tampered payload" "sha256 differs"
+
+craft "$work/foreign" "$work/payload2" "$(date +%s)" 1 \
+    "$work/keys/other.pem"
+s3 put "$work/foreign"
+refused "an object signed by another key" "not by any SIGNING_PUBLIC_KEY"
+
+s3 put "$work/obj1"
+refused "the older object put back (rollback)" "rollback"
+
+# Older than MAX_SNAPSHOT_AGE, for an instance that has nothing yet (an
+# older object than the one in place is a rollback first).
+craft "$work/old" "$work/payload2" $(($(date +%s) - 7200))
+s3 put "$work/old"
+run "$work/instance.env" "$work/inst.conf" --db "$work/fresh/passwd.mdb"
+check_eq "an object older than MAX_SNAPSHOT_AGE: exit 3" 3 $?
+check "... says why" err_has "MAX_SNAPSHOT_AGE"
+check "... and no snapshot is made from it" \
+    test ! -e "$work/fresh/passwd.mdb"
+refused "the same object where a newer one was applied" "rollback"
+
+craft "$work/future" "$work/payload2" $(($(date +%s) + 3600))
+s3 put "$work/future"
+refused "an object from the future" "in the future"
+
+craft "$work/v2" "$work/payload2" "$(date +%s)" 2
+s3 put "$work/v2"
+refused "an object of an unknown format version" "format 2"
+
+printf 'not an object\n' >"$work/garbage"
+s3 put "$work/garbage"
+refused "something else at the key" "not an nss-iam fleet object"
+
+printf '{"users": 1}' >"$work/badjson"
+craft "$work/badshape" "$work/badjson" "$(date +%s)"
+s3 put "$work/badshape"
+refused "a signed payload of the wrong shape" "expected shape"
+
+s3 put "$work/obj2"
+conf "$work/inst.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science,dev-team"' \
+    "SOURCE=\"$src\"" "$pubkey_line"
+refused "a group the publisher did not fetch" "group dev-team"
+
+conf "$work/inst.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' "SOURCE=\"$src\""
+refused "SOURCE without SIGNING_PUBLIC_KEY" "SIGNING_PUBLIC_KEY"
+
+# Rotation: the new key is listed beside the old one, then signs.
+conf "$work/inst.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' "SOURCE=\"$src\"" \
+    "SIGNING_PUBLIC_KEY=\"$sign_key,$other_key\""
+craft "$work/rotated" "$work/payload2" "$(date +%s)" 1 \
+    "$work/keys/other.pem"
+s3 put "$work/rotated"
+inst
+check_eq "key rotation: an object by the second listed key is taken" \
+    "0|unchanged" "$?|$(j result)"
+
+# ---- S3 failures: exit 1, the snapshot kept ----
+
+before=$(snap)
+s3 delete
+inst
+check_eq "the object is missing (404): exit 1" 1 $?
+check "... says so" err_has "HTTP 404"
+check_eq "... the snapshot is kept" "$before" "$(snap)"
+
+conf "$work/elsewhere.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "SOURCE=\"s3://$bucket/nss-iam/another.obj\"" "$pubkey_line"
+run "$work/instance.env" "$work/elsewhere.conf" --db "$work/db/passwd.mdb"
+check_eq "an object the instance policy does not cover (403): exit 1" 1 $?
+check "... says AccessDenied" err_has "AccessDenied"
+check_eq "... the snapshot is kept" "$before" "$(snap)"
+
+run "$work/instance.env" "$work/pub.conf" --publish "$src"
+check_eq "the instance's credentials cannot publish: exit 1" 1 $?
+check "... S3 says AccessDenied" err_has "AccessDenied"
+
+dead=$(free_port)
+conf "$work/down.conf" "IMDS_ENDPOINT=\"$url\"" \
+    "S3_ENDPOINT=\"http://127.0.0.1:$dead\"" 'HTTP_TIMEOUT_MS=500' \
+    'SYNC_TIMEOUT=5' 'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "SOURCE=\"$src\"" "$pubkey_line"
+run "$work/instance.env" "$work/down.conf" --db "$work/db/passwd.mdb"
+check_eq "S3 down: exit 1" 1 $?
+check "... names the request" err_has "S3 GET $src"
+check_eq "... the snapshot is kept" "$before" "$(snap)"
+
+# ---- bad settings: exit 2 before anything ----
+
+run "$work/seed/creds.env" "$work/pub.conf" --publish "s3://Bad_Bucket/x"
+check_eq "--publish with a bad bucket name: exit 2" 2 $?
+conf "$work/bad.conf" 'SOURCE="s3://fleet-bucket/a//b"'
+run "$work/instance.env" "$work/bad.conf" --db "$work/db/passwd.mdb"
+check_eq "SOURCE with an empty key segment: exit 2" 2 $?
+check "... names the file and line" err_has "bad.conf:1"
+conf "$work/bad.conf" '# the key' 'SIGNING_PUBLIC_KEY="abc"'
+run "$work/instance.env" "$work/bad.conf" --db "$work/db/passwd.mdb"
+check_eq "SIGNING_PUBLIC_KEY that is not a key: exit 2" 2 $?
+check "... names the file and line" err_has "bad.conf:2"
+chmod 0644 "$work/keys/sign.pem"
+pub
+check_eq "SIGNING_KEY readable by others: refused, exit 1" 1 $?
+check "... says what to do" err_has "chmod 0600"
+chmod 0600 "$work/keys/sign.pem"
+check_fails "... and put no object" s3 get "$work/none"
+
+# shellcheck disable=SC2154 # tap_n: set by tap.sh
+echo "1..$tap_n"
