@@ -48,7 +48,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keyline.c tests/unit/test_name.c tests/unit/test_id.c \
 	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
 	tests/unit/test_creds.c tests/unit/test_iam_json.c \
-	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c
+	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c \
+	tests/unit/test_s3.c tests/unit/test_fleet.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -150,6 +151,15 @@ $(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(TEST_LIBS)
+
+# The fleet object (build, verify, decode, select) and its signing keys.
+FLEET_TESTED_OBJ := $(OBJ)/sync/fleet_obj.o $(OBJ)/sync/fleet_sign.o \
+	$(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
+$(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(FLEET_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(FLEET_TESTED_OBJ) \
 		$(TEST_LIBS)
 
 unit-tests: $(UNIT_BIN)

@@ -16,6 +16,10 @@
 #      list-ssh-public-keys` call against the emulator.
 #   3. iam-sync against moto_server: API calls, wall time and peak RSS of
 #      a first sync and of a no-change sync at 100, 1000 and 5000 users.
+#   4. Fleet publishing through moto's S3 on the 5000-user account: the
+#      publisher's calls, an instance's no-change cycle (one conditional
+#      GET) next to a direct sync's, and what 10,000 instances cost IAM
+#      per interval in each mode, computed from those measured figures.
 #
 # Usage: bench/run.sh [--quick]   (as root; make bench / make bench-quick)
 # --quick is a smoke run: fewer calls, one sync size (100 users).
@@ -157,7 +161,7 @@ done
 # ---- 1. NSS ----
 
 t_area=$SECONDS
-say "1/3 NSS: $nss_users users, iam versus files"
+say "1/4 NSS: $nss_users users, iam versus files"
 db=/var/lib/nss-iam/passwd.mdb
 "$build/tests/mksnapshot" "$db" "$nss_users" 1 || die "mksnapshot failed"
 nssconf=$work/nsswitch.conf
@@ -211,7 +215,7 @@ say "  NSS done in $t_nss s"
 # ---- 2. Keys command ----
 
 t_area=$SECONDS
-say "2/3 keys command: $keys_calls calls, $nss_users users"
+say "2/4 keys command: $keys_calls calls, $nss_users users"
 "$bin/mkkeysnap" "$db" "$nss_users" "$work/keys.args" \
     "$work/authorized_keys" || die "mkkeysnap failed"
 kcfg=$work/nss-iam.conf
@@ -238,7 +242,7 @@ say "  keys command done in $t_keys s"
 # ---- 3. iam-sync against moto ----
 
 t_area=$SECONDS
-say "3/3 iam-sync: $sizes users, MAX_CALLS_PER_SECOND=$rate"
+say "3/4 iam-sync: $sizes users, MAX_CALLS_PER_SECOND=$rate"
 moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
     die "moto does not start: $(tail -n 3 "$work/moto-start.log")"
 url=$(moto_url "$work/moto")
@@ -330,6 +334,91 @@ else
     echo "runs=0 failed=0 median_us=n/a" >"$work/aws.txt"
 fi
 t_sync=$((SECONDS - t_area))
+
+# ---- 4. fleet publishing through S3, on the largest account ----
+
+t_area=$SECONDS
+fleet_n=$have
+say "4/4 fleet publishing: $fleet_n users through moto's S3"
+bucket="fleet-bench"
+src=s3://$bucket/nss-iam/fleet.obj
+moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
+python3 - "$url" "$root/policy" "$bucket/nss-iam/fleet.obj" \
+    "$work/instance.env" >>"$work/seed.log" 2>&1 <<'PY' ||
+import sys
+import boto3
+url, pdir, obj, env = sys.argv[1:5]
+kw = dict(endpoint_url=url, region_name="us-east-1",
+          aws_access_key_id="admin", aws_secret_access_key="admin")
+boto3.client("s3", **kw).create_bucket(Bucket=obj.split("/")[0])
+iam = boto3.client("iam", **kw)
+def pol(name):
+    return open("%s/%s" % (pdir, name)).read().replace("BUCKET/KEY", obj)
+iam.put_user_policy(UserName="nss-iam-sync", PolicyName="fleet-publisher",
+                    PolicyDocument=pol("fleet-publisher-policy.json"))
+iam.create_user(UserName="fleet-instance")
+iam.put_user_policy(UserName="fleet-instance", PolicyName="fleet-instance",
+                    PolicyDocument=pol("fleet-instance-policy.json"))
+k = iam.create_access_key(UserName="fleet-instance")["AccessKey"]
+open(env, "w").write("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
+                     % (k["AccessKeyId"], k["SecretAccessKey"]))
+PY
+    die "cannot set up the bucket and policies: $(tail -n 3 "$work/seed.log")"
+moto_enforce "$work/moto" || die "cannot turn moto's checks on"
+openssl genpkey -algorithm ed25519 -out "$work/fleet.pem" 2>/dev/null ||
+    die "openssl genpkey failed"
+chmod 0600 "$work/fleet.pem"
+pcfg=$work/publisher.conf
+{
+    cat "$scfg"
+    echo "S3_ENDPOINT=\"$url\""
+    echo "SIGNING_KEY=\"$work/fleet.pem\""
+} >"$pcfg"
+chmod 0600 "$pcfg"
+icfg=$work/instance.conf
+{
+    echo 'IAM_AUTHORIZED_GROUPS="ssh-users"'
+    echo "IMDS_ENDPOINT=\"$url\""
+    echo "S3_ENDPOINT=\"$url\""
+    echo "SOURCE=\"$src\""
+    "$build/iam-sync" --config "$pcfg" --print-public-key
+} >"$icfg"
+chmod 0600 "$icfg"
+mkdir -p "$work/fleet-db"
+
+# fleet_once NAME CREDS CONF RUNS [ARGS...]: timed iam-sync runs; the
+# json of the first and the timing land in $work/fleet-NAME.txt.
+fleet_once() {
+    local name=$1 creds=$2 conf=$3 runs=$4 out=$work/fleet-$1
+    shift 4
+    (
+        set -a
+        # shellcheck disable=SC1090
+        . "$creds"
+        set +a
+        "$bin/exectime" -n "$runs" -w 0 -o "$out.json" -- "$build/iam-sync" \
+            --config "$conf" --json "$@"
+    ) >"$out.time" 2>>"$work/fleet.log" || die "iam-sync timing failed"
+    [ "$(kv "$out.time" failed)" = 0 ] ||
+        die "iam-sync ($name) failed: $(tail -n 3 "$work/fleet.log")"
+    { json_kv "$out.json"; cat "$out.time"; } | tr '\n' ' ' >"$out.txt"
+}
+say "  publisher: first publish, then one with nothing changed"
+fleet_once pub-first "$work/seed/creds.env" "$pcfg" 1 --publish "$src"
+fleet_once pub-again "$work/seed/creds.env" "$pcfg" 1 --publish "$src"
+say "  instance: first fetch, then no-change cycles (304)"
+fleet_once inst-first "$work/instance.env" "$icfg" 1 \
+    --db "$work/fleet-db/passwd.mdb"
+fleet_once inst-again "$work/instance.env" "$icfg" 20 \
+    --db "$work/fleet-db/passwd.mdb"
+if [ "$(kv "$work/fleet-pub-first.txt" result)" != published ] ||
+    [ "$(kv "$work/fleet-pub-again.txt" result)" != unchanged ] ||
+    [ "$(kv "$work/fleet-inst-first.txt" result)" != published ] ||
+    [ "$(kv "$work/fleet-inst-first.txt" users)" != "$fleet_n" ] ||
+    [ "$(kv "$work/fleet-inst-again.txt" result)" != unchanged ]; then
+    die "fleet runs did not end as expected: $(cat "$work"/fleet-*.txt)"
+fi
+t_fleet=$((SECONDS - t_area))
 
 # ---- tables ----
 
@@ -471,6 +560,49 @@ sync_table() {
     done
 }
 
+
+fleet_table() {
+    local n=$fleet_n d=$work/sync-$fleet_n-again.txt
+    local pa=$work/fleet-pub-again.txt pf=$work/fleet-pub-first.txt
+    local if_=$work/fleet-inst-first.txt ia=$work/fleet-inst-again.txt
+    local fleet=10000 direct_calls fleet_calls
+    direct_calls=$(kv "$d" api_calls)
+    fleet_calls=$(kv "$pa" api_calls)
+    echo "### Fleet publishing through S3: $n users, one publisher, instances with SOURCE="
+    echo
+    echo "Same account and rate as above; moto_server's S3 on 127.0.0.1, policies enforced. Per-instance figures are measured; the fleet rows multiply them by 10,000 instances syncing once per interval (iam-sync.timer: 5 minutes)."
+    echo
+    echo '| measure | fleet (SOURCE=s3://…) | direct IAM sync | goal | met? |'
+    echo '|---|---|---|---|---|'
+    printf '| instance, no-change cycle: requests | %s S3 GET (304, %s bytes), %s IAM calls | %s IAM calls | one conditional GET | %s |\n' \
+        "$(kv "$ia" s3_calls)" "$(kv "$ia" s3_bytes)" "$(kv "$ia" api_calls)" \
+        "$direct_calls" \
+        "$(yesno "$(kv "$ia" s3_calls) == 1 && $(kv "$ia" api_calls) == 0")"
+    printf '| instance, no-change cycle: wall time (median of %s) | %s ms | %s s | — | — |\n' \
+        "$(kv "$ia" runs)" "$(ms_of_us "$(kv "$ia" median_us)")" \
+        "$(calc "%.2f|$(kv "$d" median_us) / 1000000")"
+    printf '| instance, object changed: one GET | %s MB, %s s, peak RSS %s MB | first sync: %s s, %s MB | — | — |\n' \
+        "$(calc "%.1f|$(kv "$if_" s3_bytes) / 1048576")" \
+        "$(calc "%.2f|$(kv "$if_" median_us) / 1000000")" \
+        "$(calc "%.1f|$(kv "$if_" maxrss_kib) / 1024")" \
+        "$(calc "%.2f|$(kv "$work/sync-$n-first.txt" median_us) / 1000000")" \
+        "$(calc "%.1f|$(kv "$work/sync-$n-first.txt" maxrss_kib) / 1024")"
+    printf '| publisher, first publish | %s, %s S3 calls, %s s | — | — | — |\n' \
+        "$(calls_cell "$pf")" "$(kv "$pf" s3_calls)" \
+        "$(calc "%.2f|$(kv "$pf" median_us) / 1000000")"
+    printf '| publisher, nothing changed | %s, %s S3 call, no PUT, %s s | — | 0 GetSSHPublicKey | %s |\n' \
+        "$(calls_cell "$pa")" "$(kv "$pa" s3_calls)" \
+        "$(calc "%.2f|$(kv "$pa" median_us) / 1000000")" \
+        "$(yesno "$(kv "$pa" get_key) == 0")"
+    printf '| IAM calls per interval, %s instances, nothing changed | %s (the publisher) | %s | — | — |\n' \
+        "$fleet" "$fleet_calls" "$(calc "%.0f|$direct_calls * $fleet")"
+    printf '| S3 requests per interval, %s instances | %s GETs (304) + 1 publisher GET | — | — | — |\n' \
+        "$fleet" "$(calc "%.0f|$(kv "$ia" s3_calls) * $fleet")"
+    printf '| IAM time per interval at %s calls/s, %s instances | %s s | %s h | — | — |\n' \
+        "$rate" "$fleet" "$(calc "%.0f|$fleet_calls / $rate")" \
+        "$(calc "%.0f|$direct_calls * $fleet / $rate / 3600")"
+}
+
 results=$build/bench/results.md
 mkdir -p "$build/bench"
 {
@@ -488,7 +620,9 @@ mkdir -p "$build/bench"
     keys_table
     echo
     sync_table
+    echo
+    fleet_table
 } >"$results"
-say "done in $SECONDS s (NSS ${t_nss} s, keys ${t_keys} s, sync ${t_sync} s); tables in $results"
+say "done in $SECONDS s (NSS ${t_nss} s, keys ${t_keys} s, sync ${t_sync} s, fleet ${t_fleet} s); tables in $results"
 echo
 cat "$results"

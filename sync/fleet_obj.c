@@ -94,15 +94,18 @@ keys_json(const struct fetch_user_keys *uk)
 {
     const struct fetch_key **v;
     json_object *a = json_object_new_array();
-    size_t i;
+    size_t i, n = 0;
 
     v = calloc(uk->n + 1, sizeof(*v));
     if (!a || !v)
         goto fail;
+    /* A key deleted between its listing and GetSSHPublicKey has no body:
+     * it is gone, as in a direct sync. */
     for (i = 0; i < uk->n; i++)
-        v[i] = &uk->v[i];
-    qsort(v, uk->n, sizeof(*v), cmp_key);
-    for (i = 0; i < uk->n; i++)
+        if (uk->v[i].body)
+            v[n++] = &uk->v[i];
+    qsort(v, n, sizeof(*v), cmp_key);
+    for (i = 0; i < n; i++)
         if (!append(a, key_json(v[i])))
             goto fail;
     free(v);
@@ -166,8 +169,8 @@ group_json(const struct fetch_group *g, const size_t *pos)
     ok = put(o, "members", m);
     m = NULL;
     if (ok && put(o, "name", json_object_new_string(g->name)) &&
-        put(o, "id", g->group_id ? json_object_new_string(g->group_id)
-                                 : json_object_new_null()) &&
+        (g->group_id ? put(o, "id", json_object_new_string(g->group_id))
+                     : json_object_object_add(o, "id", NULL) == 0) &&
         put(o, "authorized", json_object_new_boolean(g->authorized)))
         return o;
 fail:
