@@ -35,10 +35,21 @@ $(FUZZ_LIB_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+# The fleet object reader lives in sync/: its target links those files.
+FUZZ_SYNC_SRC := sync/fleet_obj.c sync/fleet_sign.c sync/fetch.c sync/pool.c
+FUZZ_SYNC_OBJ = $(FUZZ_SYNC_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+$(FUZZ_SYNC_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isync -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_fleet_obj: $(FUZZ_SYNC_OBJ)
+$(FUZZ_DIR)/fuzz_fleet_obj: FUZZ_EXTRA = -Isync $(FUZZ_SYNC_OBJ) -lpthread
+
 $(FUZZ_BIN): $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_LIB_OBJ) $(LIBS)
+		$(FUZZ_EXTRA) $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: fuzz-build
 	bash fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) \
