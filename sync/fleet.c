@@ -414,14 +414,45 @@ seen_path(const char *db_path, char out[PATH_MAX])
     return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* "<created> <etag> <local>\n": the ETag holds no blank. */
+static bool
+seen_parse(char *buf, struct fleet_seen *ret)
+{
+    char *etag, *local, *end;
+    long long newest;
+
+    etag = strchr(buf, ' ');
+    local = etag ? strchr(etag + 1, ' ') : NULL;
+    end = local ? strchr(local + 1, '\n') : NULL;
+    if (!end || end[1] != '\0')
+        return false;
+    /* Cut the three fields apart. */
+    *etag = '\0';
+    *local = '\0';
+    *end = '\0';
+    etag++;
+    local++;
+    errno = 0;
+    newest = strtoll(buf, &end, 10);
+    if (errno || *end || end == buf || newest < 0 ||
+        strlen(etag) >= sizeof(ret->etag) ||
+        strlen(local) >= sizeof(ret->local))
+        return false;
+    ret->newest = newest;
+    /* "-": no ETag was known. */
+    snprintf(ret->etag, sizeof(ret->etag), "%s",
+             strcmp(etag, "-") == 0 ? "" : etag);
+    snprintf(ret->local, sizeof(ret->local), "%s", local);
+    return true;
+}
+
 void
 fleet_seen_load(const char *db_path, struct fleet_seen *ret)
 {
     char path[PATH_MAX], buf[512];
-    long long newest;
     struct stat st;
     ssize_t n;
-    int fd, end = -1;
+    int fd;
 
     memset(ret, 0, sizeof(*ret));
     if (seen_path(db_path, path) < 0)
@@ -440,15 +471,8 @@ fleet_seen_load(const char *db_path, struct fleet_seen *ret)
     if (n <= 0)
         return;
     buf[n] = '\0';
-    /* "<created> <etag> <local>\n"; an ETag holds no blank. */
-    if (sscanf(buf, "%lld %159s %64s\n%n", &newest, ret->etag, ret->local,
-               &end) != 3 || end != (int)n || newest < 0) {
+    if (!seen_parse(buf, ret))
         memset(ret, 0, sizeof(*ret));
-        return;
-    }
-    ret->newest = newest;
-    if (strcmp(ret->etag, "-") == 0)
-        ret->etag[0] = '\0';
 }
 
 int

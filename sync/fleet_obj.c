@@ -45,10 +45,11 @@ cmp_user_index(const void *a, const void *b, void *arg)
 }
 
 static int
-cmp_key(const void *a, const void *b)
+cmp_key(const void *a, const void *b, void *arg)
 {
-    return strcmp((*(const struct fetch_key *const *)a)->key_id,
-                  (*(const struct fetch_key *const *)b)->key_id);
+    const struct fetch_key *v = ((const struct fetch_user_keys *)arg)->v;
+
+    return strcmp(v[*(const size_t *)a].key_id, v[*(const size_t *)b].key_id);
 }
 
 /* Adds @v under @name, taking it; false when out of memory. */
@@ -92,26 +93,25 @@ key_json(const struct fetch_key *k)
 static json_object *
 keys_json(const struct fetch_user_keys *uk)
 {
-    const struct fetch_key **v;
     json_object *a = json_object_new_array();
+    size_t *order = calloc(uk->n + 1, sizeof(*order));
     size_t i, n = 0;
 
-    v = calloc(uk->n + 1, sizeof(*v));
-    if (!a || !v)
+    if (!a || !order)
         goto fail;
     /* A key deleted between its listing and GetSSHPublicKey has no body:
      * it is gone, as in a direct sync. */
     for (i = 0; i < uk->n; i++)
         if (uk->v[i].body)
-            v[n++] = &uk->v[i];
-    qsort(v, n, sizeof(*v), cmp_key);
+            order[n++] = i;
+    qsort_r(order, n, sizeof(*order), cmp_key, (void *)uk);
     for (i = 0; i < n; i++)
-        if (!append(a, key_json(v[i])))
+        if (!append(a, key_json(&uk->v[order[i]])))
             goto fail;
-    free(v);
+    free(order);
     return a;
 fail:
-    free(v);
+    free(order);
     json_object_put(a);
     return NULL;
 }
@@ -269,51 +269,97 @@ out:
 
 /* ---- reading ---- */
 
+/* Consumes @lit at *@p; false (and *@p unchanged) when it is not there. */
 static bool
-all_hex(const char *s, size_t n)
+expect(const char **p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Decimal digits at *@p (no sign, no leading zero), at most @max. */
+static bool
+number(const char **p, const char *end, uint64_t max, uint64_t *ret)
+{
+    uint64_t v = 0;
+    const char *s = *p;
+
+    if (s == end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end &&
+                                             s[1] >= '0' && s[1] <= '9'))
+        return false;
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        if (v > (max - (uint64_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *p = s;
+    *ret = v;
+    return true;
+}
+
+/* Exactly @n characters of @set at *@p, copied to @out with a NUL. */
+static bool
+field(const char **p, const char *end, size_t n, bool (*ok)(char),
+      char *out)
 {
     size_t i;
 
+    if ((size_t)(end - *p) < n)
+        return false;
     for (i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+        if (!ok((*p)[i]))
             return false;
+    memcpy(out, *p, n);
+    out[n] = '\0';
+    *p += n;
     return true;
+}
+
+static bool
+is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool
+is_b64(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
 int
 fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
                  char *errbuf, size_t errlen)
 {
-    char line[256], magic[16], sha[66], sig[FLEET_SIG_B64_SIZE + 1];
-    const char *nl;
-    unsigned version;
-    long long created;
-    int end = -1;
+    const char *p = obj, *nl;
+    uint64_t version, created;
 
     memset(ret, 0, sizeof(*ret));
-    nl = memchr(obj, '\n', len < sizeof(line) ? len : sizeof(line));
-    if (!nl || memchr(obj, '\0', (size_t)(nl - obj)))
+    nl = memchr(obj, '\n', len < FLEET_HEADER_MAX ? len : FLEET_HEADER_MAX);
+    if (!nl)
         return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object "
                     "(no header line)");
-    memcpy(line, obj, (size_t)(nl - obj));
-    line[nl - obj] = '\0';
-    if (sscanf(line, "%15s %u", magic, &version) != 2 ||
-        strcmp(magic, FLEET_OBJ_MAGIC) != 0)
+    if (!expect(&p, nl, FLEET_OBJ_MAGIC " ") ||
+        !number(&p, nl, UINT32_MAX, &version) || !expect(&p, nl, " "))
         return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object");
     if (version != FLEET_OBJ_VERSION)
         return fail(errbuf, errlen, -EPROTONOSUPPORT, "fleet object format "
-                    "%u; this iam-sync reads format %u (upgrade nss-iam)",
-                    version, FLEET_OBJ_VERSION);
-    if (sscanf(line, FLEET_OBJ_MAGIC " 1 created=%lld sha256=%65s "
-               "ed25519=%89s%n", &created, sha, sig, &end) != 3 ||
-        end != (int)strlen(line) || strlen(sha) != 64 || !all_hex(sha, 64) ||
-        strlen(sig) != FLEET_SIG_B64_SIZE - 1 || created <= 0)
+                    "%" PRIu64 "; this iam-sync reads format %u (upgrade "
+                    "nss-iam)", version, FLEET_OBJ_VERSION);
+    if (!expect(&p, nl, "created=") || !number(&p, nl, INT64_MAX, &created) ||
+        created == 0 || !expect(&p, nl, " sha256=") ||
+        !field(&p, nl, 64, is_hex, ret->sha256) ||
+        !expect(&p, nl, SIG_FIELD) ||
+        !field(&p, nl, FLEET_SIG_B64_SIZE - 1, is_b64, ret->sig) || p != nl)
         return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
                     "header");
-    ret->version = version;
-    ret->created = created;
-    memcpy(ret->sha256, sha, sizeof(ret->sha256));
-    memcpy(ret->sig, sig, sizeof(ret->sig));
+    ret->version = (unsigned)version;
+    ret->created = (int64_t)created;
     ret->len = (size_t)(nl - obj) + 1;
     return 0;
 }
@@ -323,7 +369,7 @@ fleet_obj_verify_header(const char *obj, const struct fleet_header *h,
                         const struct iam_strlist *keys, char *errbuf,
                         size_t errlen)
 {
-    char signed_part[256];
+    char signed_part[FLEET_HEADER_MAX];
     const char *sig_at;
     size_t n;
     int who;

@@ -33,6 +33,8 @@
 
 #define FLEET_OBJ_MAGIC "nss-iam-fleet"
 #define FLEET_OBJ_VERSION 1
+/* Longest header line, '\n' included (the real one is about 210). */
+#define FLEET_HEADER_MAX 256
 /* Largest object read: 5000 users with two 4096-bit keys are ~10 MB. */
 #define FLEET_OBJ_MAX (256 * 1024 * 1024)
 

@@ -202,8 +202,8 @@ test_endpoint_bad_region(void **state)
     assert_int_equal(aws_s3_parse_url("s3://bucket/key", &loc, err,
                                       sizeof(err)), 0);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        strcpy(ep, "x");
-        strcpy(path, "x");
+        snprintf(ep, AWS_S3_ENDPOINT_SIZE, "x");
+        snprintf(path, AWS_S3_PATH_SIZE, "x");
         if (aws_s3_endpoint(&loc, bad[i], NULL, ep, path) != -EINVAL)
             fail_msg("region \"%s\" accepted", bad[i]);
         assert_string_equal(ep, "");
