@@ -343,26 +343,8 @@ say "4/4 fleet publishing: $fleet_n users through moto's S3"
 bucket="fleet-bench"
 src=s3://$bucket/nss-iam/fleet.obj
 moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
-python3 - "$url" "$root/policy" "$bucket/nss-iam/fleet.obj" \
-    "$work/instance.env" >>"$work/seed.log" 2>&1 <<'PY' ||
-import sys
-import boto3
-url, pdir, obj, env = sys.argv[1:5]
-kw = dict(endpoint_url=url, region_name="us-east-1",
-          aws_access_key_id="admin", aws_secret_access_key="admin")
-boto3.client("s3", **kw).create_bucket(Bucket=obj.split("/")[0])
-iam = boto3.client("iam", **kw)
-def pol(name):
-    return open("%s/%s" % (pdir, name)).read().replace("BUCKET/KEY", obj)
-iam.put_user_policy(UserName="nss-iam-sync", PolicyName="fleet-publisher",
-                    PolicyDocument=pol("fleet-publisher-policy.json"))
-iam.create_user(UserName="fleet-instance")
-iam.put_user_policy(UserName="fleet-instance", PolicyName="fleet-instance",
-                    PolicyDocument=pol("fleet-instance-policy.json"))
-k = iam.create_access_key(UserName="fleet-instance")["AccessKey"]
-open(env, "w").write("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
-                     % (k["AccessKeyId"], k["SecretAccessKey"]))
-PY
+python3 "$root/tests/integration/fleet_setup.py" "$url" "$root/policy" \
+    "$bucket/nss-iam/fleet.obj" "$work/instance.env" >>"$work/seed.log" 2>&1 ||
     die "cannot set up the bucket and policies: $(tail -n 3 "$work/seed.log")"
 moto_enforce "$work/moto" || die "cannot turn moto's checks on"
 openssl genpkey -algorithm ed25519 -out "$work/fleet.pem" 2>/dev/null ||

@@ -618,6 +618,12 @@ known_keys_take(struct known_keys *k, const char *key_id)
 }
 
 void
+known_keys_sort(struct known_keys *k)
+{
+    qsort(k->v, k->n, sizeof(*k->v), cmp_known);
+}
+
+void
 known_keys_free(struct known_keys *k)
 {
     size_t i;

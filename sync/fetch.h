@@ -114,6 +114,10 @@ known_keys_find(const struct known_keys *k, const char *key_id);
 char *
 known_keys_take(struct known_keys *k, const char *key_id);
 
+/* known_keys_sort - order @k by key id, as the lookups above need. */
+void
+known_keys_sort(struct known_keys *k);
+
 void
 known_keys_free(struct known_keys *k);
 

@@ -223,13 +223,6 @@ fleet_got_free(struct fleet_got *g)
 
 /* ---- the publisher ---- */
 
-static int
-cmp_known(const void *a, const void *b)
-{
-    return strcmp(((const struct known_key *)a)->key_id,
-                  ((const struct known_key *)b)->key_id);
-}
-
 /* Moves the key bodies of @f into @ret (sorted by key id). */
 static int
 known_from(struct fetch *f, struct known_keys *ret)
@@ -250,7 +243,7 @@ known_from(struct fetch *f, struct known_keys *ret)
             ret->n++;
         }
     }
-    qsort(ret->v, ret->n, sizeof(*ret->v), cmp_known);
+    known_keys_sort(ret);
     return 0;
 }
 

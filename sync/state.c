@@ -21,13 +21,6 @@ cmp_key(const void *a, const void *b)
                   ((const struct state_key *)b)->key_id);
 }
 
-static int
-cmp_known(const void *a, const void *b)
-{
-    return strcmp(((const struct known_key *)a)->key_id,
-                  ((const struct known_key *)b)->key_id);
-}
-
 static char *
 dup_str(struct iam_str s)
 {
@@ -199,8 +192,7 @@ out:
     }
     qsort(ret->users, ret->n_users, sizeof(*ret->users), cmp_user);
     if (ret_known)
-        qsort(ret_known->v, ret_known->n, sizeof(*ret_known->v),
-              cmp_known);
+        known_keys_sort(ret_known);
     return 0;
 }
 

@@ -396,16 +396,25 @@ fetch_from_iam(struct run *run)
     return SYNC_EXIT_OK;
 }
 
-/* Fetch, decide, compare: everything before anything is written. */
+/* Credentials, then the EC2 tags that may set the group lists. */
 static int
-prepare(struct run *run)
+connect_aws(struct run *run)
 {
     int r;
 
     r = resolve_creds(run);
     if (r >= 0)
         r = tags_apply(&run->eff, &run->base, deadline(run));
-    if (r < 0)
+    return r;
+}
+
+/* Fetch, decide, compare: everything before anything is written. */
+static int
+prepare(struct run *run)
+{
+    int r;
+
+    if (connect_aws(run) < 0)
         return SYNC_EXIT_AWS;
     r = run->from_fleet ? fetch_from_fleet(run) : fetch_from_iam(run);
     if (r != SYNC_EXIT_OK || run->got.not_modified)
@@ -508,10 +517,7 @@ run_publisher(struct run *run)
     struct fleet_pub pub;
     int r;
 
-    r = resolve_creds(run);
-    if (r >= 0)
-        r = tags_apply(&run->eff, &run->base, deadline(run));
-    if (r < 0)
+    if (connect_aws(run) < 0)
         return SYNC_EXIT_AWS;
     /* The bucket is the publisher's: its own credentials, not
      * ASSUMEROLE's. */

@@ -44,7 +44,7 @@ url=$(moto_url "$work/moto")
 man=$work/seed/manifest.json
 
 # s3 OP [ARGS...]: S3 as an administrator would touch it, checks off
-# (put FILE, get FILE, delete, mkbucket).
+# (put FILE, get FILE, delete).
 s3() {
     moto_auth_off "$work/moto" || return 1
     python3 - "$url" "$bucket" "$key" "$@" <<'EOF'
@@ -53,9 +53,7 @@ import boto3
 url, bucket, key, op = sys.argv[1:5]
 s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                   aws_access_key_id="admin", aws_secret_access_key="admin")
-if op == "mkbucket":
-    s3.create_bucket(Bucket=bucket)
-elif op == "put":
+if op == "put":
     s3.put_object(Bucket=bucket, Key=key, Body=open(sys.argv[5], "rb").read())
 elif op == "get":
     open(sys.argv[5], "wb").write(
@@ -71,33 +69,11 @@ EOF
 # The publisher is the seeded sync user (iam-ssh-policy.json) with the
 # publisher policy added; the instance is a user with only the instance
 # policy: no IAM permission at all.
-setup_policies() {
-    moto_auth_off "$work/moto" || return 1
-    python3 - "$url" "$root/policy" "$bucket/$key" "$work/instance.env" <<'EOF'
-import sys
-import boto3
-url, pdir, obj, env = sys.argv[1:5]
-iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
-                   aws_access_key_id="admin", aws_secret_access_key="admin")
-def pol(name):
-    return open("%s/%s" % (pdir, name)).read().replace("BUCKET/KEY", obj)
-iam.put_user_policy(UserName="nss-iam-sync", PolicyName="fleet-publisher",
-                    PolicyDocument=pol("fleet-publisher-policy.json"))
-iam.create_user(UserName="fleet-instance")
-iam.put_user_policy(UserName="fleet-instance", PolicyName="fleet-instance",
-                    PolicyDocument=pol("fleet-instance-policy.json"))
-k = iam.create_access_key(UserName="fleet-instance")["AccessKey"]
-with open(env, "w") as f:
-    f.write("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
-            % (k["AccessKeyId"], k["SecretAccessKey"]))
-EOF
-    local rc=$?
-    moto_enforce "$work/moto" || return 1
-    return $rc
-}
-
-s3 mkbucket || fail_setup "cannot create the bucket"
-setup_policies || fail_setup "cannot set up the policies"
+moto_auth_off "$work/moto" || fail_setup "cannot turn moto's checks off"
+python3 "$here/fleet_setup.py" "$url" "$root/policy" "$bucket/$key" \
+    "$work/instance.env" >"$work/setup.log" 2>&1 ||
+    fail_setup "bucket and policies: $(tail -n 3 "$work/setup.log")"
+moto_enforce "$work/moto" || fail_setup "cannot turn moto's checks on"
 mkdir -m 0700 "$work/keys"
 for k in sign other; do
     openssl genpkey -algorithm ed25519 -out "$work/keys/$k.pem" 2>/dev/null ||
