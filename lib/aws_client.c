@@ -254,7 +254,6 @@ struct attempt {
     int r;
     bool retry;
     bool throttled;
-    bool answered; /* *resp holds an answer for the caller */
 };
 
 /*
@@ -266,7 +265,7 @@ classify(const char *action, struct aws_http_response *resp, char *errbuf,
          size_t errlen, char *ret_code, size_t code_len)
 {
     struct aws_iam_json_error *e = NULL;
-    struct attempt a = { -EREMOTEIO, false, false, false };
+    struct attempt a = { -EREMOTEIO, false, false };
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
 
     if (aws_iam_json_parse_error(resp->body, resp->body_len, perr,
@@ -297,7 +296,7 @@ static struct attempt
 classify_rest(const char *what, const struct aws_http_response *resp,
               char *errbuf, size_t errlen)
 {
-    struct attempt a = { 0, false, false, true };
+    struct attempt a = { 0, false, false };
 
     if (resp->status < 500 && resp->status != 429)
         return a;
@@ -305,7 +304,6 @@ classify_rest(const char *what, const struct aws_http_response *resp,
     a.r = -EREMOTEIO;
     a.retry = true;
     a.throttled = resp->status == 503 || resp->status == 429;
-    a.answered = false;
     return a;
 }
 
@@ -317,7 +315,7 @@ attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
 {
     struct aws_http_request req;
     struct signed_headers sh;
-    struct attempt a = { 0, false, false, false };
+    struct attempt a = { 0, false, false };
 
     a.r = sign(c, w, &sh);
     if (a.r < 0) {
@@ -382,7 +380,7 @@ send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
           struct aws_http_response *ret, char *errbuf, size_t errlen,
           char *ret_code, size_t code_len)
 {
-    struct attempt a = { -ETIMEDOUT, false, false, false };
+    struct attempt a = { -ETIMEDOUT, false, false };
     unsigned i;
     long t;
 
@@ -454,9 +452,11 @@ aws_client_rest(struct aws_client *c, struct aws_http *h,
 
     memset(ret, 0, sizeof(*ret));
     memset(&w, 0, sizeof(w));
-    snprintf(errbuf, errlen, "%s: bad request", req->what);
+    /* S3_ENDPOINT has no path (iam_config checks it): nothing to join. */
+    snprintf(errbuf, errlen, "%s: an endpoint with a path", req->what);
     if (strcmp(c->url.path, "/") != 0 || req->path[0] != '/')
         return -EINVAL;
+    snprintf(errbuf, errlen, "%s: out of memory", req->what);
     r = aws_sigv4_payload_hash(req->body, req->body_len, hash);
     if (r < 0)
         return r;

@@ -95,7 +95,7 @@ struct aws_client_rest {
     const struct aws_sigv4_header *headers;
     const void *body;
     size_t body_len;
-    size_t max_body; /* response cap; 0 = AWS_HTTP_DEFAULT_MAX_BODY */
+    size_t max_body; /* response cap; 0 = aws_http's default */
     const char *what;
 };
 

@@ -304,6 +304,15 @@ header_value(const char *line, size_t len, const char *name, char *out,
     return true;
 }
 
+static bool
+is_visible(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e)
+            return false;
+    return true;
+}
+
 static size_t
 header_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -321,8 +330,10 @@ header_cb(char *data, size_t size, size_t nmemb, void *userp)
     }
     if (header_value(data, n, "etag", t->resp->etag,
                      sizeof(t->resp->etag))) {
-        /* A cut ETag would never match: better none. */
-        if (strlen(t->resp->etag) == sizeof(t->resp->etag) - 1)
+        /* Sent back as If-None-Match: visible ASCII only, and a cut one
+         * would never match. Better none. */
+        if (strlen(t->resp->etag) == sizeof(t->resp->etag) - 1 ||
+            !is_visible(t->resp->etag))
             t->resp->etag[0] = '\0';
         return n;
     }

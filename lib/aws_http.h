@@ -65,8 +65,9 @@ struct aws_http_request {
  *        skew: SigV4 fails beyond 5 minutes of skew.
  * @request_id: x-amzn-RequestId or x-amz-request-id, "" if absent (for
  *        logs and support cases).
- * @etag: the ETag header as sent, quotes included, "" if absent or
- *        longer than AWS_HTTP_ETAG_SIZE - 1 (for If-None-Match).
+ * @etag: the ETag header as sent, quotes included, "" if absent, longer
+ *        than AWS_HTTP_ETAG_SIZE - 2 or not all visible ASCII (it is sent
+ *        back in If-None-Match).
  */
 struct aws_http_response {
     long status;

@@ -493,19 +493,42 @@ check_s3_url(struct parse *p, const char *key, const char *v)
     return 0;
 }
 
+/* S3 requests put the bucket and key right after the host. */
+static int
+check_s3_endpoint(struct parse *p, const char *key, const char *v)
+{
+    const char *s = strstr(v, "://");
+    int r = check_url(p, key, v);
+
+    if (r < 0)
+        return r;
+    s = strchr(s + 3, '/');
+    if (s && strcmp(s, "/") != 0)
+        return fail(p, "%s: \"" SHOW "\" must have no path (scheme, host "
+                       "and port only)",
+                    key, v);
+    return 0;
+}
+
 /*
- * The shape only (base64 of 32 bytes: 43 characters and one '='): the
- * key itself is read by iam-sync, which links the crypto library.
+ * Canonical base64 of 32 bytes: 43 characters and one '=', the last
+ * character's two spare bits zero (a key with any other spelling would
+ * pass here and fail later, at every sync). The key itself is read by
+ * iam-sync, which links the crypto library.
  */
 static int
 check_ed25519_public(struct parse *p, const char *key, const char *v)
 {
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                              "qrstuvwxyz0123456789+/";
+    const char *last;
     size_t i, n = strlen(v);
 
     for (i = 0; i < n && i < 43; i++)
         if (!is_alnum(v[i]) && v[i] != '+' && v[i] != '/')
             break;
-    if (n != 44 || i != 43 || v[43] != '=')
+    last = n == 44 && i == 43 ? strchr(b64, v[42]) : NULL;
+    if (!last || v[43] != '=' || ((last - b64) & 3) != 0)
         return fail(p, "%s: \"" SHOW "\" is not an Ed25519 public key "
                        "(44 characters of base64, as iam-sync "
                        "--print-public-key prints it)",
@@ -792,7 +815,8 @@ static const struct key_def keys[] = {
     { "SIGNING_PUBLIC_KEY", KIND_LIST, F(signing_public_keys), 0, 0,
       check_ed25519_public, NULL },
     { "SIGNING_KEY", KIND_OPT_STR, F(signing_key), 0, 0, check_path, NULL },
-    { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint), 0, 0, check_url, NULL },
+    { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint), 0, 0, check_s3_endpoint,
+      NULL },
     /* aws-ec2-ssh created local accounts with useradd; nothing here
      * does, so these have nothing left to configure. */
     { "LOCAL_MARKER_GROUP", KIND_UNNEEDED, 0, 0, 0, NULL,

@@ -19,7 +19,7 @@
 #define MAX_ATTEMPTS 6
 /* A publisher's clock this far ahead of ours is wrong, not early. */
 #define MAX_CLOCK_AHEAD 600
-#define ERRLEN 512
+#define ERRLEN (FLEET_SOURCE_SIZE + 512)
 
 /* An S3 client for @url's bucket. */
 static int
@@ -39,8 +39,9 @@ s3_client(const struct iam_config *cfg, const struct aws_creds *creds,
     r = aws_s3_endpoint(&loc, cfg->aws_region, cfg->s3_endpoint, endpoint,
                         path);
     if (r < 0) {
-        iam_log(LOG_ERR, "%s: no S3 endpoint for region %s", url,
-                cfg->aws_region);
+        iam_log(LOG_ERR, "%s: no S3 endpoint for region %s%s%s", url,
+                cfg->aws_region, cfg->s3_endpoint ? " and S3_ENDPOINT " : "",
+                cfg->s3_endpoint ? cfg->s3_endpoint : "");
         return r;
     }
     memset(&o, 0, sizeof(o));
@@ -101,7 +102,20 @@ s3_call(struct aws_client *c, const struct aws_client_rest *req,
 
 /* ---- instances ---- */
 
-/* The checks on an object's header, before its payload is read. */
+/* A check of the object refused it: the reason, and -EPERM. */
+static int
+refuse(const struct iam_config *cfg, const char *why)
+{
+    iam_log(LOG_ERR, "refused %s: %s; the previous snapshot is kept",
+            cfg->source, why);
+    return -EPERM;
+}
+
+/*
+ * Whether the object is one to take, in order of cost: the header, its
+ * signature, what the signed header says (source, times), and only then
+ * the payload's hash.
+ */
 static int
 judge(const struct iam_config *cfg, const char *obj, size_t len,
       const struct fleet_seen *seen, time_t now, struct fleet_header *h)
@@ -111,34 +125,40 @@ judge(const struct iam_config *cfg, const char *obj, size_t len,
 
     r = fleet_obj_header(obj, len, h, err, sizeof(err));
     if (r >= 0)
-        r = fleet_obj_verify(obj, len, h, &cfg->signing_public_keys, err,
-                             sizeof(err));
+        r = fleet_obj_verify_header(obj, h, &cfg->signing_public_keys, err,
+                                    sizeof(err));
+    if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+        return refuse(cfg, err);
     if (r < 0) {
-        iam_log(LOG_ERR, "refused %s: %s; the previous snapshot is kept",
-                cfg->source, err);
-        return -EPERM;
+        iam_log(LOG_ERR, "%s: %s", cfg->source, err);
+        return r;
+    }
+    if (strcmp(h->source, cfg->source) != 0) {
+        snprintf(err, sizeof(err), "it was published for %s", h->source);
+        return refuse(cfg, err);
     }
     if (h->created > (int64_t)now + MAX_CLOCK_AHEAD) {
-        iam_log(LOG_ERR, "refused %s: created %" PRId64 " s in the future "
-                "(is the publisher's clock right?); the previous snapshot "
-                "is kept", cfg->source, h->created - (int64_t)now);
-        return -EPERM;
+        snprintf(err, sizeof(err), "created %" PRId64 " s in the future "
+                 "(is the publisher's clock right?)",
+                 h->created - (int64_t)now);
+        return refuse(cfg, err);
     }
     if (h->created < seen->newest) {
-        iam_log(LOG_ERR, "refused %s: created at %" PRId64 ", before the "
-                "object already applied (%" PRId64 "): a rollback; the "
-                "previous snapshot is kept", cfg->source, h->created,
-                seen->newest);
-        return -EPERM;
+        snprintf(err, sizeof(err), "created at %" PRId64 ", before the "
+                 "object already applied (%" PRId64 "): a rollback",
+                 h->created, seen->newest);
+        return refuse(cfg, err);
     }
     if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age) {
-        iam_log(LOG_ERR, "refused %s: %" PRId64 " s old, more than "
-                "MAX_SNAPSHOT_AGE (%u s): is the publisher running?; the "
-                "previous snapshot is kept", cfg->source,
-                (int64_t)now - h->created, cfg->max_snapshot_age);
-        return -EPERM;
+        snprintf(err, sizeof(err), "%" PRId64 " s old, more than "
+                 "MAX_SNAPSHOT_AGE (%u s): is the publisher running?",
+                 (int64_t)now - h->created, cfg->max_snapshot_age);
+        return refuse(cfg, err);
     }
-    return 0;
+    r = fleet_obj_check_payload(obj, len, h, err, sizeof(err));
+    if (r == -EBADMSG)
+        return refuse(cfg, err);
+    return r;
 }
 
 static int
@@ -157,13 +177,34 @@ take(const struct iam_config *cfg, const struct aws_http_response *resp,
                          &all_keys, err, sizeof(err));
     if (r >= 0)
         r = fleet_obj_select(&ret->fetch, all_keys, cfg, err, sizeof(err));
-    if (r < 0) {
-        iam_log(LOG_ERR, "refused %s: %s; the previous snapshot is kept",
-                cfg->source, err);
-        return r == -ENOMEM ? r : -EPERM;
-    }
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        return refuse(cfg, err);
     ret->created = h.created;
     snprintf(ret->etag, sizeof(ret->etag), "%s", resp->etag);
+    return 0;
+}
+
+/*
+ * 304: the object applied last is still the one in place. It is still
+ * held to MAX_SNAPSHOT_AGE: a publisher that stopped, or a bucket writer
+ * who put those same bytes back, must not keep it alive forever.
+ */
+static int
+not_modified(const struct iam_config *cfg, const struct fleet_seen *seen,
+             time_t now, struct fleet_got *ret)
+{
+    char err[ERRLEN];
+
+    if ((int64_t)now - seen->newest > (int64_t)cfg->max_snapshot_age) {
+        snprintf(err, sizeof(err), "not modified, and %" PRId64 " s old, "
+                 "more than MAX_SNAPSHOT_AGE (%u s): is the publisher "
+                 "running?", (int64_t)now - seen->newest,
+                 cfg->max_snapshot_age);
+        return refuse(cfg, err);
+    }
+    ret->not_modified = true;
     return 0;
 }
 
@@ -203,7 +244,7 @@ fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
     if (r < 0)
         return r;
     if (resp.status == 304 && seen->etag[0])
-        ret->not_modified = true;
+        r = not_modified(cfg, seen, now, ret);
     else if (resp.status == 200)
         r = take(cfg, &resp, seen, now, ret);
     else
@@ -295,8 +336,8 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
                 struct fleet_stats *stats)
 {
     char what[AWS_S3_PATH_SIZE + 16], err[ERRLEN];
-    struct iam_strlist mine = { NULL, 1 };
     char *pub = p->pub;
+    struct iam_strlist mine = { .v = &pub, .n = 1 };
     struct aws_http_response resp;
     struct aws_client_rest req;
     struct fleet_header h;
@@ -305,7 +346,6 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     int r;
 
     memset(ret, 0, sizeof(*ret));
-    mine.v = &pub;
     snprintf(what, sizeof(what), "S3 GET %s", p->url);
     memset(&req, 0, sizeof(req));
     req.method = "GET";
@@ -344,8 +384,8 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
 
 int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
-              time_t now, bool dry_run, const char **ret_result,
-              struct fleet_stats *stats)
+              time_t started, time_t now, bool dry_run,
+              const char **ret_result, struct fleet_stats *stats)
 {
     char what[AWS_S3_PATH_SIZE + 16], sha256[65];
     struct aws_sigv4_header hdr[2] = {
@@ -358,8 +398,17 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     int r;
 
     *ret_result = "failed";
-    r = fleet_obj_build(f, all_keys, (int64_t)now, &p->signer, &obj, &len,
-                        sha256);
+    /* Another run put a newer object while this one read IAM: ours would
+     * undo it, and instances would rightly take ours as newer. */
+    if (p->have_current && p->current_created > (int64_t)started) {
+        iam_log(LOG_WARNING, "%s: an object created after this run "
+                "started is in place; not replacing it", p->url);
+        *ret_result = "unchanged";
+        return 0;
+    }
+    /* Created when the IAM reads began: no later change is in it. */
+    r = fleet_obj_build(f, all_keys, (int64_t)started, p->url, &p->signer,
+                        &obj, &len, sha256);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot build the fleet object: %s",
                 strerrordesc_np(-r));
@@ -454,7 +503,8 @@ fleet_seen_load(const char *db_path, struct fleet_seen *ret)
     if (fd < 0)
         return;
     /* Root's own, like the snapshot: it decides what counts as new. */
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (st.st_uid != 0 && st.st_uid != geteuid()) ||
         (st.st_mode & (S_IWGRP | S_IWOTH))) {
         close(fd);
         return;
@@ -466,6 +516,24 @@ fleet_seen_load(const char *db_path, struct fleet_seen *ret)
     buf[n] = '\0';
     if (!seen_parse(buf, ret))
         memset(ret, 0, sizeof(*ret));
+}
+
+/* The directory of @path, synced so that a rename survives a crash. */
+static int
+fsync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int fd, r = 0;
+
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        r = -errno;
+    if (fd >= 0)
+        close(fd);
+    return r;
 }
 
 int
@@ -496,6 +564,8 @@ fleet_seen_save(const char *db_path, const struct fleet_seen *seen)
         r = -errno;
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
+    if (r == 0)
+        r = fsync_dir(path);
     if (r < 0) {
         iam_log(LOG_WARNING, "%s: %s", path, strerrordesc_np(-r));
         (void)unlink(tmp);

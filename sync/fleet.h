@@ -1,14 +1,17 @@
 /*
- * fleet: publishing through S3, both ends (issue "fleet scale").
+ * fleet: publishing through S3, both ends.
  *
  * The publisher (iam-sync --publish s3://BUCKET/KEY) reads the object in
  * place first (its key bodies spare the GetSSHPublicKey calls), signs
  * what it fetched from IAM into one object (fleet_obj.h) and PUTs it,
  * unless the object in place already says the same and is young: then it
- * leaves it, so that instances keep getting 304s. Instances (SOURCE=s3://BUCKET/KEY)
- * GET it with If-None-Match, and take it only when it is signed by one of
- * SIGNING_PUBLIC_KEY, not older than the object they already applied (no
- * rollback) and not older than MAX_SNAPSHOT_AGE.
+ * leaves it, so that instances keep getting 304s.
+ *
+ * Instances (SOURCE=s3://BUCKET/KEY) GET it with If-None-Match, and take
+ * it only when it is signed by one of SIGNING_PUBLIC_KEY, was published
+ * for that SOURCE, and is neither older than the object they already
+ * applied (no rollback) nor than MAX_SNAPSHOT_AGE; a 304 too is held to
+ * MAX_SNAPSHOT_AGE.
  */
 #ifndef FLEET_H
 #define FLEET_H
@@ -103,14 +106,17 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
  * instances keep getting 304s; past that age it is published again so
  * that it never grows older than MAX_SNAPSHOT_AGE).
  * @all_keys: @f holds the keys of every user (no IAM_AUTHORIZED_GROUPS).
+ * @started: when the run began reading IAM: the object's created time.
+ * An object in place created after @started (another publisher's) is
+ * left alone.
  * @dry_run: decide, but do not write.
  * *@ret_result: "published", "unchanged" or "dry-run".
  * Returns 0 or -errno (logged).
  */
 int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
-              time_t now, bool dry_run, const char **ret_result,
-              struct fleet_stats *stats);
+              time_t started, time_t now, bool dry_run,
+              const char **ret_result, struct fleet_stats *stats);
 
 /*
  * fleet_seen_load, fleet_seen_save - the ETag and created time of the

@@ -224,15 +224,15 @@ payload_json(const struct fetch *f, bool all_keys)
 
 int
 fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
-                const struct fleet_signer *s, char **ret_obj,
-                size_t *ret_len, char ret_sha256[65])
+                const char *source, const struct fleet_signer *s,
+                char **ret_obj, size_t *ret_len, char ret_sha256[65])
 {
     char sig[FLEET_SIG_B64_SIZE];
-    char head[160];
+    char head[FLEET_HEADER_MAX];
     json_object *root;
     const char *payload;
     size_t plen;
-    int hlen, r;
+    int hlen, n, r;
 
     *ret_obj = NULL;
     *ret_len = 0;
@@ -246,20 +246,28 @@ fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
     if (r < 0)
         goto out;
     hlen = snprintf(head, sizeof(head), "%s %u created=%" PRId64
-                    " sha256=%s\n", FLEET_OBJ_MAGIC, FLEET_OBJ_VERSION,
-                    created, ret_sha256);
+                    " sha256=%s source=%s\n", FLEET_OBJ_MAGIC,
+                    FLEET_OBJ_VERSION, created, ret_sha256, source);
+    if (hlen < 0 || (size_t)hlen >= sizeof(head) - FLEET_SIG_B64_SIZE - 16) {
+        r = -EINVAL;
+        goto out;
+    }
     r = fleet_sign(s, head, (size_t)hlen, sig);
     if (r < 0)
         goto out;
-    /* head without its '\n', the signature field, '\n', the payload. */
-    *ret_len = (size_t)hlen - 1 + strlen(SIG_FIELD) + strlen(sig) + 1 + plen;
+    /* The signed line loses its '\n' to the signature field. */
+    n = snprintf(head + hlen - 1, sizeof(head) - (size_t)hlen + 1, "%s%s\n",
+                 SIG_FIELD, sig);
+    hlen = hlen - 1 + n;
+    *ret_len = (size_t)hlen + plen;
     *ret_obj = malloc(*ret_len + 1);
     if (!*ret_obj) {
         r = -ENOMEM;
         goto out;
     }
-    snprintf(*ret_obj, *ret_len + 1, "%.*s%s%s\n%s", hlen - 1, head,
-             SIG_FIELD, sig, payload);
+    memcpy(*ret_obj, head, (size_t)hlen);
+    memcpy(*ret_obj + hlen, payload, plen);
+    (*ret_obj)[*ret_len] = '\0';
 out:
     json_object_put(root);
     if (r < 0)
@@ -326,6 +334,12 @@ is_hex(char c)
 }
 
 static bool
+is_source_char(char c)
+{
+    return c > ' ' && c < 0x7f;
+}
+
+static bool
 is_b64(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -336,8 +350,9 @@ int
 fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
                  char *errbuf, size_t errlen)
 {
-    const char *p = obj, *nl;
+    const char *p = obj, *nl, *src;
     uint64_t version, created;
+    size_t n;
 
     memset(ret, 0, sizeof(*ret));
     nl = memchr(obj, '\n', len < FLEET_HEADER_MAX ? len : FLEET_HEADER_MAX);
@@ -354,6 +369,16 @@ fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
     if (!expect(&p, nl, "created=") || !number(&p, nl, INT64_MAX, &created) ||
         created == 0 || !expect(&p, nl, " sha256=") ||
         !field(&p, nl, 64, is_hex, ret->sha256) ||
+        !expect(&p, nl, " source="))
+        return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
+                    "header");
+    /* The source is judged against SOURCE, not here: just one word. */
+    src = p;
+    while (p < nl && is_source_char(*p))
+        p++;
+    n = (size_t)(p - src);
+    if (n == 0 || n >= sizeof(ret->source) ||
+        !field(&src, p, n, is_source_char, ret->source) ||
         !expect(&p, nl, SIG_FIELD) ||
         !field(&p, nl, FLEET_SIG_B64_SIZE - 1, is_b64, ret->sig) || p != nl)
         return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
@@ -391,23 +416,34 @@ fleet_obj_verify_header(const char *obj, const struct fleet_header *h,
 }
 
 int
-fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,
-                 const struct iam_strlist *keys, char *errbuf,
-                 size_t errlen)
+fleet_obj_check_payload(const char *obj, size_t len,
+                        const struct fleet_header *h, char *errbuf,
+                        size_t errlen)
 {
     char sha[AWS_SIGV4_HEX_SIZE];
-    int who, r;
+    int r;
 
-    who = fleet_obj_verify_header(obj, h, keys, errbuf, errlen);
-    if (who < 0)
-        return who;
     r = aws_sigv4_payload_hash(obj + h->len, len - h->len, sha);
     if (r < 0)
         return fail(errbuf, errlen, r, "cannot hash the payload");
     if (strcmp(sha, h->sha256) != 0)
         return fail(errbuf, errlen, -EBADMSG, "the payload is not the one "
                     "signed (sha256 differs)");
-    return who;
+    return 0;
+}
+
+int
+fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,
+                 const struct iam_strlist *keys, char *errbuf,
+                 size_t errlen)
+{
+    int who, r;
+
+    who = fleet_obj_verify_header(obj, h, keys, errbuf, errlen);
+    if (who < 0)
+        return who;
+    r = fleet_obj_check_payload(obj, len, h, errbuf, errlen);
+    return r < 0 ? r : who;
 }
 
 /* A string member of at most @max bytes; NULL (and *ok false) if not. */
@@ -567,6 +603,7 @@ parse_payload(const char *p, size_t len, char *errbuf, size_t errlen)
                                     JSON_TOKENER_VALIDATE_UTF8);
     root = json_tokener_parse_ex(tok, p, (int)len);
     if (json_tokener_get_error(tok) != json_tokener_success ||
+        json_tokener_get_parse_end(tok) != len ||
         !json_object_is_type(root, json_type_object)) {
         fail(errbuf, errlen, -EBADMSG, "the payload is not JSON of the "
              "expected shape");
@@ -690,8 +727,9 @@ fleet_obj_select(struct fetch *f, bool all_keys,
             if (!g || (i == 0 && !g->authorized && !all_keys)) {
                 r = fail(errbuf, errlen, -ENOENT, "group %s is not among "
                          "the publisher's %s", lists[i]->v[j],
-                         i == 0 ? "IAM_AUTHORIZED_GROUPS" :
-                                  "IAM_AUTHORIZED_GROUPS or SUDOERS_GROUPS");
+                         i == 0 && !all_keys
+                             ? "IAM_AUTHORIZED_GROUPS"
+                             : "IAM_AUTHORIZED_GROUPS or SUDOERS_GROUPS");
                 goto out;
             }
             mine[n] = *g;

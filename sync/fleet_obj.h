@@ -3,13 +3,16 @@
  * (iam-sync --publish, SOURCE=s3://...). One header line, then the
  * payload:
  *
- *   nss-iam-fleet 1 created=<unix time> sha256=<hex> ed25519=<base64>\n
+ *   nss-iam-fleet 1 created=<unix time> sha256=<hex> source=s3://B/K
+ *       ed25519=<base64>\n                          (one line)
  *   {"users": [...], "groups": [...], "all_keys": false}
  *
  * The signature is over the header up to " ed25519=" plus "\n", and
- * sha256 is that of the payload, so one check covers both. The header
- * is read, the signature and the hash checked, and the creation time
- * judged before the payload is parsed at all.
+ * sha256 is that of the payload, so one check covers both. source is
+ * where the publisher put it: an object copied to another fleet's key
+ * (one signing key shared by two fleets) is refused there. The header is
+ * read, its signature checked and its times and source judged before the
+ * payload is hashed, and the hash checked before the payload is parsed.
  *
  * The payload is what IAM said (struct fetch), not the snapshot: every
  * user of the account (naming looks at all of them), each configured
@@ -27,27 +30,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws_s3.h"
 #include "fetch.h"
 #include "fleet_sign.h"
 #include "iam_config.h"
 
 #define FLEET_OBJ_MAGIC "nss-iam-fleet"
 #define FLEET_OBJ_VERSION 1
-/* Longest header line, '\n' included (the real one is about 210). */
-#define FLEET_HEADER_MAX 256
-/* Largest object read: 5000 users with two 4096-bit keys are ~10 MB. */
-#define FLEET_OBJ_MAX (256 * 1024 * 1024)
+/* "s3://" + bucket + "/" + key, and a NUL. */
+#define FLEET_SOURCE_SIZE (5 + AWS_S3_BUCKET_MAX + 1 + AWS_S3_KEY_MAX + 1)
+/* Longest header line, '\n' included. */
+#define FLEET_HEADER_MAX (FLEET_SOURCE_SIZE + 256)
+/*
+ * Largest object read. 5000 users with two RSA keys each are 5 MB; IAM
+ * allows at most 5 keys per user. Past this, a bucket writer could make
+ * every instance download and hold a huge body.
+ */
+#define FLEET_OBJ_MAX (64 * 1024 * 1024)
 
 struct fleet_header {
     unsigned version;
     int64_t created;
     char sha256[65];
+    char source[FLEET_SOURCE_SIZE];
     char sig[FLEET_SIG_B64_SIZE];
     size_t len; /* bytes of the header line, '\n' included */
 };
 
 /*
- * fleet_obj_build - the signed object for @f, created at @created.
+ * fleet_obj_build - the signed object for @f, created at @created, to be
+ * put at @source ("s3://BUCKET/KEY").
  * @all_keys: the publisher had no IAM_AUTHORIZED_GROUPS, so every user's
  *            keys are in @f.
  * @ret_obj, @ret_len: malloc'ed object; @ret_sha256: its payload hash.
@@ -55,8 +67,8 @@ struct fleet_header {
  */
 int
 fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
-                const struct fleet_signer *s, char **ret_obj,
-                size_t *ret_len, char ret_sha256[65]);
+                const char *source, const struct fleet_signer *s,
+                char **ret_obj, size_t *ret_len, char ret_sha256[65]);
 
 /*
  * fleet_obj_header - parse the header line of @obj.
@@ -68,10 +80,9 @@ fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
                  char *errbuf, size_t errlen);
 
 /*
- * fleet_obj_verify_header - the signature alone (it covers the header,
- * whose sha256 covers the payload): enough to trust what the header
- * says, as the publisher does after reading just the header. Returns as
- * fleet_obj_verify().
+ * fleet_obj_verify_header - the signature alone: enough to trust what
+ * the header says (its times, its source, the payload's sha256) before
+ * the payload is even hashed. Returns as fleet_obj_verify().
  */
 int
 fleet_obj_verify_header(const char *obj, const struct fleet_header *h,
@@ -79,10 +90,20 @@ fleet_obj_verify_header(const char *obj, const struct fleet_header *h,
                         size_t errlen);
 
 /*
+ * fleet_obj_check_payload - is the payload the one the header names?
+ * Returns 0, -EBADMSG (@errbuf says so), -EIO.
+ */
+int
+fleet_obj_check_payload(const char *obj, size_t len,
+                        const struct fleet_header *h, char *errbuf,
+                        size_t errlen);
+
+/*
  * fleet_obj_verify - the signature by one of @keys, and the payload's
  * hash. Returns the index of the signing key, -EBADMSG (not signed by
  * any of @keys, or the payload is not the one signed: @errbuf says
- * which), -EINVAL (a configured key is unusable, logged), -EIO.
+ * which), -EIO. Keys that are not Ed25519 public keys are skipped with
+ * a warning.
  */
 int
 fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,

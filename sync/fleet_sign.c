@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -14,6 +15,8 @@
 #include "iam_log.h"
 
 #define PUB_LEN 32
+/* A PEM Ed25519 key is 119 bytes; RSA 4096 keys are about 3.3 KB. */
+#define KEY_FILE_MAX 16384
 
 static int
 openssl_failed(const char *what)
@@ -52,19 +55,31 @@ b64_decode_exact(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
-int
-fleet_signer_load(const char *path, struct fleet_signer *ret)
+/* An encrypted key is refused, never asked for on a terminal. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)arg;
+    return -1;
+}
+
+/*
+ * The key file's bytes, read whole into @buf (wiped by the caller): a
+ * private key must not linger in a stdio buffer freed unwiped.
+ */
+static ssize_t
+read_key_file(const char *path, char *buf, size_t size)
 {
     struct stat st;
-    EVP_PKEY *pk;
-    FILE *f;
-    int fd;
+    ssize_t n, got = 0;
+    int fd, e;
 
-    ret->pkey = NULL;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        int e = errno;
-
+        e = errno;
         iam_log(LOG_ERR, "SIGNING_KEY %s: %s", path, strerrordesc_np(e));
         return -e;
     }
@@ -77,18 +92,44 @@ fleet_signer_load(const char *path, struct fleet_signer *ret)
         close(fd);
         return -EACCES;
     }
-    f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return -ENOMEM;
+    while ((size_t)got < size &&
+           (n = read(fd, buf + got, size - (size_t)got)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            e = errno;
+            close(fd);
+            iam_log(LOG_ERR, "SIGNING_KEY %s: %s", path, strerrordesc_np(e));
+            return -e;
+        }
+        got += n;
     }
-    pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
+    close(fd);
+    return got;
+}
+
+int
+fleet_signer_load(const char *path, struct fleet_signer *ret)
+{
+    char buf[KEY_FILE_MAX];
+    EVP_PKEY *pk = NULL;
+    ssize_t n;
+    BIO *bio;
+
+    ret->pkey = NULL;
+    n = read_key_file(path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    bio = BIO_new_mem_buf(buf, (int)n);
+    if (bio)
+        pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    BIO_free(bio);
+    explicit_bzero(buf, sizeof(buf));
+    ERR_clear_error();
     if (!pk) {
-        ERR_clear_error();
-        iam_log(LOG_ERR, "SIGNING_KEY %s: not a PEM private key (make one "
-                "with: openssl genpkey -algorithm ed25519 -out %s)",
-                path, path);
+        iam_log(LOG_ERR, "SIGNING_KEY %s: not an unencrypted PEM private "
+                "key (make one with: openssl genpkey -algorithm ed25519 "
+                "-out %s)", path, path);
         return -EINVAL;
     }
     if (!EVP_PKEY_is_a(pk, "ED25519")) {
@@ -117,6 +158,7 @@ fleet_signer_public(const struct fleet_signer *s,
     if (EVP_PKEY_get_raw_public_key(s->pkey, pub, &len) != 1 ||
         len != PUB_LEN)
         return openssl_failed("Ed25519 public key");
+    /* 32 bytes: 44 characters and a NUL, FLEET_PUB_B64_SIZE. */
     EVP_EncodeBlock((unsigned char *)ret_b64, pub, PUB_LEN);
     return 0;
 }
@@ -139,6 +181,7 @@ fleet_sign(const struct fleet_signer *s, const void *msg, size_t len,
     EVP_MD_CTX_free(ctx);
     if (!ok)
         return openssl_failed("Ed25519 signing");
+    /* 64 bytes: 88 characters and a NUL, FLEET_SIG_B64_SIZE. */
     EVP_EncodeBlock((unsigned char *)ret_b64, sig, FLEET_SIG_LEN);
     return 0;
 }
@@ -154,16 +197,16 @@ verify_one(const char *pub_b64, const void *msg, size_t len,
     int r;
 
     if (b64_decode_exact(pub_b64, pub, sizeof(pub)) < 0) {
-        iam_log(LOG_ERR, "SIGNING_PUBLIC_KEY %s: not base64 of 32 bytes",
-                pub_b64);
+        iam_log(LOG_WARNING, "SIGNING_PUBLIC_KEY %s: not base64 of 32 "
+                "bytes, skipped", pub_b64);
         return -EINVAL;
     }
     pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
                                      sizeof(pub));
     if (!pk) {
         ERR_clear_error();
-        iam_log(LOG_ERR, "SIGNING_PUBLIC_KEY %s: not an Ed25519 key",
-                pub_b64);
+        iam_log(LOG_WARNING, "SIGNING_PUBLIC_KEY %s: not an Ed25519 key, "
+                "skipped", pub_b64);
         return -EINVAL;
     }
     ctx = EVP_MD_CTX_new();
@@ -190,12 +233,13 @@ fleet_verify(const struct iam_strlist *keys, const void *msg, size_t len,
 
     if (b64_decode_exact(sig_b64, sig, sizeof(sig)) < 0)
         return -EBADMSG;
+    /* An unusable key (logged) must not hide a good one after it. */
     for (i = 0; i < keys->n; i++) {
         r = verify_one(keys->v[i], msg, len, sig);
-        if (r < 0)
-            return r;
         if (r == 1)
             return (int)i;
+        if (r < 0 && r != -EINVAL)
+            return r;
     }
     return -EBADMSG;
 }

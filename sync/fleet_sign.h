@@ -49,8 +49,9 @@ fleet_sign(const struct fleet_signer *s, const void *msg, size_t len,
 /*
  * fleet_verify - is @sig_b64 a signature of @msg by one of @keys?
  * Returns the index of the key that signed (>= 0), -EBADMSG when none
- * did (or the signature is not canonical base64 of 64 bytes), -EINVAL
- * when an entry of @keys is not an Ed25519 public key (logged), -EIO.
+ * did (or the signature is not canonical base64 of 64 bytes), -EIO,
+ * -ENOMEM. An entry of @keys that is not an Ed25519 public key is
+ * skipped with a warning.
  */
 int
 fleet_verify(const struct iam_strlist *keys, const void *msg, size_t len,

@@ -34,6 +34,7 @@ struct run {
     struct iam_config eff;        /* the config with tag lists applied */
     const struct sync_flags *fl;
     int64_t start_ms;
+    time_t start_wall;
     struct iam_name_set local;
     struct state old;
     struct state new;
@@ -45,6 +46,7 @@ struct run {
     struct fetch fetch;
     bool from_fleet;        /* SOURCE: the fetch came from S3 */
     struct fleet_seen seen; /* the object applied last */
+    char local_files[65];   /* digest of /etc/passwd and /etc/group */
     struct fleet_got got;
     struct fleet_stats fleet;
     struct model model;
@@ -59,8 +61,10 @@ load_previous(struct run *run)
     int r;
 
     iam_name_set_group_gid(&run->local, run->cfg->sudo_group, &sudo_local);
+    /* Key bodies spare GetSSHPublicKey calls; an object carries its own. */
     r = state_from_snapshot(run->fl->db_path, run->cfg->sudo_group,
-                            sudo_local, &run->old, &run->known);
+                            sudo_local, &run->old,
+                            run->from_fleet ? NULL : &run->known);
     if (r < 0) {
         /* An untrusted old file is replaced, not read. */
         iam_log(LOG_WARNING, "%s: previous snapshot not usable (%s): "
@@ -270,39 +274,59 @@ deadline(const struct run *run)
     return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
 }
 
-/* Appends the bytes of @path to @out (a missing file adds nothing). */
-static void
-append_file(FILE *out, const char *path)
+/*
+ * The digest of the local accounts, taken before they are loaded: a
+ * change after this makes the next run's digest differ, never the other
+ * way round (a digest that already holds a change the model missed).
+ */
+static int
+local_files_digest(struct run *run)
 {
-    char buf[8192];
-    FILE *in = fopen(path, "re");
-    size_t n;
+    static const char *const files[] = { "/etc/passwd", "/etc/group" };
+    char *text = NULL, buf[8192];
+    size_t len = 0, n, i;
+    FILE *out = open_memstream(&text, &len);
+    FILE *in;
+    int r;
 
-    fprintf(out, "%s\n", path);
-    if (!in)
-        return;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(in);
+    if (!out)
+        return -ENOMEM;
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        fprintf(out, "%s\n", files[i]);
+        in = fopen(files[i], "re");
+        while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+            fwrite(buf, 1, n, out);
+        if (in)
+            fclose(in);
+    }
+    r = fclose(out) == 0
+            ? aws_sigv4_payload_hash(text, len, run->local_files)
+            : -ENOMEM;
+    free(text);
+    return r;
 }
 
 /*
- * What this instance adds to an object: its settings (after tags) and
- * its local accounts. When they changed, a 304 is not "nothing to do".
+ * What this instance adds to an object: its settings (after tags), the
+ * keys it trusts and its local accounts. When they changed, a 304 is not
+ * "nothing to do" (and a removed signing key takes its object's ETag
+ * with it).
  */
 static int
 local_digest(const struct run *run, char ret[65])
 {
     char *text = NULL;
-    size_t len = 0;
+    size_t len = 0, i;
     FILE *out = open_memstream(&text, &len);
     int r;
 
     if (!out)
         return -ENOMEM;
     model_settings(run->cfg, out);
-    append_file(out, "/etc/passwd");
-    append_file(out, "/etc/group");
+    for (i = 0; i < run->cfg->signing_public_keys.n; i++)
+        fprintf(out, "SIGNING_PUBLIC_KEY %s\n",
+                run->cfg->signing_public_keys.v[i]);
+    fprintf(out, "local accounts %s\n", run->local_files);
     r = fclose(out) == 0 ? aws_sigv4_payload_hash(text, len, ret) : -ENOMEM;
     free(text);
     return r;
@@ -468,7 +492,9 @@ run_locked(struct run *run)
 {
     int r;
 
-    r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
+    r = run->from_fleet ? local_files_digest(run) : 0;
+    if (r >= 0)
+        r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot read /etc/passwd or /etc/group: %s",
                 strerrordesc_np(-r));
@@ -532,8 +558,9 @@ run_publisher(struct run *run)
                         &run->model);
     if (r >= 0)
         r = fleet_pub_put(&pub, &run->fetch,
-                          run->cfg->iam_authorized_groups.n == 0, time(NULL),
-                          run->fl->dry_run, &run->result, &run->fleet);
+                          run->cfg->iam_authorized_groups.n == 0,
+                          run->start_wall, time(NULL), run->fl->dry_run,
+                          &run->result, &run->fleet);
     fleet_pub_close(&pub);
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
@@ -578,6 +605,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     run.cfg = &run.eff;
     run.fl = fl;
     run.start_ms = aws_client_now_ms();
+    run.start_wall = time(NULL);
     run.result = "failed";
     aws_creds_init(&run.base);
     aws_creds_init(&run.creds);

@@ -156,15 +156,16 @@ check_eq "publish: exit 0, published, GET (404) then PUT" "0|published|2" \
     "$?|$(j result)|$(j s3_calls)"
 s3 get "$work/obj1" || fail_setup "cannot read the object back"
 check "the object starts with its header line" \
-    grep -qE '^nss-iam-fleet 1 created=[0-9]+ sha256=[0-9a-f]{64} ed25519=[A-Za-z0-9+/]{86}==$' \
+    grep -qE "^nss-iam-fleet 1 created=[0-9]+ sha256=[0-9a-f]{64} source=$src ed25519=[A-Za-z0-9+/]{86}==\$" \
     <(head -n 1 "$work/obj1")
 
-# craft OUT PAYLOAD CREATED [VERSION [KEY]]: an object made with openssl.
+# craft OUT PAYLOAD CREATED [VERSION [KEY [SOURCE]]]: an object made with
+# openssl.
 craft() {
     local out=$1 payload=$2 created=$3 version=${4:-1}
-    local pem=${5:-$work/keys/sign.pem} sha head
+    local pem=${5:-$work/keys/sign.pem} source=${6:-$src} sha head
     sha=$(sha256sum "$payload" | cut -d' ' -f1)
-    head="nss-iam-fleet $version created=$created sha256=$sha"
+    head="nss-iam-fleet $version created=$created sha256=$sha source=$source"
     printf '%s\n' "$head" >"$work/signed-part"
     {
         printf '%s ed25519=%s\n' "$head" "$(openssl pkeyutl -sign \
@@ -286,6 +287,21 @@ craft "$work/future" "$work/payload2" $(($(date +%s) + 3600))
 s3 put "$work/future"
 refused "an object from the future" "in the future"
 
+craft "$work/elsewhere" "$work/payload2" "$(date +%s)" 1 \
+    "$work/keys/sign.pem" "s3://$bucket/nss-iam/staging.obj"
+s3 put "$work/elsewhere"
+refused "an object published for another SOURCE (same signing key)" \
+    "published for s3://$bucket/nss-iam/staging.obj"
+
+# A publisher does not replace an object created after it started (a
+# second publisher's, or its own clock's future).
+craft "$work/ahead" "$work/payload2" $(($(date +%s) + 300))
+s3 put "$work/ahead"
+pub
+check_eq "publisher, a newer object in place: left alone" "0|unchanged" \
+    "$?|$(j result)"
+check "... and says so" err_has "created after this run started"
+
 craft "$work/v2" "$work/payload2" "$(date +%s)" 2
 s3 put "$work/v2"
 refused "an object of an unknown format version" "format 2"
@@ -319,6 +335,23 @@ s3 put "$work/rotated"
 inst
 check_eq "key rotation: an object by the second listed key is taken" \
     "0|unchanged" "$?|$(j result)"
+
+# A 304 does not keep an object alive past MAX_SNAPSHOT_AGE.
+conf "$work/stale.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' "SOURCE=\"$src\"" \
+    "$pubkey_line" 'MAX_SNAPSHOT_AGE=60'
+craft "$work/aging" "$work/payload2" $(($(date +%s) - 57))
+s3 put "$work/aging"
+mkdir -p "$work/stale"
+run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
+check_eq "an object 57 s old, MAX_SNAPSHOT_AGE=60: taken" 0 $?
+sleep 4
+stale_before=$(sha256sum <"$work/stale/passwd.mdb")
+run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
+check_eq "4 s later, not modified (304) but now too old: exit 3" 3 $?
+check "... says why" err_has "not modified, and"
+check_eq "... the snapshot is kept" "$stale_before" \
+    "$(sha256sum <"$work/stale/passwd.mdb")"
 
 # ---- S3 failures: exit 1, the snapshot kept ----
 

@@ -336,7 +336,7 @@ static const char every_key[] =
     "DB_PATH=/tmp/x/passwd.mdb\n"
     "SOURCE=\"s3://fleet.example/nss-iam/fleet.obj\"\n"
     "SIGNING_PUBLIC_KEY=\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=, "
-    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\"\n"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\"\n"
     "SIGNING_KEY=/etc/nss-iam/fleet-signing.pem\n"
     "S3_ENDPOINT=\"https://bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n";
 
@@ -390,7 +390,7 @@ test_every_key(void **state)
     assert_string_equal(c.source, "s3://fleet.example/nss-iam/fleet.obj");
     assert_list(&c.signing_public_keys, 2,
                 "lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=",
-                "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=");
+                "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=");
     assert_string_equal(c.signing_key, "/etc/nss-iam/fleet-signing.pem");
     assert_string_equal(c.s3_endpoint,
                         "https://bucket.vpce-0a1b.s3.eu-west-1.vpce."
@@ -866,6 +866,14 @@ static const struct {
       "\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c==\" is not an Ed25519 "
       "public key (44 characters of base64, as iam-sync --print-public-key "
       "prints it)" },
+    { "SIGNING_PUBLIC_KEY=lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5d=",
+      "t.conf:1: SIGNING_PUBLIC_KEY: "
+      "\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5d=\" is not an Ed25519 "
+      "public key (44 characters of base64, as iam-sync --print-public-key "
+      "prints it)" },
+    { "S3_ENDPOINT=https://proxy.example/s3",
+      "t.conf:1: S3_ENDPOINT: \"https://proxy.example/s3\" must have no path "
+      "(scheme, host and port only)" },
     { "S3_ENDPOINT=s3.amazonaws.com",
       "t.conf:1: S3_ENDPOINT: \"s3.amazonaws.com\" is not an http:// or "
       "https:// URL" },

@@ -34,6 +34,7 @@
 #include "iam_config.h"
 
 #define CREATED 1764000000
+#define SOURCE "s3://fleet-bucket/nss-iam/fleet.obj"
 #define ERRLEN 256
 
 static struct fleet_signer signer_a, signer_b;
@@ -386,21 +387,22 @@ teardown(void **state)
 }
 
 /*
- * An object as fleet_obj.h lays it out: the header line up to sha256=
+ * An object as fleet_obj.h lays it out: the header line up to source=
  * signed with its '\n', then " ed25519=SIG\n" and @payload.
  */
 static char *
 make_obj(const struct fleet_signer *s, unsigned version, long long created,
          const char *payload, size_t *ret_len)
 {
-    char head[160], sha[AWS_SIGV4_HEX_SIZE], sig[FLEET_SIG_B64_SIZE];
+    char head[FLEET_HEADER_MAX], sha[AWS_SIGV4_HEX_SIZE];
+    char sig[FLEET_SIG_B64_SIZE];
     size_t plen = strlen(payload);
     char *obj;
     int n;
 
     assert_int_equal(aws_sigv4_payload_hash(payload, plen, sha), 0);
     n = snprintf(head, sizeof(head), "nss-iam-fleet %u created=%lld "
-                 "sha256=%s\n", version, created, sha);
+                 "sha256=%s source=" SOURCE "\n", version, created, sha);
     assert_true(n > 0 && (size_t)n < sizeof(head));
     assert_int_equal(fleet_sign(s, head, (size_t)n, sig), 0);
     *ret_len = (size_t)n - 1 + strlen(" ed25519=") + strlen(sig) + 1 + plen;
@@ -418,8 +420,8 @@ build(const struct fetch *f, bool all_keys, const struct fleet_signer *s,
 {
     char *obj = NULL;
 
-    assert_int_equal(fleet_obj_build(f, all_keys, CREATED, s, &obj, ret_len,
-                                     sha), 0);
+    assert_int_equal(fleet_obj_build(f, all_keys, CREATED, SOURCE, s, &obj,
+                                     ret_len, sha), 0);
     assert_non_null(obj);
     assert_int_equal(strlen(obj), *ret_len);
     return obj;
@@ -677,7 +679,7 @@ test_header(void **state)
 {
     static const char sha63[] =
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
-    char sig88[FLEET_SIG_B64_SIZE], buf[512], *obj;
+    char sig88[FLEET_SIG_B64_SIZE], buf[2 * FLEET_HEADER_MAX], *obj;
     struct fleet_header h;
     size_t len, hlen;
 
@@ -693,6 +695,7 @@ test_header(void **state)
     assert_int_equal(h.len, hlen);
     assert_int_equal(strlen(h.sha256), 64);
     assert_int_equal(strlen(h.sig), 88);
+    assert_string_equal(h.source, SOURCE);
     header_bad(obj, hlen - 1);         /* no newline within the length */
     header_bad(obj, hlen - 30);
     snprintf(buf, sizeof(buf), "%.*s\n{}", (int)(hlen - 20), obj);
@@ -718,36 +721,44 @@ test_header(void **state)
     header_bad("nss-iam-fleet 1 created=1764000000 sha256=", 42);
 
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s "
-             "ed25519=%s\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%sfg "
-             "ed25519=%s\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));      /* 65 characters, not hex */
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%sF "
-             "ed25519=%s\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));      /* uppercase hex */
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "ed25519=%.87s\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%.87s\n{}", CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));      /* signature of 87 characters */
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "ed25519=%sA\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%sA\n{}", CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));      /* signature of 89 characters */
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=0 sha256=%s0 "
-             "ed25519=%s\n{}", sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", sha63, sig88);
     header_bad(buf, strlen(buf));
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=-5 sha256=%s0 "
-             "ed25519=%s\n{}", sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", sha63, sig88);
     header_bad(buf, strlen(buf));
     snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "ed25519=%s\n{}", CREATED, sha63, sig88);
+             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
     assert_int_equal(header(buf, strlen(buf), &h), 0);
     buf[5] = '\0'; /* a NUL inside the header line */
     header_bad(buf, strlen(buf + 6) + 6);
 
+    /* A source with a control character, or none at all. */
+    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source=s3://b\tx/k ed25519=%s\n{}", CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf));
+    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source= ed25519=%s\n{}", CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf));
+
     /* Too long to be a header line. */
-    memset(buf, 'x', 300);
-    buf[300] = '\n';
-    header_bad(buf, 301);
+    memset(buf, 'x', FLEET_HEADER_MAX + 10);
+    buf[FLEET_HEADER_MAX + 10] = '\n';
+    header_bad(buf, FLEET_HEADER_MAX + 11);
 }
 
 /* A well-formed header whose signature is not one. */
@@ -772,7 +783,10 @@ test_signature_shape(void **state)
     free(obj);
 }
 
-/* A configured key that is not base64 of 32 bytes is an error. */
+/*
+ * A configured key that is not base64 of 32 bytes signs nothing, and is
+ * skipped: it must not hide a good key listed after it.
+ */
 static void
 test_bad_public_key(void **state)
 {
@@ -794,17 +808,20 @@ test_bad_public_key(void **state)
     shape2[44] = '\0';
     obj = make_obj(&signer_a, 1, CREATED, "{}", &len);
     keys[0] = shape1;
-    assert_int_equal(verify(obj, len, keys, 1), -EINVAL);
+    assert_int_equal(verify(obj, len, keys, 1), -EBADMSG);
     keys[0] = shape2;
-    assert_int_equal(verify(obj, len, keys, 1), -EINVAL);
+    assert_int_equal(verify(obj, len, keys, 1), -EBADMSG);
     keys[0] = "not base64 at all";
-    assert_int_equal(verify(obj, len, keys, 1), -EINVAL);
+    assert_int_equal(verify(obj, len, keys, 1), -EBADMSG);
     keys[0] = "";
-    assert_int_equal(verify(obj, len, keys, 1), -EINVAL);
-    /* A good key before it answers first. */
+    assert_int_equal(verify(obj, len, keys, 1), -EBADMSG);
+    /* Before or after an unusable one, the good key answers. */
     keys[0] = pub_a;
     keys[1] = shape1;
     assert_int_equal(verify(obj, len, keys, 2), 0);
+    keys[0] = shape2;
+    keys[1] = pub_a;
+    assert_int_equal(verify(obj, len, keys, 2), 1);
     free(obj);
 }
 
