@@ -150,10 +150,11 @@ read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
     return r == -ESRCH ? 0 : r;
 }
 
-int
-state_from_snapshot(const char *path, const char *sudo_group,
-                    gid_t sudo_local_gid, struct state *ret,
-                    struct known_keys *ret_known)
+/* Reads the snapshot: its meta, and its users when @users. */
+static int
+read_snapshot(const char *path, bool users, const char *sudo_group,
+              gid_t sudo_local_gid, struct state *ret,
+              struct known_keys *ret_known)
 {
     struct iam_meta_rec meta;
     struct iam_db_txn t;
@@ -179,7 +180,8 @@ state_from_snapshot(const char *path, const char *sudo_group,
         ret->created = meta.created;
         snprintf(ret->source, sizeof(ret->source), "%.*s",
                  (int)meta.source.len, meta.source.p);
-        r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
+        if (users)
+            r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
     }
     iam_db_end(&t);
 out:
@@ -194,6 +196,21 @@ out:
     if (ret_known)
         known_keys_sort(ret_known);
     return 0;
+}
+
+int
+state_from_snapshot(const char *path, const char *sudo_group,
+                    gid_t sudo_local_gid, struct state *ret,
+                    struct known_keys *ret_known)
+{
+    return read_snapshot(path, true, sudo_group, sudo_local_gid, ret,
+                         ret_known);
+}
+
+int
+state_peek(const char *path, struct state *ret)
+{
+    return read_snapshot(path, false, NULL, 0, ret, NULL);
 }
 
 int

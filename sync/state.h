@@ -51,6 +51,14 @@ state_from_snapshot(const char *path, const char *sudo_group,
                     gid_t sudo_local_gid, struct state *ret,
                     struct known_keys *ret_known);
 
+/*
+ * state_peek - only what the snapshot's meta record says (exists,
+ * digest, created, source), no users: enough to ask S3 whether anything
+ * changed. Returns as state_from_snapshot().
+ */
+int
+state_peek(const char *path, struct state *ret);
+
 /* state_from_model - the state a model would publish. 0 or -ENOMEM. */
 int
 state_from_model(const struct model *m, struct state *ret);

@@ -54,17 +54,25 @@ struct run {
     const char *result;
 };
 
+/*
+ * The snapshot in place. @users: all of it, for the diff (and, syncing
+ * from IAM, its key bodies, which spare GetSSHPublicKey calls); else its
+ * meta alone, all an instance fed from S3 needs to ask for a 304.
+ */
 static int
-load_previous(struct run *run)
+load_previous(struct run *run, bool users)
 {
     gid_t sudo_local = 0;
     int r;
 
+    state_free(&run->old);
     iam_name_set_group_gid(&run->local, run->cfg->sudo_group, &sudo_local);
-    /* Key bodies spare GetSSHPublicKey calls; an object carries its own. */
-    r = state_from_snapshot(run->fl->db_path, run->cfg->sudo_group,
-                            sudo_local, &run->old,
-                            run->from_fleet ? NULL : &run->known);
+    if (!users)
+        r = state_peek(run->fl->db_path, &run->old);
+    else
+        r = state_from_snapshot(run->fl->db_path, run->cfg->sudo_group,
+                                sudo_local, &run->old,
+                                run->from_fleet ? NULL : &run->known);
     if (r < 0) {
         /* An untrusted old file is replaced, not read. */
         iam_log(LOG_WARNING, "%s: previous snapshot not usable (%s): "
@@ -382,6 +390,8 @@ fetch_from_fleet(struct run *run)
     if (!run->got.not_modified) {
         run->fetch = run->got.fetch;
         memset(&run->got.fetch, 0, sizeof(run->got.fetch));
+        /* Something to compare now: the users in place too. */
+        load_previous(run, true);
     }
     return SYNC_EXIT_OK;
 }
@@ -500,7 +510,7 @@ run_locked(struct run *run)
                 strerrordesc_np(-r));
         return SYNC_EXIT_AWS;
     }
-    load_previous(run);
+    load_previous(run, !run->from_fleet);
     r = prepare(run);
     if (r != SYNC_EXIT_OK)
         return r;
