@@ -355,6 +355,9 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     r = s3_call(&p->s3, &req, &resp, stats);
     if (r < 0)
         return r;
+    p->put_if_absent = resp.status == 404;
+    if (resp.status == 200)
+        snprintf(p->put_if, sizeof(p->put_if), "%s", resp.etag);
     if (resp.status != 200) {
         if (resp.status != 404)
             s3_refused(what, &resp);
@@ -388,8 +391,10 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
               const char **ret_result, struct fleet_stats *stats)
 {
     char what[AWS_S3_PATH_SIZE + 16], sha256[65];
-    struct aws_sigv4_header hdr[2] = {
-        { "Content-Type", "application/vnd.nss-iam.fleet" }, { NULL, NULL }
+    struct aws_sigv4_header hdr[3] = {
+        { "Content-Type", "application/vnd.nss-iam.fleet" },
+        { NULL, NULL },
+        { NULL, NULL },
     };
     struct aws_http_response resp;
     struct aws_client_rest req;
@@ -425,6 +430,12 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
         *ret_result = "dry-run";
         goto out;
     }
+    /* Only over the object read: a publisher that put a newer one since
+     * (S3 answers 412) is not undone. */
+    if (p->put_if_absent)
+        hdr[1] = (struct aws_sigv4_header){ "If-None-Match", "*" };
+    else if (p->put_if[0])
+        hdr[1] = (struct aws_sigv4_header){ "If-Match", p->put_if };
     snprintf(what, sizeof(what), "S3 PUT %s", p->url);
     memset(&req, 0, sizeof(req));
     req.method = "PUT";
@@ -435,10 +446,15 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     req.what = what;
     r = s3_call(&p->s3, &req, &resp, stats);
     if (r >= 0) {
-        if (resp.status == 200)
+        if (resp.status == 200) {
             *ret_result = "published";
-        else
+        } else if (resp.status == 412) {
+            iam_log(LOG_WARNING, "%s: another publisher put an object "
+                    "while this run read IAM; not replacing it", p->url);
+            *ret_result = "unchanged";
+        } else {
             r = s3_refused(what, &resp);
+        }
         aws_http_response_free(&resp);
     }
 out:

@@ -77,6 +77,11 @@ struct fleet_pub {
     bool have_current;         /* the object in place is ours */
     int64_t current_created;
     char current_sha256[65];
+    /* What the PUT is conditional on: the ETag read (If-Match), or "*"
+     * when nothing was there (If-None-Match); "" when it could not be
+     * read (then the PUT is unconditional). */
+    char put_if[AWS_HTTP_ETAG_SIZE];
+    bool put_if_absent;
 };
 
 /*
@@ -108,7 +113,9 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
  * @all_keys: @f holds the keys of every user (no IAM_AUTHORIZED_GROUPS).
  * @started: when the run began reading IAM: the object's created time.
  * An object in place created after @started (another publisher's) is
- * left alone.
+ * left alone, and the PUT is conditional on the object fleet_pub_known()
+ * read (If-Match its ETag, or If-None-Match: * when there was none): one
+ * put in between is not overwritten either.
  * @dry_run: decide, but do not write.
  * *@ret_result: "published", "unchanged" or "dry-run".
  * Returns 0 or -errno (logged).
