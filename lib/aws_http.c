@@ -26,6 +26,7 @@ struct transfer {
     bool too_large;
     bool oom;
     struct aws_http_response *resp;
+    void *curl; /* for the Content-Length of the answer */
 };
 
 int
@@ -258,6 +259,28 @@ transfer_reserve(struct transfer *t, size_t need)
     return true;
 }
 
+/*
+ * Room for the whole body at once when the answer says how long it is
+ * (and that is within the cap): a large body then costs its size, not
+ * the doubling steps and the copy between them.
+ */
+static void
+reserve_announced(struct transfer *t)
+{
+    curl_off_t cl = -1;
+
+    if (t->cap || !t->curl ||
+        curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                          &cl) != CURLE_OK ||
+        cl <= 0 || (uint64_t)cl >= t->max)
+        return;
+    /* Exactly that (transfer_reserve() would round it up to a power of
+     * two); a body longer than announced grows as usual. */
+    t->body = malloc((size_t)cl + 1);
+    if (t->body)
+        t->cap = (size_t)cl + 1;
+}
+
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -270,6 +293,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *userp)
         t->too_large = true;
         return 0;
     }
+    reserve_announced(t);
     if (!transfer_reserve(t, t->len + n + 1)) {
         t->oom = true;
         return 0;
@@ -523,7 +547,8 @@ int
 aws_http_request(struct aws_http *h, const struct aws_http_request *req,
                  struct aws_http_response *ret)
 {
-    struct transfer t = { NULL, 0, 0, 0, false, false, NULL };
+    struct transfer t = { NULL, 0, 0, 0, false, false, NULL, h ? h->curl
+                                                             : NULL };
     struct curl_slist *hdrs = NULL;
     struct aws_http_url parts = { .query = NULL };
     char errbuf[CURL_ERROR_SIZE];
