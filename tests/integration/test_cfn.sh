@@ -38,11 +38,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail_setup() {
-    tap_not_ok "setup: $*"
-    exit 1
-}
-
 # The values the UserData is rendered with. The query string of the URL
 # has the characters of an S3 presigned URL that a shell would mangle.
 url='https://downloads.example.com/nss-iam/libnss-iam_0.1_amd64.deb?X-Amz-Expires=604800&X-Amz-Signature=0a1b'

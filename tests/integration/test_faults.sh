@@ -52,11 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail_setup() {
-    tap_not_ok "setup: $*"
-    exit 1
-}
-
 for f in "$sync_bin" "$dump_bin"; do
     [ -x "$f" ] || fail_setup "$f is missing (make all test-helpers)"
 done

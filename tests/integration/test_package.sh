@@ -42,11 +42,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail_setup() {
-    tap_not_ok "setup: $*"
-    exit 1
-}
-
 # in_root CMD...: runs CMD inside the Debian root.
 in_root() {
     chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \

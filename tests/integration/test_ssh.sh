@@ -39,11 +39,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail_setup() {
-    tap_not_ok "setup: $*"
-    exit 1
-}
-
 # ---- IAM ----
 
 moto_seeded "$work" basic 2>"$work/setup.err" ||

@@ -13,6 +13,13 @@ tap_not_ok() {
     echo "not ok $tap_n - $*"
 }
 
+# fail_setup WHY...: a suite that cannot set up says why, as one failed
+# check, and stops.
+fail_setup() {
+    tap_not_ok "setup: $*"
+    exit 1
+}
+
 # check DESC CMD...: passes when CMD exits 0; shows its output if not.
 check() {
     local desc=$1 out
