@@ -49,7 +49,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
 	tests/unit/test_creds.c tests/unit/test_iam_json.c \
 	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c \
-	tests/unit/test_s3.c tests/unit/test_fleet.c
+	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -148,6 +148,12 @@ $(BUILD)/tests/test_keys: tests/unit/test_keys.c $(OBJ)/keys_cmd/keys.o \
 SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/state.o \
 	$(OBJ)/sync/diff.o $(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
 $(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(TEST_LIBS)
+
+$(BUILD)/tests/test_diff: tests/unit/test_diff.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \

@@ -431,6 +431,11 @@ aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
     w.path = c->url.path;
     w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Content-Type",
                                                   FORM_TYPE };
+    /* ContentType=JSON in the form is what IAM and STS honour; the
+     * header is what some of their front ends look at. Both, always. */
+    if (c->opts.json)
+        w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Accept",
+                                                      "application/json" };
     w.body = body;
     w.body_len = strlen(body);
     w.what = action;

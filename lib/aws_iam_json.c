@@ -758,6 +758,24 @@ xml_tag(struct text s, const char *tag, struct text *ret)
 }
 
 /*
+ * Not an error document: a successful answer in XML (<ActionResponse>)
+ * means the endpoint did not honour ContentType=JSON. Say that, not
+ * "malformed": it is a setup issue, not a broken answer.
+ */
+static int
+xml_answer(struct pctx *c, const char *body, size_t len)
+{
+    char tag[80];
+
+    snprintf(tag, sizeof(tag), "<%sResponse", c->action);
+    if (!memmem(body, len, tag, strlen(tag)))
+        return fail(c, -EPROTO, "response is not JSON");
+    return fail(c, -EPROTO, "the answer is XML, not JSON: this endpoint "
+                "ignores ContentType=JSON and Accept: application/json (a "
+                "proxy in between, or not an AWS endpoint?)");
+}
+
+/*
  * An XML <ErrorResponse> (or <Response><Errors>) body: AWS and moto answer
  * in XML when a request fails before ContentType is read (signature,
  * unknown access key). Only the few leaf texts are picked out; nothing
@@ -772,7 +790,7 @@ xml_error(struct pctx *c, const char *body, size_t len,
     int r;
 
     if (!p)
-        return fail(c, -EPROTO, "response is not JSON");
+        return xml_answer(c, body, len);
     err.p = p;
     err.len = len - (size_t)(p - body);
     if (!xml_tag(err, "Code", &code) || code.len > AWS_IAM_JSON_ERROR_CODE_MAX)

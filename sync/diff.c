@@ -160,3 +160,11 @@ diff_changed(const struct diff_counts *d)
            d->keys_added || d->keys_removed || d->keys_changed ||
            d->sudo_added || d->sudo_removed;
 }
+
+bool
+diff_too_many_removed(unsigned removed, size_t old_users, unsigned percent)
+{
+    /* In 64 bits: 100 x a size_t count cannot wrap for any real snapshot. */
+    return (unsigned long long)removed * 100 >
+           (unsigned long long)percent * old_users;
+}

@@ -35,4 +35,13 @@ diff_states(const struct state *old, const struct state *new, FILE *out,
 bool
 diff_changed(const struct diff_counts *d);
 
+/*
+ * diff_too_many_removed - the MAX_REMOVE_PERCENT rule: true when the
+ * @removed users are more than @percent (0..100) of the @old_users the
+ * snapshot in place serves. Exactly @percent is allowed; 0 refuses any
+ * removal, 100 none. A first sync (@old_users 0) removes nobody.
+ */
+bool
+diff_too_many_removed(unsigned removed, size_t old_users, unsigned percent);
+
 #endif

@@ -157,12 +157,11 @@ static bool
 too_many_removed(const struct run *run)
 {
     const struct state *old = &run->old;
-    unsigned long removed = run->diff.users_removed;
 
-    if (!old->exists || old->n_users == 0 || run->fl->force)
+    if (!old->exists || run->fl->force)
         return false;
-    return removed * 100 > (unsigned long)run->cfg->max_remove_percent *
-                               old->n_users;
+    return diff_too_many_removed(run->diff.users_removed, old->n_users,
+                                 run->cfg->max_remove_percent);
 }
 
 /* Builds, seals and (if its content differs) publishes the snapshot. */
@@ -520,19 +519,22 @@ run_locked(struct run *run)
             printf("no changes\n");
         return SYNC_EXIT_OK;
     }
-    if (run->fl->dry_run) {
-        run->result = "dry-run";
-        if (!run->fl->json && !diff_changed(&run->diff))
-            printf("no changes\n");
-        return SYNC_EXIT_OK;
-    }
+    if (run->fl->dry_run && !run->fl->json && !diff_changed(&run->diff))
+        printf("no changes\n");
+    /* Decided before anything is written, and told by --dry-run too: a
+     * dry run ends as the real run would. */
     if (too_many_removed(run)) {
         iam_log(LOG_ERR, "refused: this sync would remove %u of %zu users "
                 "(more than MAX_REMOVE_PERCENT=%u%%); the previous "
                 "snapshot is kept; run with --force if this is intended",
                 run->diff.users_removed, run->old.n_users,
                 run->cfg->max_remove_percent);
+        run->result = "refused";
         return SYNC_EXIT_REFUSED;
+    }
+    if (run->fl->dry_run) {
+        run->result = "dry-run";
+        return SYNC_EXIT_OK;
     }
     r = publish(run);
     if (r < 0)

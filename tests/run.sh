@@ -19,7 +19,7 @@ failed=0
 
 # run_suite NAME COMMAND...: runs one suite, adds its counts.
 run_suite() {
-    local name=$1 log rc p f
+    local name=$1 log rc p f plan
     shift
     log=$logs/${name//\//_}.log
     local start=$SECONDS
@@ -27,9 +27,16 @@ run_suite() {
     rc=$?
     p=$(grep -c '^ok ' "$log")
     f=$(grep -c '^not ok ' "$log")
+    plan=$(planned "$log")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - $name exited with status $rc" >>"$log"
         f=1
+    elif [ -z "$plan" ]; then
+        echo "not ok - $name printed no plan (1..N): it stopped early" >>"$log"
+        f=$((f + 1))
+    elif [ "$plan" -ne $((p + f)) ]; then
+        echo "not ok - $name planned $plan checks and ran $((p + f))" >>"$log"
+        f=$((f + 1))
     fi
     passed=$((passed + p))
     failed=$((failed + f))
@@ -39,6 +46,16 @@ run_suite() {
         grep -E '^not ok |^# ' "$log" | head -n 40 | sed 's/^/    /'
         tail -n 15 "$log" | sed 's/^/    | /'
     fi
+}
+
+# planned LOG: the number of checks the TAP plan lines ("1..N") of LOG
+# announce, summed (a cmocka binary prints one per group), or nothing when
+# there is none. A suite prints its plan when it reaches its end (shell
+# suites, tap_done) or before its first check (cmocka): either way, a suite
+# that stops part-way is caught.
+planned() {
+    awk '/^1\.\.[0-9]+$/ { n += substr($0, 4); seen = 1 }
+         END { if (seen) print n }' "$1"
 }
 
 valgrind_cmd() {

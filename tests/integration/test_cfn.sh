@@ -602,3 +602,5 @@ check_eq "served users: the members of ssh-users only (not dana, grace)" \
 check_eq "sudo (iam-sudo): the members of admins (root refused)" \
     "alice dev.plus.ops heidi" \
     "$(awk '$1 == "group" && $4 == "sudo" { for (i = 5; i <= NF; i++) print $i }' "$work/dump" | sort | xargs)"
+
+tap_done

@@ -437,3 +437,5 @@ else
 fi
 
 echo "# crash trials: $TRIALS ($n_killed killed, $n_midwrite of them while writing; $n_exited ended before the kill; many:$USERS)"
+
+tap_done

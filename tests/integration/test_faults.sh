@@ -272,7 +272,14 @@ scenario() {
     sc_eq "exit status $want_rc" "$want_rc" "$rc"
     sc_check "ends within ${limit} s (took ${ms} ms)" \
         "$([ "$ms" -lt $((limit * 1000)) ] && echo 1)"
-    if grep -Eq -- "$cause" "$work/err"; then
+    # A run that fails must say why in its own error lines, not only in
+    # the retry lines ("... (attempt N of M)") that come before them.
+    local said=$work/err
+    if [ "$want_rc" != 0 ]; then
+        grep -Ev '\(attempt [0-9]+ of [0-9]+\)$' "$work/err" >"$work/final"
+        said=$work/final
+    fi
+    if grep -Eq -- "$cause" "$said"; then
         sc_check "stderr names the cause (/$cause/)" 1
     else
         sc_check "stderr names the cause (/$cause/)" 0
@@ -419,6 +426,31 @@ scenario_ok
 scenario "ListUsers loses 90% of the users" \
     'name=lose-90-percent&action=ListUsers' 3 \
     'refused: .*MAX_REMOVE_PERCENT=50%'
+sc_eq "--json result of the refused run" refused "$(json result)"
 scenario_ok
 
+# --dry-run tells the same refusal, with the same exit status, and writes
+# nothing.
+proxy_ctl 'fault?name=lose-90-percent&action=ListUsers' >/dev/null
+cp "$db" "$work/before.mdb"
+run_sync_dry() {
+    (
+        set -a
+        # shellcheck source=/dev/null
+        . "$work/seed/creds.env"
+        set +a
+        exec "$sync_bin" --config "$cfg" --db "$db" --dry-run --verbose
+    ) >"$work/out" 2>"$work/err" </dev/null
+}
+run_sync_dry
+dry_rc=$?
+proxy_ctl 'fault?name=none' >/dev/null
+check_eq "--dry-run of a run losing 90%: exit 3, as the real run" 3 "$dry_rc"
+check "--dry-run says it would be refused" \
+    grep -q 'refused: .*MAX_REMOVE_PERCENT=50%' "$work/err"
+check "--dry-run lists the removals it refuses" grep -q '^- user ' "$work/out"
+check "--dry-run wrote nothing" cmp -s "$work/before.mdb" "$db"
+
 echo "# fault scenarios passed: $scen_passed of $scen_total"
+
+tap_done

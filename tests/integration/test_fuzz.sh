@@ -42,3 +42,29 @@ saved=$(awk 'NR == FNR { want[$1] = 1; next } ($1 in want) { print $1, $2 }' \
     <(echo "$names") "$build/fuzz-stats.txt" 2>/dev/null | sort)
 check_eq "fuzz-stats.txt holds the exec count of every passing target" \
     "$(echo "$reported" | tr '\n' ';')" "$(echo "$saved" | tr '\n' ';')"
+
+# Every target of fuzz/ fuzzed, for (nearly) its whole time, with a real
+# amount of work: a target that exits at once or barely runs is a failure,
+# not a "no crash". The floor is far below what any target does here
+# (README, Reliability: 0.6 M to 3.4 M in 30 s) and well above what a
+# broken build or an early exit reaches.
+secs=${FUZZ_CHECK_SECONDS:-30}
+min_execs=${FUZZ_MIN_EXECS:-20000}
+for src in "$root"/fuzz/fuzz_*.c; do
+    name=${src##*/fuzz_}
+    name=${name%.c}
+    line=$(awk -v n="$name" '$1 == n { print $2, $3 }' \
+        "$build/fuzz-stats.txt" 2>/dev/null)
+    execs=${line% *}
+    took=${line#* }
+    if [ -z "$line" ]; then
+        tap_not_ok "fuzz $name: not run"
+        continue
+    fi
+    check "fuzz $name ran ${took} s of ${secs} s" \
+        test "$took" -ge $((secs - secs / 10))
+    check "fuzz $name: $execs execs >= $min_execs" \
+        test "$execs" -ge "$min_execs"
+done
+
+tap_done

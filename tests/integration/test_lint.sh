@@ -44,3 +44,5 @@ if [ "$rc" -ne 0 ] && ! grep -q 'FAILED' "$out"; then
     tap_not_ok "make lint exited with status $rc"
     tail -n 20 "$out" | sed 's/^/# /'
 fi
+
+tap_done

@@ -172,3 +172,5 @@ check_eq "glibc: getent passwd root with the edited file" \
 check_eq "glibc: getent group root with the edited file" "root:x:0:" \
     "$(getent group root)"
 umount /etc/nsswitch.conf
+
+tap_done

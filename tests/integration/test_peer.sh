@@ -366,8 +366,10 @@ reset_ok() {
 }
 check "fault reset-mid-body breaks the response" reset_ok
 
+PPID_WAS=$PROXY_PID
 stop_proxy
-check "proxy stopped" test -z "$PROXY_PID"
+check "proxy stopped (pid $PPID_WAS gone)" \
+    bash -c "! kill -0 $PPID_WAS 2>/dev/null"
 MPID=$(cat "$WORK/moto.pid")
 moto_stop "$WORK"
 check "moto stopped (pid $MPID gone)" bash -c "! kill -0 $MPID 2>/dev/null"

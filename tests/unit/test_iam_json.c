@@ -571,11 +571,22 @@ test_not_json(void **state)
     /* Invalid UTF-8 inside a string. */
     inline_fail(LIST_USERS, "{\"ListUsersResponse\":\"\xff\xfe\"}", -EPROTO,
                 "ListUsers: response is not JSON");
-    /* XML that is not an error document. */
+    /* A successful answer in XML, as AWS gives it to a client that did
+     * not ask for JSON: said as such, not "malformed". */
     inline_fail(LIST_USERS,
-                "<ListUsersResponse><ListUsersResult/>"
-                "</ListUsersResponse>",
-                -EPROTO, "ListUsers: response is not JSON");
+                "<?xml version=\"1.0\"?>\n"
+                "<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/"
+                "2010-05-08/\"><ListUsersResult><IsTruncated>false"
+                "</IsTruncated><Users/></ListUsersResult><ResponseMetadata>"
+                "<RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>"
+                "</ResponseMetadata></ListUsersResponse>",
+                -EPROTO, "ListUsers: the answer is XML, not JSON: this "
+                "endpoint ignores ContentType=JSON and Accept: "
+                "application/json (a proxy in between, or not an AWS "
+                "endpoint?)");
+    /* XML of another shape is not that. */
+    inline_fail(LIST_USERS, "<Other><Thing/></Other>", -EPROTO,
+                "ListUsers: response is not JSON");
     inline_fail(LIST_USERS,
                 "<ErrorResponse><Error><Code></Code></Error>"
                 "</ErrorResponse>",
