@@ -270,3 +270,5 @@ needed=$(readelf -d "$keys_bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
     sort | tr '\n' ' ')
 check_eq "the keys command links libc and liblmdb only" \
     "libc.so.6 liblmdb.so.0 " "$needed"
+
+tap_done

@@ -115,3 +115,5 @@ fi
 vg --fair-sched=yes "$build/tests/nss_check" 2>&1 | sed 's/^\(not \)\{0,1\}ok [0-9]* - /&valgrind: /'
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || tap_not_ok "valgrind nss_check exited $rc"
+
+tap_done

@@ -375,3 +375,5 @@ snapshot_etc "$work/etc.after"
 diff "$work/etc.before" "$work/etc.after" >"$work/etc.diff"
 check_eq "purge: /etc is as before (paths, modes, owners, checksums)" "" \
     "$(grep '^[<>]' "$work/etc.diff")"
+
+tap_done

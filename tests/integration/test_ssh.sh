@@ -397,3 +397,5 @@ denied "VERIFY_ONLINE_FAIL=closed, IAM unreachable: refused" \
     "$(keyfile heidi 1)" heidi
 
 check "sshd is still running" kill -0 "$sshd_pid"
+
+tap_done
