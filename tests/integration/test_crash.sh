@@ -109,6 +109,7 @@ write_config "$work/A.conf" "$SHELL_A" 30
 write_config "$work/B.conf" "$SHELL_B" 30
 write_config "$work/A0.conf" "$SHELL_A" 0
 write_config "$work/B0.conf" "$SHELL_B" 0
+write_config "$work/A2.conf" "$SHELL_A" 2
 conf_of() { # SHELL [LOCK_SUFFIX]
     if [ "$1" = "$SHELL_A" ]; then echo "$work/A${2:-}.conf"; else echo "$work/B${2:-}.conf"; fi
 }
@@ -409,6 +410,31 @@ if wait_locked "$a_pid"; then
 else
     tap_not_ok "LOCK_TIMEOUT=30: the first run never held the lock"
 fi
+
+# LOCK_TIMEOUT=2 against a lock that someone else holds throughout: the
+# run waits its whole 2 s (never less: a slow machine only makes it
+# longer), then exits 1, says why, and writes nothing.
+before=$(snap_shell)
+flock "$snapdir/.iam-sync.lock" sleep 60 &
+holder=$!
+bg_pids+=("$holder")
+for _ in $(seq 100); do
+    flock -n "$snapdir/.iam-sync.lock" true || break
+    sleep 0.05
+done
+t0=$(now_ms)
+"$sync_bin" --config "$(conf_of "$(other_shell "$before")" 2)" --json \
+    --verbose >"$work/c.out" 2>"$work/c.err"
+c_rc=$?
+c_ms=$(($(now_ms) - t0))
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check_eq "LOCK_TIMEOUT=2, lock held elsewhere: exit 1, snapshot unchanged" \
+    "1 $before" "$c_rc $(snap_shell)"
+check "LOCK_TIMEOUT=2: it waited at least 2 s (${c_ms} ms)" \
+    test "$c_ms" -ge 2000
+check "LOCK_TIMEOUT=2: it says another iam-sync is running" \
+    grep -q 'another iam-sync is still running' "$work/c.err"
 
 # ---- the readers' verdict ----
 
