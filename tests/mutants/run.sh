@@ -7,8 +7,9 @@
 #   # what the invariant is (comment lines)
 #   file: lib/iam_db.c              the file to break
 #   from: <one exact line>          must occur exactly once in the file
-#   to:   <its replacement>         (leading blanks after "to:" dropped;
-#                                    the line keeps its own indentation)
+#   to:   <its replacement>         (blanks around it dropped; the line
+#                                    keeps its own indentation)
+#   (more from:/to: pairs may follow, applied in order)
 #   test: <shell command>           run from the mutated tree's root; the
 #                                   mutant is killed when it exits non-zero
 # A "from:" line that no longer matches exactly once is an error, so a
@@ -25,25 +26,32 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d /tmp/nss-iam-mutants.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
 
-# field FILE KEY: the value of "KEY: value" in a .mut file.
+# field FILE KEY: the value of the first "KEY: value" line in a .mut file.
 field() {
     sed -n "s/^$2:[[:space:]]*//p" "$1" | head -n 1
 }
 
-# mutate FILE FROM TO: replaces the one line equal to FROM (ignoring its
-# indentation) by TO, keeping the indentation. Fails unless exactly one
-# line matches.
+# mutate MUT TREE: applies each "from:"/"to:" pair of MUT, in order, to
+# the file: of MUT under TREE. Each "from:" line must equal exactly one
+# line of the file (ignoring indentation), which keeps its indentation.
 mutate() {
     python3 - "$@" <<'PY'
-import sys
-path, frm, to = sys.argv[1:4]
+import re, sys
+mut, tree = sys.argv[1:3]
+spec = [re.match(r"(\w+):\s?(.*)", l) for l in open(mut).read().split("\n")]
+spec = [(m.group(1), m.group(2).strip()) for m in spec if m]
+path = tree + "/" + next(v for k, v in spec if k == "file")
+pairs = [(v, spec[i + 1][1]) for i, (k, v) in enumerate(spec)
+         if k == "from" and i + 1 < len(spec) and spec[i + 1][0] == "to"]
+if not pairs or len(pairs) != sum(1 for k, _ in spec if k == "from"):
+    sys.exit(f"{mut}: every from: needs the to: right after it")
 lines = open(path).read().split("\n")
-hits = [i for i, l in enumerate(lines) if l.strip() == frm.strip()]
-if len(hits) != 1:
-    sys.exit(f"{path}: {len(hits)} lines match {frm!r}, want exactly 1")
-i = hits[0]
-indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
-lines[i] = indent + to
+for frm, to in pairs:
+    hits = [i for i, l in enumerate(lines) if l.strip() == frm]
+    if len(hits) != 1:
+        sys.exit(f"{path}: {len(hits)} lines match {frm!r}, want exactly 1")
+    i = hits[0]
+    lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())] + to
 open(path, "w").write("\n".join(lines))
 PY
 }
@@ -70,7 +78,6 @@ for mut in "$@"; do
     name=$(basename "$mut" .mut)
     file=$(field "$mut" file)
     from=$(field "$mut" from)
-    to=$(field "$mut" to)
     test=$(field "$mut" test)
     if [ -z "$file" ] || [ -z "$from" ] || [ -z "$test" ]; then
         tap_not_ok "mutant $name: file:, from: and test: are required"
@@ -79,7 +86,7 @@ for mut in "$@"; do
     tree=$work/$name
     rm -rf "$tree"
     cp -a "$base" "$tree"
-    if ! err=$(mutate "$tree/$file" "$from" "$to" 2>&1); then
+    if ! err=$(mutate "$mut" "$tree" 2>&1); then
         tap_not_ok "mutant $name: stale: $err"
         continue
     fi
