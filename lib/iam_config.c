@@ -1161,6 +1161,9 @@ iam_config_parse_buffer(const char *name, const char *text, size_t len,
             return r;
         pos = end + 1;
     }
+    if (line_of(&p, "IAM_AUTHORIZED_GROUPS") ||
+        line_of(&p, "IAM_AUTHORIZED_GROUPS_TAG"))
+        cfg->authorized_unset = false;
     return check_together(&p);
 }
 
@@ -1286,6 +1289,7 @@ iam_config_defaults(struct iam_config *cfg)
     cfg->uid_max = IAM_CONFIG_DEFAULT_UID_MAX;
     cfg->max_key_age_days = 0;
     cfg->max_remove_percent = 50;
+    cfg->authorized_unset = true;
     cfg->verify_online = false;
     cfg->verify_online_timeout_ms = 1500;
     cfg->verify_online_fail = IAM_FAIL_OPEN;

@@ -77,6 +77,12 @@ struct iam_config {
     /* IAM_AUTHORIZED_GROUPS: IAM groups whose members may log in; an
      * empty list means every IAM user of the account. Default empty. */
     struct iam_strlist iam_authorized_groups;
+    /* True while neither IAM_AUTHORIZED_GROUPS nor
+     * IAM_AUTHORIZED_GROUPS_TAG has been set: nobody has said who may
+     * log in, so nobody may (iam-sync does nothing until then). An
+     * explicit IAM_AUTHORIZED_GROUPS="" admits every IAM user, as the
+     * same line did for aws-ec2-ssh. Default true. */
+    bool authorized_unset;
     /* SUDOERS_GROUPS: IAM groups whose members join sudo_group. Default
      * empty. The single value "##ALL##" sets sudoers_all and leaves the
      * list empty. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws_http.h"
 #include "aws_s3.h"
@@ -117,6 +118,32 @@ check_publish(const char *url)
     return -EINVAL;
 }
 
+/*
+ * A configuration that does not say who may log in admits nobody, and
+ * iam-sync asks AWS nothing: installing the package (into an image, say)
+ * never opens a host to the whole account. Nothing to do is a success the
+ * first time; with a snapshot in place it is a configuration lost, which
+ * must not go unnoticed.
+ */
+static int
+not_configured(const char *config, const char *db_path)
+{
+    static const char what[] =
+        "IAM_AUTHORIZED_GROUPS is not set: no IAM user is admitted and IAM "
+        "is not asked. Name the IAM groups whose members may log in "
+        "(IAM_AUTHORIZED_GROUPS=\"ssh-users\", or "
+        "IAM_AUTHORIZED_GROUPS_TAG), or set IAM_AUTHORIZED_GROUPS=\"\" to "
+        "admit every IAM user who has a key";
+
+    if (access(db_path, F_OK) < 0) {
+        iam_log(LOG_WARNING, "%s: %s", config, what);
+        return SYNC_EXIT_OK;
+    }
+    iam_log(LOG_ERR, "%s: %s; the snapshot in place (%s) is kept", config,
+            what, db_path);
+    return SYNC_EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -147,6 +174,9 @@ main(int argc, char **argv)
         status = sync_status(&cfg, a.fl.db_path, a.fl.json);
     } else if (a.print_public_key) {
         status = fleet_public_key(&cfg) < 0 ? SYNC_EXIT_USAGE : SYNC_EXIT_OK;
+    } else if (cfg.authorized_unset) {
+        status = not_configured(a.config ? a.config : IAM_CONFIG_PATH,
+                                a.fl.db_path);
     } else if (aws_http_global_init() < 0) {
         iam_log(LOG_ERR, "cannot initialise libcurl");
         status = SYNC_EXIT_AWS;

@@ -180,6 +180,8 @@ read_snapshot(const char *path, bool users, const char *sudo_group,
         ret->created = meta.created;
         snprintf(ret->source, sizeof(ret->source), "%.*s",
                  (int)meta.source.len, meta.source.p);
+        snprintf(ret->account, sizeof(ret->account), "%.*s",
+                 (int)meta.account.len, meta.account.p);
         if (users)
             r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
     }
@@ -221,6 +223,7 @@ state_from_model(const struct model *m, struct state *ret)
 
     memset(ret, 0, sizeof(*ret));
     ret->exists = true;
+    snprintf(ret->account, sizeof(ret->account), "%s", m->account);
     ret->users = calloc(m->n_users + 1, sizeof(*ret->users));
     if (!ret->users)
         return -ENOMEM;

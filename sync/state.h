@@ -37,6 +37,7 @@ struct state {
     char digest[65];
     int64_t created;
     char source[1100];      /* meta.source: IAM endpoint or SOURCE */
+    char account[16];       /* meta.account: from the users' ARNs, or "" */
 };
 
 /*

@@ -153,12 +153,32 @@ connect_iam(struct run *run)
 }
 
 /* More than MAX_REMOVE_PERCENT of the users gone is refused unforced. */
+/*
+ * The snapshot in place was made for another AWS account than the one IAM
+ * now answers for: an image built with another account's role, say. Its
+ * users are nobody here; defending them with MAX_REMOVE_PERCENT would keep
+ * that account's people logging in. (Both accounts come from the users'
+ * ARNs; an account with no users says nothing.)
+ */
+static bool
+other_account(const struct run *run)
+{
+    const char *was = run->old.account, *now = run->new.account;
+
+    if (!was[0] || !now[0] || strcmp(was, now) == 0)
+        return false;
+    iam_log(LOG_WARNING, "the snapshot in place is for AWS account %s, IAM "
+            "answers for account %s (an image made elsewhere?): it is "
+            "replaced whole, MAX_REMOVE_PERCENT does not apply", was, now);
+    return true;
+}
+
 static bool
 too_many_removed(const struct run *run)
 {
     const struct state *old = &run->old;
 
-    if (!old->exists || run->fl->force)
+    if (!old->exists || run->fl->force || other_account(run))
         return false;
     return diff_too_many_removed(run->diff.users_removed, old->n_users,
                                  run->cfg->max_remove_percent);

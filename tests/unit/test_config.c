@@ -173,6 +173,7 @@ static void
 assert_config_equal(const struct iam_config *a, const struct iam_config *b)
 {
     assert_lists_equal(&a->iam_authorized_groups, &b->iam_authorized_groups);
+    assert_int_equal(a->authorized_unset, b->authorized_unset);
     assert_lists_equal(&a->sudoers_groups, &b->sudoers_groups);
     assert_int_equal(a->sudoers_all, b->sudoers_all);
     assert_str_or_null(a->iam_authorized_groups_tag,
@@ -1272,6 +1273,10 @@ test_aws_ec2_ssh_conf(void **state)
     out = capture_end(&cap);
     assert_int_equal(r, 0);
     assert_string_equal(err, "");
+    /* Its IAM_AUTHORIZED_GROUPS="" admits every user, as it did there. */
+    assert_false(c.authorized_unset);
+    assert_int_equal(c.iam_authorized_groups.n, 0);
+    d.authorized_unset = false;
     assert_config_equal(&c, &d);
     assert_non_null(strstr(out, "notice: /etc/aws-ec2-ssh.conf:2: "
                                 "LOCAL_MARKER_GROUP is not needed by "
@@ -1569,6 +1574,40 @@ test_contrib_conf_is_defaults(void **state)
 /* Every "#KEY=value" line of the shipped example, uncommented, is valid
  * and still gives the defaults: the documented defaults are the real
  * ones. */
+/* Until the file says who may log in, nobody may: "" is said, not unset. */
+static void
+test_authorized_unset(void **state)
+{
+    static const struct {
+        const char *text;
+        bool unset;
+    } cases[] = {
+        { "", true },
+        { "# IAM_AUTHORIZED_GROUPS=\"ssh-users\"\n", true },
+        { "SUDOERS_GROUPS=\"admins\"\nMAX_KEY_AGE_DAYS=90\n", true },
+        { "IAM_AUTHORIZED_GROUPS=\"\"\n", false },
+        { "IAM_AUTHORIZED_GROUPS=\"ssh-users\"\n", false },
+        { "IAM_AUTHORIZED_GROUPS_TAG=\"nss-iam-groups\"\n", false },
+    };
+    struct iam_config c;
+    char err[256];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(iam_config_defaults(&c), 0);
+        assert_true(c.authorized_unset);
+        assert_int_equal(iam_config_parse_buffer("t.conf", cases[i].text,
+                                                 strlen(cases[i].text), &c,
+                                                 err, sizeof(err)),
+                         0);
+        if (c.authorized_unset != cases[i].unset)
+            print_error("case %zu: [%s]\n", i, cases[i].text);
+        assert_int_equal(c.authorized_unset, cases[i].unset);
+        iam_config_free(&c);
+    }
+}
+
 static void
 test_contrib_conf_uncommented(void **state)
 {
@@ -1607,6 +1646,15 @@ test_contrib_conf_uncommented(void **state)
     }
     /* 36 keys, each shown once */
     assert_int_equal(keys, 36);
+    /* Who may log in has no default to show (unset admits nobody): the
+     * file shows an example, and everything else is the defaults. */
+    assert_list(&c.iam_authorized_groups, 1, "ssh-users");
+    assert_false(c.authorized_unset);
+    assert_true(d.authorized_unset);
+    free(c.iam_authorized_groups.v[0]);
+    free(c.iam_authorized_groups.v);
+    memset(&c.iam_authorized_groups, 0, sizeof(c.iam_authorized_groups));
+    c.authorized_unset = true;
     assert_config_equal(&c, &d);
     iam_config_free(&c);
     iam_config_free(&d);
@@ -1654,6 +1702,7 @@ main(void)
                                         dir_teardown),
         cmocka_unit_test(test_contrib_conf_is_defaults),
         cmocka_unit_test(test_contrib_conf_uncommented),
+        cmocka_unit_test(test_authorized_unset),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -47,6 +47,7 @@ MOTO_NO_AUTH_COUNT=${MOTO_NO_AUTH_COUNT:-1000000000}
 read -r -d '' MOTO_PEER_PY <<'PY' || true
 import datetime
 import json
+import os
 import sys
 
 import moto.server
@@ -84,7 +85,8 @@ def upload_date(request, full_url, headers):
         return 400, {}, json.dumps({"Error": "POST JSON"})
     try:
         req = json.loads(request.get_data() or b"{}")
-        account = req.get("AccountId", "123456789012")
+        account = req.get("AccountId",
+                          os.environ.get("MOTO_ACCOUNT_ID", "123456789012"))
         when = datetime.datetime.fromisoformat(
             req["UploadDate"].replace("Z", "+00:00"))
         if when.tzinfo is not None:

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# What a freshly installed or imaged host does before anyone configured it:
+#  - a configuration that does not say who may log in (no
+#    IAM_AUTHORIZED_GROUPS, no IAM_AUTHORIZED_GROUPS_TAG) admits nobody and
+#    asks AWS nothing: exit 0 and a warning on a first run, exit 2 (the
+#    snapshot kept) when a snapshot is in place; IAM_AUTHORIZED_GROUPS=""
+#    said explicitly admits every IAM user, as it did for aws-ec2-ssh;
+#  - a snapshot made for another AWS account (an image baked with another
+#    account's role) is replaced whole, not defended by MAX_REMOVE_PERCENT.
+# Snapshots live under a mktemp -d directory; nothing on the host changes.
+# shellcheck source-path=SCRIPTDIR
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+# shellcheck source=lib/tap.sh
+. "$here/lib/tap.sh"
+# shellcheck source=lib/moto.sh
+. "$here/lib/moto.sh"
+
+sync_bin=$build/iam-sync
+dump_bin=$build/tests/dumpsnapshot
+work=$(mktemp -d /tmp/nss-iam-firstrun.XXXXXX) || exit 1
+db=$work/db/passwd.mdb
+cleanup() {
+    moto_stop "$work/a/moto"
+    moto_stop "$work/b/moto"
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for f in "$sync_bin" "$dump_bin"; do
+    [ -x "$f" ] || fail_setup "$f is missing (make all test-helpers)"
+done
+mkdir -p "$work/db"
+
+# conf FILE URL LINE...: a config for moto at URL, mode 0600.
+conf() {
+    local f=$1 url=$2
+    shift 2
+    {
+        echo "IAM_ENDPOINT=\"$url\""
+        echo "STS_ENDPOINT=\"$url\""
+        echo "IMDS_ENDPOINT=\"$url\""
+        echo 'MAX_CALLS_PER_SECOND=100'
+        [ $# -eq 0 ] || printf '%s\n' "$@"
+    } >"$f"
+    chmod 0600 "$f"
+}
+
+# run CREDS CONF [ARGS...]: iam-sync --verbose; output in $work/out, err.
+run() {
+    local creds=$1 cfg=$2
+    shift 2
+    (
+        set -a
+        # shellcheck source=/dev/null
+        [ "$creds" = none ] || . "$creds"
+        set +a
+        exec "$sync_bin" --config "$cfg" --db "$db" --verbose "$@"
+    ) >"$work/out" 2>"$work/err" </dev/null
+}
+
+users() {
+    "$dump_bin" "$db" | awk '$1 == "user" { print $2 }' | sort | xargs
+}
+
+# ---- not configured: nobody, no AWS call ---------------------------------
+
+# Every endpoint on a closed port: any call would fail the run (exit 1).
+closed=http://127.0.0.1:$(free_port)
+conf "$work/unset.conf" "$closed" 'SUDOERS_GROUPS="admins"'
+run none "$work/unset.conf"
+check_eq "no IAM_AUTHORIZED_GROUPS, first run: exit 0 without asking AWS" \
+    0 "$?"
+check "... the warning names the file and says nobody is admitted" \
+    grep -q "$work/unset.conf: IAM_AUTHORIZED_GROUPS is not set: no IAM user is admitted" \
+    "$work/err"
+check "... and no snapshot is written" test ! -e "$db"
+run none "$work/unset.conf" --dry-run
+check_eq "... --dry-run says the same, exit 0" "0 1" \
+    "$? $(grep -c 'IAM_AUTHORIZED_GROUPS is not set' "$work/err")"
+
+# ---- account A: a snapshot in place ----------------------------------------
+
+moto_seeded "$work/a" basic 2>"$work/setup.err" ||
+    fail_setup "$(cat "$work/setup.err")"
+url_a=$(moto_url "$work/a/moto")
+conf "$work/a.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS="ssh-users"'
+run "$work/a/seed/creds.env" "$work/a.conf"
+check_eq "account A: a sync publishes" 0 "$?"
+users_a=$(users)
+cp "$db" "$work/a.mdb"
+
+conf "$work/unset-a.conf" "$url_a" 'SUDOERS_GROUPS="admins"'
+run "$work/a/seed/creds.env" "$work/unset-a.conf"
+check_eq "the setting removed with a snapshot in place: exit 2" 2 "$?"
+check "... it says so and keeps the snapshot" \
+    grep -q 'IAM_AUTHORIZED_GROUPS is not set.*the snapshot in place .* is kept' \
+    "$work/err"
+check "... byte for byte" cmp -s "$work/a.mdb" "$db"
+
+# IAM_AUTHORIZED_GROUPS="" said explicitly: every user who has a key, as
+# with aws-ec2-ssh (grace is in no authorized group but has a key).
+conf "$work/all.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS=""'
+run "$work/a/seed/creds.env" "$work/all.conf" --dry-run
+check_eq 'IAM_AUTHORIZED_GROUPS="": admits every IAM user (grace too)' \
+    "0 yes" "$? $(grep -q '^+ user grace ' "$work/out" && echo yes)"
+
+# ---- account B: an image made with account A's snapshot --------------------
+
+MOTO_ACCOUNT_ID=210987654321 moto_seeded "$work/b" basic \
+    2>"$work/setup.err" || fail_setup "$(cat "$work/setup.err")"
+url_b=$(moto_url "$work/b/moto")
+conf "$work/b.conf" "$url_b" 'IAM_AUTHORIZED_GROUPS="ssh-users"'
+
+# Same names, other UserIds: every user of A goes, far above 50%.
+run "$work/b/seed/creds.env" "$work/b.conf" --dry-run
+check_eq "account B, A's snapshot in place: --dry-run exit 0 (not refused)" \
+    0 "$?"
+run "$work/b/seed/creds.env" "$work/b.conf"
+check_eq "account B: the sync publishes over A's snapshot: exit 0" 0 "$?"
+check "... with a warning naming both accounts" \
+    grep -q 'snapshot in place is for AWS account 123456789012, IAM answers for account 210987654321' \
+    "$work/err"
+check_eq "... the snapshot is account B's" 210987654321 \
+    "$("$dump_bin" "$db" | sed -n 's/^meta .*account=\([0-9]*\).*/\1/p')"
+check "... its users have B's uids (none of A's left)" \
+    bash -c "! comm -12 <('$dump_bin' '$work/a.mdb' | awk '\$1 == \"user\" { print \$3 }' | sort) \
+        <('$dump_bin' '$db' | awk '\$1 == \"user\" { print \$3 }' | sort) | grep -q ."
+check_eq "... the same names (same scenario, another account)" "$users_a" \
+    "$(users)"
+
+# The same account, the same loss: still refused.
+cp "$work/a.mdb" "$db"
+conf "$work/few.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS="admins"'
+run "$work/a/seed/creds.env" "$work/few.conf"
+check_eq "same account, most users gone: still refused (exit 3)" 3 "$?"
+
+tap_done
