@@ -49,7 +49,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_keys.c tests/unit/test_config.c tests/unit/test_sigv4.c \
 	tests/unit/test_creds.c tests/unit/test_iam_json.c \
 	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c \
-	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c
+	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c \
+	tests/unit/test_sshd_check.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -158,6 +159,12 @@ $(BUILD)/tests/test_diff: tests/unit/test_diff.c $(SYNC_TESTED_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
 		$(TEST_LIBS)
+
+$(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \
+		$(OBJ)/sync/sshd_check.o $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< \
+		$(OBJ)/sync/sshd_check.o $(TEST_LIBS)
 
 # The fleet object (build, verify, decode, select) and its signing keys.
 FLEET_TESTED_OBJ := $(OBJ)/sync/fleet_obj.o $(OBJ)/sync/fleet_sign.o \

@@ -6,7 +6,15 @@
 #include <time.h>
 
 #include "iam_db.h"
+#include "sshd_check.h"
 #include "sync.h"
+
+static const char *const sshd_words[] = {
+    [SSHD_OURS] = "ok",
+    [SSHD_UNIT_OPTION] = "overridden-by-unit",
+    [SSHD_CONFIG] = "overridden-by-config",
+    [SSHD_NONE] = "not-configured",
+};
 
 static void
 utc(time_t t, char out[32])
@@ -24,9 +32,9 @@ utc(time_t t, char out[32])
  */
 static void
 print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
-           long age, bool stale, bool json)
+           long age, bool stale, const struct sshd_check *sc, bool json)
 {
-    char when[32], seen[32];
+    char when[32], seen[32], fix[2048];
 
     utc((time_t)m->created, when);
     utc(checked, seen);
@@ -34,25 +42,34 @@ print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
         printf("{\"snapshot\": \"%s\", \"created\": \"%s\", \"checked\": "
                "\"%s\", \"age_seconds\": %ld, \"stale\": %s, \"users\": %u, "
                "\"groups\": %u, \"keys\": %u, \"account\": \"%.*s\", "
-               "\"source\": \"%.*s\"}\n",
+               "\"source\": \"%.*s\", \"sshd\": \"%s\"}\n",
                path, when, seen, age, stale ? "true" : "false", m->users,
                m->groups, m->keys, (int)m->account.len, m->account.p,
-               (int)m->source.len, m->source.p);
+               (int)m->source.len, m->source.p, sshd_words[sc->result]);
         return;
     }
+    sshd_check_fix(sc, fix, sizeof(fix));
     printf("snapshot: %s\ncreated:  %s\nchecked:  %s (%ld s ago)%s\n"
            "users:    %u\ngroups:   %u\nkeys:     %u\naccount:  %.*s\n"
-           "source:   %.*s\n",
+           "source:   %.*s\nsshd:     %s\n",
            path, when, seen, age,
            stale ? ", older than MAX_SNAPSHOT_AGE" : "", m->users,
            m->groups, m->keys, (int)m->account.len, m->account.p,
-           (int)m->source.len, m->source.p);
+           (int)m->source.len, m->source.p, fix);
+}
+
+/* Where the sshd and systemd files are read: "/", or a test's tree. */
+static const char *
+status_root(void)
+{
+    return "/";
 }
 
 int
 sync_status(const struct iam_config *cfg, const char *db_path, bool json)
 {
     struct iam_meta_rec m;
+    struct sshd_check sc;
     struct iam_db_txn t;
     struct iam_db *db;
     struct stat st;
@@ -78,8 +95,14 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
                 checked = st.st_mtime;
             age = (long)(time(NULL) - checked);
             stale = age > (long)cfg->max_snapshot_age;
-            print_meta(db_path, &m, checked, age, stale, json);
+            /* Another AuthorizedKeysCommand winning is as bad as no
+             * snapshot: IAM users cannot log in. No sshd setting at all
+             * (a publisher's host, say) is only reported. */
+            sshd_check(status_root(), &sc);
+            print_meta(db_path, &m, checked, age, stale, &sc, json);
             r = stale ? -ESTALE : 0;
+            if (sc.result == SSHD_UNIT_OPTION || sc.result == SSHD_CONFIG)
+                r = -EPERM;
         }
         iam_db_end(&t);
     }

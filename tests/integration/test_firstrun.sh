@@ -132,6 +132,31 @@ check "... its users have B's uids (none of A's left)" \
 check_eq "... the same names (same scenario, another account)" "$users_a" \
     "$(users)"
 
+# ---- EC2 Instance Connect's unit drop-in: --status says so --------------
+
+# Its packages start sshd with -o AuthorizedKeysCommand in a unit drop-in;
+# that beats every sshd_config file. In a private mount namespace, a tmpfs
+# over /etc/systemd holds a drop-in shaped like it.
+status_with_eic() {
+    unshare -m --propagation private bash -c '
+        mount -t tmpfs tmpfs /etc/systemd || exit 99
+        d=/etc/systemd/system/sshd.service.d
+        mkdir -p "$d" || exit 99
+        printf "%s\n" "[Service]" "ExecStart=" \
+            "ExecStart=/usr/sbin/sshd -D \$OPTIONS -o \"AuthorizedKeysCommand /opt/aws/bin/eic_run_authorized_keys %%u %%f\" -o \"AuthorizedKeysCommandUser ec2-instance-connect\"" \
+            >"$d/ec2-instance-connect.conf"
+        exec "$@"' _ "$sync_bin" --config "$work/b.conf" --db "$db" --status \
+        "$@" >"$work/out" 2>"$work/err"
+}
+status_with_eic
+check_eq "--status with EIC's unit drop-in: exit 1" 1 "$?"
+check "... it names the drop-in and the fix (chain, mask)" grep -q \
+    'sshd: .*/etc/systemd/system/sshd.service.d/ec2-instance-connect.conf gives sshd -o "AuthorizedKeysCommand /opt/aws/bin/eic_run_authorized_keys %u %f".*CHAIN_AUTHORIZED_KEYS_COMMAND="/opt/aws/bin/eic_run_authorized_keys %u %f".*ln -s /dev/null' \
+    "$work/out"
+status_with_eic --json
+check_eq "--status --json: sshd overridden-by-unit" overridden-by-unit \
+    "$(jq -r .sshd "$work/out")"
+
 # The same account, the same loss: still refused.
 cp "$work/a.mdb" "$db"
 conf "$work/few.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS="admins"'
