@@ -50,15 +50,17 @@ safe_node(const char *path, const struct stat *st)
  * sshd's rule for its own AuthorizedKeysCommand (auth_secure_path): a
  * regular file, and it and every directory above it root-owned and not
  * writable by group or others. Whoever could replace the program could
- * print a key for any user.
+ * print a key for any user. @ret_path (PATH_MAX bytes) receives the
+ * resolved path, the one that is then run: no symbolic link is followed
+ * after the check.
  */
 static int
-check_trusted(const char *program)
+check_trusted(const char *program, char *ret_path)
 {
     char path[PATH_MAX], *slash;
     struct stat st;
 
-    if (!realpath(program, path) || stat(path, &st) < 0) {
+    if (!realpath(program, ret_path) || stat(ret_path, &st) < 0) {
         iam_log(LOG_ERR, "chained command %s: %s", program,
                 strerrordesc_np(errno));
         return -errno;
@@ -68,6 +70,7 @@ check_trusted(const char *program)
                 program);
         return -EPERM;
     }
+    memcpy(path, ret_path, sizeof(path));
     for (;;) {
         if (!safe_node(path, &st))
             return -EPERM;
@@ -80,9 +83,9 @@ check_trusted(const char *program)
     }
 }
 
-/* Starts @argv in its own process group, stdout into a pipe. */
+/* Starts @file with @argv in its own process group, stdout into a pipe. */
 static int
-spawn(char *const *argv, struct child *ret)
+spawn(const char *file, char *const *argv, struct child *ret)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -110,7 +113,7 @@ spawn(char *const *argv, struct child *ret)
     if (!r)
         r = posix_spawnattr_setpgroup(&attr, 0);
     if (!r)
-        r = posix_spawn(&ret->pid, argv[0], &fa, &attr, argv, environ);
+        r = posix_spawn(&ret->pid, file, &fa, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(p[1]);
@@ -186,11 +189,12 @@ chain_run(const struct chain_cmd *cmd)
 {
     const char *prog = cmd->argv[0];
     struct child c = { -1, -1, now_ms() + CHAIN_TIMEOUT_MS };
+    char file[PATH_MAX];
     size_t len = 0;
     char *buf;
     int r, status = -1;
 
-    r = check_trusted(prog);
+    r = check_trusted(prog, file);
     if (r < 0)
         return r;
     /* One byte more than may be passed on, to see that it was exceeded. */
@@ -199,7 +203,7 @@ chain_run(const struct chain_cmd *cmd)
         return -ENOMEM;
     /* Our keys before its, in this order, whatever it writes. */
     fflush(stdout);
-    r = spawn(cmd->argv, &c);
+    r = spawn(file, cmd->argv, &c);
     if (r < 0) {
         iam_log(LOG_ERR, "chained command %s: cannot run: %s", prog,
                 strerrordesc_np(-r));

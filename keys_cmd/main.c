@@ -190,22 +190,23 @@ check_args(const struct args *a, struct keys_request *req,
            struct keys_result *ret_res)
 {
     memset(ret_res, 0, sizeof(*ret_res));
-    if (a->key && !keys_valid_offered(a->key))
-        ret_res->decision = KEYS_BAD_KEY;
-    else if (a->key &&
-             iam_keyline_fingerprint(a->key, strlen(a->key),
-                                     ret_res->fingerprint) < 0)
-        ret_res->fingerprint[0] = '\0';
-    if (!iam_name_is_valid_posix(a->user))
+    if (!iam_name_is_valid_posix(a->user)) {
         ret_res->decision = KEYS_BAD_USER;
-    else if (a->uid && keys_parse_uid(a->uid, &req->uid) < 0)
+    } else if (a->uid && keys_parse_uid(a->uid, &req->uid) < 0) {
         ret_res->decision = KEYS_BAD_UID;
-    if (ret_res->decision != KEYS_LISTED)
-        return false;
-    req->user = a->user;
-    req->has_uid = a->uid != NULL;
-    req->key = a->key;
-    return true;
+    } else if (a->key && !keys_valid_offered(a->key)) {
+        ret_res->decision = KEYS_BAD_KEY;
+    } else {
+        req->user = a->user;
+        req->has_uid = a->uid != NULL;
+        req->key = a->key;
+        return true;
+    }
+    /* A refusal names the offered key too, when it can be named. */
+    if (a->key && keys_valid_offered(a->key))
+        iam_keyline_fingerprint(a->key, strlen(a->key),
+                                ret_res->fingerprint);
+    return false;
 }
 
 /* Our keys, and the audit line. Returns the exit status. */
