@@ -11,8 +11,8 @@
 #define CHAIN_TOKENS "%%u %%U %%k %%t %%f %%%%"
 
 struct expansion {
-    size_t len;       /* bytes of the expanded word, NUL excluded */
-    char missing;     /* first token without a value, or 0 */
+    size_t len;   /* bytes of the expanded word, NUL excluded */
+    char missing; /* first token without a value, or 0 */
 };
 
 /* The value of token @c, NULL when it has none; sets *ret_known. */
@@ -59,14 +59,18 @@ expand_word(const char *word, const struct chain_tokens *t, char *out,
         if (*p == '%') {
             p++;
             if (!*p) {
-                snprintf(err, errlen, "\"%s\" ends with %%; write %%%% for "
-                         "a %% (tokens: " CHAIN_TOKENS ")", word);
+                snprintf(err, errlen,
+                         "\"%s\" ends with %%; write %%%% for "
+                         "a %% (tokens: " CHAIN_TOKENS ")",
+                         word);
                 return -EINVAL;
             }
             v = token_value(*p, t, &known);
             if (!known) {
-                snprintf(err, errlen, "unknown token %%%c in \"%s\" "
-                         "(tokens: " CHAIN_TOKENS ")", *p, word);
+                snprintf(err, errlen,
+                         "unknown token %%%c in \"%s\" "
+                         "(tokens: " CHAIN_TOKENS ")",
+                         *p, word);
                 return -EINVAL;
             }
             if (!v && !ret->missing)
@@ -117,8 +121,10 @@ check_words(char **words, int n, char *err, size_t errlen)
         /* sshd would read these as quoting; we do not, so refuse them
          * rather than run something else than the operator wrote. */
         if (strpbrk(words[i], "\"'\\")) {
-            snprintf(err, errlen, "quotes and backslashes are not "
-                     "supported: \"%s\"", words[i]);
+            snprintf(err, errlen,
+                     "quotes and backslashes are not "
+                     "supported: \"%s\"",
+                     words[i]);
             return -EINVAL;
         }
     }

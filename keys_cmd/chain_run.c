@@ -66,8 +66,7 @@ check_trusted(const char *program, char *ret_path)
         return -errno;
     }
     if (!S_ISREG(st.st_mode)) {
-        iam_log(LOG_ERR, "chained command %s: not a regular file",
-                program);
+        iam_log(LOG_ERR, "chained command %s: not a regular file", program);
         return -EPERM;
     }
     memcpy(path, ret_path, sizeof(path));
@@ -218,15 +217,16 @@ chain_run(const struct chain_cmd *cmd)
         kill(-c.pid, SIGKILL);
         waitpid(c.pid, NULL, 0);
         r = r < 0 ? r : status;
-        iam_log(LOG_WARNING, "chained command %s: %s: its output is not "
-                "passed on", prog, r == -EFBIG ? "more than 256 KiB of "
-                "output" : strerrordesc_np(-r));
+        iam_log(LOG_WARNING, "chained command %s: %s: output dropped", prog,
+                r == -EFBIG ? "too much output" : strerrordesc_np(-r));
         goto out;
     }
     if (status != 0) {
         /* sshd ignores the output of a command that fails: so do we. */
-        iam_log(LOG_WARNING, "chained command %s: exit status %d: its "
-                "output is not passed on", prog, status);
+        iam_log(LOG_WARNING,
+                "chained command %s: exit status %d: output "
+                "dropped",
+                prog, status);
         r = -EIO;
         goto out;
     }
