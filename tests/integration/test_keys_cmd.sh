@@ -299,6 +299,13 @@ sleep 600 &
 echo "\$\$ \$!" >"$work/chain-hang.pids"
 wait
 END
+# chain-big.sh: more output than is ever passed on (256 KiB), then a key.
+cat >"$bin/chain-big.sh" <<END
+#!/bin/sh
+head -c 300000 /dev/zero | tr '\\0' a
+echo
+echo "$chained_line"
+END
 chmod 0755 "$bin"/chain-*.sh
 cp "$bin/chain-ok.sh" "$work/chain-in-tmp.sh"
 
@@ -364,6 +371,11 @@ check_eq "a failing chained command: our key, not its output, exit 0" \
     "0|$key1_line" "$rc|$out"
 chained fail "$work/missing.mdb" "$user" "$uid" "$blob1"
 check_eq "... and with no snapshot either: nothing, exit 1" "1|" "$rc|$out"
+
+chain_conf big "$bin/chain-big.sh %u"
+chained big "$db" "$user" "$uid" "$blob1"
+check_eq "a chained command with too much output: our key only, exit 0" \
+    "0|$key1_line" "$rc|$out"
 
 chain_conf unknown "$bin/chain-ok.sh %u %h"
 chained unknown "$db" "$user" "$uid" "$blob1"
