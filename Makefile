@@ -138,12 +138,14 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS)
 
-# The keys command's decision, tested apart from its main().
-$(BUILD)/tests/test_keys: tests/unit/test_keys.c $(OBJ)/keys_cmd/keys.o \
+# The keys command's decision and chained command line, tested apart
+# from its main().
+KEYS_TESTED_OBJ := $(OBJ)/keys_cmd/keys.o $(OBJ)/keys_cmd/chain.o
+$(BUILD)/tests/test_keys: tests/unit/test_keys.c $(KEYS_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Ikeys_cmd $(LDFLAGS) -o $@ $< \
-		$(OBJ)/keys_cmd/keys.o $(TEST_LIBS)
+		$(KEYS_TESTED_OBJ) $(TEST_LIBS)
 
 # iam-sync's decisions (model, state, diff), tested apart from its main().
 SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/state.o \

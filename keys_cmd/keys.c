@@ -17,6 +17,10 @@ static const char *const decision_words[] = {
     [KEYS_UNKNOWN_USER] = "unknown-user",
     [KEYS_REVOKED] = "revoked-online",
     [KEYS_INVALID] = "invalid-stored-key",
+    [KEYS_NO_UID] = "no-uid",
+    [KEYS_BAD_UID] = "bad-uid",
+    [KEYS_BAD_USER] = "bad-user",
+    [KEYS_BAD_KEY] = "bad-key",
 };
 
 const char *
@@ -36,6 +40,27 @@ keys_valid_offered(const char *b64)
         return false;
     return strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                        "0123456789+/=") == n;
+}
+
+int
+keys_parse_uid(const char *s, uint32_t *ret)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    /* "4294967294" has 10 digits: any longer string is out of range, so
+     * the loop below cannot overflow v. */
+    if (s[0] == '\0' || strnlen(s, 11) > 10 || (s[0] == '0' && s[1]))
+        return -EINVAL;
+    for (i = 0; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v >= UINT32_MAX)
+        return -EINVAL;
+    *ret = (uint32_t)v;
+    return 0;
 }
 
 static void
@@ -152,7 +177,13 @@ keys_answer(const struct iam_db *db, const struct keys_request *req,
     if (r < 0)
         goto out;
     copy_str(ret->iam_name, sizeof(ret->iam_name), u.iam_name);
-    if (req->has_uid && req->uid != u.uid) {
+    /* A local account created after the sync with this name would get
+     * the IAM user's keys if the name alone decided. */
+    if (!req->has_uid) {
+        ret->decision = KEYS_NO_UID;
+        goto out;
+    }
+    if (req->uid != u.uid) {
         ret->decision = KEYS_UID_MISMATCH;
         goto out;
     }

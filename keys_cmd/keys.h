@@ -24,11 +24,15 @@ enum keys_decision {
     KEYS_UNKNOWN_USER, /* not an IAM user in the snapshot */
     KEYS_REVOKED,      /* the online check says the key is not Active */
     KEYS_INVALID,      /* the stored line failed validation: not served */
+    KEYS_NO_UID,       /* sshd passed no %U: the uid check is impossible */
+    KEYS_BAD_UID,      /* the uid argument is not a canonical uid */
+    KEYS_BAD_USER,     /* the user argument is not a valid user name */
+    KEYS_BAD_KEY,      /* the key argument is not base64 */
 };
 
 struct keys_request {
     const char *user;       /* validated POSIX name */
-    bool has_uid;
+    bool has_uid;           /* false: nothing is printed (KEYS_NO_UID) */
     uint32_t uid;
     const char *key;        /* offered base64 blob, or NULL */
     uint32_t max_key_age_days; /* 0: no limit */
@@ -51,7 +55,9 @@ keys_decision_word(enum keys_decision d);
  * keys_answer - decide and print to @out the keys sshd may accept.
  * Only canonical lines "TYPE BASE64 iam:<IAM user name>" of Active keys
  * within the age limit are printed, each re-validated first; a stored
- * line that fails validation is skipped and logged. Returns 0 with
+ * line that fails validation is skipped and logged. Without a uid
+ * (@req->has_uid false) nothing is printed: only %U tells an IAM user
+ * from a local account created later with the same name. Returns 0 with
  * *ret filled, -EIO for a corrupt snapshot, -ENOMEM.
  */
 int
@@ -64,5 +70,14 @@ keys_answer(const struct iam_db *db, const struct keys_request *req,
  */
 bool
 keys_valid_offered(const char *b64);
+
+/*
+ * keys_parse_uid - sshd's %U as a uid: decimal digits only, no sign, no
+ * space, no leading zero (sshd prints "%llu"), at most 4294967294
+ * ((uid_t)-1 is no uid). Returns 0 with *ret set, or -EINVAL and *ret
+ * untouched. Pure.
+ */
+int
+keys_parse_uid(const char *s, uint32_t *ret);
 
 #endif

@@ -1,18 +1,21 @@
 /*
  * iam-authorized-keys: sshd's AuthorizedKeysCommand.
  *
- *   AuthorizedKeysCommand /usr/sbin/iam-authorized-keys %u %U %k
+ *   AuthorizedKeysCommand /usr/sbin/iam-authorized-keys -- %u %U %k
  *   AuthorizedKeysCommandUser nobody
  *
  * Prints the user's Active IAM keys from the snapshot (only the offered
- * one when %k is given, and only when %U is the snapshot's uid for %u),
- * one audit line to syslog (authpriv), then runs the optional chained
- * command. stdout carries keys and nothing else; sshd discards stderr.
+ * one when %k is given, and only when %U is the snapshot's uid for %u:
+ * without %U, nothing), one audit line to syslog (authpriv), then runs
+ * the optional chained command. stdout carries keys and nothing else;
+ * sshd discards stderr. "--" keeps a user name that looks like an option
+ * a name; no option is read after the first operand either.
  *
  * Exit status: 0 after answering, also when nothing is printed (an
  * unknown or invalid user name, a refused key, an online check that
  * failed closed: sshd then simply finds no key); 1 when the snapshot is
- * missing, unreadable or untrusted; 2 for a usage or configuration error.
+ * missing, unreadable or untrusted and no chained command answered
+ * instead; 2 for a usage or configuration error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,7 +48,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: iam-authorized-keys [--config FILE] [--db PATH] "
-               "USER [UID [KEY]]\n");
+               "[--] USER [UID [KEY]]\n");
 }
 
 static int
@@ -61,7 +64,9 @@ parse_args(int argc, char **argv, struct args *ret)
 
     memset(ret, 0, sizeof(*ret));
     ret->config = IAM_CONFIG_PATH;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    /* "+": GNU getopt would otherwise read options after the operands,
+     * and take a user name such as "--db=/x" or "--help" for one. */
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             ret->config = optarg;
@@ -85,30 +90,22 @@ parse_args(int argc, char **argv, struct args *ret)
     return 0;
 }
 
-static int
-parse_uid(const char *s, uint32_t *ret)
-{
-    unsigned long v;
-    char *end;
-
-    if (s[0] < '0' || s[0] > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || v > UINT32_MAX)
-        return -EINVAL;
-    *ret = (uint32_t)v;
-    return 0;
-}
-
+/*
+ * The one audit line of a call. @user is shown only once valid: it comes
+ * from the client, and must not forge fields of the line.
+ */
 static void
-audit(const struct keys_request *req, const struct keys_result *res)
+audit(const struct args *a, const struct keys_result *res)
 {
+    uint32_t uid;
+
     iam_log(LOG_INFO,
             "user=%s iam_user=%s uid=%s key=%s key_id=%s decision=%s "
             "printed=%u",
-            req->user, res->iam_name[0] ? res->iam_name : "-",
-            req->has_uid ? "given" : "-",
+            iam_name_is_valid_posix(a->user) ? a->user : "-",
+            res->iam_name[0] ? res->iam_name : "-",
+            !a->uid ? "-" : keys_parse_uid(a->uid, &uid) == 0 ? "given"
+                                                               : "bad",
             res->fingerprint[0] ? res->fingerprint : "-",
             res->key_id[0] ? res->key_id : "-",
             keys_decision_word(res->decision), res->printed);
@@ -180,14 +177,101 @@ answer(const struct args *a, const struct iam_config *cfg,
     else if (fwrite(out, 1, len, stdout) != len)
         r = -EIO;
     free(out);
-    audit(req, &res);
+    audit(a, &res);
     return r >= 0 && fflush(stdout) == 0 ? 0 : 1;
+}
+
+/*
+ * Checks the arguments sshd passed into @req. A refusal is an answer
+ * without keys: its decision goes into *ret_res and false is returned.
+ */
+static bool
+check_args(const struct args *a, struct keys_request *req,
+           struct keys_result *ret_res)
+{
+    memset(ret_res, 0, sizeof(*ret_res));
+    if (!iam_name_is_valid_posix(a->user)) {
+        ret_res->decision = KEYS_BAD_USER;
+    } else if (a->uid && keys_parse_uid(a->uid, &req->uid) < 0) {
+        ret_res->decision = KEYS_BAD_UID;
+    } else if (a->key && !keys_valid_offered(a->key)) {
+        ret_res->decision = KEYS_BAD_KEY;
+    } else {
+        req->user = a->user;
+        req->has_uid = a->uid != NULL;
+        req->key = a->key;
+        return true;
+    }
+    /* A refusal names the offered key too, when it can be named. */
+    if (a->key && keys_valid_offered(a->key))
+        iam_keyline_fingerprint(a->key, strlen(a->key),
+                                ret_res->fingerprint);
+    return false;
+}
+
+/* Our keys, and the audit line. Returns the exit status. */
+static int
+serve(const struct args *a, const struct iam_config *cfg)
+{
+    struct keys_request req;
+    struct keys_result res;
+
+    memset(&req, 0, sizeof(req));
+    req.now = time(NULL);
+    req.max_key_age_days = cfg->max_key_age_days;
+    if (!check_args(a, &req, &res)) {
+        audit(a, &res);
+        return 0;
+    }
+    return answer(a, cfg, &req);
+}
+
+/*
+ * CHAIN_AUTHORIZED_KEYS_COMMAND, with sshd's tokens taken from our
+ * arguments: only values that passed our checks. Returns 0 when its
+ * output reached sshd.
+ */
+static int
+chain(const struct args *a, const struct iam_config *cfg)
+{
+    struct chain_tokens t;
+    struct chain_cmd cmd;
+    struct iam_keyline k;
+    char err[256];
+    uint32_t uid;
+    int reason, r;
+
+    memset(&t, 0, sizeof(t));
+    t.user = a->user;
+    if (a->uid && keys_parse_uid(a->uid, &uid) == 0)
+        t.uid = a->uid;
+    if (a->key && keys_valid_offered(a->key)) {
+        t.key = a->key;
+        if (iam_keyline_parse_blob(a->key, strlen(a->key), &k,
+                                   &reason) == 0) {
+            t.type = k.type;
+            t.fingerprint = k.fingerprint;
+        }
+    }
+    r = chain_prepare(cfg->chain_authorized_keys_command, &t, &cmd, err,
+                      sizeof(err));
+    if (r == -EINVAL)
+        iam_log(LOG_ERR, "%s: CHAIN_AUTHORIZED_KEYS_COMMAND: %s: not run",
+                a->config, err);
+    else if (r == -ENODATA)
+        iam_log(LOG_NOTICE, "chained command not run: %s", err);
+    else if (r < 0)
+        iam_log(LOG_ERR, "chained command: %s", strerrordesc_np(-r));
+    if (r < 0)
+        return r;
+    r = chain_run(&cmd);
+    chain_cmd_free(&cmd);
+    return r;
 }
 
 int
 main(int argc, char **argv)
 {
-    struct keys_request req;
     struct iam_config cfg;
     struct args a;
     char err[512];
@@ -206,35 +290,11 @@ main(int argc, char **argv)
         iam_config_free(&cfg);
         return 2;
     }
-    memset(&req, 0, sizeof(req));
-    req.now = time(NULL);
-    req.max_key_age_days = cfg.max_key_age_days;
-    if (!iam_name_is_valid_posix(a.user)) {
-        iam_log(LOG_NOTICE, "user name refused: not a valid user name");
+    status = serve(&a, &cfg);
+    /* The chained command answers also when our snapshot cannot: a
+     * broken snapshot must not take EC2 Instance Connect away. */
+    if (cfg.chain_authorized_keys_command && chain(&a, &cfg) == 0)
         status = 0;
-        goto chain;
-    }
-    req.user = a.user;
-    if (a.uid) {
-        if (parse_uid(a.uid, &req.uid) < 0) {
-            iam_log(LOG_NOTICE, "user=%s: uid argument refused", a.user);
-            status = 0;
-            goto chain;
-        }
-        req.has_uid = true;
-    }
-    if (a.key && !keys_valid_offered(a.key)) {
-        iam_log(LOG_NOTICE, "user=%s: offered key refused: not base64",
-                a.user);
-        status = 0;
-        goto chain;
-    }
-    req.key = a.key;
-    status = answer(&a, &cfg, &req);
-chain:
-    if (status == 0 && cfg.chain_authorized_keys_command)
-        chain_run(cfg.chain_authorized_keys_command, argc - optind,
-                  argv + optind);
     iam_config_free(&cfg);
     return status;
 }

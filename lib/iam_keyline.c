@@ -662,6 +662,46 @@ iam_keyline_fingerprint(const char *b64, size_t b64_len,
     return 0;
 }
 
+int
+iam_keyline_parse_blob(const char *b64, size_t b64_len,
+                       struct iam_keyline *ret_key, int *ret_reason)
+{
+    uint8_t blob[IAM_KEYLINE_BLOB_MAX];
+    const struct key_type *kt = NULL;
+    enum iam_keyline_reason reason;
+    size_t blob_len = 0;
+    size_t name_len = 0;
+    const uint8_t *name = NULL;
+    unsigned int bits = 0;
+    struct cur c;
+
+    memset(ret_key, 0, sizeof(*ret_key));
+    reason = b64_decode(b64, b64_len, blob, sizeof(blob), &blob_len);
+    if (reason == IAM_KEYLINE_OK && blob_len == 0)
+        reason = IAM_KEYLINE_E_NO_BLOB;
+    if (reason == IAM_KEYLINE_OK) {
+        c.p = blob;
+        c.left = blob_len;
+        reason = get_string(&c, &name, &name_len);
+    }
+    /* The type comes from the blob itself; check_blob() then reads it
+     * again with the rest, as for a line. */
+    if (reason == IAM_KEYLINE_OK) {
+        kt = find_type((const char *)name, name_len);
+        if (!kt)
+            reason = IAM_KEYLINE_E_TYPE;
+    }
+    if (reason == IAM_KEYLINE_OK)
+        reason = check_blob(kt, blob, blob_len, &bits);
+    *ret_reason = reason;
+    if (reason != IAM_KEYLINE_OK)
+        return -EINVAL;
+    ret_key->type = kt->name;
+    ret_key->bits = bits;
+    fingerprint_blob(blob, blob_len, ret_key->fingerprint);
+    return 0;
+}
+
 const char *
 iam_keyline_strerror(int reason)
 {

@@ -139,6 +139,22 @@ iam_keyline_fingerprint(const char *b64, size_t b64_len,
                         char ret_fp[IAM_KEYLINE_FP_SIZE]);
 
 /*
+ * iam_keyline_parse_blob - a bare base64 blob (sshd's %k) as a key.
+ * @b64, @b64_len: the blob in base64, not necessarily NUL-terminated.
+ * @ret_key: on success, type (the blob's own, one of the accepted
+ *           types), bits and fingerprint; line_len and key_len are 0.
+ * @ret_reason: on -EINVAL, the enum iam_keyline_reason; else 0.
+ *
+ * The blob is checked exactly as the BASE64 of a line whose TYPE is the
+ * blob's first string, so a certificate or a type not listed above is
+ * refused (IAM_KEYLINE_E_TYPE). Returns 0 or -EINVAL; *ret_key is
+ * cleared on entry. Thread-safe.
+ */
+int
+iam_keyline_parse_blob(const char *b64, size_t b64_len,
+                       struct iam_keyline *ret_key, int *ret_reason);
+
+/*
  * iam_keyline_strerror - a short English reason for an
  * enum iam_keyline_reason value ("key options are not allowed"). Never
  * NULL; an unknown value gives "unknown key line error". The string is

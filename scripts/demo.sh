@@ -138,8 +138,11 @@ fi
 tap_ok "grace (no authorized group) is unknown to getent"
 
 say "sshd's AuthorizedKeysCommand answers from the snapshot"
-printf '   $ iam-authorized-keys alice\n'
-"$run/bin/iam-authorized-keys" --config "$cfg" alice >"$work/keys.txt" ||
+# As sshd calls it: the name, then its uid (%U); without the uid it
+# prints no key.
+printf '   $ iam-authorized-keys -- alice %s\n' "$(id -u alice)"
+"$run/bin/iam-authorized-keys" --config "$cfg" -- alice "$(id -u alice)" \
+    >"$work/keys.txt" ||
     give_up "the keys command answers"
 cut -c1-60 "$work/keys.txt" | sed 's/$/.../; s/^/     /'
 grep -q ' iam:alice$' "$work/keys.txt" || give_up "alice's keys are listed"

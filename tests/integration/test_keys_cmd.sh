@@ -4,7 +4,9 @@
 # prints for which USER UID KEY, its exit status, its one audit line per
 # call on syslog, and the chained command. Runs in a private mount
 # namespace: /dev gets an overlay there so that the syslog sink can own
-# /dev/log; the host's /dev is not written. Prints TAP.
+# /dev/log, and /run a tmpfs for the chained commands (which, like sshd's
+# own, must sit in root-owned directories nobody else may write); the
+# host's /dev and /run are not written. Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 # jq programs and commands run by the remote shell are single-quoted on
 # purpose:
@@ -124,10 +126,9 @@ run() {
 # ---- Which keys ----
 
 run "$user"
-check_eq "USER alone: every Active key, canonical, tagged iam:<IAM name>" \
-    "0|$want_all" "$rc|$(printf '%s\n' "$out" | sort)"
+check_eq "USER alone (sshd passed no %U): no key, exit 0" "0|" "$rc|$out"
 run "$user" "$uid"
-check_eq "USER and its UID: every Active key" \
+check_eq "USER and its UID: every Active key, canonical, tagged iam:<IAM name>" \
     "0|$want_all" "$rc|$(printf '%s\n' "$out" | sort)"
 run "$user" "$((uid + 1))"
 check_eq "USER with another UID: nothing, exit 0" "0|" "$rc|$out"
@@ -148,6 +149,30 @@ for bad in '../x' 'a b' '$(id)' "$long" $'\xff\xfe'; do
     check_eq "invalid USER $(printf '%q' "$bad" | cut -c1-24): nothing, exit 0" \
         "0|" "$rc|$out"
 done
+
+# A uid that is not exactly what sshd prints for %U ("%llu") is no uid:
+# nothing is printed, as for a wrong one.
+for bad in "${uid}x" "" "-1" "+$uid" " $uid" "$uid " "0$uid" "4294967295" \
+    "99999999999999999999" "$uid.0"; do
+    run "$user" "$bad" "$(blob "$iam_user" 1)"
+    check_eq "malformed UID '$bad': nothing, exit 0" "0|" "$rc|$out"
+done
+
+# Options end at the first operand, and the drop-in passes "--": a name,
+# uid or key that looks like an option is an operand, never an option.
+run -- "--db=$work/missing.mdb" "$uid"
+check_eq "USER '--db=...' after --: a (refused) name, exit 0" "0|" "$rc|$out"
+run -- --help "$uid"
+check_eq "USER '--help' after --: a (refused) name, no usage" "0|" "$rc|$out"
+run "$user" --help
+check_eq "USER --help: '--help' is the (malformed) uid, no usage" \
+    "0|" "$rc|$out"
+run "$user" "$uid" "--db=$work/missing.mdb"
+check_eq "KEY '--db=...': a (refused) key, not another snapshot" \
+    "0|" "$rc|$out"
+run "$user" "--config=$work/missing.conf" "$(blob "$iam_user" 1)"
+check_eq "UID '--config=...': a (refused) uid, not another config" \
+    "0|" "$rc|$out"
 
 # ---- Exit status ----
 
@@ -228,38 +253,162 @@ audit uid-mismatch "wrong UID" "$user" "$fp1" \
     "$user" "$((uid + 1))" "$(blob "$iam_user" 1)"
 audit unknown-user "unknown user" nosuchuser "$fp1" \
     nosuchuser 2000000001 "$(blob "$iam_user" 1)"
+audit no-uid "USER alone (sshd without %U)" "$user" - "$user"
+check "audit no-uid: names the IAM user, uid=-, printed=0" \
+    grep -qF "user=$user iam_user=$iam_user uid=- key=- key_id=- decision=no-uid printed=0" "$log"
+audit bad-uid "malformed UID" "$user" "$fp1" \
+    "$user" "${uid}x" "$(blob "$iam_user" 1)"
+check "audit bad-uid: uid=bad, printed=0" \
+    grep -qF "user=$user iam_user=- uid=bad key=$fp1 key_id=- decision=bad-uid printed=0" "$log"
+audit bad-uid "UID '--help'" "$user" - "$user" --help
+audit bad-user "USER '--db=...' (not shown)" - - -- "--db=$work/x" "$uid"
+audit bad-user "USER with a space (not shown)" - - "a decision=accepted" "$uid"
+audit bad-key "KEY not base64" "$user" - "$user" "$uid" '$(id)'
 check "audit lines go to authpriv (facility 10)" \
     grep -q '^<8[0-9]>.*iam-authorized-keys\[' "$log"
 
 # ---- CHAIN_AUTHORIZED_KEYS_COMMAND ----
 
+# Like sshd for its own command, the keys command runs a chained command
+# only from root-owned directories nobody else may write: /tmp is not one.
+# A tmpfs on /run, in this namespace only, holds the test's commands.
+mount -t tmpfs -o mode=0755 tmpfs /run || fail_setup "cannot mount /run"
+bin=/run/chain
+install -d -m 0755 "$bin"
+
 ssh-keygen -q -t ed25519 -N '' -C x -f "$work/chained" </dev/null
 chained_line="$(cut -d' ' -f1-2 "$work/chained.pub") chained"
-cat >"$work/chain-ok.sh" <<EOF
+# chain-ok.sh: writes its arguments, one a line, and prints a key.
+cat >"$bin/chain-ok.sh" <<END
 #!/bin/sh
-echo "\$*" >"$work/chain-args"
+printf '%s\n' "\$@" >"$work/chain-args"
 echo "$chained_line"
-EOF
-printf '#!/bin/sh\necho "not a key" >&2\nexit 3\n' >"$work/chain-fail.sh"
-chmod 0755 "$work/chain-ok.sh" "$work/chain-fail.sh"
+END
+# chain-fail.sh: prints a key but fails; sshd would ignore its output.
+cat >"$bin/chain-fail.sh" <<END
+#!/bin/sh
+echo "$chained_line"
+echo "not a key" >&2
+exit 3
+END
+# chain-hang.sh: prints a key, starts a child and never ends.
+cat >"$bin/chain-hang.sh" <<END
+#!/bin/sh
+echo "$chained_line"
+sleep 600 &
+echo "\$\$ \$!" >"$work/chain-hang.pids"
+wait
+END
+# chain-big.sh: more output than is ever passed on (256 KiB), then a key.
+cat >"$bin/chain-big.sh" <<END
+#!/bin/sh
+head -c 300000 /dev/zero | tr '\\0' a
+echo
+echo "$chained_line"
+END
+chmod 0755 "$bin"/chain-*.sh
+cp "$bin/chain-ok.sh" "$work/chain-in-tmp.sh"
 
-write_config "$work/chain-ok.conf" \
-    "CHAIN_AUTHORIZED_KEYS_COMMAND=\"$work/chain-ok.sh\""
-out=$("$keys_bin" --config "$work/chain-ok.conf" --db "$db" "$user" "$uid" \
-    2>/dev/null)
-rc=$?
-check_eq "chained command: our keys first, then its output" \
-    "0|$want_all|$chained_line" \
-    "$rc|$(printf '%s\n' "$out" | head -n 2 | sort)|$(printf '%s\n' "$out" | sed -n '3,$p')"
-check_eq "chained command gets sshd's arguments" "$user $uid" \
-    "$(cat "$work/chain-args" 2>/dev/null)"
+# chain_conf NAME COMMAND: a config with that chained command.
+chain_conf() {
+    write_config "$work/$1.conf" "CHAIN_AUTHORIZED_KEYS_COMMAND=\"$2\""
+}
+# chained CONF DB ARGS...: runs the command (bounded, so that a command
+# that never ends fails this test instead of hanging it); sets out, rc.
+chained() {
+    local c=$1 d=$2
+    shift 2
+    rm -f "$work/chain-args"
+    out=$(timeout 60 "$keys_bin" --config "$work/$c.conf" --db "$d" -- "$@" \
+        2>/dev/null)
+    rc=$?
+}
+blob1=$(blob "$iam_user" 1)
+type1=$(m --arg u "$iam_user" '.users[] | select(.UserName == $u) |
+    .keys[1].SSHPublicKeyBody' | cut -d' ' -f1)
 
-write_config "$work/chain-fail.conf" \
-    "CHAIN_AUTHORIZED_KEYS_COMMAND=\"$work/chain-fail.sh\""
-out=$("$keys_bin" --config "$work/chain-fail.conf" --db "$db" "$user" "$uid" \
-    "$(blob "$iam_user" 1)" 2>/dev/null)
-check_eq "a failing chained command keeps our key and exit 0" \
-    "0|$key1_line" "$?|$out"
+# sshd's tokens, expanded from what sshd gave us: %f is the fingerprint
+# sshd would print (ssh-keygen's), %% one '%'. EC2 Instance Connect's line
+# is "eic_run_authorized_keys %u %f".
+chain_conf tokens "$bin/chain-ok.sh %u %U %k %t %f 100%% %u:%U"
+chained tokens "$db" "$user" "$uid" "$blob1"
+check_eq "chained command: our key first, then its output" \
+    "0|$key1_line|$chained_line" "$rc|$(printf '%s\n' "$out" | head -n 1)|$(
+        printf '%s\n' "$out" | sed -n '2,$p')"
+check_eq "chained command gets %u %U %k %t %f %% expanded, one argv each" \
+    "$(printf '%s\n' "$user" "$uid" "$blob1" "$type1" "$fp1" 100% \
+        "$user:$uid")" "$(cat "$work/chain-args" 2>/dev/null)"
+
+chain_conf eic "$bin/chain-ok.sh %u %f"
+chained eic "$db" "$user" "$uid"
+check_eq "no key offered: all our keys, no chained output" \
+    "0|$want_all" "$rc|$(printf '%s\n' "$out" | sort)"
+check "... %f has no value: the chained command did not run" \
+    test ! -e "$work/chain-args"
+check "... which is logged" \
+    grep -q 'chained command not run: %f has no value' "$log"
+
+# The chained command answers when our snapshot cannot: a broken nss-iam
+# must not take EC2 Instance Connect away.
+printf 'not an lmdb file, but root-owned and 0644\n' >"$work/corrupt.mdb"
+chmod 0644 "$work/corrupt.mdb"
+for d in missing.mdb corrupt.mdb open.mdb; do
+    chained eic "$work/$d" "$user" "$uid" "$blob1"
+    check_eq "snapshot $d: the chained command's key, exit 0" \
+        "0|$chained_line" "$rc|$out"
+    check_eq "snapshot $d: the chained command got %u %f" \
+        "$(printf '%s\n' "$user" "$fp1")" \
+        "$(cat "$work/chain-args" 2>/dev/null)"
+done
+chained eic "$work/missing.mdb" --help "$uid" "$blob1"
+check_eq "an option-looking USER reaches the chained command as %u" \
+    "0|$chained_line|--help" \
+    "$rc|$out|$(head -n 1 "$work/chain-args" 2>/dev/null)"
+
+chain_conf fail "$bin/chain-fail.sh %u"
+chained fail "$db" "$user" "$uid" "$blob1"
+check_eq "a failing chained command: our key, not its output, exit 0" \
+    "0|$key1_line" "$rc|$out"
+chained fail "$work/missing.mdb" "$user" "$uid" "$blob1"
+check_eq "... and with no snapshot either: nothing, exit 1" "1|" "$rc|$out"
+
+chain_conf big "$bin/chain-big.sh %u"
+chained big "$db" "$user" "$uid" "$blob1"
+check_eq "a chained command with too much output: our key only, exit 0" \
+    "0|$key1_line" "$rc|$out"
+
+chain_conf unknown "$bin/chain-ok.sh %u %h"
+chained unknown "$db" "$user" "$uid" "$blob1"
+check_eq "unknown token %h: our key, exit 0" "0|$key1_line" "$rc|$out"
+check "... the chained command did not run" test ! -e "$work/chain-args"
+check "... a config error naming the file and the token" grep -qF \
+    "$work/unknown.conf: CHAIN_AUTHORIZED_KEYS_COMMAND: unknown token %h" \
+    "$log"
+
+chain_conf tmp "$work/chain-in-tmp.sh %u"
+chained tmp "$db" "$user" "$uid" "$blob1"
+check_eq "a chained command under /tmp (world-writable): not run" \
+    "0|$key1_line|absent" \
+    "$rc|$out|$([ -e "$work/chain-args" ] && echo present || echo absent)"
+check "... logged" \
+    grep -q 'chained command: /tmp is writable by group or others' "$log"
+
+chain_conf hang "$bin/chain-hang.sh %u"
+chained hang "$db" "$user" "$uid" "$blob1"
+check_eq "a chained command that never ends: killed, our key only, exit 0" \
+    "0|$key1_line" "$rc|$out"
+hang_pid=0
+hang_child=0
+if [ -s "$work/chain-hang.pids" ]; then
+    read -r hang_pid hang_child <"$work/chain-hang.pids"
+fi
+# gone PID: no such process, or only a zombie left for init to reap.
+gone() {
+    [ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat")" = Z ]
+}
+check "... it had started" test "$hang_pid" -gt 0 -a "$hang_child" -gt 0
+check "... it is gone" gone "$hang_pid"
+check "... and so is the child it started" gone "$hang_child"
 
 # ---- what the login path loads ----
 

@@ -254,7 +254,7 @@ check_eq "pam-auth-update enabled pam_mkhomedir for sessions" \
 check "sshd -t accepts the configuration with the drop-in" \
     in_root /usr/sbin/sshd -t
 check_eq "sshd -T: AuthorizedKeysCommand and its user" \
-    "authorizedkeyscommand /usr/sbin/iam-authorized-keys %u %U %k
+    "authorizedkeyscommand /usr/sbin/iam-authorized-keys -- %u %U %k
 authorizedkeyscommanduser nobody" \
     "$(in_root /usr/sbin/sshd -T 2>&1 | grep '^authorizedkeyscommand')"
 check "visudo -c accepts sudoers with the drop-in" in_root visudo -c

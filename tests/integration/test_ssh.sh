@@ -150,6 +150,11 @@ sshd_env_start "$cfg" 2>"$work/env.err" ||
     fail_setup "$(cat "$work/env.err")"
 [ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
 
+# "--" before sshd's tokens: a user name that looks like an option stays a
+# name. Every login below goes through this line.
+check_eq "the shipped drop-in passes -- before %u %U %k" "-- %u %U %k" \
+    "$(sed -n 's/^AuthorizedKeysCommand .* \(-- .*\)$/\1/p' "$run/sshd_config")"
+
 # login DESC KEYFILE USER: the login succeeds (runs "true").
 login() {
     local desc=$1 out

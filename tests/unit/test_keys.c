@@ -1,7 +1,9 @@
 /*
  * iam-authorized-keys' decision (keys_cmd/keys.c) on a real snapshot:
  * every decision, the uid check, and that nothing but canonical keys of
- * Active, unexpired keys reaches the output.
+ * Active, unexpired keys reaches the output. Then the parsing of sshd's
+ * %U and the chained command line (keys_cmd/chain.c): sshd's tokens
+ * expanded from our arguments.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "iam_db_write.h"
+#include "chain.h"
 #include "keys.h"
 
 #define UID_A 2000000100u
@@ -161,7 +164,7 @@ test_list_active_only(void **state)
     assert_int_equal(res.printed, 2);
     /* With MAX_KEY_AGE_DAYS=90 the 100-day-old key is not served. */
     snprintf(want, sizeof(want), "%s iam:alice@example.com\n", line[0]);
-    assert_string_equal(ask("alice.at.example.com", NULL, NULL, 90, &res),
+    assert_string_equal(ask("alice.at.example.com", &uid, NULL, 90, &res),
                         want);
 }
 
@@ -200,7 +203,7 @@ static void
 test_uid_and_user_checks(void **state)
 {
     struct keys_result res;
-    uint32_t other = 1000;
+    uint32_t other = 1000, uid;
 
     (void)state;
     /* A local account of the same name has another uid: no IAM key. */
@@ -217,9 +220,186 @@ test_uid_and_user_checks(void **state)
     assert_memory_equal(res.fingerprint, "SHA256:", 7);
     assert_string_equal(ask("mallory", NULL, NULL, 0, &res), "");
     assert_int_equal(res.decision, KEYS_UNKNOWN_USER);
-    assert_string_equal(ask("nokeys", NULL, NULL, 0, &res), "");
+    uid = UID_A + 1;
+    assert_string_equal(ask("nokeys", &uid, NULL, 0, &res), "");
     assert_int_equal(res.decision, KEYS_LISTED);
     assert_int_equal(res.printed, 0);
+}
+
+/*
+ * sshd started without %U (an "AuthorizedKeysCommand ... %u" line): the
+ * name alone would give a local account created later with an IAM user's
+ * name that user's keys. Nothing is printed, and the audit line says why.
+ */
+static void
+test_no_uid_no_key(void **state)
+{
+    struct keys_result res;
+
+    (void)state;
+    assert_string_equal(ask("alice.at.example.com", NULL, NULL, 0, &res),
+                        "");
+    assert_int_equal(res.decision, KEYS_NO_UID);
+    assert_int_equal(res.printed, 0);
+    assert_string_equal(keys_decision_word(res.decision), "no-uid");
+    /* the audit line still names the IAM user and the offered key */
+    assert_string_equal(res.iam_name, "alice@example.com");
+    assert_string_equal(ask("alice.at.example.com", NULL, b64[0], 0, &res),
+                        "");
+    assert_int_equal(res.decision, KEYS_NO_UID);
+    assert_memory_equal(res.fingerprint, "SHA256:", 7);
+    assert_string_equal(res.key_id, "");
+}
+
+static void
+test_parse_uid(void **state)
+{
+    static const char *const bad[] = {
+        "", "2000000100x", "x2000000100", "-1", "+1", " 1", "1 ", "1\n",
+        "0x10", "00", "01", "4294967295", "4294967296", "18446744073709551617",
+        "99999999999999999999999", "1.0", "1e3", "\xd9\xa1",
+    };
+    uint32_t uid = 7;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(keys_parse_uid("0", &uid), 0);
+    assert_int_equal(uid, 0);
+    assert_int_equal(keys_parse_uid("2000000100", &uid), 0);
+    assert_int_equal(uid, UID_A);
+    assert_int_equal(keys_parse_uid("4294967294", &uid), 0);
+    assert_int_equal(uid, 4294967294u);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uid = 7;
+        if (keys_parse_uid(bad[i], &uid) != -EINVAL)
+            fail_msg("uid \"%s\" accepted", bad[i]);
+        assert_int_equal(uid, 7);
+    }
+}
+
+/* chain_prepare() into a " | "-joined string, or "ERR <code>: <reason>". */
+static const char *
+chain(const char *command, const struct chain_tokens *t)
+{
+    static char out[8192];
+    struct chain_cmd cmd;
+    char err[256];
+    size_t n = 0;
+    int r, i;
+
+    r = chain_prepare(command, t, &cmd, err, sizeof(err));
+    if (r < 0) {
+        snprintf(out, sizeof(out), "ERR %d: %s", r, err);
+        return out;
+    }
+    out[0] = '\0';
+    for (i = 0; cmd.argv[i]; i++)
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
+                              i ? " | " : "", cmd.argv[i]);
+    chain_cmd_free(&cmd);
+    return out;
+}
+
+static void
+test_chain_tokens(void **state)
+{
+    struct chain_tokens t = { "alice", "2000000100", NULL, "ssh-ed25519",
+                              "SHA256:abc" };
+    char want[512];
+
+    (void)state;
+    t.key = b64[0];
+    /* EC2 Instance Connect's line */
+    assert_string_equal(chain("/usr/share/eic %u %f", &t),
+                        "/usr/share/eic | alice | SHA256:abc");
+    snprintf(want, sizeof(want),
+             "/bin/x | 2000000100 | %s | ssh-ed25519 | 100%% | a%%b", b64[0]);
+    assert_string_equal(chain("/bin/x %U %k %t 100%% a%%b", &t), want);
+    /* tokens inside words, tabs and runs of blanks between them */
+    assert_string_equal(chain("  /bin/x\tuser=%u,uid=%U \t %t:%f  ", &t),
+                        "/bin/x | user=alice,uid=2000000100 | "
+                        "ssh-ed25519:SHA256:abc");
+    /* one pass: a value holding a token is not expanded again */
+    t.user = "a%u%%";
+    assert_string_equal(chain("/bin/x %u", &t), "/bin/x | a%u%%");
+    t.user = "alice";
+    /* the program is not expanded (neither does sshd) */
+    assert_string_equal(chain("/bin/%u", &t), "/bin/%u");
+}
+
+static void
+test_chain_errors(void **state)
+{
+    struct chain_tokens t = { "alice", "2000000100", NULL, NULL, NULL };
+    const char *r;
+
+    (void)state;
+    /* tokens sshd has but does not pass to us, and unknown ones */
+    r = chain("/bin/x %u %h", &t);
+    assert_non_null(strstr(r, "ERR -22: unknown token %h in \"%h\""));
+    assert_non_null(strstr(r, "%u %U %k %t %f %%"));
+    assert_memory_equal(chain("/bin/x %C", &t), "ERR -22: unknown token %C",
+                        25);
+    assert_memory_equal(chain("/bin/x a%", &t), "ERR -22: \"a%\" ends",
+                        17);
+    /* a config error wins over a missing value, whatever the order */
+    assert_memory_equal(chain("/bin/x %f %D", &t), "ERR -22:", 8);
+    /* no key offered: %k %t %f have no value in this call */
+    assert_string_equal(chain("/bin/x %u %f", &t),
+                        "ERR -61: %f has no value in this call");
+    assert_string_equal(chain("/bin/x %k", &t),
+                        "ERR -61: %k has no value in this call");
+    t.uid = NULL;
+    assert_string_equal(chain("/bin/x %U", &t),
+                        "ERR -61: %U has no value in this call");
+    assert_string_equal(chain("/bin/x %u", &t), "/bin/x | alice");
+    assert_string_equal(chain("bin/x %u", &t),
+                        "ERR -22: the program is not an absolute path");
+    assert_string_equal(chain("   ", &t),
+                        "ERR -22: the program is not an absolute path");
+    assert_memory_equal(chain("/bin/x \"%u\"", &t),
+                        "ERR -22: quotes and backslashes", 31);
+    assert_memory_equal(chain("/bin/x a\\ b", &t),
+                        "ERR -22: quotes and backslashes", 31);
+    assert_string_equal(chain("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15",
+                              &t),
+                        "/bin/x | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | "
+                        "11 | 12 | 13 | 14 | 15");
+    assert_string_equal(chain("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 "
+                              "16", &t),
+                        "ERR -22: more than 16 words");
+}
+
+/* %t and %f come from the offered blob: its own type, sshd's fingerprint. */
+static void
+test_offered_blob(void **state)
+{
+    struct iam_keyline k;
+    char fp[IAM_KEYLINE_FP_SIZE];
+    unsigned char blob[64];
+    char enc[128];
+    int reason = -1;
+
+    (void)state;
+    assert_int_equal(iam_keyline_parse_blob(b64[0], strlen(b64[0]), &k,
+                                            &reason), 0);
+    assert_int_equal(reason, 0);
+    assert_string_equal(k.type, "ssh-ed25519");
+    assert_int_equal(iam_keyline_fingerprint(b64[0], strlen(b64[0]), fp), 0);
+    assert_string_equal(k.fingerprint, fp);
+    /* a certificate, or a type we do not know: no %t, no %f */
+    memcpy(blob, "\0\0\0\x1cssh-ed25519-cert-v01@openssh.com", 32);
+    memset(blob + 32, 0x11, 32);
+    enc[EVP_EncodeBlock((unsigned char *)enc, blob, 64)] = '\0';
+    assert_int_equal(iam_keyline_parse_blob(enc, strlen(enc), &k, &reason),
+                     -EINVAL);
+    assert_int_equal(reason, IAM_KEYLINE_E_TYPE);
+    assert_null(k.type);
+    assert_int_equal(iam_keyline_parse_blob("AAAA", 4, &k, &reason),
+                     -EINVAL);
+    assert_int_equal(iam_keyline_parse_blob("", 0, &k, &reason), -EINVAL);
+    assert_int_equal(iam_keyline_parse_blob("AAAA$", 5, &k, &reason),
+                     -EINVAL);
 }
 
 static void
@@ -241,6 +421,11 @@ main(void)
         cmocka_unit_test(test_offered_key_decisions),
         cmocka_unit_test(test_uid_and_user_checks),
         cmocka_unit_test(test_offered_key_validation),
+        cmocka_unit_test(test_no_uid_no_key),
+        cmocka_unit_test(test_parse_uid),
+        cmocka_unit_test(test_chain_tokens),
+        cmocka_unit_test(test_chain_errors),
+        cmocka_unit_test(test_offered_blob),
     };
 
     return cmocka_run_group_tests_name("keys", tests, setup, teardown);
