@@ -172,6 +172,11 @@ check_eq "sssd: oddjobd (pam_oddjob_mkhomedir) enabled and started" \
 enable --now oddjobd.service" "$(sysctl_calls)"
 check_fails "sssd: nsswitch-edit left no record (it did not run)" \
     test -e "$R/var/lib/nss-iam/nsswitch.state"
+check_eq "sssd: status names the profile and its passwd and group lines" \
+    "authselect: custom/nss-iam with-sudo with-fingerprint with-mkhomedir
+passwd:     sss files systemd iam   {exclude if \"with-custom-passwd\"}
+group:      sss files systemd iam   {exclude if \"with-custom-group\"}" \
+    "$(run_setup status; calls >/dev/null)"
 "$AUTHSELECT" apply-changes >/dev/null 2>&1
 check_eq "sssd: authselect apply-changes (at boot, by an update) accepts it" \
     "0" "$?"
@@ -279,6 +284,9 @@ check_eq "no authselect: nsswitch-edit added iam" \
 group:          files iam" "$(line passwd; line group)"
 check "no authselect: nsswitch-edit's record" \
     test -f "$R/var/lib/nss-iam/nsswitch.state"
+check_eq "no authselect: status" "authselect: not in use
+passwd: iam
+group: iam" "$(AUTHSELECT=$work/no-such-authselect run_setup status)"
 AUTHSELECT=$work/no-such-authselect run_setup disable
 check "no authselect: disable restores the file" \
     cmp "$work/absent.before" "$R/etc/nsswitch.conf"
