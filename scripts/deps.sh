@@ -9,10 +9,10 @@ libssl-dev"
 check="$build libcmocka-dev valgrind openssh-server openssh-client sudo
 lmdb-utils util-linux procps clang libclang-rt-14-dev cppcheck clang-tidy
 jq curl openssl python3 debhelper dpkg-dev fakeroot rpm lintian groff-base
-debootstrap zstd"
+debootstrap zstd selinux-policy-dev semodule-utils setools bzip2"
 demo="$build openssh-server openssh-client sudo util-linux procps"
 package="$build debhelper dpkg-dev fakeroot rpm lintian groff-base debootstrap
-zstd"
+zstd selinux-policy-dev bzip2"
 
 case "${1:-build}" in
 build) want=$build ;;

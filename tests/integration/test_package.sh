@@ -57,9 +57,13 @@ check_eq "make deb builds build/pkg/libnss-iam_*.deb" 1 \
     "$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | wc -l)"
 make -C "$root" BUILD="$build" rpm >"$work/rpm.log" 2>&1
 check_eq "make rpm builds build/pkg/nss-iam-*.rpm" 1 \
-    "$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name '*.src.rpm' | wc -l)"
+    "$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name '*.src.rpm' \
+        ! -name 'nss-iam-selinux-*' | wc -l)"
+check_eq "make rpm builds build/pkg/nss-iam-selinux-*.noarch.rpm" 1 \
+    "$(find "$pkg" -maxdepth 1 -name 'nss-iam-selinux-*.noarch.rpm' | wc -l)"
 deb=$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | head -n 1)
-rpmf=$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' | head -n 1)
+rpmf=$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name 'nss-iam-selinux-*' | head -n 1)
+serpm=$(find "$pkg" -maxdepth 1 -name 'nss-iam-selinux-*.rpm' | head -n 1)
 if [ -z "$deb" ]; then
     tail -n 20 "$work/deb.log" | sed 's/^/# /'
     fail_setup "no .deb"
@@ -115,6 +119,7 @@ if [ -n "$rpmf" ]; then
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.service
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.timer
 -rw-r--r-- root root /usr/lib64/libnss_iam.so.2
+-rwxr-xr-x root root /usr/libexec/nss-iam/authselect-setup
 -rwxr-xr-x root root /usr/libexec/nss-iam/iam-verify-key
 -rwxr-xr-x root root /usr/libexec/nss-iam/nsswitch-edit
 -rwxr-xr-x root root /usr/sbin/iam-authorized-keys
@@ -131,10 +136,46 @@ if [ -n "$rpmf" ]; then
         "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
         "$(rpm -qpc "$rpmf" 2>/dev/null)"
     scripts=$(rpm -qp --scripts "$rpmf" 2>/dev/null)
-    check_eq "rpm: %post adds and %preun removes through nsswitch-edit" \
-        "postinstall add
-preuninstall remove" \
-        "$(echo "$scripts" | awk '/scriptlet/ {s=$1} /nsswitch-edit (add|remove)/ {for (i = 1; i <= NF; i++) if ($i ~ /nsswitch-edit$/) print s, $(i + 1)}')"
+    check_eq "rpm: %post enables and %preun disables through authselect-setup" \
+        "postinstall enable
+preuninstall disable" \
+        "$(echo "$scripts" | awk '/scriptlet/ {s=$1} /authselect-setup (enable|disable)/ {for (i = 1; i <= NF; i++) if ($i ~ /authselect-setup$/) print s, $(i + 1)}')"
+    check_eq "rpm: requires oddjob-mkhomedir, gawk, and -selinux with selinux-policy" \
+        "(nss-iam-selinux = 0.1.0-1 if selinux-policy-targeted)
+gawk
+oddjob-mkhomedir" \
+        "$(rpm -qp --requires "$rpmf" 2>/dev/null | grep -E 'selinux|gawk|oddjob' | LC_ALL=C sort -u)"
+    if [ -n "$serpm" ]; then
+        check_eq "rpm -selinux: the module, its interface, the store entry" \
+            "-rw-r--r-- /usr/share/selinux/devel/include/distributed/nss_iam.if
+-rw-r--r-- /usr/share/selinux/packages/targeted/nss_iam.pp.bz2
+---------- /var/lib/selinux/targeted/active/modules/200/nss_iam" \
+            "$(rpm -qplv "$serpm" 2>/dev/null | awk '{print $1, $NF}' | LC_ALL=C sort -k2)"
+        # The packaged module, back to CIL: the snapshot's file context.
+        rpm2archive - <"$serpm" 2>/dev/null | tar -xzOf - \
+            ./usr/share/selinux/packages/targeted/nss_iam.pp.bz2 |
+            bzip2 -dc >"$work/nss_iam.pp" 2>/dev/null
+        /usr/libexec/selinux/hll/pp "$work/nss_iam.pp" "$work/nss_iam.cil" 2>/dev/null
+        check_eq "rpm -selinux: the packaged module labels /var/lib/nss-iam" \
+            '(filecon "/var/lib/nss-iam(/.*)?" any (system_u object_r nss_iam_var_lib_t ((s0) (s0))))' \
+            "$(grep '^(filecon' "$work/nss_iam.cil" 2>&1)"
+        sescripts=$(rpm -qp --scripts "$serpm" 2>/dev/null)
+        # selinux-policy-devel's macros, unexpanded in a build on Debian.
+        check_eq "rpm -selinux: %post installs the module and relabels, %postun removes it" \
+            "postinstall selinux_modules_install -s targeted /usr/share/selinux/packages/targeted/nss_iam.pp.bz2
+postinstall restorecon -R /var/lib/nss-iam
+postuninstall selinux_modules_uninstall -s targeted nss_iam
+postuninstall restorecon -R /var/lib/nss-iam" \
+            "$(echo "$sescripts" | awk '/scriptlet/ {s=$1; next}
+                /selinux_modules_(un)?install|restorecon/ {
+                    sub(/^[ \t]*%?/, ""); sub(/ >\/dev\/null.*/, ""); print s, $0 }')"
+        check_eq "rpm -selinux: requires selinux-policy-targeted and policycoreutils" \
+            "policycoreutils
+selinux-policy-targeted" \
+            "$(rpm -qp --requires "$serpm" 2>/dev/null | grep -E '^(selinux-policy|policycoreutils)' | LC_ALL=C sort -u)"
+    else
+        tap_not_ok "rpm -selinux: no package to inspect"
+    fi
 else
     tap_not_ok "rpm: no package to inspect"
     tail -n 20 "$work/rpm.log" | sed 's/^/# /'
