@@ -167,8 +167,8 @@ judge_header(const struct iam_config *cfg, const char *obj, size_t len,
                        "the publisher's clock right?)",
                        h->created - (int64_t)now);
     if (h->created < seen->newest)
-        return verdict(v, true, "created at %" PRId64 ", before the object "
-                       "already applied (%" PRId64 "): a rollback",
+        return verdict(v, true, "created at %" PRId64 ", before the newest "
+                       "object already applied (%" PRId64 "): a rollback",
                        h->created, seen->newest);
     if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age)
         return verdict(v, true, "%" PRId64 " s old, more than "
@@ -388,7 +388,7 @@ fleet_refusal_context(const struct iam_config *cfg, const char *local,
     int n;
 
     n = snprintf(text, sizeof(text), "%s\n%s\n%u\n%u\n", local, cfg->source,
-                 cfg->max_snapshot_age, FLEET_OBJ_VERSION);
+                 cfg->max_snapshot_age, (unsigned)FLEET_OBJ_VERSION);
     if (n < 0 || (size_t)n >= sizeof(text))
         return -EINVAL;
     return aws_sigv4_payload_hash(text, (size_t)n, ret);

@@ -9,9 +9,12 @@
  *
  * Instances (SOURCE=s3://BUCKET/KEY) GET it with If-None-Match, and take
  * it only when it is signed by one of SIGNING_PUBLIC_KEY, was published
- * for that SOURCE, and is neither older than the object they already
- * applied (no rollback) nor than MAX_SNAPSHOT_AGE; a 304 too is held to
- * MAX_SNAPSHOT_AGE.
+ * for that SOURCE, and is neither older than the newest object they ever
+ * applied (no rollback, even after the snapshot is lost: fleet_state.h)
+ * nor than MAX_SNAPSHOT_AGE; a 304 too is held to MAX_SNAPSHOT_AGE. The
+ * header is judged as soon as it has arrived, and a refused one stops
+ * the transfer; a refused object's ETag is remembered and asked for
+ * next time, so that it costs a 304 while it stays in place.
  */
 #ifndef FLEET_H
 #define FLEET_H

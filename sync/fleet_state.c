@@ -157,7 +157,7 @@ split(char *buf, char **v, size_t max, const char *seps)
 static bool
 seen_parse(char *buf, struct fleet_seen *ret)
 {
-    char *f[4];
+    char *f[4] = { NULL, NULL, NULL, NULL };
     size_t len = strlen(buf);
 
     if (len == 0 || buf[len - 1] != '\n')
@@ -228,7 +228,7 @@ static int64_t
 newest_read(const char *db_path, const char *source)
 {
     char path[PATH_MAX], buf[FILE_MAX];
-    char *f[3];
+    char *f[3] = { NULL, NULL, NULL };
     size_t len;
     int64_t v;
 
@@ -276,7 +276,7 @@ fleet_refused_load(const char *db_path, const char *context,
                    struct fleet_refused *ret)
 {
     char path[PATH_MAX], buf[FILE_MAX];
-    char *f[3], *why, *end;
+    char *f[3] = { NULL, NULL, NULL }, *why, *end;
 
     memset(ret, 0, sizeof(*ret));
     if (state_path(db_path, ".fleet-refused", path) < 0 ||

@@ -408,10 +408,10 @@ fetch_from_fleet(struct run *run)
                   &run->refused, time(NULL), &run->got, &run->fleet);
     /* A refusal is remembered now; a taken object forgets the last one
      * once it is applied (mark_checked). */
-    if (r == -EPERM)
+    if (r == -EPERM) {
         save_refused(run, &before);
-    if (r == -EPERM)
         return SYNC_EXIT_REFUSED;
+    }
     if (r < 0) {
         iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
                 strerrordesc_np(-r));
@@ -526,6 +526,7 @@ mark_checked(const struct run *run)
         fleet_seen_save(run->fl->db_path, &seen);
         fleet_newest_raise(run->fl->db_path, run->cfg->source,
                            run->got.created);
+        /* fleet_get() cleared it when it took the object. */
         if (!run->refused.etag[0])
             fleet_refused_save(run->fl->db_path, &run->refused);
     }
