@@ -275,7 +275,7 @@ void
 fleet_refused_load(const char *db_path, const char *context,
                    struct fleet_refused *ret)
 {
-    char path[PATH_MAX], buf[FILE_MAX];
+    char path[PATH_MAX], buf[FILE_MAX] = "";
     char *f[3] = { NULL, NULL, NULL }, *why, *end;
 
     memset(ret, 0, sizeof(*ret));
