@@ -168,8 +168,10 @@ $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< \
 		$(OBJ)/sync/sshd_check.o $(TEST_LIBS)
 
-# The fleet object (build, verify, decode, select) and its signing keys.
+# The fleet object (build, verify, decode, select), its signing keys and
+# what an instance remembers.
 FLEET_TESTED_OBJ := $(OBJ)/sync/fleet_obj.o $(OBJ)/sync/fleet_sign.o \
+	$(OBJ)/sync/fleet_state.o \
 	$(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
 $(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(FLEET_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)

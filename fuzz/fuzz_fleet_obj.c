@@ -8,7 +8,10 @@
  * the publisher's key, but it must still never crash.
  *
  * Invariants: each call returns 0 or one of its documented errors; a
- * parsed header's length is within the input and ends at its '\n'; a
+ * parsed header's length is within the input and ends at its '\n'; the
+ * first prefix fleet_obj_header_complete() accepts (where a download
+ * would be judged, and maybe stopped) gets the verdict the whole input
+ * gets, and no shorter prefix is accepted; a
  * decoded fetch keeps every member index below the user count, and
  * selecting never leaves a group this instance did not ask for.
  */
@@ -46,6 +49,25 @@ check_fetch(const struct fetch *f)
             FUZZ_ASSERT(f->groups[i].members[k] < f->n_users);
 }
 
+/* The streaming check judges at the first complete prefix: as a whole. */
+static void
+check_prefix(const char *obj, size_t size, int whole)
+{
+    size_t scan = size < FLEET_HEADER_MAX ? size : FLEET_HEADER_MAX;
+    const char *nl = memchr(obj, '\n', scan);
+    size_t k = nl ? (size_t)(nl - obj) + 1 : FLEET_HEADER_MAX;
+    struct fleet_header h;
+    char err[512];
+
+    if (k > size) {
+        FUZZ_ASSERT(!fleet_obj_header_complete(obj, size));
+        return;
+    }
+    FUZZ_ASSERT(fleet_obj_header_complete(obj, k));
+    FUZZ_ASSERT(!fleet_obj_header_complete(obj, k - 1));
+    FUZZ_ASSERT(fleet_obj_header(obj, k, &h, err, sizeof(err)) == whole);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     r = fleet_obj_header(obj, size, &h, err, sizeof(err));
     FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -EPROTONOSUPPORT);
+    check_prefix(obj, size, r);
     if (r == 0) {
         FUZZ_ASSERT(h.len > 0 && h.len <= size && obj[h.len - 1] == '\n');
         r = fleet_obj_decode(obj, size, &h, &f, &all_keys, err, sizeof(err));

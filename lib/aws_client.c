@@ -163,6 +163,9 @@ struct wire {
     const void *body;
     size_t body_len;
     size_t max_body;                      /* 0 = aws_http's default */
+    int (*check)(const char *body, size_t len,
+                 const struct aws_http_response *resp, void *arg);
+    void *check_arg;
     const char *what;                     /* action, or "S3 GET" */
     bool rest;                            /* S3 style: see classify_rest */
 };
@@ -330,6 +333,8 @@ attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
     req.body = w->body;
     req.body_len = w->body_len;
     req.max_body = w->max_body;
+    req.check = w->check;
+    req.check_arg = w->check_arg;
     req.timeout_ms = timeout_ms;
     a.r = aws_http_request(h, &req, resp);
     signed_headers_free(&sh);
@@ -484,6 +489,8 @@ aws_client_rest(struct aws_client *c, struct aws_http *h,
     w.body = req->body;
     w.body_len = req->body_len;
     w.max_body = req->max_body;
+    w.check = req->check;
+    w.check_arg = req->check_arg;
     w.what = req->what;
     w.rest = true;
     r = send_wire(c, h, &w, ret, errbuf, errlen, NULL, 0);

@@ -96,6 +96,11 @@ struct aws_client_rest {
     const void *body;
     size_t body_len;
     size_t max_body; /* response cap; 0 = aws_http's default */
+    /* aws_http_request's body check (NULL: none); -ECANCELED when it
+     * stops a transfer, which is never retried. */
+    int (*check)(const char *body, size_t len,
+                 const struct aws_http_response *resp, void *arg);
+    void *check_arg;
     const char *what;
 };
 
@@ -104,8 +109,9 @@ struct aws_client_rest {
  * deadline as aws_client_call(). Any answer below 500 (but 429) is
  * returned as it is, 0 with *ret set: the caller reads 200, 304, 403,
  * 404. 5xx and 429 are retried; when they outlast the attempts the
- * return is -EREMOTEIO. Transport errors as for aws_client_call(), and
- * -EINVAL for a request this client cannot send (see above).
+ * return is -EREMOTEIO. Transport errors as for aws_client_call(),
+ * -ECANCELED when @req->check stopped the transfer, and -EINVAL for a
+ * request this client cannot send (see above).
  */
 int
 aws_client_rest(struct aws_client *c, struct aws_http *h,

@@ -25,6 +25,11 @@ struct transfer {
     size_t max;
     bool too_large;
     bool oom;
+    bool checked;       /* check said 1: no more calls */
+    bool cancelled;     /* check said < 0 */
+    int (*check)(const char *body, size_t len,
+                 const struct aws_http_response *resp, void *arg);
+    void *check_arg;
     struct aws_http_response *resp;
     void *curl; /* for the Content-Length of the answer */
 };
@@ -281,6 +286,31 @@ reserve_announced(struct transfer *t)
         t->cap = (size_t)cl + 1;
 }
 
+/*
+ * The caller's look at a 200 body so far; < 0 stops the transfer (the
+ * write callback then returns short, and curl drops the connection).
+ */
+static int
+check_body(struct transfer *t)
+{
+    long status = 0;
+    int r;
+
+    if (!t->check || t->checked)
+        return 0;
+    if (curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status) !=
+            CURLE_OK ||
+        status != 200)
+        return 0;
+    t->resp->status = status;
+    r = t->check(t->body, t->len, t->resp, t->check_arg);
+    if (r > 0)
+        t->checked = true;
+    if (r < 0)
+        t->cancelled = true;
+    return r;
+}
+
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -301,7 +331,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *userp)
     memcpy(t->body + t->len, data, n);
     t->len += n;
     t->body[t->len] = '\0';
-    return n;
+    return check_body(t) < 0 ? 0 : n;
 }
 
 /* Copy the value of header line @line into @out if its name is @name. */
@@ -426,6 +456,8 @@ curl_to_errno(CURLcode rc, const struct transfer *t)
     case CURLE_FILESIZE_EXCEEDED:
         return -EFBIG;
     case CURLE_WRITE_ERROR:
+        if (t->cancelled)
+            return -ECANCELED;
         if (t->too_large)
             return -EFBIG;
         return t->oom ? -ENOMEM : -EIO;
@@ -526,10 +558,11 @@ perform(CURL *c, const char *url, struct transfer *t, char *errbuf,
 
     rc = curl_easy_perform(c);
     r = curl_to_errno(rc, t);
-    if (r < 0) {
+    /* A body the caller's check refused is the caller's to report. */
+    if (r < 0 && r != -ECANCELED)
         log_failure(url, rc, errbuf, r);
+    if (r < 0)
         return r;
-    }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (!transfer_reserve(t, t->len + 1))
         return -ENOMEM;
@@ -547,8 +580,7 @@ int
 aws_http_request(struct aws_http *h, const struct aws_http_request *req,
                  struct aws_http_response *ret)
 {
-    struct transfer t = { NULL, 0, 0, 0, false, false, NULL, h ? h->curl
-                                                             : NULL };
+    struct transfer t = { .curl = h ? h->curl : NULL };
     struct curl_slist *hdrs = NULL;
     struct aws_http_url parts = { .query = NULL };
     char errbuf[CURL_ERROR_SIZE];
@@ -562,6 +594,8 @@ aws_http_request(struct aws_http *h, const struct aws_http_request *req,
         return -EINVAL;
     method = req->method ? req->method : "GET";
     t.max = req->max_body > 0 ? req->max_body : AWS_HTTP_DEFAULT_MAX_BODY;
+    t.check = req->check;
+    t.check_arg = req->check_arg;
     t.resp = ret;
     u = curl_url();
     if (!u) {

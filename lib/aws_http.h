@@ -45,7 +45,15 @@ struct aws_http {
  * @timeout_ms: whole request; 0 = AWS_HTTP_DEFAULT_TIMEOUT_MS.
  * @connect_timeout_ms: 0 = AWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS.
  * @max_body: response body cap in bytes; 0 = AWS_HTTP_DEFAULT_MAX_BODY.
+ * @check: NULL, or called on a 200 answer each time the body grows, with
+ *         all of it so far (@resp holds the status and headers, not the
+ *         body); it returns 0 to be called again, 1 to be called no more,
+ *         or < 0 to stop the transfer at once: the request then fails
+ *         with -ECANCELED. It lets a caller refuse a body by its first
+ *         bytes instead of downloading all of it.
  */
+struct aws_http_response;
+
 struct aws_http_request {
     const char *method;
     const char *url;
@@ -55,6 +63,9 @@ struct aws_http_request {
     long timeout_ms;
     long connect_timeout_ms;
     size_t max_body;
+    int (*check)(const char *body, size_t len,
+                 const struct aws_http_response *resp, void *arg);
+    void *check_arg;
 };
 
 /*
@@ -150,6 +161,7 @@ aws_http_url_free(struct aws_http_url *u);
  *                     closed without an answer;
  *   -EHOSTUNREACH     the host name (or proxy) did not resolve;
  *   -EFBIG            the body is larger than the cap;
+ *   -ECANCELED        @req->check stopped the transfer;
  *   -ENOMEM           out of memory;
  *   -EIO              anything else (TLS verification, protocol errors).
  * Thread-safe for distinct @h.

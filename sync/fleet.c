@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "aws_client.h"
 #include "aws_s3.h"
+#include "aws_sigv4.h"
 #include "fleet_obj.h"
 #include "fleet_sign.h"
 #include "iam_log.h"
@@ -102,7 +104,30 @@ s3_call(struct aws_client *c, const struct aws_client_rest *req,
 
 /* ---- instances ---- */
 
-/* A check of the object refused it: the reason, and -EPERM. */
+/* What judging an object found. */
+struct verdict {
+    char why[FLEET_WHY_SIZE];
+    bool lasting;   /* true of these bytes whatever the clock says */
+};
+
+static int
+verdict(struct verdict *v, bool lasting, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the reason of a refusal; returns -EPERM. */
+static int
+verdict(struct verdict *v, bool lasting, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(v->why, sizeof(v->why), fmt, ap);
+    va_end(ap);
+    v->lasting = lasting;
+    return -EPERM;
+}
+
+/* A refusal, logged: the reason, and -EPERM. */
 static int
 refuse(const struct iam_config *cfg, const char *why)
 {
@@ -112,13 +137,14 @@ refuse(const struct iam_config *cfg, const char *why)
 }
 
 /*
- * Whether the object is one to take, in order of cost: the header, its
- * signature, what the signed header says (source, times), and only then
- * the payload's hash.
+ * What the header alone decides, in order of cost: its shape, its
+ * signature, then what the signed header says (source, times). Returns
+ * 0, -EPERM (@v says why), or another -errno (logged).
  */
 static int
-judge(const struct iam_config *cfg, const char *obj, size_t len,
-      const struct fleet_seen *seen, time_t now, struct fleet_header *h)
+judge_header(const struct iam_config *cfg, const char *obj, size_t len,
+             const struct fleet_seen *seen, time_t now,
+             struct fleet_header *h, struct verdict *v)
 {
     char err[ERRLEN];
     int r;
@@ -128,59 +154,100 @@ judge(const struct iam_config *cfg, const char *obj, size_t len,
         r = fleet_obj_verify_header(obj, h, &cfg->signing_public_keys, err,
                                     sizeof(err));
     if (r == -EBADMSG || r == -EPROTONOSUPPORT)
-        return refuse(cfg, err);
+        return verdict(v, true, "%s", err);
     if (r < 0) {
         iam_log(LOG_ERR, "%s: %s", cfg->source, err);
         return r;
     }
-    if (strcmp(h->source, cfg->source) != 0) {
-        snprintf(err, sizeof(err), "it was published for %s", h->source);
-        return refuse(cfg, err);
+    if (strcmp(h->source, cfg->source) != 0)
+        return verdict(v, true, "it was published for %s", h->source);
+    /* Not lasting: the publisher's clock, or ours, may be set right. */
+    if (h->created > (int64_t)now + MAX_CLOCK_AHEAD)
+        return verdict(v, false, "created %" PRId64 " s in the future (is "
+                       "the publisher's clock right?)",
+                       h->created - (int64_t)now);
+    if (h->created < seen->newest)
+        return verdict(v, true, "created at %" PRId64 ", before the newest "
+                       "object already applied (%" PRId64 "): a rollback",
+                       h->created, seen->newest);
+    if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age)
+        return verdict(v, true, "%" PRId64 " s old, more than "
+                       "MAX_SNAPSHOT_AGE (%u s): is the publisher running?",
+                       (int64_t)now - h->created, cfg->max_snapshot_age);
+    return 0;
+}
+
+/*
+ * The body check of the GET (aws_http's): the header is judged as soon
+ * as its line is complete, or as soon as FLEET_HEADER_MAX bytes came
+ * without one, and a refused object's transfer stops there. A bucket
+ * writer's 64 MiB of garbage then costs each instance a few KiB.
+ */
+struct head_check {
+    const struct iam_config *cfg;
+    const struct fleet_seen *seen;
+    time_t now;
+    int r;                          /* judge_header's */
+    size_t at;                      /* bytes received when judged */
+    char etag[AWS_HTTP_ETAG_SIZE];
+    struct verdict v;
+};
+
+static int
+head_check(const char *body, size_t len,
+           const struct aws_http_response *resp, void *arg)
+{
+    struct head_check *c = arg;
+    struct fleet_header h;
+
+    if (!fleet_obj_header_complete(body, len))
+        return 0;
+    c->at = len;
+    snprintf(c->etag, sizeof(c->etag), "%s", resp->etag);
+    c->r = judge_header(c->cfg, body, len, c->seen, c->now, &h, &c->v);
+    return c->r < 0 ? c->r : 1;
+}
+
+/* Records the refusal of the object @etag, or clears the record. */
+static void
+remember(struct fleet_refused *refused, const char *etag,
+         const struct verdict *v)
+{
+    if (!v || !v->lasting || !etag[0]) {
+        refused->etag[0] = '\0';
+        refused->why[0] = '\0';
+        return;
     }
-    if (h->created > (int64_t)now + MAX_CLOCK_AHEAD) {
-        snprintf(err, sizeof(err), "created %" PRId64 " s in the future "
-                 "(is the publisher's clock right?)",
-                 h->created - (int64_t)now);
-        return refuse(cfg, err);
-    }
-    if (h->created < seen->newest) {
-        snprintf(err, sizeof(err), "created at %" PRId64 ", before the "
-                 "object already applied (%" PRId64 "): a rollback",
-                 h->created, seen->newest);
-        return refuse(cfg, err);
-    }
-    if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age) {
-        snprintf(err, sizeof(err), "%" PRId64 " s old, more than "
-                 "MAX_SNAPSHOT_AGE (%u s): is the publisher running?",
-                 (int64_t)now - h->created, cfg->max_snapshot_age);
-        return refuse(cfg, err);
-    }
-    r = fleet_obj_check_payload(obj, len, h, err, sizeof(err));
-    if (r == -EBADMSG)
-        return refuse(cfg, err);
-    return r;
+    snprintf(refused->etag, sizeof(refused->etag), "%s", etag);
+    snprintf(refused->why, sizeof(refused->why), "%s", v->why);
 }
 
 static int
 take(const struct iam_config *cfg, const struct aws_http_response *resp,
-     const struct fleet_seen *seen, time_t now, struct fleet_got *ret)
+     const struct fleet_seen *seen, time_t now, struct fleet_got *ret,
+     struct verdict *v)
 {
     struct fleet_header h;
     char err[ERRLEN];
     bool all_keys;
     int r;
 
-    r = judge(cfg, resp->body, resp->body_len, seen, now, &h);
+    r = judge_header(cfg, resp->body, resp->body_len, seen, now, &h, v);
     if (r < 0)
         return r;
-    r = fleet_obj_decode(resp->body, resp->body_len, &h, &ret->fetch,
-                         &all_keys, err, sizeof(err));
+    r = fleet_obj_check_payload(resp->body, resp->body_len, &h, err,
+                                sizeof(err));
+    if (r == -EBADMSG)
+        return verdict(v, true, "%s", err);
+    if (r >= 0)
+        r = fleet_obj_decode(resp->body, resp->body_len, &h, &ret->fetch,
+                             &all_keys, err, sizeof(err));
     if (r >= 0)
         r = fleet_obj_select(&ret->fetch, all_keys, cfg, err, sizeof(err));
-    if (r == -ENOMEM)
+    if (r == -ENOMEM || r == -EIO)
         return r;
     if (r < 0)
-        return refuse(cfg, err);
+        return verdict(v, true, "%s", err);
     ret->created = h.created;
     snprintf(ret->etag, sizeof(ret->etag), "%s", resp->etag);
     return 0;
@@ -208,14 +275,62 @@ not_modified(const struct iam_config *cfg, const struct fleet_seen *seen,
     return 0;
 }
 
+/* What the answer to the GET means. */
+static int
+answer(const struct iam_config *cfg, const char *what,
+       const struct aws_http_response *resp, const struct fleet_seen *seen,
+       struct fleet_refused *refused, time_t now, struct fleet_got *ret)
+{
+    char err[ERRLEN];
+    struct verdict v;
+    int r;
+
+    /* Asked with the refused object's ETag: it is still the one there. */
+    if (resp->status == 304 && refused->etag[0]) {
+        snprintf(err, sizeof(err), "the object in place (ETag %s) is the "
+                 "one refused earlier: %s", refused->etag, refused->why);
+        return refuse(cfg, err);
+    }
+    if (resp->status == 304 && seen->etag[0])
+        return not_modified(cfg, seen, now, ret);
+    if (resp->status != 200)
+        return s3_refused(what, resp);
+    memset(&v, 0, sizeof(v));
+    r = take(cfg, resp, seen, now, ret, &v);
+    if (r == -EPERM) {
+        remember(refused, resp->etag, &v);
+        return refuse(cfg, v.why);
+    }
+    if (r >= 0)
+        remember(refused, "", NULL);
+    return r;
+}
+
+/* The header check stopped the transfer: why, and how early. */
+static int
+stopped(const struct iam_config *cfg, const struct head_check *hc,
+        struct fleet_refused *refused)
+{
+    char err[ERRLEN + 64];
+
+    if (hc->r != -EPERM)
+        return hc->r < 0 ? hc->r : -EIO;
+    remember(refused, hc->etag, &hc->v);
+    snprintf(err, sizeof(err), "%s (read the first %zu bytes of it, not "
+             "the rest)", hc->v.why, hc->at);
+    return refuse(cfg, err);
+}
+
 int
 fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
-          int64_t deadline_ms, const struct fleet_seen *seen, time_t now,
-          struct fleet_got *ret, struct fleet_stats *stats)
+          int64_t deadline_ms, const struct fleet_seen *seen,
+          struct fleet_refused *refused, time_t now, struct fleet_got *ret,
+          struct fleet_stats *stats)
 {
     char endpoint[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE];
     char what[AWS_S3_PATH_SIZE + 16];
     struct aws_sigv4_header hdr[2] = { { NULL, NULL }, { NULL, NULL } };
+    struct head_check hc = { cfg, seen, now, 0, 0, "", { "", false } };
     struct aws_http_response resp;
     struct aws_client_rest req;
     struct aws_client c;
@@ -231,28 +346,52 @@ fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
     if (r < 0)
         return r;
     snprintf(what, sizeof(what), "S3 GET %s", cfg->source);
-    if (seen->etag[0])
+    /* The refused object first: while it is there, a 304 says so. */
+    if (refused->etag[0])
+        hdr[0] = (struct aws_sigv4_header){ "If-None-Match", refused->etag };
+    else if (seen->etag[0])
         hdr[0] = (struct aws_sigv4_header){ "If-None-Match", seen->etag };
     memset(&req, 0, sizeof(req));
     req.method = "GET";
     req.path = path;
     req.headers = hdr;
     req.max_body = FLEET_OBJ_MAX;
+    req.check = head_check;
+    req.check_arg = &hc;
     req.what = what;
     r = s3_call(&c, &req, &resp, stats);
     aws_client_destroy(&c);
+    if (r == -ECANCELED) {
+        stats->bytes += hc.at;
+        return stopped(cfg, &hc, refused);
+    }
     if (r < 0)
         return r;
-    if (resp.status == 304 && seen->etag[0])
-        r = not_modified(cfg, seen, now, ret);
-    else if (resp.status == 200)
-        r = take(cfg, &resp, seen, now, ret);
-    else
-        r = s3_refused(what, &resp);
+    r = answer(cfg, what, &resp, seen, refused, now, ret);
     aws_http_response_free(&resp);
     if (r < 0)
         fleet_got_free(ret);
     return r;
+}
+
+/*
+ * What a refusal depended on besides the object's bytes: the local
+ * settings and keys (@local, sync's digest), SOURCE, MAX_SNAPSHOT_AGE and
+ * the format this build reads. When any changes, the object is judged
+ * again.
+ */
+int
+fleet_refusal_context(const struct iam_config *cfg, const char *local,
+                      char ret[65])
+{
+    char text[FLEET_SOURCE_SIZE + 160];
+    int n;
+
+    n = snprintf(text, sizeof(text), "%s\n%s\n%u\n%u\n", local, cfg->source,
+                 cfg->max_snapshot_age, (unsigned)FLEET_OBJ_VERSION);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return -EINVAL;
+    return aws_sigv4_payload_hash(text, (size_t)n, ret);
 }
 
 void
@@ -331,6 +470,35 @@ fleet_pub_close(struct fleet_pub *p)
  * sha256 and age say whether a new PUT is needed. Any doubt (missing,
  * unreadable, signed by another key) only costs those calls.
  */
+/*
+ * The publisher's look at the object in place as it arrives: when its
+ * header is not one our key signed, the rest is not worth reading (a
+ * bucket writer's 64 MiB would otherwise cost every publisher run).
+ */
+struct own_check {
+    const struct iam_strlist *mine;
+    char etag[AWS_HTTP_ETAG_SIZE];
+    char err[ERRLEN];
+};
+
+static int
+own_check(const char *body, size_t len,
+          const struct aws_http_response *resp, void *arg)
+{
+    struct own_check *c = arg;
+    struct fleet_header h;
+    int r;
+
+    if (!fleet_obj_header_complete(body, len))
+        return 0;
+    snprintf(c->etag, sizeof(c->etag), "%s", resp->etag);
+    r = fleet_obj_header(body, len, &h, c->err, sizeof(c->err));
+    if (r >= 0)
+        r = fleet_obj_verify_header(body, &h, c->mine, c->err,
+                                    sizeof(c->err));
+    return r < 0 ? -1 : 1;
+}
+
 int
 fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
                 struct fleet_stats *stats)
@@ -338,6 +506,7 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     char what[AWS_S3_PATH_SIZE + 16], err[ERRLEN];
     char *pub = p->pub;
     struct iam_strlist mine = { .v = &pub, .n = 1 };
+    struct own_check oc = { &mine, "", "" };
     struct aws_http_response resp;
     struct aws_client_rest req;
     struct fleet_header h;
@@ -351,8 +520,17 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     req.method = "GET";
     req.path = p->path;
     req.max_body = FLEET_OBJ_MAX;
+    req.check = own_check;
+    req.check_arg = &oc;
     req.what = what;
     r = s3_call(&p->s3, &req, &resp, stats);
+    if (r == -ECANCELED) {
+        /* Not ours: replaced, but only if it is still the one read. */
+        snprintf(p->put_if, sizeof(p->put_if), "%s", oc.etag);
+        iam_log(LOG_WARNING, "%s: the object in place is not ours to "
+                "reuse (%s): publishing a new one", p->url, oc.err);
+        return 0;
+    }
     if (r < 0)
         return r;
     p->put_if_absent = resp.status == 404;
@@ -459,133 +637,6 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     }
 out:
     free(obj);
-    return r;
-}
-
-/* ---- what an instance remembers ---- */
-
-static int
-seen_path(const char *db_path, char out[PATH_MAX])
-{
-    int n = snprintf(out, PATH_MAX, "%s.fleet", db_path);
-
-    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
-/* "<created> <etag> <local>\n": the ETag holds no blank. */
-static bool
-seen_parse(char *buf, struct fleet_seen *ret)
-{
-    char *etag, *local, *end;
-    long long newest;
-
-    etag = strchr(buf, ' ');
-    local = etag ? strchr(etag + 1, ' ') : NULL;
-    end = local ? strchr(local + 1, '\n') : NULL;
-    if (!end || end[1] != '\0')
-        return false;
-    /* Cut the three fields apart. */
-    *etag = '\0';
-    *local = '\0';
-    *end = '\0';
-    etag++;
-    local++;
-    errno = 0;
-    newest = strtoll(buf, &end, 10);
-    if (errno || *end || end == buf || newest < 0 ||
-        strlen(etag) >= sizeof(ret->etag) ||
-        strlen(local) >= sizeof(ret->local))
-        return false;
-    ret->newest = newest;
-    /* "-": no ETag was known. */
-    snprintf(ret->etag, sizeof(ret->etag), "%s",
-             strcmp(etag, "-") == 0 ? "" : etag);
-    snprintf(ret->local, sizeof(ret->local), "%s", local);
-    return true;
-}
-
-void
-fleet_seen_load(const char *db_path, struct fleet_seen *ret)
-{
-    char path[PATH_MAX], buf[512];
-    struct stat st;
-    ssize_t n;
-    int fd;
-
-    memset(ret, 0, sizeof(*ret));
-    if (seen_path(db_path, path) < 0)
-        return;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return;
-    /* Root's own, like the snapshot: it decides what counts as new. */
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        (st.st_uid != 0 && st.st_uid != geteuid()) ||
-        (st.st_mode & (S_IWGRP | S_IWOTH))) {
-        close(fd);
-        return;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    buf[n] = '\0';
-    if (!seen_parse(buf, ret))
-        memset(ret, 0, sizeof(*ret));
-}
-
-/* The directory of @path, synced so that a rename survives a crash. */
-static int
-fsync_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd, r = 0;
-
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
-             slash ? path : ".");
-    fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0)
-        r = -errno;
-    if (fd >= 0)
-        close(fd);
-    return r;
-}
-
-int
-fleet_seen_save(const char *db_path, const struct fleet_seen *seen)
-{
-    char path[PATH_MAX], tmp[PATH_MAX + 8];
-    FILE *f;
-    int fd, r;
-
-    r = seen_path(db_path, path);
-    if (r < 0)
-        return r;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    (void)unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-              0644);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        r = -errno;
-        if (fd >= 0)
-            close(fd);
-        iam_log(LOG_WARNING, "%s: %s", tmp, strerrordesc_np(-r));
-        return r;
-    }
-    fprintf(f, "%" PRId64 " %s %s\n", seen->newest,
-            seen->etag[0] ? seen->etag : "-", seen->local);
-    r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
-    if (fclose(f) != 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r == 0)
-        r = fsync_dir(path);
-    if (r < 0) {
-        iam_log(LOG_WARNING, "%s: %s", path, strerrordesc_np(-r));
-        (void)unlink(tmp);
-    }
     return r;
 }
 

@@ -9,9 +9,12 @@
  *
  * Instances (SOURCE=s3://BUCKET/KEY) GET it with If-None-Match, and take
  * it only when it is signed by one of SIGNING_PUBLIC_KEY, was published
- * for that SOURCE, and is neither older than the object they already
- * applied (no rollback) nor than MAX_SNAPSHOT_AGE; a 304 too is held to
- * MAX_SNAPSHOT_AGE.
+ * for that SOURCE, and is neither older than the newest object they ever
+ * applied (no rollback, even after the snapshot is lost: fleet_state.h)
+ * nor than MAX_SNAPSHOT_AGE; a 304 too is held to MAX_SNAPSHOT_AGE. The
+ * header is judged as soon as it has arrived, and a refused one stops
+ * the transfer; a refused object's ETag is remembered and asked for
+ * next time, so that it costs a 304 while it stays in place.
  */
 #ifndef FLEET_H
 #define FLEET_H
@@ -26,20 +29,13 @@
 #include "aws_s3.h"
 #include "fetch.h"
 #include "fleet_sign.h"
+#include "fleet_state.h"
 #include "iam_config.h"
 
 /* What a fleet transfer cost, for the summary line. */
 struct fleet_stats {
     unsigned long s3_calls;
     unsigned long bytes;
-};
-
-/* What an instance knows of the object it applied last. */
-struct fleet_seen {
-    char etag[AWS_HTTP_ETAG_SIZE]; /* "" when unknown */
-    int64_t newest;                /* its created time; 0 when none */
-    char local[65];                /* digest of the local settings and
-                                      accounts it was applied with */
 };
 
 /* What fleet_get() took. */
@@ -51,15 +47,33 @@ struct fleet_got {
 };
 
 /*
- * fleet_get - fetch, check and decode SOURCE.
+ * fleet_get - fetch, check and decode SOURCE. The header is judged as
+ * soon as it has arrived, and the transfer stopped when it is refused.
+ * @seen: the object applied last (its ETag, and the created time no
+ *        object may be older than).
+ * @refused: in, the object refused earlier under the same context (its
+ *        ETag is sent instead of @seen's: a 304 is that refusal again);
+ *        out, the refusal to remember: set when an object is refused for
+ *        what its bytes are, cleared when one is taken or refused for a
+ *        reason that may pass (a clock). Its context is the caller's.
  * Returns 0 (see @ret), -EPERM when a safety rule refused the object
  * (signature, rollback, age, format: logged), or another -errno when S3
  * could not be read (missing object, access denied, network: logged).
  */
 int
 fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
-          int64_t deadline_ms, const struct fleet_seen *seen, time_t now,
-          struct fleet_got *ret, struct fleet_stats *stats);
+          int64_t deadline_ms, const struct fleet_seen *seen,
+          struct fleet_refused *refused, time_t now, struct fleet_got *ret,
+          struct fleet_stats *stats);
+
+/*
+ * fleet_refusal_context - the digest of what a refusal depends on
+ * besides the object: @local (the local settings, signing keys and
+ * accounts), SOURCE, MAX_SNAPSHOT_AGE and the format read. 0 or -errno.
+ */
+int
+fleet_refusal_context(const struct iam_config *cfg, const char *local,
+                      char ret[65]);
 
 void
 fleet_got_free(struct fleet_got *g);
@@ -124,18 +138,6 @@ int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
               time_t started, time_t now, bool dry_run,
               const char **ret_result, struct fleet_stats *stats);
-
-/*
- * fleet_seen_load, fleet_seen_save - the ETag and created time of the
- * last object applied, and the local digest it was applied with, kept
- * beside the snapshot (DB_PATH + ".fleet").
- * A missing or unreadable file is an empty @ret: it only costs one full
- * GET. Save returns 0 or -errno (logged).
- */
-void
-fleet_seen_load(const char *db_path, struct fleet_seen *ret);
-int
-fleet_seen_save(const char *db_path, const struct fleet_seen *seen);
 
 /*
  * fleet_public_key - print SIGNING_KEY's public half as the

@@ -346,6 +346,12 @@ is_b64(char c)
            (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
+bool
+fleet_obj_header_complete(const char *obj, size_t len)
+{
+    return len >= FLEET_HEADER_MAX || memchr(obj, '\n', len) != NULL;
+}
+
 int
 fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
                  char *errbuf, size_t errlen)
@@ -358,7 +364,8 @@ fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
     nl = memchr(obj, '\n', len < FLEET_HEADER_MAX ? len : FLEET_HEADER_MAX);
     if (!nl)
         return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object "
-                    "(no header line)");
+                    "(no header line in its first %zu bytes)",
+                    len < FLEET_HEADER_MAX ? len : (size_t)FLEET_HEADER_MAX);
     if (!expect(&p, nl, FLEET_OBJ_MAGIC " ") ||
         !number(&p, nl, UINT32_MAX, &version) || !expect(&p, nl, " "))
         return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object");

@@ -71,6 +71,14 @@ fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
                 char **ret_obj, size_t *ret_len, char ret_sha256[65]);
 
 /*
+ * fleet_obj_header_complete - whether the first @len bytes of an object
+ * are enough for fleet_obj_header() to decide: its header line is
+ * complete, or FLEET_HEADER_MAX bytes came without one.
+ */
+bool
+fleet_obj_header_complete(const char *obj, size_t len);
+
+/*
  * fleet_obj_header - parse the header line of @obj.
  * Returns 0, -EBADMSG (not a fleet object: @errbuf says why), or
  * -EPROTONOSUPPORT (a version this build does not read).

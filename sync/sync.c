@@ -46,6 +46,7 @@ struct run {
     struct fetch fetch;
     bool from_fleet;        /* SOURCE: the fetch came from S3 */
     struct fleet_seen seen; /* the object applied last */
+    struct fleet_refused refused; /* the object refused last */
     char local_files[65];   /* digest of /etc/passwd and /etc/group */
     struct fleet_got got;
     struct fleet_stats fleet;
@@ -361,35 +362,59 @@ local_digest(const struct run *run, char ret[65])
 
 /*
  * The newest object this instance applied: the snapshot's, when it came
- * from the same SOURCE, or a later one that changed nothing here. Its
- * ETag is sent only when nothing local changed since.
+ * from the same SOURCE, or a later one that changed nothing here, and
+ * never older than the highest ever applied (.fleet-newest: it outlives
+ * the snapshot). Its ETag is sent only when nothing local changed since.
+ * And the object refused last, when the settings are still those it was
+ * refused under.
  */
 static int
 load_seen(struct run *run)
 {
-    char local[65];
+    const char *db = run->fl->db_path;
+    char local[65], context[65];
+    int64_t newest;
     int r;
 
     r = local_digest(run, local);
+    if (r >= 0)
+        r = fleet_refusal_context(run->cfg, local, context);
     if (r < 0)
         return r;
-    fleet_seen_load(run->fl->db_path, &run->seen);
+    fleet_seen_load(db, &run->seen);
     if (!run->old.exists || strcmp(run->old.source, run->cfg->source) != 0) {
         /* Another source (or none) built it: its ETag means nothing. */
         memset(&run->seen, 0, sizeof(run->seen));
     } else if (run->old.created > run->seen.newest) {
         run->seen.newest = run->old.created;
     }
+    newest = fleet_newest_load(db, run->cfg->source);
+    if (newest > run->seen.newest)
+        run->seen.newest = newest;
     if (strcmp(run->seen.local, local) != 0)
         run->seen.etag[0] = '\0';
     memcpy(run->seen.local, local, sizeof(local));
+    fleet_refused_load(db, context, &run->refused);
+    memcpy(run->refused.context, context, sizeof(context));
     return 0;
+}
+
+/* A refusal to remember (or to forget), unless this is a dry run. */
+static void
+save_refused(const struct run *run, const struct fleet_refused *before)
+{
+    if (run->fl->dry_run ||
+        (strcmp(before->etag, run->refused.etag) == 0 &&
+         strcmp(before->why, run->refused.why) == 0))
+        return;
+    fleet_refused_save(run->fl->db_path, &run->refused);
 }
 
 /* SOURCE: the published object instead of IAM. */
 static int
 fetch_from_fleet(struct run *run)
 {
+    struct fleet_refused before;
     int r;
 
     r = load_seen(run);
@@ -397,10 +422,15 @@ fetch_from_fleet(struct run *run)
         iam_log(LOG_ERR, "sync failed: %s", strerrordesc_np(-r));
         return SYNC_EXIT_AWS;
     }
+    before = run->refused;
     r = fleet_get(run->cfg, &run->base, deadline(run), &run->seen,
-                  time(NULL), &run->got, &run->fleet);
-    if (r == -EPERM)
+                  &run->refused, time(NULL), &run->got, &run->fleet);
+    /* A refusal is remembered now; a taken object forgets the last one
+     * once it is applied (mark_checked). */
+    if (r == -EPERM) {
+        save_refused(run, &before);
         return SYNC_EXIT_REFUSED;
+    }
     if (r < 0) {
         iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
                 strerrordesc_np(-r));
@@ -513,6 +543,11 @@ mark_checked(const struct run *run)
         snprintf(seen.etag, sizeof(seen.etag), "%s", run->got.etag);
         memcpy(seen.local, run->seen.local, sizeof(seen.local));
         fleet_seen_save(run->fl->db_path, &seen);
+        fleet_newest_raise(run->fl->db_path, run->cfg->source,
+                           run->got.created);
+        /* fleet_get() cleared it when it took the object. */
+        if (!run->refused.etag[0])
+            fleet_refused_save(run->fl->db_path, &run->refused);
     }
 }
 

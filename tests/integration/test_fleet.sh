@@ -258,6 +258,12 @@ cp "$work/obj2" "$work/tampered"
 sed -i '2s/"Active"/"Inactiv"/' "$work/tampered"
 cmp -s "$work/obj2" "$work/tampered" || s3 put "$work/tampered"
 refused "a tampered payload" "sha256 differs"
+inst
+check_eq "the tampered payload still in place: exit 3, a 304 (nothing \
+read)" "3|0" "$?|$(j s3_bytes)"
+check "... says it is the object refused earlier, and why" \
+    err_has "is the one refused earlier: the payload is not the one signed"
+check_eq "... the snapshot is kept as it was" "$before" "$(snap)"
 
 craft "$work/foreign" "$work/payload2" "$(date +%s)" 1 \
     "$work/keys/other.pem"
@@ -310,6 +316,67 @@ craft "$work/badshape" "$work/badjson" "$(date +%s)"
 s3 put "$work/badshape"
 refused "a signed payload of the wrong shape" "expected shape"
 
+# ---- a refused object costs its header, and then a 304 ----
+
+# 32 MiB without a newline: refused by its first bytes, and the transfer
+# stopped there. s3_bytes counts what was read (32 MiB before).
+head -c $((32 * 1024 * 1024)) /dev/zero | tr '\0' x >"$work/huge"
+s3 put "$work/huge"
+refused "32 MiB without a header line" "no header line"
+check "... read at most 64 KiB of it (s3_bytes $(j s3_bytes))" \
+    test "$(j s3_bytes)" -le 65536
+check "... and says so" err_has "read the first [0-9]* bytes of it"
+
+# A header that is well-formed and signed, but for another SOURCE, then
+# 32 MiB of payload: refused by the header, the payload not read.
+craft "$work/elsewhere-huge" "$work/huge" "$(date +%s)" 1 \
+    "$work/keys/sign.pem" "s3://$bucket/nss-iam/staging.obj"
+s3 put "$work/elsewhere-huge"
+refused "a signed header for another SOURCE, then 32 MiB" "published for"
+check "... read at most 64 KiB of it (s3_bytes $(j s3_bytes))" \
+    test "$(j s3_bytes)" -le 65536
+check "... its ETag is remembered (.fleet-refused, 0644)" \
+    test "$(stat -c %a "$work/db/passwd.mdb.fleet-refused")" = 644
+inst
+check_eq "the same object again: exit 3, a 304 (nothing read)" "3|0" \
+    "$?|$(j s3_bytes)"
+check "... says it is the object refused earlier, and why" \
+    err_has "refused earlier: it was published for s3://$bucket/nss-iam/staging.obj"
+check_eq "... the snapshot is kept as it was" "$before" "$(snap)"
+
+s3 put "$work/obj2"
+inst
+check_eq "another object in place (a new ETag): judged afresh, taken" \
+    "0|unchanged" "$?|$(j result)"
+check "... the refusal is forgotten" \
+    test ! -e "$work/db/passwd.mdb.fleet-refused"
+before=$(snap)
+
+# ---- rollback protection outlives the snapshot ----
+
+mkdir -p "$work/wiped"
+wiped() {
+    run "$work/instance.env" "$work/inst.conf" --db "$work/wiped/passwd.mdb"
+}
+wiped
+check_eq "an instance takes the newest object" 0 $?
+created2=$(head -n 1 "$work/obj2" | sed 's/.*created=\([0-9]*\).*/\1/')
+check_eq "... and records its created time (.fleet-newest, 0644)" \
+    "$created2 $src|644" \
+    "$(cat "$work/wiped/passwd.mdb.fleet-newest")|$(stat -c %a \
+        "$work/wiped/passwd.mdb.fleet-newest")"
+rm -f "$work/wiped/passwd.mdb" "$work/wiped/passwd.mdb.fleet"
+s3 put "$work/obj1"
+wiped
+check_eq "the snapshot lost, the older object put back: exit 3" 3 $?
+check "... says rollback" err_has "rollback"
+check "... no snapshot is made from it" test ! -e "$work/wiped/passwd.mdb"
+s3 put "$work/obj2"
+wiped
+check_eq "... the newest object again: taken" 0 $?
+check_eq "... the record is not lowered by anything older" \
+    "$created2 $src" "$(cat "$work/wiped/passwd.mdb.fleet-newest")"
+
 s3 put "$work/obj2"
 conf "$work/inst.conf" "${common[@]}" \
     'IAM_AUTHORIZED_GROUPS="ssh-users,data-science,dev-team"' \
@@ -335,15 +402,19 @@ check_eq "key rotation: an object by the second listed key is taken" \
 conf "$work/stale.conf" "${common[@]}" \
     'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' "SOURCE=\"$src\"" \
     "$pubkey_line" 'MAX_SNAPSHOT_AGE=60'
-craft "$work/aging" "$work/payload2" $(($(date +%s) - 57))
+# 50 s old when made: the first run has 10 s to take it (an S3 put in
+# between on a busy machine), and the second waits until it is past 60.
+aging_at=$(($(date +%s) - 50))
+craft "$work/aging" "$work/payload2" "$aging_at"
 s3 put "$work/aging"
 mkdir -p "$work/stale"
 run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
-check_eq "an object 57 s old, MAX_SNAPSHOT_AGE=60: taken" 0 $?
-sleep 4
+check_eq "an object 50 s old, MAX_SNAPSHOT_AGE=60: taken" 0 $?
+now=$(date +%s)
+[ "$now" -gt $((aging_at + 61)) ] || sleep $((aging_at + 62 - now))
 stale_before=$(sha256sum <"$work/stale/passwd.mdb")
 run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
-check_eq "4 s later, not modified (304) but now too old: exit 3" 3 $?
+check_eq "past 60 s, not modified (304) but now too old: exit 3" 3 $?
 check "... says why" err_has "not modified, and"
 check_eq "... the snapshot is kept" "$stale_before" \
     "$(sha256sum <"$work/stale/passwd.mdb")"
@@ -382,6 +453,15 @@ check_eq "... the snapshot is kept" "$before" "$(snap)"
 pub
 check_eq "publish where the object was deleted: published (If-None-Match: *)" \
     "0|published" "$?|$(j result)"
+
+# The publisher reads the object in place for its key bodies: 32 MiB of
+# garbage there is refused by its first bytes too, and replaced.
+s3 put "$work/huge"
+pub
+check_eq "publish over 32 MiB of garbage: published" "0|published" \
+    "$?|$(j result)"
+check "... read at most its first 64 KiB (s3_bytes $(j s3_bytes), the \
+PUT included)" test "$(j s3_bytes)" -le $((64 * 1024 + $(wc -c <"$work/obj2")))
 
 # A publisher that reads IAM slowly (one call per second here) while
 # another object is put: its PUT (of other content: one group) is

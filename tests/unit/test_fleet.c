@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "fetch.h"
 #include "fleet_obj.h"
 #include "fleet_sign.h"
+#include "fleet_state.h"
 #include "iam_config.h"
 
 #define CREATED 1764000000
@@ -1157,6 +1159,180 @@ test_signer_load(void **state)
     assert_string_equal(pub, pub_a);
 }
 
+/* The header is judged once its line is complete, or once
+ * FLEET_HEADER_MAX bytes came without one: never later. */
+static void
+test_header_complete(void **state)
+{
+    char err[ERRLEN];
+    struct fleet_header h;
+    char *junk = malloc(FLEET_HEADER_MAX + 1);
+
+    (void)state;
+    assert_non_null(junk);
+    memset(junk, 'x', FLEET_HEADER_MAX + 1);
+    assert_false(fleet_obj_header_complete(junk, 0));
+    assert_false(fleet_obj_header_complete(junk, 100));
+    assert_false(fleet_obj_header_complete(junk, FLEET_HEADER_MAX - 1));
+    assert_true(fleet_obj_header_complete(junk, FLEET_HEADER_MAX));
+    assert_int_equal(fleet_obj_header(junk, FLEET_HEADER_MAX, &h, err,
+                                      sizeof(err)), -EBADMSG);
+    assert_non_null(strstr(err, "no header line"));
+    junk[10] = '\n';
+    assert_true(fleet_obj_header_complete(junk, 11));
+    assert_false(fleet_obj_header_complete(junk, 10));
+    assert_int_equal(fleet_obj_header(junk, 11, &h, err, sizeof(err)),
+                     -EBADMSG);
+    free(junk);
+}
+
+/* A private directory for the state files. */
+static void
+state_dir(char dir[64], char db[96])
+{
+    snprintf(dir, 64, "/tmp/iam-fleet-state.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, 96, "%s/passwd.mdb", dir);
+}
+
+static void
+state_dir_remove(const char *dir)
+{
+    static const char *const names[] = { ".fleet", ".fleet-newest",
+                                         ".fleet-refused" };
+    char path[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/passwd.mdb%s", dir, names[i]);
+        (void)unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+write_text(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+/* The highest created time applied: per SOURCE, never lowered, 0644. */
+static void
+test_newest(void **state)
+{
+    char dir[64], db[96], path[128];
+    struct stat st;
+
+    (void)state;
+    state_dir(dir, db);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 0);
+    assert_int_equal(fleet_newest_raise(db, SOURCE, CREATED), 0);
+    assert_int_equal(fleet_newest_load(db, SOURCE), CREATED);
+    assert_int_equal(fleet_newest_raise(db, SOURCE, CREATED - 10), 0);
+    assert_int_equal(fleet_newest_load(db, SOURCE), CREATED);
+    assert_int_equal(fleet_newest_raise(db, SOURCE, CREATED + 5), 0);
+    assert_int_equal(fleet_newest_load(db, SOURCE), CREATED + 5);
+    /* Another SOURCE's objects have their own history. */
+    assert_int_equal(fleet_newest_load(db, "s3://other-bucket/k"), 0);
+    snprintf(path, sizeof(path), "%s.fleet-newest", db);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    /* Anything but one well-formed line is no record. */
+    write_text(path, "17 " SOURCE, 0644);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 0);
+    write_text(path, "-17 " SOURCE "\n", 0644);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 0);
+    write_text(path, "17 " SOURCE " x\n", 0644);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 0);
+    /* Nor is a file others could have written. */
+    write_text(path, "1999999999 " SOURCE "\n", 0666);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 0);
+    write_text(path, "1999999999 " SOURCE "\n", 0644);
+    assert_int_equal(fleet_newest_load(db, SOURCE), 1999999999);
+    state_dir_remove(dir);
+}
+
+/* The refusal record: kept under its context only, one line of reason. */
+static void
+test_refused_record(void **state)
+{
+    char dir[64], db[96], path[128];
+    char ctx[65], other[65];
+    struct fleet_refused r, got;
+
+    (void)state;
+    state_dir(dir, db);
+    memset(ctx, 'a', 64);
+    ctx[64] = '\0';
+    memset(other, 'b', 64);
+    other[64] = '\0';
+    memset(&r, 0, sizeof(r));
+    fleet_refused_load(db, ctx, &got);
+    assert_string_equal(got.etag, "");
+    snprintf(r.etag, sizeof(r.etag), "\"0123abcd\"");
+    snprintf(r.context, sizeof(r.context), "%s", ctx);
+    snprintf(r.why, sizeof(r.why), "it was published for s3://x/y\nand "
+             "more");
+    assert_int_equal(fleet_refused_save(db, &r), 0);
+    fleet_refused_load(db, ctx, &got);
+    assert_string_equal(got.etag, "\"0123abcd\"");
+    assert_string_equal(got.context, ctx);
+    assert_string_equal(got.why, "it was published for s3://x/y?and more");
+    /* Other settings: judged afresh. */
+    fleet_refused_load(db, other, &got);
+    assert_string_equal(got.etag, "");
+    /* Cleared: the file goes. */
+    r.etag[0] = '\0';
+    assert_int_equal(fleet_refused_save(db, &r), 0);
+    snprintf(path, sizeof(path), "%s.fleet-refused", db);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(fleet_refused_save(db, &r), 0);
+    write_text(path, "\"e\" aaaa\nwhy\n", 0644);
+    fleet_refused_load(db, "aaaa", &got);
+    assert_string_equal(got.etag, "\"e\"");
+    write_text(path, "\"e\" aaaa\nwhy\n", 0646);
+    fleet_refused_load(db, "aaaa", &got);
+    assert_string_equal(got.etag, "");
+    write_text(path, "\"e\" aaaa\nwhy\nmore\n", 0644);
+    fleet_refused_load(db, "aaaa", &got);
+    assert_string_equal(got.etag, "");
+    state_dir_remove(dir);
+}
+
+/* The applied object's record reads back; a bad one is no record. */
+static void
+test_seen_record(void **state)
+{
+    char dir[64], db[96], path[128];
+    struct fleet_seen s, got;
+
+    (void)state;
+    state_dir(dir, db);
+    memset(&s, 0, sizeof(s));
+    s.newest = CREATED;
+    snprintf(s.etag, sizeof(s.etag), "\"abc\"");
+    memset(s.local, 'c', 64);
+    assert_int_equal(fleet_seen_save(db, &s), 0);
+    fleet_seen_load(db, &got);
+    assert_int_equal(got.newest, CREATED);
+    assert_string_equal(got.etag, "\"abc\"");
+    assert_string_equal(got.local, s.local);
+    s.etag[0] = '\0';
+    assert_int_equal(fleet_seen_save(db, &s), 0);
+    fleet_seen_load(db, &got);
+    assert_string_equal(got.etag, "");
+    snprintf(path, sizeof(path), "%s.fleet", db);
+    write_text(path, "12 \"abc\" short\n", 0644);
+    fleet_seen_load(db, &got);
+    assert_int_equal(got.newest, 0);
+    state_dir_remove(dir);
+}
+
 int
 main(void)
 {
@@ -1176,6 +1352,10 @@ main(void)
         cmocka_unit_test(test_select_missing),
         cmocka_unit_test(test_select_everyone),
         cmocka_unit_test(test_signer_load),
+        cmocka_unit_test(test_header_complete),
+        cmocka_unit_test(test_newest),
+        cmocka_unit_test(test_refused_record),
+        cmocka_unit_test(test_seen_record),
     };
 
     return cmocka_run_group_tests_name("fleet", tests, setup, teardown);
