@@ -565,20 +565,22 @@ log_failure(const char *url, CURLcode rc, const char *errbuf, int r)
 {
     size_t n = strcspn(url, "?#");
     const char *ca = ca_bundle();
-    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    char e[256];
 
     if (n > LOG_URL_MAX)
         n = LOG_URL_MAX;
     if (r == -EKEYREJECTED) {
         iam_log(LOG_ERR, "aws_http: %.*s: TLS certificate verification "
-                "failed: %s (trusted CAs: %s%s)", (int)n, url, detail,
+                "failed: %s (trusted CAs: %s%s)", (int)n, url,
+                errbuf[0] ? errbuf : curl_easy_strerror(rc),
                 ca ? CA_BUNDLE_ENV "=" : "the system's",
                 ca ? ca : "");
         return;
     }
     iam_log(r == -ETIMEDOUT || r == -ECONNREFUSED ? LOG_DEBUG : LOG_WARNING,
             "aws_http: %.*s: %s: %s (%s)", (int)n, url,
-            curl_easy_strerror(rc), detail, strerrordesc_np(-r));
+            curl_easy_strerror(rc), errbuf[0] ? errbuf : "no detail",
+            strerror_r(-r, e, sizeof(e)));
 }
 
 /* Run the prepared transfer and move the body into @ret. */
