@@ -105,8 +105,13 @@ online_check(const struct iam_config *cfg, const char *iam_name,
         goto out;
     }
     memset(&o, 0, sizeof(o));
-    aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
-                     &o.region);
+    r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
+                         &o.region);
+    if (r < 0) {
+        iam_log(LOG_WARNING, "online check: AWS_REGION %s: no IAM endpoint "
+                "known for its partition", cfg->aws_region);
+        goto out;
+    }
     o.service = "iam";
     o.version = "2010-05-08";
     o.json = true;

@@ -23,7 +23,7 @@ aws_client_now_ms(void)
 }
 
 static void
-sleep_ms(int64_t ms)
+real_sleep_ms(int64_t ms)
 {
     struct timespec ts;
 
@@ -33,6 +33,39 @@ sleep_ms(int64_t ms)
     ts.tv_nsec = (ms % 1000) * 1000000;
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* The clock and the transport, through opts.io when a test gives one. */
+static int64_t
+now_ms(const struct aws_client *c)
+{
+    const struct aws_client_io *io = c->opts.io;
+
+    return io && io->now_ms ? io->now_ms(io->ctx) : aws_client_now_ms();
+}
+
+static void
+sleep_ms(const struct aws_client *c, int64_t ms)
+{
+    const struct aws_client_io *io = c->opts.io;
+
+    if (ms <= 0)
+        return;
+    if (io && io->sleep_ms)
+        io->sleep_ms(io->ctx, ms);
+    else
+        real_sleep_ms(ms);
+}
+
+static int
+transport(const struct aws_client *c, struct aws_http *h,
+          const struct aws_http_request *req, struct aws_http_response *ret)
+{
+    const struct aws_client_io *io = c->opts.io;
+
+    if (io && io->request)
+        return io->request(io->ctx, h, req, ret);
+    return aws_http_request(h, req, ret);
 }
 
 int
@@ -74,9 +107,24 @@ aws_client_destroy(struct aws_client *c)
     pthread_mutex_destroy(&c->lock);
 }
 
+/* Time left before the deadline, or @timeout when there is none. */
+static long
+time_left(const struct aws_client *c, long timeout)
+{
+    int64_t left;
+
+    if (!c->opts.deadline_ms)
+        return timeout;
+    left = c->opts.deadline_ms - now_ms(c);
+    if (left <= 0)
+        return 0;
+    return left < timeout ? (long)left : timeout;
+}
+
 /*
  * The rate limit: each request takes the next free slot, slots spaced
- * 1/rate apart, and waits for it outside the lock.
+ * 1/rate apart, and waits for it outside the lock, but never past the
+ * deadline (the caller then finds no time left).
  */
 static void
 take_slot(struct aws_client *c)
@@ -85,12 +133,12 @@ take_slot(struct aws_client *c)
 
     if (!c->opts.calls_per_sec)
         return;
-    now_us = aws_client_now_ms() * 1000;
+    now_us = now_ms(c) * 1000;
     pthread_mutex_lock(&c->lock);
     slot = c->next_slot_us > now_us ? c->next_slot_us : now_us;
     c->next_slot_us = slot + 1000000 / c->opts.calls_per_sec;
     pthread_mutex_unlock(&c->lock);
-    sleep_ms((slot - now_us) / 1000);
+    sleep_ms(c, time_left(c, (long)((slot - now_us) / 1000)));
 }
 
 static void
@@ -336,10 +384,13 @@ attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
     req.check = w->check;
     req.check_arg = w->check_arg;
     req.timeout_ms = timeout_ms;
-    a.r = aws_http_request(h, &req, resp);
+    a.r = transport(c, h, &req, resp);
     signed_headers_free(&sh);
     if (a.r < 0) {
-        snprintf(errbuf, errlen, "%s: %s", w->what, strerrordesc_np(-a.r));
+        snprintf(errbuf, errlen, "%s: %s", w->what,
+                 a.r == -EKEYREJECTED
+                     ? "TLS certificate verification failed"
+                     : strerrordesc_np(-a.r));
         a.retry = transport_retryable(a.r);
         return a;
     }
@@ -365,20 +416,6 @@ backoff_ms(const struct aws_client *c, unsigned attempt)
     return (int64_t)arc4random_uniform((uint32_t)ceiling + 1);
 }
 
-/* Time left before the deadline, or @timeout when there is none. */
-static long
-time_left(const struct aws_client *c, long timeout)
-{
-    int64_t left;
-
-    if (!c->opts.deadline_ms)
-        return timeout;
-    left = c->opts.deadline_ms - aws_client_now_ms();
-    if (left <= 0)
-        return 0;
-    return left < timeout ? (long)left : timeout;
-}
-
 /* The retry loop every call goes through. */
 static int
 send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
@@ -393,7 +430,7 @@ send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
     for (i = 0; i < c->opts.max_attempts; i++) {
         /* A backoff never sleeps past the deadline. */
         if (i > 0)
-            sleep_ms(time_left(c, (long)backoff_ms(c, i - 1)));
+            sleep_ms(c, time_left(c, (long)backoff_ms(c, i - 1)));
         take_slot(c);
         t = time_left(c, c->opts.timeout_ms);
         if (t <= 0) {

@@ -24,6 +24,20 @@
 #include "aws_iam_json.h"
 #include "aws_sigv4.h"
 
+/*
+ * The transport and the clock a client uses. Tests give their own to
+ * script answers and time; NULL (or a NULL member) means the real one:
+ * aws_http_request(), aws_client_now_ms(), nanosleep().
+ */
+struct aws_client_io {
+    int (*request)(void *ctx, struct aws_http *h,
+                   const struct aws_http_request *req,
+                   struct aws_http_response *ret);
+    int64_t (*now_ms)(void *ctx);
+    void (*sleep_ms)(void *ctx, int64_t ms);
+    void *ctx;
+};
+
 struct aws_client_opts {
     const char *endpoint;   /* "https://iam.amazonaws.com" */
     const char *region;     /* signing region, "us-east-1" for IAM */
@@ -37,6 +51,8 @@ struct aws_client_opts {
     int64_t deadline_ms;    /* CLOCK_MONOTONIC ms; 0 = none */
     long backoff_base_ms;   /* first retry waits up to this; 0 = 200 */
     long backoff_cap_ms;    /* no wait longer than this; 0 = 10000 */
+    const struct aws_client_io *io; /* NULL = the real ones; must
+                                       outlive the client */
 };
 
 struct aws_client {
@@ -74,6 +90,8 @@ aws_client_destroy(struct aws_client *c);
  *   -ETIMEDOUT  the deadline passed, or the last attempt timed out;
  *   -ECONNREFUSED, -ECONNRESET, -EHOSTUNREACH, -EIO  transport errors
  *               that outlasted the retries;
+ *   -EKEYREJECTED  the server's TLS certificate was not verified (never
+ *               retried);
  *   -EPROTO     an error response that is not an AWS error document;
  *   -EFBIG      a response over the size cap; -ENOMEM; -EINVAL.
  */

@@ -1,21 +1,81 @@
 #include "aws_endpoint.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
-void
+/* Region prefixes of partitions other than aws, longest match not
+ * needed: no prefix here is a prefix of another ("us-iso-" is not one of
+ * "us-isob-"). @url NULL: IAM's endpoint there is not known. */
+static const struct partition {
+    const char *prefix;
+    const char *url;
+    const char *signing_region;
+} partitions[] = {
+    { "cn-", "https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1" },
+    { "us-gov-", "https://iam.us-gov.amazonaws.com", "us-gov-west-1" },
+    { "us-iso-", "https://iam.us-iso-east-1.c2s.ic.gov", "us-iso-east-1" },
+    { "us-isob-", "https://iam.us-isob-east-1.sc2s.sgov.gov",
+      "us-isob-east-1" },
+    { "us-isof-", "https://iam.us-isof-south-1.csp.hci.ic.gov",
+      "us-isof-south-1" },
+    { "eu-isoe-", NULL, NULL },
+    { "eusc-", NULL, NULL },
+};
+
+/* "us-east-1": lower-case letters and digits in dash-separated parts,
+ * starting with a letter (as iam_config checks AWS_REGION). */
+static bool
+is_region(const char *s)
+{
+    size_t n = strlen(s), i;
+    bool dash = false;
+
+    if (n == 0 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z') ||
+        s[n - 1] == '-')
+        return false;
+    for (i = 1; i < n; i++) {
+        if (s[i] == '-') {
+            if (s[i - 1] == '-')
+                return false;
+            dash = true;
+        } else if (!(s[i] >= 'a' && s[i] <= 'z') &&
+                   !(s[i] >= '0' && s[i] <= '9')) {
+            return false;
+        }
+    }
+    return dash;
+}
+
+int
 aws_endpoint_iam(const char *region, const char *override,
                  const char **ret_url, const char **ret_signing_region)
 {
-    if (region && strncmp(region, "cn-", 3) == 0) {
-        *ret_url = "https://iam.cn-north-1.amazonaws.com.cn";
-        *ret_signing_region = "cn-north-1";
-    } else if (region && strncmp(region, "us-gov-", 7) == 0) {
-        *ret_url = "https://iam.us-gov.amazonaws.com";
-        *ret_signing_region = "us-gov-west-1";
-    } else {
-        *ret_url = "https://iam.amazonaws.com";
-        *ret_signing_region = "us-east-1";
+    const struct partition *p = NULL;
+    size_t i;
+
+    *ret_url = NULL;
+    *ret_signing_region = NULL;
+    if (region && !is_region(region))
+        return -EINVAL;
+    for (i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]);
+         i++) {
+        if (strncmp(region, partitions[i].prefix,
+                    strlen(partitions[i].prefix)) == 0) {
+            p = &partitions[i];
+            break;
+        }
     }
-    if (override)
+    if (p && !p->url) {
+        /* Unknown here: only an explicit endpoint, signed for @region. */
+        if (!override)
+            return -EINVAL;
         *ret_url = override;
+        *ret_signing_region = region;
+        return 0;
+    }
+    *ret_url = override ? override : p ? p->url : "https://iam.amazonaws.com";
+    *ret_signing_region = p ? p->signing_region : "us-east-1";
+    return 0;
 }

@@ -6,13 +6,25 @@
 #define AWS_ENDPOINT_H
 
 /*
- * aws_endpoint_iam - the IAM endpoint URL and signing region for
- * @region ("us-east-1", "cn-northwest-1", "us-gov-east-1", or NULL for the
- * commercial partition). @override (IAM_ENDPOINT, for FIPS endpoints and
- * tests) replaces the URL when not NULL. Both results are static strings
- * or @override.
+ * aws_endpoint_iam - the IAM endpoint URL and signing region for @region,
+ * by partition (the region prefixes of the AWS SDKs' endpoints.json):
+ *   aws         "us-east-1", "eu-west-3", ... or NULL: iam.amazonaws.com,
+ *               signed for us-east-1 (also any region of a prefix not
+ *               listed here, as the SDKs do);
+ *   aws-cn      "cn-*": iam.cn-north-1.amazonaws.com.cn, cn-north-1;
+ *   aws-us-gov  "us-gov-*": iam.us-gov.amazonaws.com (FIPS), us-gov-west-1;
+ *   aws-iso     "us-iso-*", aws-iso-b "us-isob-*", aws-iso-f "us-isof-*":
+ *               their global endpoints.
+ * @override (IAM_ENDPOINT: a VPC endpoint, the commercial FIPS endpoint
+ * https://iam-fips.amazonaws.com, tests) replaces the URL when not NULL;
+ * the signing region stays the partition's.
+ * Results are static strings, @override or @region.
+ * Returns 0, or -EINVAL (both results NULL) when @region is not a region
+ * name, or is in a partition whose IAM endpoint is not known here
+ * ("eu-isoe-*", "eusc-*") and no @override is given: a request must never
+ * go to another partition's IAM.
  */
-void
+int
 aws_endpoint_iam(const char *region, const char *override,
                  const char **ret_url, const char **ret_signing_region);
 

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -16,6 +19,8 @@
 #define USER_AGENT "nss-iam/1"
 /* Longest URL prefix shown in logs. */
 #define LOG_URL_MAX 200
+/* The AWS CLI's and SDKs' variable for a private CA bundle. */
+#define CA_BUNDLE_ENV "AWS_CA_BUNDLE"
 
 /* State of one transfer, seen by the write and header callbacks. */
 struct transfer {
@@ -34,11 +39,51 @@ struct transfer {
     void *curl; /* for the Content-Length of the answer */
 };
 
+/* The CA bundle named by AWS_CA_BUNDLE, or NULL for the system's. Read
+ * at each request rather than kept: no global state, and getenv() is
+ * thread-safe in a process that never calls setenv(). */
+static const char *
+ca_bundle(void)
+{
+    const char *v = secure_getenv(CA_BUNDLE_ENV);
+
+    return v && *v ? v : NULL;
+}
+
+/* A CA bundle that cannot be read would fail every https request with a
+ * vague "problem with the CA cert": say so once, at start, by name. */
+static int
+check_ca_bundle(void)
+{
+    const char *path = ca_bundle();
+    struct stat st;
+    int fd, r = 0;
+
+    if (!path)
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        r = -errno;
+    } else {
+        if (fstat(fd, &st) < 0)
+            r = -errno;
+        else if (!S_ISREG(st.st_mode))
+            r = -EINVAL;
+        close(fd);
+    }
+    if (r < 0)
+        iam_log(LOG_ERR, "aws_http: " CA_BUNDLE_ENV "=%s: %s", path,
+                r == -EINVAL ? "not a regular file" : strerrordesc_np(-r));
+    return r < 0 ? -EINVAL : 0;
+}
+
 int
 aws_http_global_init(void)
 {
     CURLcode rc;
 
+    if (check_ca_bundle() < 0)
+        return -EINVAL;
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
         iam_log(LOG_ERR, "aws_http: curl_global_init failed: %s",
@@ -467,6 +512,11 @@ curl_to_errno(CURLcode rc, const struct transfer *t)
         return -ENOMEM;
     case CURLE_URL_MALFORMAT:
         return -EINVAL;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return -EKEYREJECTED;
     default:
         return -EIO;
     }
@@ -492,6 +542,7 @@ setup(CURL *c, const struct aws_http_request *req, const char *method,
     long ctimeout = req->connect_timeout_ms > 0
                         ? req->connect_timeout_ms
                         : AWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    const char *ca = ca_bundle();
     CURLcode rc = CURLE_OK;
 
     curl_easy_reset(c);
@@ -502,6 +553,11 @@ setup(CURL *c, const struct aws_http_request *req, const char *method,
     rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    /* A private bundle replaces the system's CAs, as for the AWS CLI. */
+    if (ca) {
+        rc |= curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+        rc |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    }
     rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
     rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
     rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
@@ -533,14 +589,26 @@ setup(CURL *c, const struct aws_http_request *req, const char *method,
     return 0;
 }
 
+/* A refused certificate is an error in its own words, with the trust
+ * store it was checked against: an operator must see it at once. The
+ * detail may quote the certificate's names; iam_log() escapes them. */
 static void
 log_failure(const char *url, CURLcode rc, const char *errbuf, int r)
 {
     size_t n = strcspn(url, "?#");
+    const char *ca = ca_bundle();
     char e[256];
 
     if (n > LOG_URL_MAX)
         n = LOG_URL_MAX;
+    if (r == -EKEYREJECTED) {
+        iam_log(LOG_ERR, "aws_http: %.*s: TLS certificate verification "
+                "failed: %s (trusted CAs: %s%s)", (int)n, url,
+                errbuf[0] ? errbuf : curl_easy_strerror(rc),
+                ca ? CA_BUNDLE_ENV "=" : "the system's",
+                ca ? ca : "");
+        return;
+    }
     iam_log(r == -ETIMEDOUT || r == -ECONNREFUSED ? LOG_DEBUG : LOG_WARNING,
             "aws_http: %.*s: %s: %s (%s)", (int)n, url,
             curl_easy_strerror(rc), errbuf[0] ? errbuf : "no detail",

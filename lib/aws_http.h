@@ -12,6 +12,10 @@
  *     (127.0.0.0/8, ::1, "localhost") or the EC2 instance metadata
  *     service (169.254.169.254, fd00:ec2::254), which are http by design;
  *     such requests never go through a proxy;
+ *   - the CA certificates that verify https peers are the system's, or
+ *     exactly those of the file named by the environment variable
+ *     AWS_CA_BUNDLE (the AWS CLI's name for it), for a private CA: a VPC
+ *     endpoint behind a TLS-inspecting proxy, a test peer;
  *   - redirects are never followed;
  *   - response bodies are capped (AWS_HTTP_DEFAULT_MAX_BODY unless the
  *     request says otherwise).
@@ -106,9 +110,10 @@ struct aws_http_url {
 };
 
 /*
- * aws_http_global_init - curl_global_init(). Call once from main() before
- * any thread starts (libcurl's rule, not thread-safe).
- * Returns 0, or -EIO (logged).
+ * aws_http_global_init - curl_global_init(), and a check of AWS_CA_BUNDLE
+ * (when set, it must name a readable regular file). Call once from main()
+ * before any thread starts (libcurl's rule, not thread-safe).
+ * Returns 0, -EINVAL (AWS_CA_BUNDLE unusable) or -EIO; logged.
  */
 int
 aws_http_global_init(void);
@@ -163,7 +168,10 @@ aws_http_url_free(struct aws_http_url *u);
  *   -EFBIG            the body is larger than the cap;
  *   -ECANCELED        @req->check stopped the transfer;
  *   -ENOMEM           out of memory;
- *   -EIO              anything else (TLS verification, protocol errors).
+ *   -EKEYREJECTED     TLS: the server's certificate was not verified
+ *                     (unknown issuer, wrong host name, expired) or the
+ *                     CA bundle could not be used; worth no retry;
+ *   -EIO              anything else (TLS handshake, protocol errors).
  * Thread-safe for distinct @h.
  */
 int

@@ -71,20 +71,56 @@ priority_word(int priority)
     }
 }
 
+/*
+ * Messages quote strings that others control: IAM names and key bodies,
+ * EC2 tag values, AWS error texts, the names in a TLS certificate. A
+ * newline in one would forge a line of its own on stderr (journald and
+ * log files split there) and an escape sequence would drive the terminal
+ * of whoever reads it. So every byte outside printable ASCII is written
+ * as \xHH, and so is the backslash itself, which keeps an escape from
+ * being faked. @out gets as many whole escapes as fit.
+ */
+static void
+escape(const char *in, char *out, size_t out_size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    unsigned char ch;
+
+    for (; *in; in++) {
+        ch = (unsigned char)*in;
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+            if (n + 1 >= out_size)
+                break;
+            out[n++] = (char)ch;
+            continue;
+        }
+        if (n + 4 >= out_size)
+            break;
+        out[n++] = '\\';
+        out[n++] = 'x';
+        out[n++] = hex[ch >> 4];
+        out[n++] = hex[ch & 0xf];
+    }
+    out[n] = '\0';
+}
+
 void
 iam_log(int priority, const char *fmt, ...)
 {
     va_list ap;
     char msg[1024];
+    char safe[4 * sizeof(msg)]; /* room for every byte escaped */
 
     if (priority > sink.max_priority)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    escape(msg, safe, sizeof(safe));
     if (sink.syslog_open)
-        syslog(priority, "%s", msg);
+        syslog(priority, "%s", safe);
     if (sink.to_stderr)
         fprintf(stderr, "%s%s%s: %s\n", sink.ident ? sink.ident : "",
-                sink.ident ? ": " : "", priority_word(priority), msg);
+                sink.ident ? ": " : "", priority_word(priority), safe);
 }

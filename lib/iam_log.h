@@ -39,6 +39,10 @@ iam_log_facility_parse(const char *name, int *ret_facility);
 /*
  * iam_log - one message at @priority (LOG_ERR, LOG_WARNING, LOG_NOTICE,
  * LOG_INFO, LOG_DEBUG). Without iam_log_init() it goes to stderr only.
+ * The message is one line: bytes outside printable ASCII (newlines,
+ * escape sequences, UTF-8) and the backslash are written as \xHH, so a
+ * logged string cannot forge a line or reach the terminal. Up to 1023
+ * bytes are kept before escaping.
  */
 void
 iam_log(int priority, const char *fmt, ...)

@@ -134,8 +134,13 @@ connect_iam(struct run *run)
     int r;
 
     memset(&o, 0, sizeof(o));
-    aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
-                     &o.region);
+    r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
+                         &o.region);
+    if (r < 0) {
+        iam_log(LOG_ERR, "AWS_REGION %s: no IAM endpoint known for its "
+                "partition: set IAM_ENDPOINT", cfg->aws_region);
+        return r;
+    }
     o.service = "iam";
     o.version = IAM_VERSION;
     o.json = true;

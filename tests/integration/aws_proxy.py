@@ -15,6 +15,10 @@ at moto. On the way back, for JSON responses (ContentType=JSON):
     invalid-json, wrong-shape, huge-body, loop-marker, missing-marker,
     bad-key-body, lose-90-percent.
 
+--auth-log FILE appends the Authorization header of every request, one
+per line, so that a test can look for its signatures where they must not
+be (logs).
+
 GET /__proxy/stats returns {"actions": {Action: count}, "total": n,
 "faults": n, "fault": {...}}; POST /__proxy/reset-stats zeroes the counts.
 The port is printed on stdout (one line) and written to --port-file.
@@ -232,6 +236,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params = self.params(body)
         action = params.get("Action", "-")
         self.server.state.count(action)
+        self.record_auth()
         fault = self.server.state.take_fault(action)
         if fault == "throttle":
             return self.send(400, error_body("Throttling", "Rate exceeded"))
@@ -256,6 +261,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "huge-body":
             return self.huge(headers)
         return self.send(status, rbody, headers)
+
+    def record_auth(self):
+        if not self.server.auth_log:
+            return
+        line = self.headers.get("Authorization", "-").replace("\n", " ")
+        with self.server.state.lock, open(self.server.auth_log, "a") as f:
+            f.write(line + "\n")
 
     def cut(self, status, headers, rbody, reset):
         """Announce the whole body, send half, then close: with a TCP RST
@@ -379,6 +391,7 @@ def main(argv=None):
     p.add_argument("--fault-count", type=int)
     p.add_argument("--stall-seconds", type=float, default=120.0)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--auth-log", help="append each Authorization header")
     args = p.parse_args(argv)
     if not 1 <= args.page_size <= 1000:
         p.error("--page-size must be 1..1000")
@@ -395,6 +408,7 @@ def main(argv=None):
     srv.page_size = args.page_size
     srv.stall_seconds = args.stall_seconds
     srv.verbose = args.verbose
+    srv.auth_log = args.auth_log
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
