@@ -389,3 +389,5 @@ check_eq "no request signature appears in a log" 0 "$leaked"
 check_fails "no Authorization header or security token appears in a log" \
     grep -qiE 'Authorization|X-Amz-Security-Token|AWS4-HMAC-SHA256' \
     "$work/all-output" "$syslog"
+
+tap_done
