@@ -349,8 +349,8 @@ raw_put(const char *path, const char *name, unsigned flags, MDB_val *k,
 
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, IAM_DB_MAXDBS), 0);
-    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK,
-                                  0644), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK, 0644),
+                     0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, name, flags, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, k, v, 0), 0);
@@ -443,8 +443,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_format, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_indexes_disagree, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_indexes_disagree, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);
