@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "aws_sigv4.h"
@@ -403,6 +404,33 @@ attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
     return a;
 }
 
+/*
+ * A uniform random number in [0, @n), for backoff jitter: it needs no
+ * secrecy, only to differ between processes so that a fleet does not
+ * retry in step. getrandom(2) is in glibc since 2.25; arc4random needs
+ * 2.36, which RHEL 9 and Amazon Linux 2023 (2.34) do not have. Values
+ * below 2^32 mod @n are drawn again, so that every result is equally
+ * likely. Should getrandom fail (the kernel's pool not yet ready at
+ * boot), the clock's nanoseconds still spread the retries.
+ */
+static uint32_t
+random_below(uint32_t n)
+{
+    uint32_t threshold, v;
+    struct timespec ts;
+
+    if (n <= 1)
+        return 0;
+    threshold = (uint32_t)(0u - n) % n;
+    do {
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v)) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            return (uint32_t)ts.tv_nsec % n;
+        }
+    } while (v < threshold);
+    return v % n;
+}
+
 /* Full jitter: a random wait in [0, min(cap, base * 2^attempt)]. */
 static int64_t
 backoff_ms(const struct aws_client *c, unsigned attempt)
@@ -413,7 +441,7 @@ backoff_ms(const struct aws_client *c, unsigned attempt)
         ceiling *= 2;
     if (ceiling > c->opts.backoff_cap_ms)
         ceiling = c->opts.backoff_cap_ms;
-    return (int64_t)arc4random_uniform((uint32_t)ceiling + 1);
+    return (int64_t)random_below((uint32_t)ceiling + 1);
 }
 
 /* The retry loop every call goes through. */

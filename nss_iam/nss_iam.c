@@ -18,7 +18,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Longest POSIX name nss-iam ever writes (DESIGN.md, Names). */
+/* Longest POSIX name nss-iam writes (docs/design.md, Namespace and ids). */
 #define NAME_MAX_LEN 32
 
 struct pw_query {

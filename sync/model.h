@@ -1,8 +1,8 @@
 /*
  * model: what the snapshot will say, decided from what IAM said (fetch.h),
  * the configuration and the local /etc/passwd and /etc/group. Pure of
- * I/O: all the naming, uid and key rules of DESIGN.md live here, so they
- * are tested without a network.
+ * I/O: all the naming, uid and key rules of docs/design.md live here, so
+ * they are tested without a network.
  */
 #ifndef MODEL_H
 #define MODEL_H

@@ -14,6 +14,8 @@ logs=$root/build/test-logs
 mkdir -p "$logs"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export BUILD_DIR=$root/build
+# Where the unit tests read their data (tests/common/fixture_path.h).
+export IAM_TEST_FIXTURES=$root/tests/fixtures
 passed=0
 failed=0
 

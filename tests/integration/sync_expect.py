@@ -20,7 +20,7 @@
         delete-user:USER        (groups and keys first, as IAM requires)
       and prints one line per changed key id: "KEY_ID".
 
-The rules are those of DESIGN.md, written out again here on purpose, so
+The rules are those of docs/design.md, written out again here on purpose, so
 that the test does not share code with the program it checks:
   * names: + = , @ become .plus. .equal. .comma. .at.; a mapped name
     longer than 32 characters or not matching ^[a-z_A-Z][a-zA-Z0-9_.-]*$
@@ -53,9 +53,10 @@ import time
 NAME_MAX = 32
 NAME_RE = re.compile(r"^[a-z_A-Z][a-zA-Z0-9_.-]*$")
 MAP = {"+": ".plus.", "=": ".equal.", ",": ".comma.", "@": ".at."}
-# The DESIGN.md examples of reserved names, plus "admins" (an admin group
-# on several distributions, on the product's list): enough for the names
-# the basic scenario uses. Names of the local files are added at run time.
+# Reserved names (docs/design.md, Namespace and ids), plus "admins" (an
+# admin group on several distributions, on the product's list): enough for
+# the names the basic scenario uses. Names of the local files are added at
+# run time.
 RESERVED = {"root", "daemon", "bin", "sys", "adm", "sudo", "wheel", "admin",
             "admins", "nobody", "users", "staff"}
 SUDO_GROUP = "iam-sudo"

@@ -216,7 +216,7 @@ done
 
 # audit DECISION DESC USER FP ARGS...: one call adds exactly one line to
 # syslog, with user=USER, key=FP and decision=DECISION. Every decision on
-# an offered key names its fingerprint (DESIGN.md, Logins), a refusal for
+# an offered key names its fingerprint (docs/design.md, Logins), a refusal for
 # a wrong uid or an unknown user included: those are the lines an
 # operator looks for after a failed or suspicious login.
 audit() {

@@ -84,7 +84,7 @@ keyfile() {
         '.users[] | select(.UserName == $u) | .keys[$n].private_key'
 }
 
-# The ids DESIGN.md defines: UID_MIN + SHA-256("uid:" + UserId) (first 8
+# The ids docs/design.md defines: UID_MIN + SHA-256("uid:" + UserId) (first 8
 # bytes, big-endian) mod the range size; the same with "gid:" + GroupId
 # for IAM groups and "gid:" + name for the synthesized groups. Computed
 # here from the manifest, independently of the C code.

@@ -1,7 +1,8 @@
 /*
  * The snapshot: write, publish, reopen, read back; readers keep reading an
  * old snapshot while a new one is published; every kind of bad file is
- * refused with the documented error.
+ * refused with the documented error, and so is a file whose indexes
+ * disagree with its records.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -336,6 +337,96 @@ test_unknown_format(void **state)
     assert_open_fails(c->path, -EIO);
 }
 
+/* Puts @k -> @v into sub-database @name of the file at @path, behind the
+ * writer's back, to make a file the writer would never make. */
+static void
+raw_put(const char *path, const char *name, unsigned flags, MDB_val *k,
+        MDB_val *v)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, IAM_DB_MAXDBS), 0);
+    assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK, 0644),
+                     0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, name, flags, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, k, v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A copy of the user record stored under @uid. */
+static void *
+user_record(const char *path, uint32_t uid, size_t *ret_len)
+{
+    struct iam_db *db;
+    struct iam_db_txn t;
+    struct iam_user_rec u;
+    struct iam_buf b = { NULL, 0, 0 };
+
+    assert_int_equal(iam_db_open(path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_user_by_uid(&t, uid, &u), 0);
+    assert_int_equal(iam_rec_encode_user(&b, &u), 0);
+    iam_db_end(&t);
+    iam_db_close(db);
+    *ret_len = b.len;
+    return b.p;
+}
+
+/*
+ * The by-name indexes and the by-id records must agree: a name that leads
+ * to a record of another name, or an id key holding a record of another
+ * id, is a corrupt file (-EIO), never another user's entry.
+ */
+static void
+test_indexes_disagree(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_buf other = { NULL, 0, 0 };
+    struct iam_db *db;
+    struct iam_db_txn t;
+    struct iam_user_rec u;
+    struct iam_group_rec g;
+    unsigned int key = fixture_uid(4);
+    MDB_val k, v;
+    char name[16];
+    size_t len;
+    void *rec;
+
+    assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    rec = user_record(c->path, fixture_uid(3), &len);
+    assert_int_equal(iam_rec_encode_u32(&other, fixture_uid(2)), 0);
+    fixture_name(1, name);
+    k.mv_size = strlen(name);
+    k.mv_data = name;
+    v.mv_size = other.len;
+    v.mv_data = other.p;
+    raw_put(c->path, IAM_DB_PW_NAME, 0, &k, &v);
+    raw_put(c->path, IAM_DB_GR_NAME, 0, &k, &v);
+    k.mv_size = sizeof(key);
+    k.mv_data = &key;
+    v.mv_size = len;
+    v.mv_data = rec;
+    raw_put(c->path, IAM_DB_PW_UID, MDB_INTEGERKEY, &k, &v);
+
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_user_by_name(&t, name, &u), -EIO);
+    assert_int_equal(iam_db_group_by_name(&t, name, &g), -EIO);
+    assert_int_equal(iam_db_user_by_uid(&t, fixture_uid(4), &u), -EIO);
+    fixture_name(5, name);
+    assert_int_equal(iam_db_user_by_name(&t, name, &u), 0);
+    assert_int_equal(u.uid, fixture_uid(5));
+    iam_db_end(&t);
+    iam_db_close(db);
+    iam_buf_free(&other);
+    free(rec);
+}
+
 int
 main(void)
 {
@@ -352,6 +443,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_format, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_indexes_disagree, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);

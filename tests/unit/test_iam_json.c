@@ -1,7 +1,6 @@
 /*
  * Unit tests for lib/aws_iam_json.c: responses captured from moto_server
  * (tests/fixtures/iam/moto-*) and hand-made odd and hostile bodies.
- * Run from the repository root.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,8 +14,10 @@
 #include <cmocka.h>
 
 #include "aws_iam_json.h"
+#include "fixture_path.h"
 
-#define FIXTURES "tests/fixtures/iam/"
+/* The bodies' directory, found by main() before any test runs. */
+static char fixtures[512];
 
 /* moto's timestamps "2026-11-25T14:10:01.xxxxxxZ" and "...14:10:25..." */
 #define MOTO_T1 1795615801
@@ -40,12 +41,12 @@ struct body {
 static struct body
 load(const char *name)
 {
-    char path[256];
+    char path[1024];
     struct body b = { NULL, 0 };
     FILE *f;
     long n;
 
-    snprintf(path, sizeof(path), FIXTURES "%s", name);
+    snprintf(path, sizeof(path), "%s/%s", fixtures, name);
     f = fopen(path, "re");
     if (!f)
         fail_msg("cannot open %s", path);
@@ -1144,5 +1145,6 @@ main(void)
         cmocka_unit_test(test_parse_time_bounded),
     };
 
+    fixture_path("iam", fixtures, sizeof(fixtures));
     return cmocka_run_group_tests_name("iam_json", tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * Tests for lib/aws_sigv4.c: every case of AWS's SigV4 test suite in
- * ../shared/testdata/sigv4 (canonical request, string to sign and
+ * tests/fixtures/sigv4 (canonical request, string to sign and
  * Authorization, byte for byte), then each bad input.
  */
 #include <dirent.h>
@@ -19,10 +19,15 @@
 
 #include "aws_creds.h"
 #include "aws_sigv4.h"
+#include "fixture_path.h"
 
-#define VECTORS "../shared/testdata/sigv4"
 #define MIN_CASES 15
 #define MAX_HDRS 16
+
+/* The vectors' directory, found by main() before any test runs. */
+static char vectors[512];
+/* Room for vectors/NAME/NAME.ext, NAME being a directory entry. */
+#define CASE_PATH_SIZE (sizeof(vectors) + 2 * 256 + 8)
 
 /* Values every vector assumes (README.md next to the vectors). */
 #define V_KEY_ID "AKIDEXAMPLE"
@@ -74,9 +79,9 @@ read_file(const char *path, size_t *ret_len)
 static char *
 case_file(const char *name, const char *ext)
 {
-    char path[1024];
+    char path[CASE_PATH_SIZE];
 
-    snprintf(path, sizeof(path), "%s/%s/%s.%s", VECTORS, name, name, ext);
+    snprintf(path, sizeof(path), "%s/%s/%s.%s", vectors, name, name, ext);
     return read_file(path, NULL);
 }
 
@@ -230,14 +235,14 @@ test_vectors(void **state)
     struct dirent *de;
     struct stat st;
     struct vreq v;
-    char path[1024];
+    char path[CASE_PATH_SIZE];
     char *text;
     size_t len;
     DIR *d;
     int cases = 0;
 
     (void)state;
-    d = opendir(VECTORS);
+    d = opendir(vectors);
     assert_non_null(d);
     for (;;) {
         de = readdir(d);
@@ -245,11 +250,11 @@ test_vectors(void **state)
             break;
         if (de->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "%s/%s", VECTORS, de->d_name);
+        snprintf(path, sizeof(path), "%s/%s", vectors, de->d_name);
         if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
             continue;
         print_message("sigv4 case %s\n", de->d_name);
-        snprintf(path, sizeof(path), "%s/%s/%s.req", VECTORS, de->d_name,
+        snprintf(path, sizeof(path), "%s/%s/%s.req", vectors, de->d_name,
                  de->d_name);
         text = read_file(path, &len);
         parse_req(text, len, &v);
@@ -590,5 +595,6 @@ main(void)
         cmocka_unit_test(test_sign_bad),
     };
 
+    fixture_path("sigv4", vectors, sizeof(vectors));
     return cmocka_run_group_tests_name("sigv4", tests, NULL, NULL);
 }
