@@ -138,7 +138,7 @@ iam_db_user_keys(struct iam_db_txn *t, const char *name,
 int
 iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret);
 
-/* The LMDB error space, translated once (STYLE.md 2.3). */
+/* The LMDB error space, translated once into -errno at this boundary. */
 int
 iam_db_errno(int mdb_rc);
 

@@ -3,7 +3,8 @@
 #   make lint          the three checks below; each prints
 #                      "lint: TOOL: ok" or "lint: TOOL: FAILED", and lint
 #                      fails if one of them did
-#   make lint-banned   STYLE.md 2.2: functions nobody may call, anywhere
+#   make lint-banned   functions nobody may call, anywhere (unbounded,
+#                      not thread-safe, or with a safer equivalent)
 #                      (and the NSS recursion hazards under nss_iam/)
 #   make lint-cppcheck cppcheck (warning, portability, performance)
 #   make lint-tidy     clang-tidy with .clang-tidy, over lib/ nss_iam/
@@ -22,6 +23,12 @@ LINT_ALL_C = $(sort $(shell find . \( -path ./build -o -path ./.git -o \
 LINT_CFLAGS = $(filter-out -MMD -MP,$(ALL_CFLAGS))
 LINT_TIDY_JOBS ?= 2
 
+# Unbounded writes (gets, sprintf, vsprintf, strcpy, strcat), a copy that
+# does not terminate (strncpy), hidden static state that is not
+# thread-safe (strtok, strerror, localtime, gmtime), silent parse failures
+# (atoi, atol), and a shell (system, popen): each has a safer equivalent
+# used instead (snprintf, strtok_r, strerrordesc_np, gmtime_r, strtoul,
+# fork/exec).
 LINT_BANNED := gets|sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|strerror|localtime|gmtime|system|popen
 LINT_BANNED_NSS := getpw[a-z_]*|getgr[a-z_]*|initgroups
 
@@ -111,7 +118,7 @@ lint-banned:
 	@if awk "$$LINT_BANNED_AWK" $(LINT_ALL_C); then \
 	    echo "lint: banned functions: ok"; \
 	else \
-	    echo "lint: banned functions: FAILED (see STYLE.md 2.2)"; \
+	    echo "lint: banned functions: FAILED (LINT_BANNED in mk/lint.mk says why each is banned)"; \
 	    exit 1; \
 	fi
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Static checks through `make lint`: one TAP line per tool (the banned
-# functions of STYLE.md 2.2, cppcheck, clang-tidy). A tool passes when
+# functions listed in mk/lint.mk, cppcheck, clang-tidy). A tool passes when
 # make lint printed "lint: TOOL: ok"; otherwise its findings follow the
 # "not ok" line. Then one line per shipped binary: the glibc it needs.
 set -u
