@@ -56,6 +56,8 @@ install: $(PROGRAMS)
 	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
 	install -m 0755 scripts/nsswitch-edit.sh \
 		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit
+	install -m 0755 scripts/sudoconf-edit.sh \
+		$(DESTDIR)$(LIBEXECDIR)/nss-iam/sudoconf-edit
 	@# An operator's configuration is never overwritten on a live system.
 	if [ -n "$(DESTDIR)" ] || [ ! -e $(SYSCONFDIR)/nss-iam.conf ]; then \
 		install -m 0644 $(CONTRIB_CONF) \
@@ -78,7 +80,8 @@ endif
 endif
 	@if [ -z "$(DESTDIR)" ]; then \
 		install -d -m 0755 /var/lib/nss-iam; \
-		echo "install: now run $(LIBEXECDIR)/nss-iam/nsswitch-edit add" \
+		echo "install: now run $(LIBEXECDIR)/nss-iam/nsswitch-edit add," \
+			"$(LIBEXECDIR)/nss-iam/sudoconf-edit add" \
 			"and systemctl enable --now iam-sync.timer"; \
 	fi
 
@@ -93,14 +96,16 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(UNITDIR)/iam-sync.timer \
 		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit \
+		$(DESTDIR)$(LIBEXECDIR)/nss-iam/sudoconf-edit \
 		$(DESTDIR)$(LIBEXECDIR)/nss-iam/iam-verify-key \
 		$(DESTDIR)$(SYSCONFDIR)/ssh/sshd_config.d/nss-iam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/sudoers.d/nss-iam \
 		$(if $(PAMCONFIGDIR),$(DESTDIR)$(PAMCONFIGDIR)/nss-iam-mkhomedir)
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/nss-iam 2>/dev/null
 	@echo "uninstall: $(SYSCONFDIR)/nss-iam.conf and /var/lib/nss-iam" \
-		"are kept; run nsswitch-edit remove before uninstalling to take" \
-		"iam out of nsswitch.conf"
+		"are kept; run nsswitch-edit remove and sudoconf-edit remove" \
+		"before uninstalling to take iam out of nsswitch.conf and" \
+		"sudo.conf"
 
 deb:
 	@mkdir -p $(PKG_DIR)

@@ -81,6 +81,7 @@ want_deb="-rw-r--r-- root/root ./etc/nss-iam.conf
 -rw-r--r-- root/root ./usr/lib/$multiarch/libnss_iam.so.2
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/iam-verify-key
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/nsswitch-edit
+-rwxr-xr-x root/root ./usr/libexec/nss-iam/sudoconf-edit
 -rwxr-xr-x root/root ./usr/sbin/iam-authorized-keys
 -rwxr-xr-x root/root ./usr/sbin/iam-sync
 -rw-r--r-- root/root ./usr/share/doc/libnss-iam/changelog.gz
@@ -122,6 +123,7 @@ if [ -n "$rpmf" ]; then
 -rwxr-xr-x root root /usr/libexec/nss-iam/authselect-setup
 -rwxr-xr-x root root /usr/libexec/nss-iam/iam-verify-key
 -rwxr-xr-x root root /usr/libexec/nss-iam/nsswitch-edit
+-rwxr-xr-x root root /usr/libexec/nss-iam/sudoconf-edit
 -rwxr-xr-x root root /usr/sbin/iam-authorized-keys
 -rwxr-xr-x root root /usr/sbin/iam-sync
 -rw-r--r-- root root /usr/share/man/man5/nss-iam.conf.5
@@ -176,6 +178,10 @@ selinux-policy-targeted" \
     else
         tap_not_ok "rpm -selinux: no package to inspect"
     fi
+    check_eq "rpm: %post adds and %preun removes through sudoconf-edit" \
+        "postinstall add
+preuninstall remove" \
+        "$(echo "$scripts" | awk '/scriptlet/ {s=$1} /sudoconf-edit (add|remove)/ {for (i = 1; i <= NF; i++) if ($i ~ /sudoconf-edit$/) print s, $(i + 1)}')"
 else
     tap_not_ok "rpm: no package to inspect"
     tail -n 20 "$work/rpm.log" | sed 's/^/# /'
@@ -250,6 +256,7 @@ snapshot_etc() {
         find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$1"
 }
 cp "$r/etc/nsswitch.conf" "$work/nsswitch.before"
+cp -p "$r/etc/sudo.conf" "$work/sudo.conf.before"
 snapshot_etc "$work/etc.before"
 
 # ---- install ----
@@ -299,6 +306,24 @@ check_eq "sshd -T: AuthorizedKeysCommand and its user" \
 authorizedkeyscommanduser nobody" \
     "$(in_root /usr/sbin/sshd -T 2>&1 | grep '^authorizedkeyscommand')"
 check "visudo -c accepts sudoers with the drop-in" in_root visudo -c
+# sudo.conf: Debian's own, with two lines at the end (sudo reads the
+# groups from NSS at each call, so removals reach open sessions).
+{
+    cat "$work/sudo.conf.before"
+    echo '# Added by nss-iam: sudo reads the groups at each call (nss-iam.conf(5)).'
+    echo 'Set group_source dynamic'
+} >"$work/sudo.conf.want"
+check "sudo.conf: Set group_source dynamic appended, nothing else" \
+    cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
+check_eq "sudo.conf: mode and owner kept" \
+    "$(stat -c '%a %u:%g' "$work/sudo.conf.before")" \
+    "$(stat -c '%a %u:%g' "$r/etc/sudo.conf")"
+check_eq "sudo.conf: the installed editor reports dynamic" \
+    "group_source: dynamic (/etc/sudo.conf:$(wc -l <"$work/sudo.conf.want"))" \
+    "$(in_root /usr/libexec/nss-iam/sudoconf-edit status 2>&1)"
+out=$(in_root sudo -n true 2>&1)
+check_eq "sudo runs with the edited sudo.conf, no warning about it" "0 " \
+    "$? $(echo "$out" | grep -iE 'sudo\.conf|group source')"
 check_eq "getent passwd root still works (no snapshot yet)" \
     "root:x:0:0:root:/root:/bin/bash" "$(in_root getent passwd root)"
 check_eq "man page installed and readable by man's path" \
@@ -391,12 +416,16 @@ check_eq "sudo: alice (admins) may run anything" \
 in_root apt-get install -y --reinstall "/tmp/$debname" >"$work/apt-reinstall.log" 2>&1
 check "reinstall: nsswitch.conf unchanged (iam not added twice)" \
     cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check "reinstall: sudo.conf unchanged (the line not added twice)" \
+    cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
 
 in_root apt-get remove -y libnss-iam >"$work/apt-remove.log" 2>&1
 check_eq "apt-get remove: package config-files only" "deinstall ok config-files" \
     "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
 check "remove: nsswitch.conf is byte-identical to before" \
     cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check "remove: sudo.conf is byte-identical to before" \
+    cmp "$work/sudo.conf.before" "$r/etc/sudo.conf"
 check_fails "remove: the NSS module is gone" \
     test -e "$r/usr/lib/$multiarch/libnss_iam.so.2"
 check_eq "remove: pam_mkhomedir no longer in common-session" 0 \
@@ -412,9 +441,36 @@ check_eq "apt-get purge: package gone" "" \
 check_fails "purge: /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
 check "purge: nsswitch.conf is byte-identical to before" \
     cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check "purge: sudo.conf is byte-identical to before" \
+    cmp "$work/sudo.conf.before" "$r/etc/sudo.conf"
 snapshot_etc "$work/etc.after"
 diff "$work/etc.before" "$work/etc.after" >"$work/etc.diff"
 check_eq "purge: /etc is as before (paths, modes, owners, checksums)" "" \
     "$(grep '^[<>]' "$work/etc.diff")"
+
+# ---- an administrator's own group_source line ----
+
+# The site chose "static": the package keeps it, says what it costs, and
+# purge gives back that file too.
+printf 'Set group_source static\n' >>"$r/etc/sudo.conf"
+cp -p "$r/etc/sudo.conf" "$work/sudo.conf.admin"
+snapshot_etc "$work/etc.admin"
+in_root apt-get install -y --no-install-recommends "/tmp/$debname" \
+    >"$work/apt-install2.log" 2>&1
+check_eq "install over an admin's group_source static succeeds" \
+    "install ok installed" \
+    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
+check "... sudo.conf is left as the administrator wrote it" \
+    cmp "$work/sudo.conf.admin" "$r/etc/sudo.conf"
+check "... and the install says what static costs" \
+    grep -q "sudo.conf:$(wc -l <"$work/sudo.conf.admin") sets group_source 'static': left as it is" \
+    "$work/apt-install2.log"
+in_root apt-get purge -y libnss-iam >"$work/apt-purge2.log" 2>&1
+check "purge: the admin's sudo.conf is byte-identical" \
+    cmp "$work/sudo.conf.admin" "$r/etc/sudo.conf"
+snapshot_etc "$work/etc.after2"
+diff "$work/etc.admin" "$work/etc.after2" >"$work/etc2.diff"
+check_eq "purge: /etc is as before this install too" "" \
+    "$(grep '^[<>]' "$work/etc2.diff")"
 
 tap_done

@@ -27,9 +27,68 @@ work=$(mktemp -d /tmp/nss-iam-ssh.XXXXXX) || exit 1
 sshd_pid=
 sink_pid=
 imds_pid=
+# The open sessions below (session_open): read through ${!name}.
+# shellcheck disable=SC2034
+{
+    alice_sess_pid=
+    bob_sess_pid=
+    alice_fd=
+    bob_fd=
+}
 
+# session_open NAME KEYFILE USER: logs in, keeps the shell; sets
+# NAME_sess_pid (the ssh client) and NAME_fd (the write end of its fifo).
+session_open() {
+    local name=$1 fd
+    mkfifo "$work/$name.in"
+    : >"$work/$name.out"
+    # The job must not hold another session's fifo open, or that
+    # session never sees the end of its input.
+    (
+        for v in alice_fd bob_fd; do
+            fd=${!v}
+            if [ -n "$fd" ]; then
+                exec {fd}>&-
+            fi
+        done
+        ssh_as "$2" "$3" 'exec sh'
+    ) <"$work/$name.in" >"$work/$name.out" 2>&1 &
+    printf -v "${name}_sess_pid" %s "$!"
+    exec {fd}>"$work/$name.in"
+    printf -v "${name}_fd" %s "$fd"
+}
+
+# session_close NAME: end of input, so the remote shell exits and ssh
+# with it; stop_pid then ends the background job that ran ssh.
+session_close() {
+    local fdvar=${1}_fd pidvar=${1}_sess_pid fd
+    fd=${!fdvar:-}
+    if [ -n "$fd" ]; then
+        exec {fd}>&-
+        printf -v "$fdvar" %s ""
+    fi
+    stop_pid "${!pidvar:-}"
+    printf -v "$pidvar" %s ""
+}
+
+# sess NAME COMMAND: runs COMMAND in NAME's open shell, prints its output
+# (one line). Waits for the answer, at most 30 s. Called as $(sess ...),
+# so the tag that finds the answer comes from the subshell's own pid.
+sess() {
+    local name=$1 fd tag i
+    tag="@@${BASHPID}.$RANDOM"
+    fd=${name}_fd
+    printf 'echo "%s $(%s)"\n' "$tag" "$2" >&"${!fd}"
+    for ((i = 0; i < 300; i++)); do
+        grep -q "^$tag " "$work/$name.out" && break
+        sleep 0.1
+    done
+    sed -n "s/^$tag //p" "$work/$name.out"
+}
 
 cleanup() {
+    session_close alice
+    session_close bob
     stop_pid "$sshd_pid"
     stop_pid "$sink_pid"
     stop_pid "$imds_pid"
@@ -112,6 +171,20 @@ id_of() {
 # ---- The namespace: /run, /var/lib, /home, /etc copies, /dev/log ----
 
 sshd_env_setup 2>"$work/env.err" || fail_setup "$(cat "$work/env.err")"
+
+# sudo.conf: the host's own, edited by the packages' editor (sudo then
+# reads a user's groups from NSS at each call), bind-mounted over
+# /etc/sudo.conf. The unedited copy stays beside it for a control.
+[ -f /etc/sudo.conf ] || fail_setup "no /etc/sudo.conf to bind-mount over"
+cp -p /etc/sudo.conf "$run/sudo.conf.host"
+cp -p /etc/sudo.conf "$run/sudo.conf.edited"
+sh "$root/scripts/sudoconf-edit.sh" add --file "$run/sudo.conf.edited" \
+    --state "$run/sudoconf.state" 2>"$work/env.err" ||
+    fail_setup "sudoconf-edit add: $(cat "$work/env.err")"
+sh "$root/scripts/sudoconf-edit.sh" status --file "$run/sudo.conf.edited" \
+    >"$work/env.err" 2>&1 || fail_setup "sudoconf-edit status: $(cat "$work/env.err")"
+mount --bind "$run/sudo.conf.edited" /etc/sudo.conf ||
+    fail_setup "cannot bind-mount sudo.conf"
 
 # ---- Config and the first sync ----
 
@@ -324,6 +397,63 @@ check_eq "the local dev.plus.ops gets none of the IAM user's groups" "100" \
     "$(id -G dev.plus.ops)"
 check_eq "... and no sudo rule" 0 \
     "$(sudo -n -l -U dev.plus.ops 2>/dev/null | grep -c 'NOPASSWD: ALL')"
+
+# ---- sudo follows SUDOERS_GROUPS in sessions already open ----
+
+# An open session is a remote shell reading commands from a fifo: one
+# login, one process, one group vector, fixed by sshd at login. Then
+# alice leaves the sudo IAM group and bob.smith joins it, and iam-sync
+# runs: the next sudo in each of these same shells follows the snapshot.
+
+try_sudo='sudo -n true 2>/dev/null && echo yes || echo no'
+has_sudo_gid="id -G | tr ' ' '\\n' | grep -qx $g_sudo && echo yes || echo no"
+
+session_open alice "$(keyfile alice 0)" alice
+session_open bob "$(keyfile bob.smith 1)" bob.smith
+alice_sh=$(sess alice 'echo $$')
+bob_sh=$(sess bob 'echo $$')
+check_eq "open session: alice's shell has iam-sudo in its group vector" yes \
+    "$(sess alice "$has_sudo_gid")"
+check_eq "open session: alice's sudo -n true succeeds" yes \
+    "$(sess alice "$try_sudo")"
+check_eq "open session: bob.smith's sudo -n true fails" no \
+    "$(sess bob "$try_sudo")"
+
+iam_admin remove_user_from_group GroupName=admins UserName=alice ||
+    tap_not_ok "removing alice from admins in IAM"
+iam_admin add_user_to_group GroupName=admins UserName=bob.smith ||
+    tap_not_ok "adding bob.smith to admins in IAM"
+check "iam-sync after alice leaves and bob.smith joins admins" sync_now
+check_eq "getent: iam-sudo now lists bob.smith, not alice" "bob.smith" \
+    "$(getent group iam-sudo | cut -d: -f4 | tr ',' '\n' |
+        grep -xE 'alice|bob\.smith' | xargs)"
+
+# The problem, shown with the host's unedited sudo.conf (sudo's default
+# group source): the group vector of login time decides.
+mount --bind "$run/sudo.conf.host" /etc/sudo.conf
+check_eq "control, sudo.conf unedited: alice's open session keeps sudo" yes \
+    "$(sess alice "$try_sudo")"
+check_eq "control, sudo.conf unedited: bob.smith's open session has none" no \
+    "$(sess bob "$try_sudo")"
+umount /etc/sudo.conf
+
+check_eq "group_source dynamic: alice's next sudo in the same session is refused" \
+    no "$(sess alice "$try_sudo")"
+check_eq "... in the same shell process" "$alice_sh" "$(sess alice 'echo $$')"
+check_eq "... whose group vector still holds iam-sudo" yes \
+    "$(sess alice "$has_sudo_gid")"
+check_eq "group_source dynamic: bob.smith's open session gains sudo" yes \
+    "$(sess bob "$try_sudo")"
+check_eq "... in the same shell process, iam-sudo not in its vector" \
+    "$bob_sh no" "$(sess bob 'echo $$') $(sess bob "$has_sudo_gid")"
+check_eq "sudo -l -U alice as root: no rule left" 0 \
+    "$(sudo -n -l -U alice 2>/dev/null | grep -c 'NOPASSWD: ALL')"
+check_eq "sudo -l -U bob.smith as root: the iam-sudo rule" 1 \
+    "$(sudo -n -l -U bob.smith 2>/dev/null | grep -c 'NOPASSWD: ALL')"
+session_close alice
+session_close bob
+check_eq "a new login of alice: no sudo" no \
+    "$(ssh_as "$(keyfile alice 0)" alice "$try_sudo" 2>/dev/null)"
 
 # ---- VERIFY_ONLINE ----
 
