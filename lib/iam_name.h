@@ -17,7 +17,9 @@
  *   -EEXIST       already a user or group in the local files
  *   -ENOTUNIQ     maps to the same name as another IAM name
  *   -EADDRINUSE   the name of a configured group (SUDO_GROUP,
- *                 MEMBER_GROUP, LOCAL_GROUPS), ignoring case
+ *                 MEMBER_GROUP, LOCAL_GROUPS; for users also the IAM
+ *                 groups of IAM_AUTHORIZED_GROUPS and SUDOERS_GROUPS),
+ *                 ignoring case
  *
  * The pure functions (map, is_valid_posix, is_reserved, reason) allocate
  * nothing, keep no state and are safe from any thread. The name set reads

@@ -27,14 +27,15 @@ naming_free(struct naming *n)
 }
 
 /*
- * The names this server's configuration claims: SUDO_GROUP, MEMBER_GROUP
- * and LOCAL_GROUPS. Compared ignoring ASCII case, as sudo compares
- * (sudoers(5): case_insensitive_user, case_insensitive_group): an IAM
- * user or group with one of these names would take the group's place in
- * the sudoers rules and the sshd Match, so the IAM side always gives way.
+ * The group names this server's configuration claims: SUDO_GROUP,
+ * MEMBER_GROUP and LOCAL_GROUPS. Compared ignoring ASCII case, as sudo
+ * compares (sudoers(5): case_insensitive_user, case_insensitive_group):
+ * an IAM user or group with one of these names would take the group's
+ * place in the sudoers rules and the sshd Match, so the IAM side always
+ * gives way.
  */
 static bool
-is_configured(const struct iam_config *cfg, const char *name)
+is_configured_group(const struct iam_config *cfg, const char *name)
 {
     size_t i;
 
@@ -47,14 +48,37 @@ is_configured(const struct iam_config *cfg, const char *name)
     return false;
 }
 
-/* May the mapped IAM name @name be served here? 0 or a refusal code. */
+/* Is @name the mapped name of a group of @l? */
+static bool
+in_mapped_list(const struct iam_strlist *l, const char *name)
+{
+    char mapped[IAM_NAME_BUF];
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (iam_name_map(l->v[i], mapped, sizeof(mapped)) == 0 &&
+            strcasecmp(mapped, name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * May the mapped IAM name @name be served here? 0 or a refusal code. A
+ * user (@user) must not take the name of a configured IAM group either
+ * (IAM_AUTHORIZED_GROUPS, SUDOERS_GROUPS): such groups are served under
+ * that name, and local sudoers rules may name them ("%ops").
+ */
 static int
 iam_name_ok(const struct iam_config *cfg, const struct iam_name_set *local,
-            const char *name)
+            const char *name, bool user)
 {
     int r = iam_name_check_available(name, local);
 
-    if (r == 0 && is_configured(cfg, name))
+    if (r == 0 && is_configured_group(cfg, name))
+        r = -EADDRINUSE;
+    if (r == 0 && user &&
+        (in_mapped_list(&cfg->iam_authorized_groups, name) ||
+         in_mapped_list(&cfg->sudoers_groups, name)))
         r = -EADDRINUSE;
     return r;
 }
@@ -88,7 +112,8 @@ map_users(const struct fetch *f, const struct iam_config *cfg,
         u = (size_t)(uintptr_t)n->entries[i].data;
         n->status[u] = n->entries[i].status;
         if (n->status[u] == 0)
-            n->status[u] = iam_name_ok(cfg, local, n->entries[i].posix);
+            n->status[u] = iam_name_ok(cfg, local, n->entries[i].posix,
+                                       true);
         memcpy(n->names[u], n->entries[i].posix, IAM_NAME_BUF);
     }
     return 0;
@@ -378,7 +403,7 @@ static int
 group_name_ok(const struct model *m, const struct iam_config *cfg,
               const struct iam_name_set *local, const char *name)
 {
-    int r = iam_name_ok(cfg, local, name);
+    int r = iam_name_ok(cfg, local, name, false);
 
     if (r < 0)
         return r;

@@ -26,7 +26,8 @@ that the test does not share code with the program it checks:
     longer than 32 characters or not matching ^[a-z_A-Z][a-zA-Z0-9_.-]*$
     is refused; two IAM names with one mapped name are both refused; a
     name of /etc/passwd or /etc/group, a reserved name or SUDO_GROUP /
-    MEMBER_GROUP is refused, all compared ignoring case (sudo does);
+    MEMBER_GROUP is refused, and so is a user named like a configured
+    IAM group, all compared ignoring case (sudo does);
   * uid = UID_MIN + first 8 bytes of SHA-256("uid:" + UserId) mod
     (UID_MAX - UID_MIN + 1), users placed by (CreateDate in whole
     seconds, UserId) over every user of the account; a taken id retries
@@ -158,8 +159,12 @@ def expected(man, all_users, a):
     for m in mapped.values():
         if m:
             count[m.lower()] = count.get(m.lower(), 0) + 1
+    # A user may not take a configured IAM group's name either.
+    user_blocked = blocked | {map_name(g).lower() for g in
+                              authorized + sudoers if map_name(g)}
     ok_name = {n: m for n, m in mapped.items()
-               if m and count[m.lower()] == 1 and m.lower() not in blocked}
+               if m and count[m.lower()] == 1 and
+               m.lower() not in user_blocked}
 
     # uids over every user of the account, local ids taken first.
     lo, hi = a.uid_min, a.uid_max

@@ -457,10 +457,12 @@ static const char *const hostile_users[][2] = {
     { "Deploy", "AIDADEPLOY" },      /* 3: local "deploy" */
     { "carol", "AIDACAROL" },        /* 4 */
     { "QA", "AIDAQA" },              /* 5: LOCAL_GROUPS "qa" (not local) */
+    { "SSH-Users", "AIDASSHUSERS" },  /* 6: an IAM_AUTHORIZED_GROUPS group */
 };
+#define NHOSTILE (sizeof(hostile_users) / sizeof(hostile_users[0]))
 
 static const struct spec_group hostile_groups[] = {
-    { "ssh-users", "AGPASSH", 0x3f },
+    { "ssh-users", "AGPASSH", 0x7f },
     { "devs", "AGPADEVS", 0x01 },
     { "iam-users", "AGPAIAMUSERS", 0x10 }, /* an authorized IAM group */
     { "Ops", "AGPAOPS", 0x10 },            /* local group "ops" */
@@ -488,7 +490,7 @@ build_hostile(const char *pw, const char *gr, struct fetch *f,
 {
     struct iam_name_set local;
 
-    make_fetch_of(f, hostile_users, 6, hostile_groups, 4);
+    make_fetch_of(f, hostile_users, NHOSTILE, hostile_groups, 4);
     make_hostile_config(cfg);
     load_local(pw, gr, &local);
     assert_int_equal(model_build(f, cfg, &local, NOW, m), want);
@@ -509,9 +511,11 @@ test_configured_names_win(void **state)
 
     (void)state;
     build_hostile(hostile_passwd, hostile_group, &f, &cfg, &m, 0);
-    /* iam-sudo, iam-users, Deploy and QA refused; alice, carol kept */
+    /* iam-sudo, iam-users, Deploy, QA, SSH-Users refused; alice, carol
+     * kept */
     assert_int_equal(m.n_users, 2);
-    assert_int_equal(m.refused_names, 4);
+    assert_int_equal(m.refused_names, 5);
+    assert_null(find_user(&m, "SSH-Users"));
     assert_null(find_user(&m, "iam-sudo"));
     assert_null(find_user(&m, "iam-users"));
     assert_null(find_user(&m, "Deploy"));
@@ -528,6 +532,8 @@ test_configured_names_win(void **state)
     assert_non_null(sudo);
     assert_non_null(members);
     assert_null(find_group(&m, "Ops"));
+    assert_int_equal(ssh->kind, IAM_GROUP_IAM);
+    assert_int_equal(ssh->n_members, 2);
     assert_int_equal(sudo->kind, IAM_GROUP_SUDO);
     assert_int_equal(sudo->gid, 2106229339u);
     assert_int_equal(sudo->n_members, 1);
@@ -557,10 +563,10 @@ test_name_status_configured(void **state)
     struct iam_name_set local;
     struct iam_config cfg;
     struct fetch f;
-    int status[6];
+    int status[NHOSTILE];
 
     (void)state;
-    make_fetch_of(&f, hostile_users, 6, hostile_groups, 4);
+    make_fetch_of(&f, hostile_users, NHOSTILE, hostile_groups, 4);
     make_hostile_config(&cfg);
     load_local(hostile_passwd, hostile_group, &local);
     assert_int_equal(model_name_status(&f, &cfg, &local, status), 0);
@@ -570,6 +576,7 @@ test_name_status_configured(void **state)
     assert_int_equal(status[3], -EEXIST);
     assert_int_equal(status[4], 0);
     assert_int_equal(status[5], -EADDRINUSE);
+    assert_int_equal(status[6], -EADDRINUSE);
     iam_name_set_free(&local);
     fetch_free(&f);
     release_config(&cfg);
