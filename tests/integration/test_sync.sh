@@ -605,6 +605,33 @@ check "... alice's first uid is local legacy's: she is placed on another" \
 has_err "... and that is logged" \
     "IAM user alice: uid $alice_first is a local id here"
 
+# A configured group the server cannot serve: nothing is published.
+cp "$hdb" "$work/hostile.copy"
+write_conf "$work/clash.conf" "$hurl" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,iam-users,Ops"' 'SUDOERS_GROUPS="admins"' \
+    'SUDO_GROUP="Deploy"'
+run_sync "$hostile/seed/creds.env" "$work/clash.conf" "$hdb"
+check_rc "SUDO_GROUP=Deploy next to local deploy: exit 3" 3 $?
+has_err "... the message names it" "refused: SUDO_GROUP Deploy cannot be served"
+check "... the snapshot is kept byte-identical" \
+    cmp -s "$hdb" "$work/hostile.copy"
+
+# The id range against the system's (login.defs, here a test copy).
+printf '# test\nUID_MIN 1000\nUID_MAX 4000000000\n' >"$ns/login.defs"
+mount --bind "$ns/login.defs" /etc/login.defs ||
+    fail_setup "cannot bind-mount a test login.defs"
+run_sync "$hostile/seed/creds.env" "$hconf" "$hdb"
+check_rc "a range inside login.defs' UID_MIN..UID_MAX: exit 2" 2 $?
+has_err "... naming this config and login.defs' line" \
+    "$hconf (the defaults): UID_MIN..UID_MAX (2000000000..2147483646) overlaps UID_MIN..UID_MAX (1000..4000000000) of /etc/login.defs:3"
+umount /etc/login.defs
+write_conf "$work/low.conf" "$hurl" UID_MIN=1000 UID_MAX=60000
+run_sync "$hostile/seed/creds.env" "$work/low.conf" "$hdb"
+check_rc "UID_MIN=1000: exit 2" 2 $?
+has_err "... naming the line" "$work/low.conf:8: UID_MIN (1000) is below 65536"
+check "... the snapshot is kept byte-identical" \
+    cmp -s "$hdb" "$work/hostile.copy"
+
 # The same with the real sudo: the snapshot, the shipped sudoers drop-in,
 # libnss_iam.so.2 through a private ld.so cache (sudo is setuid and
 # ignores LD_LIBRARY_PATH) and "files iam" in nsswitch.conf, all in this
