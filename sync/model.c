@@ -69,8 +69,8 @@ in_mapped_list(const struct iam_strlist *l, const char *name)
  * that name, and local sudoers rules may name them ("%ops").
  */
 static int
-iam_name_ok(const struct iam_config *cfg, const struct iam_name_set *local,
-            const char *name, bool user)
+name_ok(const struct iam_config *cfg, const struct iam_name_set *local,
+        const char *name, bool user)
 {
     int r = iam_name_check_available(name, local);
 
@@ -112,8 +112,7 @@ map_users(const struct fetch *f, const struct iam_config *cfg,
         u = (size_t)(uintptr_t)n->entries[i].data;
         n->status[u] = n->entries[i].status;
         if (n->status[u] == 0)
-            n->status[u] = iam_name_ok(cfg, local, n->entries[i].posix,
-                                       true);
+            n->status[u] = name_ok(cfg, local, n->entries[i].posix, true);
         memcpy(n->names[u], n->entries[i].posix, IAM_NAME_BUF);
     }
     return 0;
@@ -403,7 +402,7 @@ static int
 group_name_ok(const struct model *m, const struct iam_config *cfg,
               const struct iam_name_set *local, const char *name)
 {
-    int r = iam_name_ok(cfg, local, name, false);
+    int r = name_ok(cfg, local, name, false);
 
     if (r < 0)
         return r;
