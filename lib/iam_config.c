@@ -1,6 +1,7 @@
 #include "iam_config.h"
 #include "aws_s3.h"
 #include "iam_log.h"
+#include "iam_login_defs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -767,8 +768,9 @@ static const struct key_def keys[] = {
       NULL },
     { "LOCAL_GROUPS", KIND_LIST, F(local_groups), 0, 0, check_posix_group,
       NULL },
-    { "UID_MIN", KIND_UINT, F(uid_min), 1000, 4294967293u, NULL, NULL },
-    { "UID_MAX", KIND_UINT, F(uid_max), 1001, 4294967294u, NULL, NULL },
+    /* The floor of 65536 is checked in check_together, with its reason. */
+    { "UID_MIN", KIND_UINT, F(uid_min), 1, 4294967293u, NULL, NULL },
+    { "UID_MAX", KIND_UINT, F(uid_max), 2, 4294967294u, NULL, NULL },
     { "SHELL", KIND_STR, F(shell), 0, 0, check_passwd_path, NULL },
     { "HOME_DIR", KIND_STR, F(home_dir), 0, 0, check_home_dir, NULL },
     { "SUDO_GROUP", KIND_STR, F(sudo_group), 0, 0, check_posix_group,
@@ -1119,17 +1121,30 @@ check_together(struct parse *p)
     size_t b = line_of(p, "UID_MAX");
 
     p->line = a > b ? a : b;
+    if (p->line > 0)
+        p->cfg->uid_range_line = p->line;
     if (c->uid_min >= c->uid_max)
         return fail(p, "UID_MIN (%u) must be below UID_MAX (%u)", c->uid_min,
                     c->uid_max);
+    if (c->uid_min < IAM_CONFIG_UID_FLOOR) {
+        p->line = a ? a : p->line;
+        return fail(p, "UID_MIN (%u) is below %u: ids below %u are the "
+                       "system's own (useradd's UID_MIN..UID_MAX, systemd's "
+                       "dynamic users 61184..65519, nobody 65534); keep the "
+                       "default %u",
+                    c->uid_min, IAM_CONFIG_UID_FLOOR, IAM_CONFIG_UID_FLOOR,
+                    IAM_CONFIG_DEFAULT_UID_MIN);
+    }
     a = line_of(p, "SUDO_GROUP");
     b = line_of(p, "MEMBER_GROUP");
     p->line = a > b ? a : b;
+    /* sudo compares group names ignoring case */
     if (c->sudo_group && c->member_group &&
-        strcmp(c->sudo_group, c->member_group) == 0)
-        return fail(p, "SUDO_GROUP and MEMBER_GROUP are both \"%s\"; they "
-                       "must differ",
-                    c->sudo_group);
+        strcasecmp(c->sudo_group, c->member_group) == 0)
+        return fail(p, "SUDO_GROUP (\"%s\") and MEMBER_GROUP (\"%s\") are "
+                       "one name to sudo, which ignores case; they must "
+                       "differ",
+                    c->sudo_group, c->member_group);
     return 0;
 }
 
@@ -1279,6 +1294,61 @@ out:
     free(text);
     close(fd);
     return r;
+}
+
+/* [a1, b1] and [a2, b2] share an id (an empty range shares none). */
+static bool
+overlaps(uint32_t a1, uint32_t b1, uint32_t a2, uint32_t b2)
+{
+    return a1 <= b1 && a2 <= b2 && a1 <= b2 && a2 <= b1;
+}
+
+/* "PATH:LINE" or "PATH (shadow's default)" for the end of a range. */
+static void
+defs_where(const char *path, const struct iam_login_range *r, char *buf,
+           size_t len)
+{
+    size_t line = r->max_line ? r->max_line : r->min_line;
+
+    if (line > 0)
+        snprintf(buf, len, "%s:%zu", path, line);
+    else
+        snprintf(buf, len, "%s (shadow's default)", path);
+}
+
+int
+iam_config_check_login_defs(const struct iam_config *cfg,
+                            const char *conf_path, const char *defs_path,
+                            char *errbuf, size_t errlen)
+{
+    const struct iam_login_range *r;
+    struct iam_login_defs d;
+    char where[64], defs[320];
+    size_t i;
+    int rc;
+
+    if (errbuf && errlen > 0)
+        errbuf[0] = '\0';
+    rc = iam_login_defs_load(defs_path, &d);
+    if (rc < 0)
+        return file_fail(errbuf, errlen, defs_path, rc, "cannot read it");
+    for (i = 0; i < IAM_LOGIN_DEFS_N_RANGES; i++) {
+        r = &d.r[i];
+        if (!overlaps(cfg->uid_min, cfg->uid_max, r->min, r->max))
+            continue;
+        if (cfg->uid_range_line > 0)
+            snprintf(where, sizeof(where), ":%zu", cfg->uid_range_line);
+        else
+            snprintf(where, sizeof(where), " (the defaults)");
+        defs_where(defs_path, r, defs, sizeof(defs));
+        snprintf(errbuf, errlen, "%s%s: UID_MIN..UID_MAX (%u..%u) overlaps "
+                 "%s..%s (%u..%u) of %s: the system gives those ids to its "
+                 "own accounts; move one range",
+                 conf_path, where, cfg->uid_min, cfg->uid_max, r->min_key,
+                 r->max_key, r->min, r->max, defs);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int

@@ -47,6 +47,9 @@
 /* The value of SUDOERS_GROUPS that gives sudo to every authorized user. */
 #define IAM_CONFIG_SUDOERS_ALL "##ALL##"
 
+/* No IAM id below this: the system's own ids (useradd, systemd's dynamic
+ * users 61184..65519, nobody 65534) all are. */
+#define IAM_CONFIG_UID_FLOOR 65536u
 #define IAM_CONFIG_DEFAULT_UID_MIN 2000000000u
 #define IAM_CONFIG_DEFAULT_UID_MAX 2147483646u
 #define IAM_CONFIG_DEFAULT_SHELL "/bin/bash"
@@ -97,9 +100,12 @@ struct iam_config {
     /* LOCAL_GROUPS: local UNIX groups every IAM user joins. Default
      * empty. */
     struct iam_strlist local_groups;
-    /* UID_MIN, UID_MAX: the id range of IAM users and groups. */
+    /* UID_MIN, UID_MAX: the id range of IAM users and groups; UID_MIN is
+     * at least IAM_CONFIG_UID_FLOOR. uid_range_line: the later line that
+     * set one of them, 0 for the defaults (for messages). */
     uint32_t uid_min;
     uint32_t uid_max;
+    size_t uid_range_line;
     /* SHELL: login shell. Default "/bin/bash". */
     char *shell;
     /* HOME_DIR: home directory pattern, "%u" is the user name. Default
@@ -228,6 +234,25 @@ iam_config_parse_buffer(const char *name, const char *text, size_t len,
 int
 iam_config_load(const char *path, struct iam_config *cfg, char *errbuf,
                 size_t errlen);
+
+/*
+ * iam_config_check_login_defs - refuse a UID_MIN..UID_MAX range that
+ * overlaps one of the ranges the system allocates ids from (login.defs:
+ * UID, SYS_UID, GID, SYS_GID, SUB_UID, SUB_GID; iam_login_defs.h).
+ * @conf_path: the configuration's name, for the message.
+ * @defs_path: normally IAM_LOGIN_DEFS_PATH; a missing file means shadow's
+ *             defaults.
+ * @errbuf: "CONF:LINE: UID_MIN..UID_MAX (a..b) overlaps K_MIN..K_MAX
+ *          (c..d) of DEFS:LINE: ..." on -EINVAL; "" on success.
+ *
+ * Run by iam-sync, which places the ids; not by the keys command, which
+ * only reads them. Returns 0, -EINVAL, or -errno when @defs_path exists
+ * but cannot be read (message in @errbuf).
+ */
+int
+iam_config_check_login_defs(const struct iam_config *cfg,
+                            const char *conf_path, const char *defs_path,
+                            char *errbuf, size_t errlen);
 
 /*
  * iam_config_setup - what both programs do at start: the defaults, then

@@ -240,6 +240,23 @@ iam_id_taken_has(const struct iam_id_taken *taken, uint32_t id)
     return false;
 }
 
+int
+iam_id_taken_add(struct iam_id_taken *taken, uint32_t id)
+{
+    int r;
+
+    if (!taken || !taken->cells)
+        return -EINVAL;
+    if (id < taken->min || id > taken->max || iam_id_taken_has(taken, id))
+        return 0;
+    r = reserve(taken, taken->count + 1);
+    if (r < 0)
+        return r;
+    put(taken->cells, taken->cap, id);
+    taken->count++;
+    return 0;
+}
+
 void
 iam_id_taken_free(struct iam_id_taken *taken)
 {

@@ -21,7 +21,10 @@
  *      CreateDate is unknown (give 0);
  *   3. the synthesized groups, in the order given.
  * One iam_id_taken is shared by the three passes, so no group ever gets a
- * gid that is a user's private gid.
+ * gid that is a user's private gid. Before the first pass it holds the
+ * ids of the local passwd and group files that fall in the range, and
+ * 65534 and 4294967294 (iam_id_taken_add()): an IAM entity whose hash
+ * lands on one of them moves on to its next try, on that server only.
  *
  * SHA-256 comes from OpenSSL (link -lcrypto). Not for the NSS module: it
  * only reads the ids that iam-sync computed.
@@ -87,6 +90,17 @@ iam_id_taken_init(uint32_t min, uint32_t max, size_t expected,
 /* iam_id_taken_has - true when @id has been given out from @taken. */
 bool
 iam_id_taken_has(const struct iam_id_taken *taken, uint32_t id);
+
+/*
+ * iam_id_taken_add - mark @id as given out before placement starts: the
+ * ids of local accounts, 65534 (nobody) and 4294967294 ((uid_t)-2, the
+ * kernel's overflow id on some systems). Ids outside [min, max] are
+ * ignored, so callers may add every local id. Entities whose hash lands
+ * on an added id take the next try, as after any collision.
+ * Returns 0, -EINVAL (NULL or uninitialised @taken) or -ENOMEM.
+ */
+int
+iam_id_taken_add(struct iam_id_taken *taken, uint32_t id);
 
 /* iam_id_taken_free - release @taken's memory and clear it; NULL is fine. */
 void

@@ -220,6 +220,8 @@ iam_name_reason(int r)
         return "already a local user or group";
     case -ENOTUNIQ:
         return "another IAM name maps to the same name";
+    case -EADDRINUSE:
+        return "the name of a configured group";
     default:
         return "unexpected error";
     }
@@ -254,6 +256,9 @@ struct loader {
     char **names;
     size_t n_names;
     size_t cap_names;
+    uint32_t *ids;
+    size_t n_ids;
+    size_t cap_ids;
     struct raw_group *groups;
     size_t n_groups;
     size_t cap_groups;
@@ -285,6 +290,22 @@ add_name(struct loader *ld, const char *name)
     if (!copy)
         return -ENOMEM;
     ld->names[ld->n_names++] = copy;
+    return 0;
+}
+
+static int
+add_id(struct loader *ld, uint32_t id)
+{
+    uint32_t *nv;
+
+    if (ld->n_ids == ld->cap_ids) {
+        nv = reallocarray(ld->ids, next_cap(ld->cap_ids), sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        ld->ids = nv;
+        ld->cap_ids = next_cap(ld->cap_ids);
+    }
+    ld->ids[ld->n_ids++] = id;
     return 0;
 }
 
@@ -366,7 +387,7 @@ load_line(struct loader *ld, char *line, const char *path, size_t lineno,
 {
     char *fields[PASSWD_FIELDS];
     size_t want = is_group ? GROUP_FIELDS : PASSWD_FIELDS;
-    gid_t id;
+    gid_t id, gid = 0;
     const char *p = line;
     const char *why;
     int r;
@@ -387,7 +408,7 @@ load_line(struct loader *ld, char *line, const char *path, size_t lineno,
         why = "empty name";
     else if (!parse_id(fields[2], &id))
         why = is_group ? "bad gid" : "bad uid";
-    else if (!is_group && !parse_id(fields[3], &id))
+    else if (!is_group && !parse_id(fields[3], &gid))
         why = "bad gid";
     if (why) {
         iam_log(LOG_WARNING, "iam_name: %s:%zu: malformed line skipped: %s",
@@ -395,12 +416,15 @@ load_line(struct loader *ld, char *line, const char *path, size_t lineno,
         ld->bad_lines++;
         return 0;
     }
-    if (is_group) {
+    if (is_group)
         r = add_group(ld, fields[0], id, lineno);
-        if (r < 0)
-            return r;
-    }
-    return add_name(ld, fields[0]);
+    else
+        r = add_id(ld, gid); /* a primary gid is in use, group line or not */
+    if (r >= 0)
+        r = add_id(ld, id);
+    if (r >= 0)
+        r = add_name(ld, fields[0]);
+    return r;
 }
 
 /*
@@ -458,10 +482,47 @@ out:
     return r;
 }
 
+/*
+ * Names are ordered ignoring ASCII case, then exactly, so that a lookup
+ * ignoring case (cmp_name_key) can bsearch them and "Deploy" finds
+ * "deploy".
+ */
 static int
 cmp_str(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    int c = strcasecmp(x, y);
+
+    return c != 0 ? c : strcmp(x, y);
+}
+
+static int
+cmp_name_key(const void *key, const void *elem)
+{
+    return strcasecmp((const char *)key, *(char *const *)elem);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Sort and drop duplicate ids. */
+static size_t
+unique_ids(uint32_t *v, size_t n)
+{
+    size_t i, out = 0;
+
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(*v), cmp_u32);
+    for (i = 0; i < n; i++)
+        if (out == 0 || v[out - 1] != v[i])
+            v[out++] = v[i];
+    return out;
 }
 
 /* By name, then by line so that the first line of a name comes first. */
@@ -538,6 +599,7 @@ loader_free(struct loader *ld)
     for (i = 0; i < ld->n_groups; i++)
         free(ld->groups[i].name);
     free(ld->groups);
+    free(ld->ids);
     memset(ld, 0, sizeof(*ld));
 }
 
@@ -566,10 +628,14 @@ iam_name_set_load(const char *passwd_path, const char *group_path,
         goto out;
     set.n_names = unique_names(ld.names, ld.n_names);
     set.names = ld.names;
+    set.n_ids = unique_ids(ld.ids, ld.n_ids);
+    set.ids = ld.ids;
     set.nis_lines = ld.nis_lines;
     set.bad_lines = ld.bad_lines;
     ld.names = NULL;
     ld.n_names = 0;
+    ld.ids = NULL;
+    ld.n_ids = 0;
     *ret_set = set;
     memset(&set, 0, sizeof(set));
 out:
@@ -583,8 +649,17 @@ iam_name_set_has(const struct iam_name_set *set, const char *name)
 {
     if (!set || !name || set->n_names == 0)
         return false;
-    return bsearch(&name, set->names, set->n_names, sizeof(*set->names),
-                   cmp_str) != NULL;
+    return bsearch(name, set->names, set->n_names, sizeof(*set->names),
+                   cmp_name_key) != NULL;
+}
+
+bool
+iam_name_set_has_id(const struct iam_name_set *set, uint32_t id)
+{
+    if (!set || set->n_ids == 0)
+        return false;
+    return bsearch(&id, set->ids, set->n_ids, sizeof(*set->ids),
+                   cmp_u32) != NULL;
 }
 
 static int
@@ -628,6 +703,7 @@ iam_name_set_free(struct iam_name_set *set)
     for (i = 0; i < set->n_groups; i++)
         free(set->groups[i].name);
     free(set->groups);
+    free(set->ids);
     memset(set, 0, sizeof(*set));
 }
 

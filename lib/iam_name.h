@@ -16,6 +16,10 @@
  *   -EPERM        a reserved system name (iam_name_is_reserved())
  *   -EEXIST       already a user or group in the local files
  *   -ENOTUNIQ     maps to the same name as another IAM name
+ *   -EADDRINUSE   the name of a configured group (SUDO_GROUP,
+ *                 MEMBER_GROUP, LOCAL_GROUPS; for users also the IAM
+ *                 groups of IAM_AUTHORIZED_GROUPS and SUDOERS_GROUPS),
+ *                 ignoring case
  *
  * The pure functions (map, is_valid_posix, is_reserved, reason) allocate
  * nothing, keep no state and are safe from any thread. The name set reads
@@ -27,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Longest POSIX name we serve (useradd's default limit, utmp-safe). */
@@ -108,8 +113,11 @@ struct iam_name_group {
  * threads may query one set.
  */
 struct iam_name_set {
-    char **names;                  /* users and groups, sorted, unique */
+    char **names;                  /* users and groups, sorted ignoring
+                                      case, exact duplicates dropped */
     size_t n_names;
+    uint32_t *ids;                 /* every uid and gid, sorted, unique */
+    size_t n_ids;
     struct iam_name_group *groups; /* sorted by name, unique, first wins */
     size_t n_groups;
     size_t nis_lines;              /* "+..." / "-..." lines ignored */
@@ -140,12 +148,23 @@ iam_name_set_load(const char *passwd_path, const char *group_path,
                   struct iam_name_set *ret_set);
 
 /*
- * iam_name_set_has - true when @name is a user or group name in @set
- * (exact, case-sensitive: the local files are matched as libc matches
- * them). NULL @set or @name gives false. Thread-safe on a loaded set.
+ * iam_name_set_has - true when @name is a user or group name in @set,
+ * IGNORING ASCII CASE. libc matches the local files exactly, but sudo
+ * matches user and group names ignoring case by default (sudoers(5),
+ * case_insensitive_user/_group): an IAM "Deploy" next to a local
+ * "deploy" would get deploy's sudoers rules. NULL @set or @name gives
+ * false. Thread-safe on a loaded set.
  */
 bool
 iam_name_set_has(const struct iam_name_set *set, const char *name);
+
+/*
+ * iam_name_set_has_id - true when @id is the uid or gid of a line of the
+ * passwd file (both its uid and its primary gid count) or the gid of a
+ * line of the group file. Thread-safe on a loaded set.
+ */
+bool
+iam_name_set_has_id(const struct iam_name_set *set, uint32_t id);
 
 /*
  * iam_name_set_group_gid - gid of the local group @name (for LOCAL_GROUPS).
@@ -170,7 +189,8 @@ iam_name_set_free(struct iam_name_set *set);
  * served on a machine whose local names are @local?
  * @local: may be NULL to check only the reserved list.
  * Returns 0 (available), -EPERM (reserved), -EEXIST (a local user or
- * group has it) or -EINVAL (@posix_name NULL or not valid POSIX).
+ * group has it, ignoring ASCII case) or -EINVAL (@posix_name NULL or not
+ * valid POSIX).
  */
 int
 iam_name_check_available(const char *posix_name,

@@ -19,6 +19,7 @@
 #include "fleet.h"
 #include "iam_config.h"
 #include "iam_log.h"
+#include "iam_login_defs.h"
 #include "sync.h"
 
 struct args {
@@ -161,7 +162,9 @@ main(int argc, char **argv)
     /* Until the config names the facility, notices go to stderr. */
     iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
     if (iam_config_setup(a.config, a.config_given, &cfg, err,
-                         sizeof(err)) < 0) {
+                         sizeof(err)) < 0 ||
+        iam_config_check_login_defs(&cfg, a.config, IAM_LOGIN_DEFS_PATH, err,
+                                    sizeof(err)) < 0) {
         fprintf(stderr, "iam-sync: %s\n", err);
         iam_config_free(&cfg);
         return SYNC_EXIT_USAGE;

@@ -27,13 +27,71 @@ naming_free(struct naming *n)
 }
 
 /*
- * Maps every user of the account (not just the authorized ones), so that
- * "x@y" and "x.at.y" are refused alike on every server, whatever its
- * groups; then refuses reserved names and local clashes.
+ * The group names this server's configuration claims: SUDO_GROUP,
+ * MEMBER_GROUP and LOCAL_GROUPS. Compared ignoring ASCII case, as sudo
+ * compares (sudoers(5): case_insensitive_user, case_insensitive_group):
+ * an IAM user or group with one of these names would take the group's
+ * place in the sudoers rules and the sshd Match, so the IAM side always
+ * gives way.
+ */
+static bool
+is_configured_group(const struct iam_config *cfg, const char *name)
+{
+    size_t i;
+
+    if (strcasecmp(cfg->sudo_group, name) == 0 ||
+        strcasecmp(cfg->member_group, name) == 0)
+        return true;
+    for (i = 0; i < cfg->local_groups.n; i++)
+        if (strcasecmp(cfg->local_groups.v[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Is @name the mapped name of a group of @l? */
+static bool
+in_mapped_list(const struct iam_strlist *l, const char *name)
+{
+    char mapped[IAM_NAME_BUF];
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (iam_name_map(l->v[i], mapped, sizeof(mapped)) == 0 &&
+            strcasecmp(mapped, name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * May the mapped IAM name @name be served here? 0 or a refusal code. A
+ * user (@user) must not take the name of a configured IAM group either
+ * (IAM_AUTHORIZED_GROUPS, SUDOERS_GROUPS): such groups are served under
+ * that name, and local sudoers rules may name them ("%ops").
  */
 static int
-map_users(const struct fetch *f, const struct iam_name_set *local,
-          struct naming *n)
+name_ok(const struct iam_config *cfg, const struct iam_name_set *local,
+        const char *name, bool user)
+{
+    int r = iam_name_check_available(name, local);
+
+    if (r == 0 && is_configured_group(cfg, name))
+        r = -EADDRINUSE;
+    if (r == 0 && user &&
+        (in_mapped_list(&cfg->iam_authorized_groups, name) ||
+         in_mapped_list(&cfg->sudoers_groups, name)))
+        r = -EADDRINUSE;
+    return r;
+}
+
+/*
+ * Maps every user of the account (not just the authorized ones), so that
+ * "x@y" and "x.at.y" are refused alike on every server, whatever its
+ * groups; then refuses reserved names, local clashes and the configured
+ * group names.
+ */
+static int
+map_users(const struct fetch *f, const struct iam_config *cfg,
+          const struct iam_name_set *local, struct naming *n)
 {
     size_t i, u;
 
@@ -54,41 +112,90 @@ map_users(const struct fetch *f, const struct iam_name_set *local,
         u = (size_t)(uintptr_t)n->entries[i].data;
         n->status[u] = n->entries[i].status;
         if (n->status[u] == 0)
-            n->status[u] = iam_name_check_available(n->entries[i].posix,
-                                                    local);
+            n->status[u] = name_ok(cfg, local, n->entries[i].posix, true);
         memcpy(n->names[u], n->entries[i].posix, IAM_NAME_BUF);
     }
     return 0;
 }
 
 int
-model_name_status(const struct fetch *f, const struct iam_name_set *local,
-                  int *ret_status)
+model_name_status(const struct fetch *f, const struct iam_config *cfg,
+                  const struct iam_name_set *local, int *ret_status)
 {
     struct naming n;
     int r;
 
     memset(&n, 0, sizeof(n));
-    r = map_users(f, local, &n);
+    r = map_users(f, cfg, local, &n);
     if (r >= 0)
         memcpy(ret_status, n.status, f->n_users * sizeof(*ret_status));
     naming_free(&n);
     return r;
 }
 
+/*
+ * Ids that no IAM entity may take on this server: every uid and gid of
+ * the local files, nobody (65534) and (uid_t)-2 (4294967294), when they
+ * fall in the range. Without this, an IAM user hashed onto a local uid
+ * would own that account's files, and an IAM group onto a local gid
+ * would put its members in that group for sudo's %group rules.
+ */
+static int
+take_local_ids(const struct iam_name_set *local, struct iam_id_taken *t)
+{
+    size_t i;
+    int r;
+
+    r = iam_id_taken_add(t, 65534);
+    if (r >= 0)
+        r = iam_id_taken_add(t, 4294967294u);
+    for (i = 0; r >= 0 && i < local->n_ids; i++)
+        r = iam_id_taken_add(t, local->ids[i]);
+    return r;
+}
+
+/* A user whose first try was a local id: its uid is this server's own. */
+static void
+note_local_collisions(const struct fetch *f, const struct iam_config *cfg,
+                      const struct iam_name_set *local,
+                      const struct iam_id_slot *slots)
+{
+    uint32_t first;
+    size_t i;
+
+    for (i = 0; i < f->n_users; i++) {
+        if (slots[i].collisions == 0 ||
+            iam_id_hash(IAM_ID_PREFIX_UID, slots[i].key, 0, cfg->uid_min,
+                        cfg->uid_max, &first) < 0)
+            continue;
+        if (first == 65534 || first == 4294967294u ||
+            iam_name_set_has_id(local, first))
+            iam_log(LOG_WARNING, "IAM user %s: uid %u is a local id here; "
+                    "placed at %u on this server only",
+                    f->users[i].user_name, first, slots[i].id);
+    }
+}
+
 /* uids for every user of the account, in (CreateDate, UserId) order. */
 static int
-place_users(const struct fetch *f, struct iam_id_slot *slots,
+place_users(const struct fetch *f, const struct iam_config *cfg,
+            const struct iam_name_set *local, struct iam_id_slot *slots,
             struct iam_id_taken *taken)
 {
     size_t i;
+    int r;
 
     for (i = 0; i < f->n_users; i++) {
         slots[i].key = f->users[i].user_id;
         slots[i].create_date = f->users[i].create_date;
     }
-    return iam_id_place(IAM_ID_PREFIX_UID, slots, f->n_users,
-                        IAM_ID_ORDER_CREATED, taken);
+    r = take_local_ids(local, taken);
+    if (r >= 0)
+        r = iam_id_place(IAM_ID_PREFIX_UID, slots, f->n_users,
+                         IAM_ID_ORDER_CREATED, taken);
+    if (r >= 0)
+        note_local_collisions(f, cfg, local, slots);
+    return r;
 }
 
 static char *
@@ -287,14 +394,15 @@ group_name_taken(const struct model *m, const char *name)
 }
 
 /*
- * May @name be served as a group here? Not reserved, not a local user or
- * group, not the private group of an IAM user, not another served group.
+ * May the mapped IAM group name @name be served? Not reserved, not a
+ * local user or group, not a configured group, not the private group of
+ * a served IAM user, not another served group: all ignoring case.
  */
 static int
-group_name_ok(const struct model *m, const struct iam_name_set *local,
-              const char *name)
+group_name_ok(const struct model *m, const struct iam_config *cfg,
+              const struct iam_name_set *local, const char *name)
 {
-    int r = iam_name_check_available(name, local);
+    int r = name_ok(cfg, local, name, false);
 
     if (r < 0)
         return r;
@@ -316,41 +424,84 @@ add_member(struct model_group *g, size_t user)
     return 0;
 }
 
+/*
+ * The members of fetched group @fg that are served users, each once: a
+ * member listed twice (a repeated page, an object that says so) must not
+ * give a user one gid twice, which would overrun the user's gid list.
+ */
+static int
+add_iam_members(const struct fetch_group *fg, const long *idx, bool *seen,
+                struct model_group *g)
+{
+    size_t k, u;
+    int r = 0;
+
+    for (k = 0; r >= 0 && k < fg->n_members; k++) {
+        if (idx[fg->members[k]] < 0)
+            continue;
+        u = (size_t)idx[fg->members[k]];
+        if (seen[u])
+            continue;
+        seen[u] = true;
+        r = add_member(g, u);
+    }
+    for (k = 0; k < g->n_members; k++)
+        seen[g->members[k]] = false;
+    return r;
+}
+
+/* Was the IAM group @id already served (one group configured twice, as
+ * "Ops" and "ops": IAM names ignore case)? */
+static bool
+group_id_served(const struct fetch *f, const size_t *src, size_t n,
+                const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(f->groups[src[i]].group_id, id) == 0)
+            return true;
+    return false;
+}
+
 /* The configured IAM groups that exist, under their mapped names. */
 static int
-add_iam_groups(const struct fetch *f, const struct iam_name_set *local,
-               const long *idx, struct model *m, size_t *ret_src)
+add_iam_groups(const struct fetch *f, const struct iam_config *cfg,
+               const struct iam_name_set *local, const long *idx,
+               struct model *m, size_t *ret_src)
 {
     struct model_group *g;
-    size_t i, k;
-    int r;
+    bool *seen;
+    size_t i;
+    int r = 0;
 
-    for (i = 0; i < f->n_groups; i++) {
-        if (!f->groups[i].group_id)
+    seen = calloc(m->n_users + 1, sizeof(*seen));
+    if (!seen)
+        return -ENOMEM;
+    for (i = 0; r >= 0 && i < f->n_groups; i++) {
+        if (!f->groups[i].group_id ||
+            group_id_served(f, ret_src, m->n_groups, f->groups[i].group_id))
             continue;
         g = &m->groups[m->n_groups];
         memset(g, 0, sizeof(*g));
         r = iam_name_map(f->groups[i].name, g->name, sizeof(g->name));
         if (r == 0)
-            r = group_name_ok(m, local, g->name);
+            r = group_name_ok(m, cfg, local, g->name);
         if (r < 0) {
-            iam_log(LOG_WARNING, "IAM group %s not served as a group: %s",
+            iam_log(LOG_WARNING, "IAM group %s not served as a group (its "
+                    "members keep their other groups): %s",
                     f->groups[i].name,
                     r == -ENOTUNIQ ? "its name is already taken"
                                    : iam_name_reason(r));
+            r = 0;
             continue;
         }
         g->kind = IAM_GROUP_IAM;
-        for (k = 0; k < f->groups[i].n_members; k++) {
-            if (idx[f->groups[i].members[k]] < 0)
-                continue;
-            r = add_member(g, (size_t)idx[f->groups[i].members[k]]);
-            if (r < 0)
-                return r;
-        }
+        r = add_iam_members(&f->groups[i], idx, seen, g);
         ret_src[m->n_groups++] = i;
     }
-    return 0;
+    free(seen);
+    return r;
 }
 
 static int
@@ -398,37 +549,49 @@ is_sudoer(const struct fetch *f, const struct iam_config *cfg, size_t u)
 }
 
 /*
- * SUDO_GROUP or MEMBER_GROUP: a local group of that name is used as it
- * is (its gid joins the users' lists, *ret_local_gid); otherwise the
- * group is served, with the given members. Returns 1 when served.
+ * SUDO_GROUP or MEMBER_GROUP, decided before any IAM group so that no
+ * IAM name can take its place: a local group of exactly that name is used
+ * as it is (its gid joins the users' lists, *ret_local_gid); otherwise
+ * the group is served (*ret_serve) under its own name. IAM user names
+ * equal to it were already refused (map_users). Returns 0, or
+ * -EADDRINUSE (logged) when it can be neither: gid 0, a reserved name, or
+ * a local name that differs only in case, which sudo would match too.
  */
 static int
-add_synthesized(struct model *m, const struct iam_name_set *local,
-                const char *name, uint8_t kind, gid_t *ret_local_gid)
+decide_synthesized(const struct iam_name_set *local, const char *what,
+                   const char *name, gid_t *ret_local_gid, bool *ret_serve)
 {
-    struct model_group *g;
     int r;
 
-    *ret_local_gid = 0;
+    *ret_serve = false;
     if (iam_name_set_group_gid(local, name, ret_local_gid) == 0) {
-        if (*ret_local_gid == 0) {
-            iam_log(LOG_ERR, "group %s is gid 0: not used", name);
+        if (*ret_local_gid != 0)
             return 0;
-        }
-        return 0;
+        iam_log(LOG_ERR, "refused: %s %s is the local group of gid 0; "
+                "nothing is published", what, name);
+        return -EADDRINUSE;
     }
-    r = group_name_ok(m, local, name);
+    r = iam_name_check_available(name, local);
     if (r < 0) {
-        iam_log(LOG_ERR, "group %s not served: %s", name,
-                r == -ENOTUNIQ ? "an IAM user or group has that name"
-                               : iam_name_reason(r));
-        return 0;
+        iam_log(LOG_ERR, "refused: %s %s cannot be served: %s; nothing "
+                "is published", what, name,
+                r == -EEXIST ? "a local user or group has that name in "
+                               "another case"
+                             : iam_name_reason(r));
+        return -EADDRINUSE;
     }
-    g = &m->groups[m->n_groups++];
+    *ret_serve = true;
+    return 0;
+}
+
+static void
+add_synthesized(struct model *m, const char *name, uint8_t kind)
+{
+    struct model_group *g = &m->groups[m->n_groups++];
+
     memset(g, 0, sizeof(*g));
     snprintf(g->name, sizeof(g->name), "%s", name);
     g->kind = kind;
-    return 1;
 }
 
 /* LOCAL_GROUPS as gids; unknown or gid-0 groups are skipped, logged. */
@@ -464,6 +627,19 @@ struct extra_gids {
     gid_t member_local;
 };
 
+/* Appends @gid to @u's list once; the list holds @cap gids. */
+static void
+give_gid(struct model_user *u, uint32_t gid, size_t cap)
+{
+    uint32_t i;
+
+    for (i = 0; i < u->n_gids; i++)
+        if (u->gids[i] == gid)
+            return;
+    if (u->n_gids < cap)
+        u->gids[u->n_gids++] = gid;
+}
+
 /* Fills every user's sudo flag, groups' members and users' gid lists. */
 static int
 assign_groups(const struct fetch *f, const struct iam_config *cfg,
@@ -491,19 +667,17 @@ assign_groups(const struct fetch *f, const struct iam_config *cfg,
             if (r < 0)
                 return r;
         }
-        for (i = 0; i < g->n_members; i++) {
-            u = &m->users[g->members[i]];
-            u->gids[u->n_gids++] = g->gid;
-        }
+        for (i = 0; i < g->n_members; i++)
+            give_gid(&m->users[g->members[i]], g->gid, cap);
     }
     for (i = 0; i < m->n_users; i++) {
         u = &m->users[i];
         if (u->sudo && x->sudo_local)
-            u->gids[u->n_gids++] = x->sudo_local;
+            give_gid(u, x->sudo_local, cap);
         if (x->member_local)
-            u->gids[u->n_gids++] = x->member_local;
+            give_gid(u, x->member_local, cap);
         for (k = 0; k < x->n; k++)
-            u->gids[u->n_gids++] = x->v[k];
+            give_gid(u, x->v[k], cap);
     }
     return 0;
 }
@@ -533,23 +707,32 @@ build_all_groups(const struct fetch *f, const struct iam_config *cfg,
 {
     struct extra_gids x;
     size_t *src = NULL, n_iam;
+    bool serve_sudo = false, serve_member = false;
     long *idx = NULL;
-    int r = -ENOMEM;
+    int r;
 
     memset(&x, 0, sizeof(x));
+    r = decide_synthesized(local, "SUDO_GROUP", cfg->sudo_group,
+                           &x.sudo_local, &serve_sudo);
+    if (r >= 0)
+        r = decide_synthesized(local, "MEMBER_GROUP", cfg->member_group,
+                               &x.member_local, &serve_member);
+    if (r < 0)
+        return r;
+    r = -ENOMEM;
     m->groups = calloc(f->n_groups + 3, sizeof(*m->groups));
     src = calloc(f->n_groups + 1, sizeof(*src));
     idx = model_index(f, m);
     if (!m->groups || !src || !idx)
         goto out;
-    r = add_iam_groups(f, local, idx, m, src);
+    r = add_iam_groups(f, cfg, local, idx, m, src);
     if (r < 0)
         goto out;
     n_iam = m->n_groups;
-    add_synthesized(m, local, cfg->sudo_group, IAM_GROUP_SUDO,
-                    &x.sudo_local);
-    add_synthesized(m, local, cfg->member_group, IAM_GROUP_MEMBER,
-                    &x.member_local);
+    if (serve_sudo)
+        add_synthesized(m, cfg->sudo_group, IAM_GROUP_SUDO);
+    if (serve_member)
+        add_synthesized(m, cfg->member_group, IAM_GROUP_MEMBER);
     r = place_groups(f, m, src, n_iam, taken);
     if (r < 0)
         goto out;
@@ -577,7 +760,7 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
     memset(ret, 0, sizeof(*ret));
     memset(&n, 0, sizeof(n));
     memset(&taken, 0, sizeof(taken));
-    r = map_users(f, local, &n);
+    r = map_users(f, cfg, local, &n);
     if (r < 0)
         goto out;
     slots = calloc(f->n_users + 1, sizeof(*slots));
@@ -586,10 +769,11 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
         goto out;
     }
     r = iam_id_taken_init(cfg->uid_min, cfg->uid_max,
-                          f->n_users + f->n_groups + 2, &taken);
+                          f->n_users + f->n_groups + local->n_ids + 4,
+                          &taken);
     if (r < 0)
         goto out;
-    r = place_users(f, slots, &taken);
+    r = place_users(f, cfg, local, slots, &taken);
     if (r >= 0)
         r = build_users(f, &n, slots, cfg, now, ret);
     if (r >= 0)

@@ -63,9 +63,19 @@ struct model {
 /*
  * model_build - decide the snapshot. The model borrows from @f (key ids,
  * users, key lines), so @f must outlive it. @now is used for
- * MAX_KEY_AGE_DAYS. Refused names and keys are logged and counted, never
- * fatal. Returns 0, -ENOSPC (the uid range cannot hold the account),
- * -ENOMEM, -EIO.
+ * MAX_KEY_AGE_DAYS.
+ *
+ * One namespace: every name served (users, their private groups, IAM
+ * groups, SUDO_GROUP, MEMBER_GROUP) is unique ignoring ASCII case against
+ * the local passwd and group names, the reserved list, the configured
+ * group names (SUDO_GROUP, MEMBER_GROUP, LOCAL_GROUPS) and each other. On
+ * a clash the IAM user or IAM group is refused (logged, counted, never
+ * fatal); a configured group never gives way. Local uids and gids are
+ * taken before placement (iam_id.h).
+ *
+ * Returns 0, -EADDRINUSE (SUDO_GROUP or MEMBER_GROUP can be neither used
+ * as a local group nor served: publish nothing), -ENOSPC (the uid range
+ * cannot hold the account), -E2BIG, -ENOMEM, -EIO.
  */
 int
 model_build(const struct fetch *f, const struct iam_config *cfg,
@@ -79,8 +89,8 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
  * Returns 0 or -ENOMEM.
  */
 int
-model_name_status(const struct fetch *f, const struct iam_name_set *local,
-                  int *ret_status);
+model_name_status(const struct fetch *f, const struct iam_config *cfg,
+                  const struct iam_name_set *local, int *ret_status);
 
 /* model_write - put every record of @m into @w. 0 or -errno. */
 int

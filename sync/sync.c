@@ -293,7 +293,7 @@ select_users(struct fetch *f, void *arg)
     status = calloc(f->n_users + 1, sizeof(*status));
     if (!status)
         return -ENOMEM;
-    r = model_name_status(f, &run->local, status);
+    r = model_name_status(f, run->cfg, &run->local, status);
     for (i = 0; r >= 0 && i < f->n_users; i++)
         if (status[i] != 0)
             f->wanted[i] = false;
@@ -509,6 +509,8 @@ prepare(struct run *run)
         return r;
     r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
                     &run->model);
+    if (r == -EADDRINUSE)
+        return SYNC_EXIT_REFUSED; /* logged: a configured group clashes */
     if (r >= 0)
         r = state_from_model(&run->model, &run->new);
     if (r < 0) {
@@ -634,6 +636,8 @@ run_publisher(struct run *run)
                           run->start_wall, time(NULL), run->fl->dry_run,
                           &run->result, &run->fleet);
     fleet_pub_close(&pub);
+    if (r == -EADDRINUSE)
+        return SYNC_EXIT_REFUSED;
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 

@@ -6,6 +6,11 @@ Scenarios:
            names, several groups, 1-5 keys per user of several types,
            Inactive keys, one key uploaded long ago
   many:N   N users "user00001"... in group ssh-users with 2 keys each
+  hostile  IAM names chosen to take a local or configured name: users
+           "iam-sudo" and "iam-users" (SUDO_GROUP, MEMBER_GROUP),
+           "Deploy" (a local "deploy"), IAM groups "iam-users" and "Ops"
+           (a local "ops"); alice is the real sudoer (admins), carol an
+           ordinary user in the hostile groups; one key each
 
 Always created as well:
   nss-iam-sync      user with exactly policy/iam-ssh-policy.json attached
@@ -85,6 +90,16 @@ BASIC = [
     ("ivan", ["ssh-users"], [("rsa", 2048, "Inactive")]),
 ]
 BASIC_GROUPS = ["ssh-users", "admins", "data-science"]
+
+# (user, groups), created in this order; alice before the others.
+HOSTILE = [
+    ("alice", ["ssh-users", "admins"]),
+    ("carol", ["ssh-users", "iam-users", "Ops"]),
+    ("iam-sudo", ["ssh-users"]),
+    ("iam-users", ["ssh-users"]),
+    ("Deploy", ["ssh-users"]),
+]
+HOSTILE_GROUPS = ["ssh-users", "admins", "iam-users", "Ops"]
 
 
 class Counter:
@@ -257,6 +272,13 @@ def many_specs(n):
     return specs
 
 
+def hostile_specs():
+    return [(name, groups, [{"body": synthetic_rsa(name), "status": "Active",
+                             "old": False, "type": "ssh-rsa", "bits": 2048,
+                             "private_key": None}])
+            for name, groups in HOSTILE]
+
+
 def read_policy(name):
     with open(os.path.join(POLICY_DIR, name)) as f:
         return f.read()
@@ -332,6 +354,9 @@ def seed(args):
         os.makedirs(args.keydir, exist_ok=True)
         specs = basic_specs(args.keydir, pool)
         group_names = BASIC_GROUPS
+    elif args.scenario == "hostile":
+        specs = hostile_specs()
+        group_names = HOSTILE_GROUPS
     else:
         specs = many_specs(args.count)
         group_names = ["ssh-users"]
@@ -342,7 +367,7 @@ def seed(args):
                      "members": []}
     # Users are created in list order (one at a time for "basic", so
     # CreateDate follows the list); "many" spreads them over the pool.
-    if args.scenario == "basic":
+    if args.scenario in ("basic", "hostile"):
         users = [create_user(seeder, *s) for s in specs]
     else:
         futs = [pool.submit(create_user, seeder, *s) for s in specs]
@@ -379,7 +404,7 @@ def parse_args(argv):
     p.add_argument("--endpoint", required=True,
                    help="moto URL, e.g. http://127.0.0.1:PORT")
     p.add_argument("--scenario", default="basic",
-                   help='"basic" or "many:N"')
+                   help='"basic", "hostile" or "many:N"')
     p.add_argument("--dir", required=True,
                    help="output directory (creds.env, manifest.json, keys/)")
     p.add_argument("--keydir", help="key pairs (default DIR/keys)")
@@ -396,7 +421,7 @@ def parse_args(argv):
             p.error("--scenario many:N needs a number")
         if not 1 <= args.count <= 100000:
             p.error("--scenario many:N: N must be 1..100000")
-    elif args.scenario != "basic":
+    elif args.scenario not in ("basic", "hostile"):
         p.error("unknown scenario %r" % args.scenario)
     if args.threads < 1:
         p.error("--threads must be >= 1")

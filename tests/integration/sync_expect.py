@@ -25,15 +25,20 @@ that the test does not share code with the program it checks:
   * names: + = , @ become .plus. .equal. .comma. .at.; a mapped name
     longer than 32 characters or not matching ^[a-z_A-Z][a-zA-Z0-9_.-]*$
     is refused; two IAM names with one mapped name are both refused; a
-    name of /etc/passwd or /etc/group, or a reserved name, is refused;
+    name of /etc/passwd or /etc/group, a reserved name or SUDO_GROUP /
+    MEMBER_GROUP is refused, and so is a user named like a configured
+    IAM group, all compared ignoring case (sudo does);
   * uid = UID_MIN + first 8 bytes of SHA-256("uid:" + UserId) mod
     (UID_MAX - UID_MIN + 1), users placed by (CreateDate in whole
     seconds, UserId) over every user of the account; a taken id retries
-    with "uid:" + UserId + ":" + n; gid = uid;
-  * IAM groups (authorized and sudoers groups that exist and whose mapped
-    name is free) get "gid:" + GroupId, placed after the users, ordered by
-    GroupId (the sync does not record a group's CreateDate, so it is
-    unknown, 0); then SUDO_GROUP and MEMBER_GROUP with "gid:" + name;
+    with "uid:" + UserId + ":" + n; gid = uid; the uids and gids of
+    /etc/passwd and /etc/group, 65534 and 4294967294 are taken first;
+  * IAM groups (authorized and sudoers groups that exist, each GroupId
+    once, whose mapped name is free of all the above and of the served
+    users' names, ignoring case) get "gid:" + GroupId, placed after the
+    users, ordered by GroupId (the sync does not record a group's
+    CreateDate, so it is unknown, 0); then SUDO_GROUP and MEMBER_GROUP
+    with "gid:" + name; neither ever gives way to an IAM name;
   * keys: Inactive stays inactive, an Active key older than
     MAX_KEY_AGE_DAYS is expired; the line is "TYPE BASE64 [comment]".
 """
@@ -64,14 +69,25 @@ MEMBER_GROUP = "iam-users"
 DAY = 86400
 
 
-def local_names():
-    names = set()
-    for path in ("/etc/passwd", "/etc/group"):
+def local_files():
+    """Lower-cased names and the ids of the local files (as read there:
+    NIS lines and lines with the wrong field count skipped)."""
+    names, ids = set(), set()
+    for path, nfields, cols in (("/etc/passwd", 7, (2, 3)),
+                                ("/etc/group", 4, (2,))):
         with open(path) as f:
             for line in f:
-                if line.strip() and not line.startswith("#"):
-                    names.add(line.split(":", 1)[0])
-    return names
+                line = line.rstrip("\n")
+                if not line.strip() or line.lstrip().startswith("#") or \
+                        line[0] in "+-":
+                    continue
+                fields = line.split(":")
+                if len(fields) != nfields or not fields[0] or \
+                        not all(fields[c].isdigit() for c in cols):
+                    continue
+                names.add(fields[0].lower())
+                ids.update(int(fields[c]) for c in cols)
+    return names, ids
 
 
 def map_name(iam_name):
@@ -134,7 +150,8 @@ def list_all_users(endpoint):
 def expected(man, all_users, a):
     authorized = [g for g in a.authorized.split(",") if g]
     sudoers = [g for g in a.sudoers.split(",") if g]
-    blocked = RESERVED | local_names()
+    local, local_ids = local_files()
+    blocked = RESERVED | local | {SUDO_GROUP, MEMBER_GROUP}
     users = {u["UserName"]: u for u in man["users"]}
 
     # Names: mapped over every user of the account, ambiguity included.
@@ -143,12 +160,16 @@ def expected(man, all_users, a):
     for m in mapped.values():
         if m:
             count[m.lower()] = count.get(m.lower(), 0) + 1
+    # A user may not take a configured IAM group's name either.
+    user_blocked = blocked | {map_name(g).lower() for g in
+                              authorized + sudoers if map_name(g)}
     ok_name = {n: m for n, m in mapped.items()
-               if m and count[m.lower()] == 1 and m not in blocked}
+               if m and count[m.lower()] == 1 and
+               m.lower() not in user_blocked}
 
-    # uids over every user of the account.
+    # uids over every user of the account, local ids taken first.
     lo, hi = a.uid_min, a.uid_max
-    taken = set()
+    taken = {i for i in local_ids | {65534, 4294967294} if lo <= i <= hi}
     order = sorted(all_users, key=lambda u: (epoch(u["CreateDate"]),
                                              u["UserId"]))
     uid_of = place("uid:", [u["UserId"] for u in order], taken, lo, hi)
@@ -158,6 +179,7 @@ def expected(man, all_users, a):
         if name in ok_name and set(u["groups"]) & set(authorized):
             served.append(u)
     served_names = {ok_name[u["UserName"]] for u in served}
+    served_lower = {n.lower() for n in served_names}
 
     # Shared groups: configured IAM groups that exist, in config order.
     groups = {g["GroupName"]: g for g in man["groups"]}
@@ -168,8 +190,12 @@ def expected(man, all_users, a):
     iam_groups = []
     for g in configured:
         m = map_name(g)
-        if m and m not in blocked and m not in served_names and \
-                m not in [x[1] for x in iam_groups]:
+        if groups[g]["GroupId"] in [groups[x]["GroupId"]
+                                    for x, _ in iam_groups]:
+            continue
+        if m and m.lower() not in blocked and m.lower() not in \
+                served_lower and \
+                m.lower() not in [x[1].lower() for x in iam_groups]:
             iam_groups.append((g, m))
     gid_of = place("gid:", sorted(groups[g]["GroupId"] for g, _ in
                                   iam_groups), taken, lo, hi)

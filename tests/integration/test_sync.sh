@@ -6,9 +6,11 @@
 # proxy, the IMDSv2 and AssumeRole credential paths, and the lock.
 #
 # Every snapshot lives under a mktemp -d directory (--db); iam-sync reads
-# /etc/passwd and /etc/group but writes nothing outside that directory,
-# so nothing here touches the host. Takes about a minute (90 s on a busy
-# machine).
+# /etc/passwd and /etc/group but writes nothing outside that directory.
+# The script runs in a private mount namespace: the last part (hostile IAM
+# names, checked with the real sudo) bind-mounts test copies of passwd,
+# group, nsswitch.conf, sudoers.d and the ld.so cache there, so nothing
+# here touches the host. Takes about a minute (90 s on a busy machine).
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +18,7 @@ root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 # shellcheck source=lib/tap.sh
 . "$here/lib/tap.sh"
+in_private_namespace "$@"
 # shellcheck source=lib/moto.sh
 . "$here/lib/moto.sh"
 
@@ -43,7 +46,8 @@ cleanup() {
     done
     moto_stop "$basic"
     moto_stop "$many"
-    rm -rf "$work"
+    moto_stop "$work/hostile/moto"
+    rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -515,6 +519,160 @@ has_err "... the message says the previous snapshot is kept" \
     "previous snapshot is kept"
 check "... the snapshot is byte-identical" cmp -s "$mdb" "$work/many.copy"
 check "... no temporary file is left" only_snapshot "$work/many-db"
+
+# ---- hostile names: IAM names that try to take local or configured ones ----
+
+# The account: alice (admins, the real sudoer), carol (in the IAM groups
+# "iam-users" and "Ops"), and the users "iam-sudo", "iam-users" and
+# "Deploy". This server has a local "deploy", a local group "ops", and a
+# local account whose uid is the one alice's UserId hashes to.
+hostile=$work/hostile
+if moto_seeded "$hostile" hostile 2>"$work/hostile.err"; then
+    tap_ok "seed hostile"
+else
+    tap_not_ok "seed hostile: $(cat "$work/hostile.err")"
+fi
+hman=$hostile/seed/manifest.json
+hurl=$(moto_url "$hostile/moto")
+alice_id=$(jq -r '.users[]|select(.UserName=="alice").UserId' "$hman")
+alice_first=$(python3 -c 'import hashlib,sys
+print(2000000000 + int.from_bytes(hashlib.sha256(("uid:" + sys.argv[1]).encode()).digest()[:8], "big") % 147483647)' "$alice_id")
+ns=$work/ns
+mkdir -p "$ns/sudoers.d" "$ns/lib"
+cp /etc/passwd "$ns/passwd"
+cp /etc/group "$ns/group"
+{
+    echo 'deploy:x:1500:1500::/home/deploy:/bin/sh'
+    echo "legacy:x:$alice_first:1500::/home/legacy:/bin/sh"
+} >>"$ns/passwd"
+printf 'deploy:x:1500:\nops:x:1501:deploy\n' >>"$ns/group"
+chmod 0644 "$ns/passwd" "$ns/group"
+mount --bind "$ns/passwd" /etc/passwd &&
+    mount --bind "$ns/group" /etc/group ||
+    fail_setup "cannot bind-mount test passwd and group files"
+
+# kind_and_members GROUP DUMP: "KIND MEMBER..." (members sorted).
+kind_and_members() {
+    awk -v g="$1" '$1 == "group" && $2 == g {
+        print $4; for (i = 5; i <= NF; i++) print $i }' "$2" |
+        { read -r kind; echo "$kind $(sort | xargs)"; }
+}
+
+hostile_expect() {
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$hostile/seed/creds.env"
+        set +a
+        python3 "$expect_py" check --manifest "$hman" --dump "$1" \
+            --endpoint "$hurl" --authorized ssh-users,iam-users,Ops \
+            --sudoers admins
+    )
+}
+
+hconf=$work/hostile.conf
+hdb=$work/hostile-db/passwd.mdb
+mkdir -p "$work/hostile-db"
+write_conf "$hconf" "$hurl" 'IAM_AUTHORIZED_GROUPS="ssh-users,iam-users,Ops"' \
+    'SUDOERS_GROUPS="admins"'
+run_sync "$hostile/seed/creds.env" "$hconf" "$hdb"
+check_rc "hostile names: the sync exits 0 (IAM names give way, not the config)" 0 $?
+has_err "... IAM user iam-sudo refused: it is SUDO_GROUP's name" \
+    "IAM user iam-sudo refused: the name of a configured group"
+has_err "... IAM user iam-users refused: it is MEMBER_GROUP's name" \
+    "IAM user iam-users refused: the name of a configured group"
+has_err "... IAM user Deploy refused next to local deploy (sudo ignores case)" \
+    "IAM user Deploy refused: already a local user or group"
+has_err "... IAM group Ops not served next to local ops" \
+    "IAM group Ops not served as a group"
+has_err "... IAM group iam-users (authorized) not served" \
+    "IAM group iam-users not served as a group"
+check_eq "... no configured group was given up" 0 \
+    "$(grep -E 'group iam-(sudo|users) not served|refused: (SUDO|MEMBER)_GROUP' \
+        "$work/err" | grep -vc '^.*IAM group')"
+dump "$hdb" >"$work/dhostile"
+check "... the snapshot equals the expectation (sync_expect.py)" \
+    hostile_expect "$work/dhostile"
+check_eq "... served users: alice and carol only" "alice carol" \
+    "$(awk '$1 == "user" { print $2 }' "$work/dhostile" | sort | xargs)"
+check_eq "... iam-sudo is the sudo group, alice its only member" \
+    "sudo alice" "$(kind_and_members iam-sudo "$work/dhostile")"
+check_eq "... iam-users is the member group, with alice and carol" \
+    "member alice carol" "$(kind_and_members iam-users "$work/dhostile")"
+alice_uid=$(awk '$1 == "user" && $2 == "alice" { print $3 }' "$work/dhostile")
+check "... alice's first uid is local legacy's: she is placed on another" \
+    test -n "$alice_uid" -a "$alice_uid" != "$alice_first"
+has_err "... and that is logged" \
+    "IAM user alice: uid $alice_first is a local id here"
+
+# A configured group the server cannot serve: nothing is published.
+cp "$hdb" "$work/hostile.copy"
+write_conf "$work/clash.conf" "$hurl" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,iam-users,Ops"' 'SUDOERS_GROUPS="admins"' \
+    'SUDO_GROUP="Deploy"'
+run_sync "$hostile/seed/creds.env" "$work/clash.conf" "$hdb"
+check_rc "SUDO_GROUP=Deploy next to local deploy: exit 3" 3 $?
+has_err "... the message names it" "refused: SUDO_GROUP Deploy cannot be served"
+check "... the snapshot is kept byte-identical" \
+    cmp -s "$hdb" "$work/hostile.copy"
+
+# The id range against the system's (login.defs, here a test copy).
+printf '# test\nUID_MIN 1000\nUID_MAX 4000000000\n' >"$ns/login.defs"
+mount --bind "$ns/login.defs" /etc/login.defs ||
+    fail_setup "cannot bind-mount a test login.defs"
+run_sync "$hostile/seed/creds.env" "$hconf" "$hdb"
+check_rc "a range inside login.defs' UID_MIN..UID_MAX: exit 2" 2 $?
+has_err "... naming this config and login.defs' line" \
+    "$hconf (the defaults): UID_MIN..UID_MAX (2000000000..2147483646) overlaps UID_MIN..UID_MAX (1000..4000000000) of /etc/login.defs:3"
+umount /etc/login.defs
+write_conf "$work/low.conf" "$hurl" UID_MIN=1000 UID_MAX=60000
+run_sync "$hostile/seed/creds.env" "$work/low.conf" "$hdb"
+check_rc "UID_MIN=1000: exit 2" 2 $?
+has_err "... naming the line" "$work/low.conf:8: UID_MIN (1000) is below 65536"
+check "... the snapshot is kept byte-identical" \
+    cmp -s "$hdb" "$work/hostile.copy"
+
+# The same with the real sudo: the snapshot, the shipped sudoers drop-in,
+# libnss_iam.so.2 through a private ld.so cache (sudo is setuid and
+# ignores LD_LIBRARY_PATH) and "files iam" in nsswitch.conf, all in this
+# namespace. Local sudoers rules for deploy and %ops show that IAM names
+# differing only in case do not get them.
+mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
+    mkdir -m 0755 /var/lib/nss-iam &&
+    install -m 0644 "$hdb" /var/lib/nss-iam/passwd.mdb &&
+    install -m 0644 "$build/libnss_iam.so.2" "$ns/lib/libnss_iam.so.2" &&
+    mount -t tmpfs -o mode=0700 tmpfs /var/cache/ldconfig &&
+    printf 'include /etc/ld.so.conf\n%s\n' "$ns/lib" >"$ns/ld.so.conf" &&
+    ldconfig -X -i -f "$ns/ld.so.conf" -C "$ns/ld.so.cache" &&
+    mount --bind "$ns/ld.so.cache" /etc/ld.so.cache &&
+    printf 'passwd: files iam\ngroup: files iam\nshadow: files\n' \
+        >"$ns/nsswitch.conf" &&
+    mount --bind "$ns/nsswitch.conf" /etc/nsswitch.conf &&
+    cp -a /etc/sudoers.d/. "$ns/sudoers.d/" &&
+    install -m 0440 "$root/contrib/sudoers.d/nss-iam" "$ns/sudoers.d/nss-iam" &&
+    printf 'deploy ALL=(root) NOPASSWD: /usr/bin/id\n%%ops ALL=(root) NOPASSWD: /usr/bin/whoami\n' \
+        >"$ns/sudoers.d/local-test" &&
+    chmod 0440 "$ns/sudoers.d/local-test" &&
+    mount --bind "$ns/sudoers.d" /etc/sudoers.d ||
+    fail_setup "cannot set up sudo with the snapshot"
+check_eq "real sudo: getent sees alice through libnss_iam" "alice" \
+    "$(getent passwd alice | cut -d: -f1)"
+check_eq "real sudo: sudo -l -U alice (admins) shows NOPASSWD: ALL" 1 \
+    "$(sudo -n -l -U alice 2>&1 | grep -c 'NOPASSWD: ALL')"
+check_eq "real sudo: iam-sudo is no user, so no sudo rule for it" \
+    "0 unknown" \
+    "$(out=$(sudo -n -l -U iam-sudo 2>&1); printf '%s %s' "$(grep -c 'NOPASSWD: ALL' <<<"$out")" \
+        "$(grep -qi 'unknown user' <<<"$out" && echo unknown)")"
+check_eq "real sudo: the iam-sudo group holds alice only" "alice" \
+    "$(getent group iam-sudo | cut -d: -f4)"
+check_eq "real sudo: Deploy is no user, so it gets none of deploy's rules" \
+    "0 unknown" \
+    "$(out=$(sudo -n -l -U Deploy 2>&1); printf '%s %s' "$(grep -c '/usr/bin/id' <<<"$out")" \
+        "$(grep -qi 'unknown user' <<<"$out" && echo unknown)")"
+check_eq "real sudo: carol (IAM group Ops) gets no %ops rule" 0 \
+    "$(sudo -n -l -U carol 2>&1 | grep -c '/usr/bin/whoami')"
+check_eq "real sudo: carol is in iam-users, not in local ops" "no" \
+    "$(id -Gn carol | tr ' ' '\n' | grep -qx ops && echo yes || echo no)"
 
 # shellcheck disable=SC2154 # tap_n: set by tap.sh
 echo "1..$tap_n"

@@ -308,7 +308,7 @@ static const char every_key[] =
     "SUDOERS_GROUPS_TAG='ssh sudo/groups'\n"
     "ASSUMEROLE=\"arn:aws:iam::123456789012:role/path/ssh-reader\"\n"
     "LOCAL_GROUPS=\"docker,adm,_x.y-z\"\n"
-    "UID_MIN=1000\n"
+    "UID_MIN=65536\n"
     "UID_MAX=4294967294\n"
     "SHELL=/usr/bin/zsh\n"
     "HOME_DIR=\"/srv/home/%u/files\"\n"
@@ -360,7 +360,7 @@ test_every_key(void **state)
     assert_string_equal(c.assumerole,
                         "arn:aws:iam::123456789012:role/path/ssh-reader");
     assert_list(&c.local_groups, 3, "docker", "adm", "_x.y-z");
-    assert_int_equal(c.uid_min, 1000);
+    assert_int_equal(c.uid_min, 65536);
     assert_int_equal(c.uid_max, 4294967294u);
     assert_string_equal(c.shell, "/usr/bin/zsh");
     assert_string_equal(c.home_dir, "/srv/home/%u/files");
@@ -645,14 +645,14 @@ test_crlf(void **state)
                                 "# edited on Windows\r\n"
                                 "IAM_AUTHORIZED_GROUPS=\"ssh\"\r\n"
                                 "\r\n"
-                                "UID_MIN=5000\r\n"
+                                "UID_MIN=500000\r\n"
                                 "SHELL=/bin/sh # comment\r\n"
                                 "SUDOERS_GROUPS=admins\r\n",
                                 err, sizeof(err)),
                      0);
     assert_list(&c.iam_authorized_groups, 1, "ssh");
     assert_list(&c.sudoers_groups, 1, "admins");
-    assert_int_equal(c.uid_min, 5000);
+    assert_int_equal(c.uid_min, 500000);
     assert_string_equal(c.shell, "/bin/sh");
     assert_int_equal(parse_text(&c, "UID_MIN=5000\r\nUID_MAX=x\r\n", err,
                                 sizeof(err)),
@@ -814,8 +814,8 @@ static const struct {
       "t.conf:1: ASSUMEROLE: \"arn:aws:iam::123456789012:role/a*b\" is not "
       "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)" },
     /* numbers */
-    { "UID_MIN=999",
-      "t.conf:1: UID_MIN: 999 is out of range (1000 to 4294967293)" },
+    { "UID_MIN=0",
+      "t.conf:1: UID_MIN: 0 is out of range (1 to 4294967293)" },
     { "UID_MIN=abc", "t.conf:1: UID_MIN: \"abc\" is not a number" },
     { "UID_MIN=-5", "t.conf:1: UID_MIN: \"-5\" is not a number" },
     { "UID_MIN=+5000", "t.conf:1: UID_MIN: \"+5000\" is not a number" },
@@ -826,10 +826,10 @@ static const struct {
       "t.conf:1: UID_MIN needs a value (remove the line to get the "
       "default)" },
     { "UID_MAX=4294967295",
-      "t.conf:1: UID_MAX: 4294967295 is out of range (1001 to "
+      "t.conf:1: UID_MAX: 4294967295 is out of range (2 to "
       "4294967294)" },
     { "UID_MAX=99999999999999999999999",
-      "t.conf:1: UID_MAX: 99999999999999999999999 is out of range (1001 to "
+      "t.conf:1: UID_MAX: 99999999999999999999999 is out of range (2 to "
       "4294967294)" },
     { "MAX_KEY_AGE_DAYS=36501",
       "t.conf:1: MAX_KEY_AGE_DAYS: 36501 is out of range (0 to 36500)" },
@@ -1049,11 +1049,23 @@ static const struct {
     { "# c\nUID_MIN=2147483646",
       "t.conf:2: UID_MIN (2147483646) must be below UID_MAX (2147483646)" },
     { "SUDO_GROUP=iam-users",
-      "t.conf:1: SUDO_GROUP and MEMBER_GROUP are both \"iam-users\"; they "
-      "must differ" },
+      "t.conf:1: SUDO_GROUP (\"iam-users\") and MEMBER_GROUP (\"iam-users\") "
+      "are one name to sudo, which ignores case; they must differ" },
     { "SUDO_GROUP=x\nMEMBER_GROUP=x\n",
-      "t.conf:2: SUDO_GROUP and MEMBER_GROUP are both \"x\"; they must "
-      "differ" },
+      "t.conf:2: SUDO_GROUP (\"x\") and MEMBER_GROUP (\"x\") are one name to "
+      "sudo, which ignores case; they must differ" },
+    { "SUDO_GROUP=IAM-Users",
+      "t.conf:1: SUDO_GROUP (\"IAM-Users\") and MEMBER_GROUP (\"iam-users\") "
+      "are one name to sudo, which ignores case; they must differ" },
+    /* the system's own ids: below 65536 */
+    { "UID_MIN=1000\nUID_MAX=60000",
+      "t.conf:1: UID_MIN (1000) is below 65536: ids below 65536 are the "
+      "system's own (useradd's UID_MIN..UID_MAX, systemd's dynamic users "
+      "61184..65519, nobody 65534); keep the default 2000000000" },
+    { "# x\nUID_MIN=65535",
+      "t.conf:2: UID_MIN (65535) is below 65536: ids below 65536 are the "
+      "system's own (useradd's UID_MIN..UID_MAX, systemd's dynamic users "
+      "61184..65519, nobody 65534); keep the default 2000000000" },
 };
 
 static void
@@ -1386,11 +1398,11 @@ test_load_good(void **state)
     struct iam_config c;
     char err[256];
 
-    write_file(d->file, "UID_MIN=5000\nSHELL='/bin/zsh'\n", 0644);
+    write_file(d->file, "UID_MIN=500000\nSHELL='/bin/zsh'\n", 0644);
     assert_int_equal(iam_config_defaults(&c), 0);
     assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), 0);
     assert_string_equal(err, "");
-    assert_int_equal(c.uid_min, 5000);
+    assert_int_equal(c.uid_min, 500000);
     assert_string_equal(c.shell, "/bin/zsh");
     iam_config_free(&c);
     /* 0600 and 0400 are fine too */
@@ -1519,7 +1531,7 @@ test_load_at_limit(void **state)
     text = malloc(IAM_CONFIG_FILE_MAX);
     assert_non_null(text);
     memset(text, '\n', IAM_CONFIG_FILE_MAX);
-    memcpy(text + IAM_CONFIG_FILE_MAX - 14, "UID_MIN=7000\n", 13);
+    memcpy(text + IAM_CONFIG_FILE_MAX - 16, "UID_MIN=700000\n", 15);
     fd = open(d->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, IAM_CONFIG_FILE_MAX),
@@ -1528,7 +1540,7 @@ test_load_at_limit(void **state)
     free(text);
     assert_int_equal(iam_config_defaults(&c), 0);
     assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), 0);
-    assert_int_equal(c.uid_min, 7000);
+    assert_int_equal(c.uid_min, 700000);
     iam_config_free(&c);
 }
 
@@ -1661,6 +1673,82 @@ test_contrib_conf_uncommented(void **state)
     free(text);
 }
 
+/* login.defs: a range that overlaps the system's is refused, naming the
+ * configuration's line and login.defs' line. */
+static void
+test_login_defs(void **state)
+{
+    struct dir *d = *state;
+    struct iam_config c;
+    char err[512], want[512];
+
+    /* the host's usual file: nothing overlaps the default range */
+    write_file(d->file, "# comment\nUID_MIN\t\t 1000\nUID_MAX\t\t60000\n"
+               "SUB_UID_MIN\t   100000\nSUB_UID_MAX\t\t600100000\n"
+               "GID_MIN 1000\nGID_MAX 60000\n", 0644);
+    assert_int_equal(iam_config_defaults(&c), 0);
+    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
+                                                 sizeof(err)),
+                     0);
+    assert_string_equal(err, "");
+    /* a site whose useradd hands out ids up to 4000000000 */
+    write_file(d->file, "UID_MIN 1000\n\nUID_MAX 4000000000\n", 0644);
+    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
+                                                 sizeof(err)),
+                     -EINVAL);
+    snprintf(want, sizeof(want),
+             "n.conf (the defaults): UID_MIN..UID_MAX (2000000000.."
+             "2147483646) overlaps UID_MIN..UID_MAX (1000..4000000000) of "
+             "%s:3: the system gives those ids to its own accounts; move "
+             "one range", d->file);
+    assert_string_equal(err, want);
+    /* quoted, hexadecimal (shadow reads base 0) */
+    write_file(d->file, "  SYS_GID_MAX \"0x7fffffff\"  \n", 0644);
+    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
+                                                 sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "SYS_GID_MIN..SYS_GID_MAX (101..2147483647)"));
+    /* a value that is no number keeps shadow's default */
+    write_file(d->file, "UID_MAX lots\nSUB_UID_MAX -1\n", 0644);
+    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
+                                                 sizeof(err)),
+                     0);
+    iam_config_free(&c);
+
+    /* no login.defs: shadow's defaults, whose SUB_UID range is
+     * 100000..600100000; the message names the configuration's line */
+    unlink(d->file);
+    assert_int_equal(iam_config_defaults(&c), 0);
+    assert_int_equal(parse_text(&c, "UID_MIN=100000\nUID_MAX=200000\n", err,
+                                sizeof(err)),
+                     0);
+    assert_int_equal(iam_config_check_login_defs(&c, "t.conf", d->file, err,
+                                                 sizeof(err)),
+                     -EINVAL);
+    snprintf(want, sizeof(want),
+             "t.conf:2: UID_MIN..UID_MAX (100000..200000) overlaps "
+             "SUB_UID_MIN..SUB_UID_MAX (100000..600100000) of %s (shadow's "
+             "default): the system gives those ids to its own accounts; "
+             "move one range", d->file);
+    assert_string_equal(err, want);
+    /* above every default range */
+    assert_int_equal(parse_text(&c, "UID_MIN=600100001\nUID_MAX=700000000\n",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(iam_config_check_login_defs(&c, "t.conf", d->file, err,
+                                                 sizeof(err)),
+                     0);
+    iam_config_free(&c);
+
+    /* unreadable (a directory): an error, not "no file" */
+    assert_int_equal(mkdir(d->file, 0755), 0);
+    assert_int_equal(iam_config_defaults(&c), 0);
+    assert_true(iam_config_check_login_defs(&c, "t.conf", d->file, err,
+                                            sizeof(err)) < 0);
+    assert_non_null(strstr(err, d->file));
+    iam_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -1699,6 +1787,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_load_too_big, dir_setup,
                                         dir_teardown),
         cmocka_unit_test_setup_teardown(test_load_at_limit, dir_setup,
+                                        dir_teardown),
+        cmocka_unit_test_setup_teardown(test_login_defs, dir_setup,
                                         dir_teardown),
         cmocka_unit_test(test_contrib_conf_is_defaults),
         cmocka_unit_test(test_contrib_conf_uncommented),

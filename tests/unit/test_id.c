@@ -443,6 +443,52 @@ test_100k_users(void **state)
     free(v);
 }
 
+/*
+ * Ids of local accounts taken before placement: a user whose hash lands
+ * on one moves to its next try. Expected ids from python3's hashlib:
+ * AIDACKCEVSQ6C2EXAMPLE tries 2092916082, 2090348005, 2135530675 in the
+ * default range and 65534, 65537, 65540 in [65530, 65540].
+ */
+static void
+test_taken_add(void **state)
+{
+    struct iam_id_taken t;
+    struct iam_id_slot s = { "AIDACKCEVSQ6C2EXAMPLE", 0, 0, 0 };
+
+    (void)state;
+    assert_int_equal(iam_id_taken_init(MIN, MAX, 1, &t), 0);
+    assert_int_equal(iam_id_taken_add(&t, 2092916082u), 0);
+    assert_int_equal(iam_id_taken_add(&t, 2092916082u), 0); /* twice */
+    assert_int_equal(iam_id_taken_add(&t, 1000), 0);  /* out of range */
+    assert_int_equal(iam_id_taken_add(&t, 0), 0);
+    assert_int_equal(t.count, 1);
+    assert_true(iam_id_taken_has(&t, 2092916082u));
+    assert_false(iam_id_taken_has(&t, 1000));
+    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t),
+                     0);
+    assert_int_equal(s.id, 2090348005u);
+    assert_int_equal(s.collisions, 1);
+    iam_id_taken_free(&t);
+
+    /* nobody (65534) in a low range: the next try, 65537. */
+    assert_int_equal(iam_id_taken_init(65530, 65540, 1, &t), 0);
+    assert_int_equal(iam_id_taken_add(&t, 65534), 0);
+    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t),
+                     0);
+    assert_int_equal(s.id, 65537);
+    iam_id_taken_free(&t);
+
+    /* Many adds grow the table past its first size. */
+    assert_int_equal(iam_id_taken_init(MIN, MAX, 1, &t), 0);
+    for (uint32_t i = 0; i < 1000; i++)
+        assert_int_equal(iam_id_taken_add(&t, MIN + i), 0);
+    assert_int_equal(t.count, 1000);
+    assert_true(iam_id_taken_has(&t, MIN + 999));
+    iam_id_taken_free(&t);
+    assert_int_equal(iam_id_taken_add(&t, MIN), -EINVAL);
+    assert_int_equal(iam_id_taken_add(NULL, MIN), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -451,6 +497,7 @@ main(void)
         cmocka_unit_test(test_hash_tiny_ranges),
         cmocka_unit_test(test_hash_bad_arguments),
         cmocka_unit_test(test_taken_init),
+        cmocka_unit_test(test_taken_add),
         cmocka_unit_test(test_collision_created_order),
         cmocka_unit_test(test_collision_same_date),
         cmocka_unit_test(test_range_full),

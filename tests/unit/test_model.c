@@ -380,6 +380,312 @@ test_diff(void **state)
     release_config(&cfg2);
 }
 
+/*
+ * ---- the namespace rule against hostile names ----
+ * Expected ids are literal numbers from python3's hashlib (the one-liners
+ * of docs/uid-examples.md), not from iam_id.c:
+ *   gid:iam-sudo 2106229339, try 1: 2124759090
+ *   gid:iam-users 2015322112
+ *   uid:AIDAALICE 2073828043, try 1: 2134626400
+ */
+
+/* A local name set from the given passwd and group texts. */
+static void
+load_local(const char *pw, const char *gr, struct iam_name_set *ret)
+{
+    char p[160], g[160];
+    FILE *f;
+
+    snprintf(p, sizeof(p), "%s/passwd.t", dir);
+    snprintf(g, sizeof(g), "%s/group.t", dir);
+    f = fopen(p, "we");
+    assert_non_null(f);
+    fputs(pw, f);
+    fclose(f);
+    f = fopen(g, "we");
+    assert_non_null(f);
+    fputs(gr, f);
+    fclose(f);
+    assert_int_equal(iam_name_set_load(p, g, ret), 0);
+    unlink(p);
+    unlink(g);
+}
+
+struct spec_group {
+    const char *name, *id;
+    unsigned members; /* bit i: user i */
+};
+
+/* A fetch of @nu users (name, UserId; CreateDate 100 * (i + 1)), all
+ * authorized, and @ng groups. */
+static void
+make_fetch_of(struct fetch *f, const char *const (*u)[2], size_t nu,
+              const struct spec_group *g, size_t ng)
+{
+    size_t i, k;
+
+    memset(f, 0, sizeof(*f));
+    f->users = calloc(nu, sizeof(*f->users));
+    f->authorized = calloc(nu, sizeof(bool));
+    f->keys = calloc(nu, sizeof(*f->keys));
+    f->groups = calloc(ng, sizeof(*f->groups));
+    assert_true(f->users && f->authorized && f->keys && f->groups);
+    for (i = 0; i < nu; i++) {
+        f->users[i].user_name = xdup(u[i][0]);
+        f->users[i].user_id = xdup(u[i][1]);
+        f->users[i].path = xdup("/");
+        f->users[i].create_date = (int64_t)(100 * (i + 1));
+        f->authorized[i] = true;
+    }
+    f->n_users = nu;
+    for (i = 0; i < ng; i++) {
+        f->groups[i].name = xdup(g[i].name);
+        f->groups[i].group_id = xdup(g[i].id);
+        f->groups[i].members = calloc(nu, sizeof(size_t));
+        assert_non_null(f->groups[i].members);
+        for (k = 0; k < nu; k++)
+            if (g[i].members & (1u << k))
+                f->groups[i].members[f->groups[i].n_members++] = k;
+    }
+    f->n_groups = ng;
+}
+
+static const char *const hostile_users[][2] = {
+    { "alice", "AIDAALICE" },        /* 0: in devs, a SUDOERS_GROUPS group */
+    { "iam-sudo", "AIDAIAMSUDO" },   /* 1: SUDO_GROUP's name */
+    { "iam-users", "AIDAIAMUSERS" }, /* 2: MEMBER_GROUP's name */
+    { "Deploy", "AIDADEPLOY" },      /* 3: local "deploy" */
+    { "carol", "AIDACAROL" },        /* 4 */
+    { "QA", "AIDAQA" },              /* 5: LOCAL_GROUPS "qa" (not local) */
+    { "SSH-Users", "AIDASSHUSERS" },  /* 6: an IAM_AUTHORIZED_GROUPS group */
+};
+#define NHOSTILE (sizeof(hostile_users) / sizeof(hostile_users[0]))
+
+static const struct spec_group hostile_groups[] = {
+    { "ssh-users", "AGPASSH", 0x7f },
+    { "devs", "AGPADEVS", 0x01 },
+    { "iam-users", "AGPAIAMUSERS", 0x10 }, /* an authorized IAM group */
+    { "Ops", "AGPAOPS", 0x10 },            /* local group "ops" */
+};
+
+static const char hostile_passwd[] =
+    "root:x:0:0:root:/root:/bin/bash\n"
+    "deploy:x:1001:1001::/home/deploy:/bin/sh\n";
+static const char hostile_group[] =
+    "root:x:0:\nusers:x:100:\ndeploy:x:1001:\nops:x:1002:deploy\n";
+
+static char *hostile_local_groups[] = { "users", "qa" };
+
+static void
+make_hostile_config(struct iam_config *cfg)
+{
+    make_config(cfg);
+    cfg->local_groups.v = hostile_local_groups;
+    cfg->local_groups.n = 2;
+}
+
+static void
+build_hostile(const char *pw, const char *gr, struct fetch *f,
+              struct iam_config *cfg, struct model *m, int want)
+{
+    struct iam_name_set local;
+
+    make_fetch_of(f, hostile_users, NHOSTILE, hostile_groups, 4);
+    make_hostile_config(cfg);
+    load_local(pw, gr, &local);
+    assert_int_equal(model_build(f, cfg, &local, NOW, m), want);
+    iam_name_set_free(&local);
+}
+
+/* Issues: an IAM user or group named like SUDO_GROUP or MEMBER_GROUP,
+ * or like a local name in another case, never takes its place. */
+static void
+test_configured_names_win(void **state)
+{
+    const struct model_group *sudo, *members, *ssh;
+    const struct model_user *alice, *carol;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+    size_t i;
+
+    (void)state;
+    build_hostile(hostile_passwd, hostile_group, &f, &cfg, &m, 0);
+    /* iam-sudo, iam-users, Deploy, QA, SSH-Users refused; alice, carol
+     * kept */
+    assert_int_equal(m.n_users, 2);
+    assert_int_equal(m.refused_names, 5);
+    assert_null(find_user(&m, "SSH-Users"));
+    assert_null(find_user(&m, "iam-sudo"));
+    assert_null(find_user(&m, "iam-users"));
+    assert_null(find_user(&m, "Deploy"));
+    assert_null(find_user(&m, "QA"));
+    alice = find_user(&m, "alice");
+    carol = find_user(&m, "carol");
+    assert_non_null(alice);
+    assert_non_null(carol);
+    /* ssh-users, devs, iam-sudo, iam-users; not the IAM iam-users or Ops */
+    assert_int_equal(m.n_groups, 4);
+    sudo = find_group(&m, "iam-sudo");
+    members = find_group(&m, "iam-users");
+    ssh = find_group(&m, "ssh-users");
+    assert_non_null(sudo);
+    assert_non_null(members);
+    assert_null(find_group(&m, "Ops"));
+    assert_int_equal(ssh->kind, IAM_GROUP_IAM);
+    assert_int_equal(ssh->n_members, 2);
+    assert_int_equal(sudo->kind, IAM_GROUP_SUDO);
+    assert_int_equal(sudo->gid, 2106229339u);
+    assert_int_equal(sudo->n_members, 1);
+    assert_ptr_equal(&m.users[sudo->members[0]], alice);
+    assert_int_equal(members->kind, IAM_GROUP_MEMBER);
+    assert_int_equal(members->gid, 2015322112u);
+    assert_int_equal(members->n_members, 2);
+    assert_true(alice->sudo);
+    assert_false(carol->sudo);
+    /* carol, in the refused IAM groups iam-users and Ops, keeps the
+     * others: ssh-users, iam-users (MEMBER_GROUP), local users (100) */
+    assert_int_equal(carol->n_gids, 3);
+    assert_int_equal(carol->gids[0], ssh->gid);
+    assert_int_equal(carol->gids[1], 2015322112u);
+    assert_int_equal(carol->gids[2], 100);
+    for (i = 0; i < carol->n_gids; i++)
+        assert_int_not_equal(carol->gids[i], 1002); /* local ops */
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* The naming verdict iam-sync uses to skip key calls says the same. */
+static void
+test_name_status_configured(void **state)
+{
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct fetch f;
+    int status[NHOSTILE];
+
+    (void)state;
+    make_fetch_of(&f, hostile_users, NHOSTILE, hostile_groups, 4);
+    make_hostile_config(&cfg);
+    load_local(hostile_passwd, hostile_group, &local);
+    assert_int_equal(model_name_status(&f, &cfg, &local, status), 0);
+    assert_int_equal(status[0], 0);
+    assert_int_equal(status[1], -EADDRINUSE);
+    assert_int_equal(status[2], -EADDRINUSE);
+    assert_int_equal(status[3], -EEXIST);
+    assert_int_equal(status[4], 0);
+    assert_int_equal(status[5], -EADDRINUSE);
+    assert_int_equal(status[6], -EADDRINUSE);
+    iam_name_set_free(&local);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* SUDO_GROUP that can be neither local nor served: nothing published. */
+static void
+test_synthesized_refused(void **state)
+{
+    const struct model_user *alice;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+
+    (void)state;
+    /* a local group "IAM-SUDO": sudo's %iam-sudo would match it too */
+    build_hostile(hostile_passwd, "root:x:0:\nIAM-SUDO:x:1005:\n", &f, &cfg,
+                  &m, -EADDRINUSE);
+    fetch_free(&f);
+    release_config(&cfg);
+    /* a local user "iam-users" (one namespace for users and groups) */
+    build_hostile("iam-users:x:1006:1006::/:/bin/sh\n", "root:x:0:\n", &f,
+                  &cfg, &m, -EADDRINUSE);
+    fetch_free(&f);
+    release_config(&cfg);
+    /* the local group of that name is gid 0 */
+    build_hostile(hostile_passwd, "iam-sudo:x:0:\n", &f, &cfg, &m,
+                  -EADDRINUSE);
+    fetch_free(&f);
+    release_config(&cfg);
+    /* the local group of exactly that name is used as it is */
+    build_hostile(hostile_passwd, "root:x:0:\niam-sudo:x:27:\n", &f, &cfg,
+                  &m, 0);
+    assert_null(find_group(&m, "iam-sudo"));
+    alice = find_user(&m, "alice");
+    assert_int_equal(alice->gids[alice->n_gids - 1], 27);
+    assert_null(find_user(&m, "iam-sudo")); /* still refused */
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* Local uids and gids are taken: alice and iam-sudo move to try 1. */
+static void
+test_local_ids_taken(void **state)
+{
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+
+    (void)state;
+    make_fetch(&f, true);
+    make_config(&cfg);
+    load_local("root:x:0:0::/:/bin/sh\n"
+               "legacy:x:2073828043:100::/home/legacy:/bin/sh\n",
+               "root:x:0:\nusers:x:100:\nold:x:2106229339:\n", &local);
+    assert_int_equal(model_build(&f, &cfg, &local, NOW, &m), 0);
+    assert_int_equal(find_user(&m, "alice")->uid, 2134626400u);
+    assert_int_equal(find_group(&m, "iam-sudo")->gid, 2124759090u);
+    iam_name_set_free(&local);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+    /* the same account without those local ids: the first tries */
+    build(true, &f, &cfg, &m);
+    assert_int_equal(find_user(&m, "alice")->uid, 2073828043u);
+    assert_int_equal(find_group(&m, "iam-sudo")->gid, 2106229339u);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* A member listed twice gets its gid once (no overrun of the list). */
+static void
+test_duplicate_members(void **state)
+{
+    const struct model_user *alice;
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+    size_t *grown;
+
+    (void)state;
+    make_fetch(&f, true);
+    grown = realloc(f.groups[0].members, (NUSERS + 3) * sizeof(size_t));
+    assert_non_null(grown);
+    f.groups[0].members = grown;
+    f.groups[0].members[f.groups[0].n_members++] = 0;
+    f.groups[0].members[f.groups[0].n_members++] = 0;
+    grown = realloc(f.groups[1].members, 3 * sizeof(size_t));
+    assert_non_null(grown);
+    f.groups[1].members = grown;
+    f.groups[1].members[f.groups[1].n_members++] = 0;
+    f.groups[1].members[f.groups[1].n_members++] = 0;
+    make_config(&cfg);
+    assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
+    assert_int_equal(model_build(&f, &cfg, &local, NOW, &m), 0);
+    alice = find_user(&m, "alice");
+    assert_int_equal(alice->n_gids, 5);
+    assert_int_equal(find_group(&m, "ssh-users")->n_members, 2);
+    assert_int_equal(find_group(&m, "devs")->n_members, 1);
+    iam_name_set_free(&local);
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
 int
 main(void)
 {
@@ -389,6 +695,11 @@ main(void)
         cmocka_unit_test(test_groups_and_sudo),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_configured_names_win),
+        cmocka_unit_test(test_name_status_configured),
+        cmocka_unit_test(test_synthesized_refused),
+        cmocka_unit_test(test_local_ids_taken),
+        cmocka_unit_test(test_duplicate_members),
     };
 
     return cmocka_run_group_tests_name("model", tests, setup, teardown);

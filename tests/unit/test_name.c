@@ -309,7 +309,7 @@ test_reason_distinct(void **state)
 {
     static const int codes[] = {
         0, -EINVAL, -ENAMETOOLONG, -EDOM, -ENOBUFS, -EPERM, -EEXIST,
-        -ENOTUNIQ, -12345,
+        -ENOTUNIQ, -EADDRINUSE, -12345,
     };
     size_t n = sizeof(codes) / sizeof(codes[0]);
     size_t i;
@@ -384,9 +384,12 @@ test_set_load(void **state)
     assert_true(iam_name_set_has(&set, "data-science"));
     assert_true(iam_name_set_has(&set, "localonly"));
     assert_true(iam_name_set_has(&set, "dup"));
-    /* Exact match only. */
-    assert_false(iam_name_set_has(&set, "Alice"));
+    /* Case is ignored (sudo ignores it); nothing else is. */
+    assert_true(iam_name_set_has(&set, "Alice"));
+    assert_true(iam_name_set_has(&set, "ALICE"));
+    assert_true(iam_name_set_has(&set, "Data-Science"));
     assert_false(iam_name_set_has(&set, "alic"));
+    assert_false(iam_name_set_has(&set, "alice2"));
     assert_false(iam_name_set_has(&set, "nobody"));
     assert_false(iam_name_set_has(&set, NULL));
     assert_false(iam_name_set_has(NULL, "root"));
@@ -431,6 +434,22 @@ test_set_load(void **state)
     assert_int_equal(iam_name_set_group_gid(&set, NULL, &gid), -EINVAL);
     assert_int_equal(iam_name_set_group_gid(NULL, "sudo", &gid), -EINVAL);
     assert_int_equal(iam_name_set_group_gid(&set, "sudo", NULL), -EINVAL);
+    /* getgrnam() is exact: the gid lookup does not ignore case. */
+    assert_int_equal(iam_name_set_group_gid(&set, "Sudo", &gid), -ESRCH);
+
+    /* Every uid and primary gid of passwd, every gid of group. */
+    assert_true(iam_name_set_has_id(&set, 0));
+    assert_true(iam_name_set_has_id(&set, 1001));
+    assert_true(iam_name_set_has_id(&set, 2000));       /* alice's 2nd */
+    assert_true(iam_name_set_has_id(&set, 4294967294u)); /* bob's uid */
+    assert_true(iam_name_set_has_id(&set, 1));           /* bob's gid */
+    assert_true(iam_name_set_has_id(&set, 601));         /* 2nd "dup" */
+    assert_true(iam_name_set_has_id(&set, 4242));
+    assert_false(iam_name_set_has_id(&set, 1002));       /* malformed */
+    assert_false(iam_name_set_has_id(&set, 1003));
+    assert_false(iam_name_set_has_id(&set, 700));
+    assert_false(iam_name_set_has_id(&set, 4294967295u));
+    assert_false(iam_name_set_has_id(NULL, 0));
 
     iam_name_set_free(&set);
     assert_null(set.names);
@@ -516,6 +535,12 @@ test_check_available(void **state)
     assert_int_equal(iam_name_check_available("alice", &set), -EEXIST);
     assert_int_equal(iam_name_check_available("data-science", &set),
                      -EEXIST);
+    /* IAM "Alice" next to local "alice": sudo would give it alice's
+     * rules, so it is refused like "alice". */
+    assert_int_equal(iam_name_check_available("Alice", &set), -EEXIST);
+    assert_int_equal(iam_name_check_available("DATA-science", &set),
+                     -EEXIST);
+    assert_int_equal(iam_name_check_available("LocalOnly", &set), -EEXIST);
     assert_int_equal(iam_name_check_available("root", &set), -EPERM);
     assert_int_equal(iam_name_check_available("Root", &set), -EPERM);
     assert_int_equal(iam_name_check_available("nobody", &set), -EPERM);
