@@ -224,3 +224,5 @@ if [ -f /etc/sudo.conf ] && command -v sudo >/dev/null; then
 else
     tap_not_ok "sudo and /etc/sudo.conf are needed to check what sudo reads"
 fi
+
+tap_done
