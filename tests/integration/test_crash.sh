@@ -110,6 +110,7 @@ write_config "$work/B.conf" "$SHELL_B" 30
 write_config "$work/A0.conf" "$SHELL_A" 0
 write_config "$work/B0.conf" "$SHELL_B" 0
 write_config "$work/A2.conf" "$SHELL_A" 2
+write_config "$work/B2.conf" "$SHELL_B" 2
 conf_of() { # SHELL [LOCK_SUFFIX]
     if [ "$1" = "$SHELL_A" ]; then echo "$work/A${2:-}.conf"; else echo "$work/B${2:-}.conf"; fi
 }
