@@ -313,6 +313,48 @@ test_sweep(void **state)
                      -ENOENT);
 }
 
+/*
+ * Ids outside the snapshot's range are never served, whatever the file
+ * says: not by id (-ESRCH), not by name (-EIO: the name index points at
+ * a record the reader refuses), not in an enumeration.
+ */
+static void
+test_outlaws_never_served(void **state)
+{
+    struct ctx *c = *state;
+    const struct fixture_outlaw *o;
+    struct iam_user_rec u;
+    struct iam_group_rec g;
+    struct iam_db_txn t;
+    struct iam_db *db;
+    unsigned i;
+
+    assert_int_equal(fixture_outlaws(c->path), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_user_by_name(&t, FIXTURE_GOOD_NAME, &u), 0);
+    assert_int_equal(u.uid, FIXTURE_GOOD_UID);
+    for (i = 0; i < fixture_n_outlaw_users; i++) {
+        o = &fixture_outlaw_users[i];
+        assert_int_equal(iam_db_user_by_uid(&t, o->uid, &u), -ESRCH);
+        assert_int_equal(iam_db_user_by_name(&t, o->name, &u), -EIO);
+    }
+    for (i = 0; i < fixture_n_outlaw_groups; i++) {
+        o = &fixture_outlaw_groups[i];
+        assert_int_equal(iam_db_group_by_gid(&t, o->gid, &g), -ESRCH);
+        assert_int_equal(iam_db_group_by_name(&t, o->name, &g), -EIO);
+    }
+    /* From 0, an enumeration meets the good entry only. */
+    assert_int_equal(iam_db_user_next(&t, 0, &u), 0);
+    assert_int_equal(u.uid, FIXTURE_GOOD_UID);
+    assert_int_equal(iam_db_user_next(&t, u.uid + 1, &u), -ESRCH);
+    assert_int_equal(iam_db_group_next(&t, 0, &g), 0);
+    assert_int_equal(g.gid, FIXTURE_GOOD_UID);
+    assert_int_equal(iam_db_group_next(&t, g.gid + 1, &g), -ESRCH);
+    iam_db_end(&t);
+    iam_db_close(db);
+}
+
 /* The seal's trailer of @path, cut off (LMDB may then write the file). */
 static void
 unseal(const char *path)
@@ -502,6 +544,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_format, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outlaws_never_served, setup,
+                                        teardown),
         cmocka_unit_test(test_seal_xxh64),
         cmocka_unit_test_setup_teardown(test_flipped_byte_refused, setup,
                                         teardown),
