@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ struct iam_db {
     MDB_env *env;
     dev_t dev;
     ino_t ino;
+    off_t size;            /* with mtime: the file as it was verified */
+    struct timespec mtime;
     uint32_t uid_min;
     uint32_t uid_max;
     MDB_dbi meta;
@@ -82,8 +85,12 @@ check_mapped_size(MDB_env *env, const struct stat *st)
     return 0;
 }
 
-/* XXH64 of the first @len bytes of @fd, read (never mapped: a file
- * that shrinks under us must not raise SIGBUS). */
+/*
+ * XXH64 of the first @len bytes of @fd. Read, not mapped, so that a file
+ * that shrinks under us cannot raise SIGBUS; into a buffer mapped for the
+ * pass and unmapped after it, so that no process keeps its pages (a
+ * malloc'ed one would stay in the heap, resident, for good).
+ */
 static int
 sum_file(int fd, uint64_t len, uint64_t *ret_sum)
 {
@@ -92,8 +99,9 @@ sum_file(int fd, uint64_t len, uint64_t *ret_sum)
     ssize_t n;
     char *buf;
 
-    buf = malloc(SEAL_CHUNK);
-    if (!buf)
+    buf = mmap(NULL, SEAL_CHUNK, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
         return -ENOMEM;
     iam_seal_init(&s);
     while (off < len) {
@@ -106,7 +114,7 @@ sum_file(int fd, uint64_t len, uint64_t *ret_sum)
         iam_seal_update(&s, buf, (size_t)n);
         off += (uint64_t)n;
     }
-    free(buf);
+    munmap(buf, SEAL_CHUNK);
     if (off != len)
         return -EIO;
     *ret_sum = iam_seal_final(&s);
@@ -265,6 +273,8 @@ open_env(struct iam_db *db, const char *path, const struct stat *st)
         return r;
     db->dev = fst.st_dev;
     db->ino = fst.st_ino;
+    db->size = fst.st_size;
+    db->mtime = fst.st_mtim;
     r = check_mapped_size(db->env, &fst);
     if (r < 0)
         return r;
@@ -325,7 +335,11 @@ iam_db_is_current(const struct iam_db *db, const char *path)
 
     if (stat(path, &st) < 0)
         return false;
-    return st.st_dev == db->dev && st.st_ino == db->ino;
+    /* Written in place (never by iam-sync): the seal must be checked
+     * again, so the file counts as a new one. */
+    return st.st_dev == db->dev && st.st_ino == db->ino &&
+           st.st_size == db->size && st.st_mtim.tv_sec == db->mtime.tv_sec &&
+           st.st_mtim.tv_nsec == db->mtime.tv_nsec;
 }
 
 uint32_t

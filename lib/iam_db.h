@@ -87,8 +87,10 @@ iam_db_close(struct iam_db *db);
 
 /*
  * iam_db_is_current - true while @path still names the file @db has open
- * (same st_dev and st_ino). False when a new snapshot was published, or
- * the path is gone: the caller should reopen.
+ * (same st_dev and st_ino), unchanged since it was opened and its seal
+ * checked (same size and mtime). False when a new snapshot was published,
+ * the file was written in place, or the path is gone: the caller should
+ * reopen, which checks the seal again.
  */
 bool
 iam_db_is_current(const struct iam_db *db, const char *path);

@@ -454,6 +454,8 @@ flip_byte(int fd, off_t off, uint8_t x)
 static void
 test_flipped_byte_refused(void **state)
 {
+    static const struct timespec past[2] = { { 1000000000, 0 },
+                                             { 1000000000, 0 } };
     struct ctx *c = *state;
     struct iam_db *db;
     struct stat st;
@@ -463,8 +465,17 @@ test_flipped_byte_refused(void **state)
 
     assert_int_equal(fixture_snapshot(c->path, 20, 1), 0);
     assert_int_equal(stat(c->path, &st), 0);
+    /* An mtime in the past: the write below changes it, even within the
+     * kernel's timestamp granularity. */
+    assert_int_equal(utimensat(AT_FDCWD, c->path, past, 0), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
     fd = open(c->path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
+    /* Written in place: an open handle is no longer current. */
+    old = flip_byte(fd, 4096 * 2 + 12, 0x80);
+    assert_false(iam_db_is_current(db, c->path));
+    iam_db_close(db);
+    assert_int_equal(pwrite(fd, &old, 1, 4096 * 2 + 12), 1);
     for (off = 0; off < st.st_size; off += off < 64 ? 1 : 61) {
         old = flip_byte(fd, off, (uint8_t)(1u << (off % 8)));
         assert_open_fails(c->path, -EIO);
