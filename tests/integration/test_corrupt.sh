@@ -21,7 +21,7 @@ root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 db=/var/lib/nss-iam/passwd.mdb
 seed=${CORRUPT_SEED:-1}
-trials=${CORRUPT_TRIALS:-300}
+trials=${CORRUPT_TRIALS:-200}
 # A hung reader is a failure too; none of these calls takes a second.
 limit=20
 
