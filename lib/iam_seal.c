@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+/* IAM_SEAL_MAGIC's 8 bytes, without the string's NUL. */
+static const uint8_t magic[8] = { 'i', 'a', 'm', 's', 'e', 'a', 'l', '1' };
+
 /* The xxHash specification's XXH64 primes. */
 #define P1 0x9E3779B185EBCA87ULL
 #define P2 0xC2B2AE3D27D4EB4FULL
@@ -164,7 +167,7 @@ void
 iam_seal_encode(uint64_t covered, uint64_t sum,
                 uint8_t ret[IAM_SEAL_SIZE])
 {
-    memcpy(ret, IAM_SEAL_MAGIC, 8);
+    memcpy(ret, magic, sizeof(magic));
     put64(ret + 8, covered);
     put64(ret + 16, sum);
     put64(ret + 24, iam_seal_xxh64(ret, 24));
@@ -176,7 +179,7 @@ iam_seal_decode(const uint8_t t[IAM_SEAL_SIZE], uint64_t *ret_covered,
 {
     *ret_covered = 0;
     *ret_sum = 0;
-    if (memcmp(t, IAM_SEAL_MAGIC, 8) != 0 ||
+    if (memcmp(t, magic, sizeof(magic)) != 0 ||
         read64(t + 24) != iam_seal_xxh64(t, 24))
         return -EIO;
     *ret_covered = read64(t + 8);
