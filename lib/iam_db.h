@@ -14,11 +14,16 @@
  *   "user.gids"  user name -> gids record (supplementary groups)
  *   "user.keys"  user name -> keys record
  *
+ * After the LMDB data, the file ends in a seal: a checksum of every byte
+ * before it (iam_seal.h).
+ *
  * Readers open it MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR: no lock file, and
  * read permission is all they need. A reader trusts only a regular file
- * owned by root that neither group nor others may write, whose data lies
- * wholly inside the file (a truncated file is refused instead of faulting
- * later), and whose format it knows.
+ * owned by root that neither group nor others may write, whose seal
+ * matches its bytes (checked once, at open, before LMDB reads any of
+ * them: LMDB trusts its pages, and a flipped byte in one would crash the
+ * process), whose data lies wholly inside the file (a truncated file is
+ * refused instead of faulting later), and whose format it knows.
  *
  * Thread safety: an open struct iam_db may be shared by threads; each
  * thread uses its own struct iam_db_txn. An iam_db must not be used in a
@@ -34,7 +39,12 @@
 
 #include "iam_rec.h"
 
-#define IAM_DB_FORMAT 1
+/*
+ * 2: the file ends in a seal (iam_seal.h) over every byte before it.
+ * A reader refuses every other format: a format 1 file (no seal) is
+ * unavailable until iam-sync replaces it.
+ */
+#define IAM_DB_FORMAT 2
 
 #ifndef IAM_DB_PATH
 #define IAM_DB_PATH "/var/lib/nss-iam/passwd.mdb"
@@ -63,7 +73,8 @@ struct iam_db_txn {
  * Returns 0 and *ret_db, or:
  *   -ENOENT  no file at @path (before the first sync);
  *   -EACCES  not readable, or untrusted (owner, mode, not a regular file);
- *   -EIO     not an LMDB file, truncated, or of an unknown format;
+ *   -EIO     not an LMDB file, no seal or one that does not match its
+ *            bytes (corrupt), truncated, or of an unknown format;
  *   -ENOMEM.
  * The file descriptor is close-on-exec. Close with iam_db_close().
  */
@@ -76,8 +87,10 @@ iam_db_close(struct iam_db *db);
 
 /*
  * iam_db_is_current - true while @path still names the file @db has open
- * (same st_dev and st_ino). False when a new snapshot was published, or
- * the path is gone: the caller should reopen.
+ * (same st_dev and st_ino), unchanged since it was opened and its seal
+ * checked (same size and mtime). False when a new snapshot was published,
+ * the file was written in place, or the path is gone: the caller should
+ * reopen, which checks the seal again.
  */
 bool
 iam_db_is_current(const struct iam_db *db, const char *path);

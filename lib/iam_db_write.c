@@ -17,6 +17,7 @@
 
 #include "iam_db.h"
 #include "iam_log.h"
+#include "iam_seal.h"
 
 /*
  * Address space reserved for the map; the file only grows as data is
@@ -39,6 +40,8 @@
  * all over the file, up to all of it per transaction.
  */
 #define WRITER_DROP_EVERY 128
+/* Bytes read per pread() while sealing. */
+#define SEAL_CHUNK (64 * 1024)
 
 struct iam_db_writer {
     char path[PATH_MAX];
@@ -448,6 +451,46 @@ compute_digest(struct iam_db_writer *w)
     return 0;
 }
 
+/*
+ * Appends the seal (iam_seal.h) to the closed LMDB file: readers check
+ * it before LMDB reads a byte. Reads the file back through @w->fd, in
+ * parts, so the writer's memory stays small.
+ */
+static int
+append_seal(struct iam_db_writer *w)
+{
+    uint8_t trailer[IAM_SEAL_SIZE];
+    struct iam_seal_state s;
+    uint64_t off = 0;
+    struct stat st;
+    ssize_t n = 0;
+    char *buf;
+
+    if (fstat(w->fd, &st) < 0)
+        return -errno;
+    buf = malloc(SEAL_CHUNK);
+    if (!buf)
+        return -ENOMEM;
+    iam_seal_init(&s);
+    while (off < (uint64_t)st.st_size) {
+        n = pread(w->fd, buf, SEAL_CHUNK, (off_t)off);
+        if (n <= 0)
+            break;
+        iam_seal_update(&s, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    free(buf);
+    if (n < 0)
+        return -errno;
+    if (off != (uint64_t)st.st_size)
+        return -EIO;
+    iam_seal_encode(off, iam_seal_final(&s), trailer);
+    n = pwrite(w->fd, trailer, sizeof(trailer), (off_t)off);
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)sizeof(trailer) ? 0 : -EIO;
+}
+
 int
 iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
 {
@@ -478,6 +521,9 @@ iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
         r = writer_errno(mdb_env_sync(w->env, 1));
     mdb_env_close(w->env);
     w->env = NULL;
+    /* Only a whole, synced LMDB file is sealed; publish syncs the seal. */
+    if (r >= 0)
+        r = append_seal(w);
     if (r >= 0)
         w->sealed = 1;
     return r;

@@ -137,3 +137,91 @@ fixture_snapshot(const char *path, unsigned n, unsigned generation)
     }
     return iam_db_writer_publish(w);
 }
+
+const struct fixture_outlaw fixture_outlaw_users[] = {
+    { "iamroot", 0, 0 },                               /* uid 0 */
+    { "iamgid0", FIXTURE_UID_MIN + 8, 0 },             /* gid 0 */
+    { "iamlow", 1000, 1000 },                          /* a system id */
+    { "iambelow", FIXTURE_UID_MIN - 1, FIXTURE_UID_MIN - 1 },
+    { "iamabove", FIXTURE_UID_MAX + 1, FIXTURE_UID_MAX + 1 },
+    { "iamgidout", FIXTURE_UID_MIN + 15, FIXTURE_UID_MAX + 1 },
+};
+const unsigned fixture_n_outlaw_users =
+    sizeof(fixture_outlaw_users) / sizeof(fixture_outlaw_users[0]);
+
+/* uid unused: a group has a gid only. */
+const struct fixture_outlaw fixture_outlaw_groups[] = {
+    { "iamwheel", 0, 0 },
+    { "iamlowgrp", 0, 1000 },
+    { "iamabovegrp", 0, FIXTURE_UID_MAX + 1 },
+};
+const unsigned fixture_n_outlaw_groups =
+    sizeof(fixture_outlaw_groups) / sizeof(fixture_outlaw_groups[0]);
+
+static int
+put_user(struct iam_db_writer *w, const char *name, uint32_t uid,
+         uint32_t gid)
+{
+    struct iam_user_rec u;
+
+    memset(&u, 0, sizeof(u));
+    u.uid = uid;
+    u.gid = gid;
+    u.name = iam_str_of(name);
+    u.gecos = iam_str_of(name);
+    u.home = iam_str_of("/home/x");
+    u.shell = iam_str_of("/bin/bash");
+    u.iam_name = iam_str_of(name);
+    u.iam_id = iam_str_of("AIDAOUTLAW");
+    return iam_db_writer_put_user(w, &u);
+}
+
+static int
+put_outlaws(struct iam_db_writer *w)
+{
+    struct iam_str member = iam_str_of(FIXTURE_GOOD_NAME);
+    unsigned i;
+    int r;
+
+    r = put_user(w, FIXTURE_GOOD_NAME, FIXTURE_GOOD_UID, FIXTURE_GOOD_UID);
+    if (r == 0)
+        r = iam_db_writer_put_group(w, FIXTURE_GOOD_UID, FIXTURE_GOOD_NAME,
+                                    IAM_GROUP_PRIVATE, NULL, 0);
+    for (i = 0; r == 0 && i < fixture_n_outlaw_users; i++)
+        r = put_user(w, fixture_outlaw_users[i].name,
+                     fixture_outlaw_users[i].uid,
+                     fixture_outlaw_users[i].gid);
+    for (i = 0; r == 0 && i < fixture_n_outlaw_groups; i++)
+        r = iam_db_writer_put_group(w, fixture_outlaw_groups[i].gid,
+                                    fixture_outlaw_groups[i].name,
+                                    IAM_GROUP_IAM, &member, 1);
+    return r;
+}
+
+int
+fixture_outlaws(const char *path)
+{
+    struct iam_db_writer *w;
+    struct iam_meta_rec meta;
+    int r;
+
+    r = iam_db_writer_open(path, &w);
+    if (r < 0)
+        return r;
+    r = put_outlaws(w);
+    memset(&meta, 0, sizeof(meta));
+    meta.created = time(NULL);
+    meta.uid_min = FIXTURE_UID_MIN;
+    meta.uid_max = FIXTURE_UID_MAX;
+    meta.users = 1 + fixture_n_outlaw_users;
+    meta.groups = 1 + fixture_n_outlaw_groups;
+    meta.account = iam_str_of("123456789012");
+    meta.source = iam_str_of("fixture");
+    if (r == 0)
+        r = iam_db_writer_seal(w, &meta);
+    if (r < 0) {
+        iam_db_writer_abort(w);
+        return r;
+    }
+    return iam_db_writer_publish(w);
+}

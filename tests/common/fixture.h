@@ -33,4 +33,29 @@ fixture_name(unsigned i, char *buf);
 int
 fixture_snapshot(const char *path, unsigned n, unsigned generation);
 
+/*
+ * Writes and publishes a snapshot (range FIXTURE_UID_MIN..MAX) that holds
+ * what iam-sync never writes but a reader must never serve whatever the
+ * file says: one good user FIXTURE_GOOD_NAME (uid and gid
+ * FIXTURE_GOOD_UID, its private group), and users and groups whose ids
+ * lie outside the range, named below (none is in /etc/passwd or
+ * /etc/group). 0 or -errno.
+ */
+#define FIXTURE_GOOD_NAME "inrange"
+#define FIXTURE_GOOD_UID (FIXTURE_UID_MIN + 1)
+int
+fixture_outlaws(const char *path);
+
+/* The users of fixture_outlaws(): name, uid, gid. */
+struct fixture_outlaw {
+    const char *name;
+    uint32_t uid;
+    uint32_t gid;
+};
+extern const struct fixture_outlaw fixture_outlaw_users[];
+extern const unsigned fixture_n_outlaw_users;
+/* Its groups outside the range (each also named by gid). */
+extern const struct fixture_outlaw fixture_outlaw_groups[];
+extern const unsigned fixture_n_outlaw_groups;
+
 #endif

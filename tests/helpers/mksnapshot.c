@@ -2,6 +2,10 @@
  * mksnapshot PATH USERS [GENERATION] - publish a fixture snapshot
  * (tests/common/fixture.h) at PATH through the real writer. Used by the
  * shell tests and the benchmarks to fill a namespace's /var/lib/nss-iam.
+ *
+ * mksnapshot PATH --outlaws - publish fixture_outlaws(): one good user
+ * and users and groups with ids outside the range (uid 0, gid 0, ...),
+ * which the reader must never serve.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,12 +34,16 @@ main(int argc, char **argv)
     unsigned n, gen = 1;
     int r;
 
-    if (argc < 3 || argc > 4 || parse_uint(argv[2], &n) < 0 ||
-        (argc == 4 && parse_uint(argv[3], &gen) < 0)) {
-        fprintf(stderr, "usage: mksnapshot PATH USERS [GENERATION]\n");
+    if (argc == 3 && strcmp(argv[2], "--outlaws") == 0) {
+        r = fixture_outlaws(argv[1]);
+    } else if (argc < 3 || argc > 4 || parse_uint(argv[2], &n) < 0 ||
+               (argc == 4 && parse_uint(argv[3], &gen) < 0)) {
+        fprintf(stderr, "usage: mksnapshot PATH USERS [GENERATION]\n"
+                        "       mksnapshot PATH --outlaws\n");
         return 2;
+    } else {
+        r = fixture_snapshot(argv[1], n, gen);
     }
-    r = fixture_snapshot(argv[1], n, gen);
     if (r < 0) {
         fprintf(stderr, "mksnapshot: %s: %s\n", argv[1], strerrordesc_np(-r));
         return 1;

@@ -22,6 +22,7 @@
 #include "fixture.h"
 #include "iam_db.h"
 #include "iam_db_write.h"
+#include "iam_seal.h"
 
 #define NUSERS 5000
 
@@ -313,6 +314,206 @@ test_sweep(void **state)
                      -ENOENT);
 }
 
+/*
+ * Ids outside the snapshot's range are never served, whatever the file
+ * says: not by id (-ESRCH), not by name (-EIO: the name index points at
+ * a record the reader refuses), not in an enumeration.
+ */
+static void
+test_outlaws_never_served(void **state)
+{
+    struct ctx *c = *state;
+    const struct fixture_outlaw *o;
+    struct iam_user_rec u;
+    struct iam_group_rec g;
+    struct iam_db_txn t;
+    struct iam_db *db;
+    unsigned i;
+
+    assert_int_equal(fixture_outlaws(c->path), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_user_by_name(&t, FIXTURE_GOOD_NAME, &u), 0);
+    assert_int_equal(u.uid, FIXTURE_GOOD_UID);
+    for (i = 0; i < fixture_n_outlaw_users; i++) {
+        o = &fixture_outlaw_users[i];
+        assert_int_equal(iam_db_user_by_uid(&t, o->uid, &u), -ESRCH);
+        assert_int_equal(iam_db_user_by_name(&t, o->name, &u), -EIO);
+    }
+    for (i = 0; i < fixture_n_outlaw_groups; i++) {
+        o = &fixture_outlaw_groups[i];
+        assert_int_equal(iam_db_group_by_gid(&t, o->gid, &g), -ESRCH);
+        assert_int_equal(iam_db_group_by_name(&t, o->name, &g), -EIO);
+    }
+    /* From 0, an enumeration meets the good entry only. */
+    assert_int_equal(iam_db_user_next(&t, 0, &u), 0);
+    assert_int_equal(u.uid, FIXTURE_GOOD_UID);
+    assert_int_equal(iam_db_user_next(&t, u.uid + 1, &u), -ESRCH);
+    assert_int_equal(iam_db_group_next(&t, 0, &g), 0);
+    assert_int_equal(g.gid, FIXTURE_GOOD_UID);
+    assert_int_equal(iam_db_group_next(&t, g.gid + 1, &g), -ESRCH);
+    iam_db_end(&t);
+    iam_db_close(db);
+}
+
+/* The seal's trailer of @path, cut off (LMDB may then write the file). */
+static void
+unseal(const char *path)
+{
+    uint8_t t[IAM_SEAL_SIZE];
+    uint64_t covered, sum;
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(pread(fd, t, sizeof(t), st.st_size - IAM_SEAL_SIZE),
+                     IAM_SEAL_SIZE);
+    assert_int_equal(iam_seal_decode(t, &covered, &sum), 0);
+    assert_int_equal(covered, st.st_size - IAM_SEAL_SIZE);
+    assert_int_equal(ftruncate(fd, (off_t)covered), 0);
+    close(fd);
+}
+
+/* Seals @path as the writer does (after an edit, for a test's sake). */
+static void
+seal(const char *path)
+{
+    uint8_t t[IAM_SEAL_SIZE];
+    struct stat st;
+    char *buf;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    buf = malloc((size_t)st.st_size);
+    assert_non_null(buf);
+    assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
+    iam_seal_encode((uint64_t)st.st_size,
+                    iam_seal_xxh64(buf, (size_t)st.st_size), t);
+    assert_int_equal(pwrite(fd, t, sizeof(t), st.st_size), IAM_SEAL_SIZE);
+    free(buf);
+    close(fd);
+}
+
+/* XXH64 against the reference implementation (xxhsum -H1). */
+static void
+test_seal_xxh64(void **state)
+{
+    static const struct {
+        size_t n;
+        uint64_t want;
+    } v[] = {
+        { 1, 0x1f25c8d0bc1f4bb6ULL },    { 3, 0x31d2363f52e564c9ULL },
+        { 4, 0x9bb64b7d66ee9fdaULL },    { 7, 0x9a7b149959ce60d8ULL },
+        { 8, 0xdab99d95c6f90092ULL },    { 31, 0xa2aa5f33cc4a6119ULL },
+        { 32, 0x23c3c17ef790fd97ULL },   { 33, 0x50a7cfc7ba588784ULL },
+        { 63, 0x5e3e54b431c7493cULL },   { 64, 0x0eb64b3ef6eeb01fULL },
+        { 65, 0xa383b724b2bd12f1ULL },   { 100, 0xa61f8d4c170fe531ULL },
+        { 4096, 0x796398cd432797ccULL }, { 4101, 0xf678a0ad38b23825ULL },
+    };
+    static const char spam[] = "Nobody inspects the spammish repetition";
+    struct iam_seal_state st;
+    uint8_t buf[4101];
+    size_t i, a, b;
+
+    (void)state;
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 7 + 3);
+    assert_true(iam_seal_xxh64("", 0) == 0xef46db3751d8e999ULL);
+    assert_true(iam_seal_xxh64(spam, sizeof(spam) - 1) ==
+                0xfbcea83c8a378bf1ULL);
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        assert_true(iam_seal_xxh64(buf, v[i].n) == v[i].want);
+    /* In parts, split anywhere, the same sum. */
+    for (a = 0; a <= 100; a++)
+        for (b = a; b <= 100; b += 3) {
+            iam_seal_init(&st);
+            iam_seal_update(&st, buf, a);
+            iam_seal_update(&st, buf + a, b - a);
+            iam_seal_update(&st, buf + b, 100 - b);
+            assert_true(iam_seal_final(&st) == 0xa61f8d4c170fe531ULL);
+        }
+}
+
+/* Flips byte @off of @fd (xor @x); returns the old byte. */
+static uint8_t
+flip_byte(int fd, off_t off, uint8_t x)
+{
+    uint8_t b, nb;
+
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    nb = b ^ x;
+    assert_int_equal(pwrite(fd, &nb, 1, off), 1);
+    return b;
+}
+
+/*
+ * A flipped byte anywhere - LMDB page headers, nodes, records, the seal
+ * itself - is refused at open (-EIO): LMDB never reads it.
+ */
+static void
+test_flipped_byte_refused(void **state)
+{
+    static const struct timespec past[2] = { { 1000000000, 0 },
+                                             { 1000000000, 0 } };
+    struct ctx *c = *state;
+    struct iam_db *db;
+    struct stat st;
+    off_t off;
+    uint8_t old;
+    int fd;
+
+    assert_int_equal(fixture_snapshot(c->path, 20, 1), 0);
+    assert_int_equal(stat(c->path, &st), 0);
+    /* An mtime in the past: the write below changes it, even within the
+     * kernel's timestamp granularity. */
+    assert_int_equal(utimensat(AT_FDCWD, c->path, past, 0), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    fd = open(c->path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    /* Written in place: an open handle is no longer current. */
+    old = flip_byte(fd, 4096 * 2 + 12, 0x80);
+    assert_false(iam_db_is_current(db, c->path));
+    iam_db_close(db);
+    assert_int_equal(pwrite(fd, &old, 1, 4096 * 2 + 12), 1);
+    for (off = 0; off < st.st_size; off += off < 64 ? 1 : 61) {
+        old = flip_byte(fd, off, (uint8_t)(1u << (off % 8)));
+        assert_open_fails(c->path, -EIO);
+        assert_int_equal(pwrite(fd, &old, 1, off), 1);
+    }
+    /* Every byte of the last page and of the seal. */
+    for (off = st.st_size - 4096 - IAM_SEAL_SIZE; off < st.st_size; off++) {
+        old = flip_byte(fd, off, 0x80);
+        assert_open_fails(c->path, -EIO);
+        assert_int_equal(pwrite(fd, &old, 1, off), 1);
+    }
+    close(fd);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    iam_db_close(db);
+}
+
+/* No seal, a seal of another length, a byte more or less: refused. */
+static void
+test_seal_must_close_the_file(void **state)
+{
+    struct ctx *c = *state;
+    struct iam_db *db;
+    int fd;
+
+    assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    unseal(c->path);
+    assert_open_fails(c->path, -EIO);
+    seal(c->path);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    iam_db_close(db);
+    fd = open(c->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "", 1), 1);
+    close(fd);
+    assert_open_fails(c->path, -EIO);
+}
+
 /* A file from a newer format is refused, not misread. */
 static void
 test_unknown_format(void **state)
@@ -321,10 +522,11 @@ test_unknown_format(void **state)
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    uint8_t v2[4] = { 2, 0, 0, 0 };
-    MDB_val k = { 6, "format" }, v = { 4, v2 };
+    uint8_t v3[4] = { IAM_DB_FORMAT + 1, 0, 0, 0 };
+    MDB_val k = { 6, "format" }, v = { 4, v3 };
 
     assert_int_equal(fixture_snapshot(c->path, 10, 1), 0);
+    unseal(c->path);
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, IAM_DB_MAXDBS), 0);
     assert_int_equal(mdb_env_open(env, c->path, MDB_NOSUBDIR | MDB_NOLOCK,
@@ -334,6 +536,7 @@ test_unknown_format(void **state)
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+    seal(c->path); /* the seal holds: the format alone is refused */
     assert_open_fails(c->path, -EIO);
 }
 
@@ -444,6 +647,13 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes_disagree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outlaws_never_served, setup,
+                                        teardown),
+        cmocka_unit_test(test_seal_xxh64),
+        cmocka_unit_test_setup_teardown(test_flipped_byte_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_seal_must_close_the_file, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);

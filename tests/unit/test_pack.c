@@ -43,7 +43,7 @@ test_passwd_every_size(void **state)
     memset(&zero, 0, sizeof(zero));
     for (off = 0; off < 3; off++) {
         for (len = 0; len <= need + 8; len++) {
-            block = malloc(len + off ? len + off : 1);
+            block = malloc(len + off);
             assert_non_null(block);
             buf = block + off;
             memset(buf, 'Z', len);
@@ -109,6 +109,19 @@ make_group(uint32_t n, struct iam_buf *b, struct iam_group_rec *g)
     assert_int_equal(iam_rec_decode_group(b->p, b->len, g), 0);
 }
 
+/* Bytes of the strings of make_group(@n): name, "*", members. */
+static size_t
+group_strings(uint32_t n)
+{
+    char m[24];
+    size_t sum = sizeof("admins") + sizeof("*");
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        sum += (size_t)snprintf(m, sizeof(m), "member%u", i) + 1;
+    return sum;
+}
+
 static void
 test_group_every_size(void **state)
 {
@@ -127,7 +140,8 @@ test_group_every_size(void **state)
         for (off = 0; off < sizeof(char *); off++) {
             ok_at = 0;
             for (len = 0; len < 2048 && !ok_at; len++) {
-                block = malloc(len + off + 1);
+                /* To the byte: one past the end is ASan's to see. */
+                block = malloc(len + off);
                 assert_non_null(block);
                 memset(&gr, 0, sizeof(gr));
                 if (iam_pack_group(&g, &gr, block + off, len) == 0) {
@@ -142,6 +156,18 @@ test_group_every_size(void **state)
             /* The smallest size that works is exact: strings, pointers,
              * and at most the alignment padding. */
             assert_true(ok_at >= (n + 1) * sizeof(char *) + 7 + 2);
+            assert_true(ok_at <= group_strings(n) +
+                                     (n + 1) * sizeof(char *) +
+                                     sizeof(char *) - 1);
+            /* And every size above works too. */
+            for (len = ok_at; len < ok_at + 2 * sizeof(char *); len++) {
+                block = malloc(len + off);
+                assert_non_null(block);
+                assert_int_equal(iam_pack_group(&g, &gr, block + off, len),
+                                 0);
+                check_group(&gr, block + off, len, n);
+                free(block);
+            }
         }
     }
     iam_buf_free(&b);
