@@ -128,3 +128,5 @@ check_eq "$trials corrupt snapshots, $ran calls: no signal, no hang" \
     0 "$crashes"
 check_eq "$trials corrupt snapshots: every answer correct or none" \
     0 "$wrong"
+
+tap_done
