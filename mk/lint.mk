@@ -1,6 +1,6 @@
 # Static checks of the C sources.
 #
-#   make lint          the three checks below; each prints
+#   make lint          the four checks below; each prints
 #                      "lint: TOOL: ok" or "lint: TOOL: FAILED", and lint
 #                      fails if one of them did
 #   make lint-banned   functions nobody may call, anywhere (unbounded,
@@ -105,11 +105,17 @@ END { exit found ? 1 : 0 }
 endef
 export LINT_TIDY_AWK
 
-.PHONY: lint lint-banned lint-cppcheck lint-tidy format-check
+.PHONY: lint lint-banned lint-cppcheck lint-tidy lint-shell format-check
+
+# Every shell script of the tree: the packages' editors and maintainer
+# scripts run as root on every host; the tests decide what passes.
+LINT_SHELL = $(sort $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
+	tests/integration/lib/*.sh fuzz/*.sh debian/*.postinst debian/*.postrm \
+	debian/*.prerm .ci/run))
 
 lint:
 	@fail=0; \
-	for t in lint-banned lint-cppcheck lint-tidy; do \
+	for t in lint-banned lint-cppcheck lint-tidy lint-shell; do \
 	    $(MAKE) --no-print-directory $$t || fail=1; \
 	done; \
 	exit $$fail
@@ -119,6 +125,14 @@ lint-banned:
 	    echo "lint: banned functions: ok"; \
 	else \
 	    echo "lint: banned functions: FAILED (LINT_BANNED in mk/lint.mk says why each is banned)"; \
+	    exit 1; \
+	fi
+
+lint-shell:
+	@if shellcheck -x -P SCRIPTDIR $(LINT_SHELL); then \
+	    echo "lint: shellcheck: ok"; \
+	else \
+	    echo "lint: shellcheck: FAILED"; \
 	    exit 1; \
 	fi
 

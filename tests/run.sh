@@ -8,7 +8,7 @@
 #
 # Usage: tests/run.sh [unit|asan|valgrind|integration ...]  (default: all)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 logs=$root/build/test-logs
 mkdir -p "$logs"

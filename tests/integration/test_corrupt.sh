@@ -62,8 +62,9 @@ for i in "${!cmds[@]}"; do
     # shellcheck disable=SC2086  # word splitting wanted
     timeout "$limit" ${cmds[$i]} >"$work/want.$i" 2>/dev/null
 done
-[ -s "$work/want.0" ] && [ -s "$work/want.4" ] ||
+if ! [ -s "$work/want.0" ] || ! [ -s "$work/want.4" ]; then
     fail_setup "the pristine snapshot does not answer"
+fi
 
 # The flips of every trial, computed once ("TRIAL OFFSET BYTE" lines:
 # the byte written at OFFSET), so that a trial costs no interpreter.

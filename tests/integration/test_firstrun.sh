@@ -138,6 +138,7 @@ check_eq "... the same names (same scenario, another account)" "$users_a" \
 # that beats every sshd_config file. In a private mount namespace, a tmpfs
 # over /etc/systemd holds a drop-in shaped like it.
 status_with_eic() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
     unshare -m --propagation private bash -c '
         mount -t tmpfs tmpfs /etc/systemd || exit 99
         d=/etc/systemd/system/sshd.service.d

@@ -32,7 +32,7 @@ findings() {
         { chunk = chunk $0 "\n" }' "$out"
 }
 
-for tool in "banned functions" cppcheck clang-tidy; do
+for tool in "banned functions" cppcheck clang-tidy shellcheck; do
     if grep -qx "lint: $tool: ok" "$out"; then
         tap_ok "lint: $tool"
     else

@@ -547,9 +547,10 @@ cp /etc/group "$ns/group"
 } >>"$ns/passwd"
 printf 'deploy:x:1500:\nops:x:1501:deploy\n' >>"$ns/group"
 chmod 0644 "$ns/passwd" "$ns/group"
-mount --bind "$ns/passwd" /etc/passwd &&
-    mount --bind "$ns/group" /etc/group ||
+if ! mount --bind "$ns/passwd" /etc/passwd ||
+    ! mount --bind "$ns/group" /etc/group; then
     fail_setup "cannot bind-mount test passwd and group files"
+fi
 
 # kind_and_members GROUP DUMP: "KIND MEMBER..." (members sorted).
 kind_and_members() {
@@ -637,7 +638,8 @@ check "... the snapshot is kept byte-identical" \
 # ignores LD_LIBRARY_PATH) and "files iam" in nsswitch.conf, all in this
 # namespace. Local sudoers rules for deploy and %ops show that IAM names
 # differing only in case do not get them.
-mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
+setup_real_sudo() {
+    mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
     mkdir -m 0755 /var/lib/nss-iam &&
     install -m 0644 "$hdb" /var/lib/nss-iam/passwd.mdb &&
     install -m 0644 "$build/libnss_iam.so.2" "$ns/lib/libnss_iam.so.2" &&
@@ -653,8 +655,9 @@ mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
     printf 'deploy ALL=(root) NOPASSWD: /usr/bin/id\n%%ops ALL=(root) NOPASSWD: /usr/bin/whoami\n' \
         >"$ns/sudoers.d/local-test" &&
     chmod 0440 "$ns/sudoers.d/local-test" &&
-    mount --bind "$ns/sudoers.d" /etc/sudoers.d ||
-    fail_setup "cannot set up sudo with the snapshot"
+    mount --bind "$ns/sudoers.d" /etc/sudoers.d
+}
+setup_real_sudo || fail_setup "cannot set up sudo with the snapshot"
 check_eq "real sudo: getent sees alice through libnss_iam" "alice" \
     "$(getent passwd alice | cut -d: -f1)"
 check_eq "real sudo: sudo -l -U alice (admins) shows NOPASSWD: ALL" 1 \

@@ -268,13 +268,18 @@ refused() {
 
 refused "no AWS_CA_BUNDLE (the system CAs do not know the test CA)" \
     "$work/good.conf" 'unable to get local issuer certificate'
-write_config "$work/selfsigned.conf" "https://127.0.0.1:$port_selfsigned"
+# port_NAME are set by printf -v above.
+port_of() {
+    local v=port_$1
+    echo "${!v}"
+}
+write_config "$work/selfsigned.conf" "https://127.0.0.1:$(port_of selfsigned)"
 refused "a self-signed certificate" "$work/selfsigned.conf" \
     'self-signed certificate' "$ca_env"
-write_config "$work/wronghost.conf" "https://127.0.0.1:$port_wronghost"
+write_config "$work/wronghost.conf" "https://127.0.0.1:$(port_of wronghost)"
 refused "a certificate for another host name" "$work/wronghost.conf" \
     'subject name|does not match|host name' "$ca_env"
-write_config "$work/expired.conf" "https://127.0.0.1:$port_expired"
+write_config "$work/expired.conf" "https://127.0.0.1:$(port_of expired)"
 refused "an expired certificate" "$work/expired.conf" \
     'certificate has expired' "$ca_env"
 # An empty variable is no variable (as for the AWS CLI).

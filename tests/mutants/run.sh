@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Mutants: each tests/mutants/NAME.mut breaks one security or data
 # invariant on purpose; the test named in it must notice. A mutant that
 # survives (its test still passes) means the invariant is unguarded.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # TAP output for the shell tests: "ok N - what" / "not ok N - what".
 # Source it; tests/run.sh counts the lines.
 
