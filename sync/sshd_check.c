@@ -46,6 +46,17 @@ rooted(const char *root, const char *path, char *out, size_t size)
         out[0] = '\0';
 }
 
+/* @src into @dst, cut to fit: these are paths and commands to show an
+ * operator, never opened from the copy. */
+static void
+copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static char *
 trim(char *s)
 {
@@ -137,8 +148,8 @@ read_exec_start(const char *root, const char *path, char *exec,
         if (strncmp(s, "ExecStart=", 10) != 0)
             continue;
         /* "ExecStart=" alone resets the list; a later one sets it. */
-        snprintf(exec, size, "%s", s + 10);
-        snprintf(from, from_size, "%s", path);
+        copy(exec, size, s + 10);
+        copy(from, from_size, path);
     }
     fclose(f);
 }
@@ -196,7 +207,7 @@ check_units(const char *root, struct sshd_check *ret)
         if (unit_option(exec, ret->command, sizeof(ret->command))) {
             ret->result = strstr(ret->command, OURS) ? SSHD_OURS
                                                      : SSHD_UNIT_OPTION;
-            snprintf(ret->file, sizeof(ret->file), "%s", from);
+            copy(ret->file, sizeof(ret->file), from);
             ret->line = 0;
             found = true;
         }
@@ -268,8 +279,8 @@ config_file(const char *root, const char *path, int depth,
             found = include(root, arg, depth, ret);
         } else if (kw == strlen(KEYWORD) &&
                    strncasecmp(s, KEYWORD, kw) == 0) {
-            snprintf(ret->command, sizeof(ret->command), "%s", arg);
-            snprintf(ret->file, sizeof(ret->file), "%s", path);
+            copy(ret->command, sizeof(ret->command), arg);
+            copy(ret->file, sizeof(ret->file), path);
             ret->line = lineno;
             ret->result = strstr(arg, OURS) ? SSHD_OURS : SSHD_CONFIG;
             found = true;
