@@ -385,7 +385,8 @@ refused "a group the publisher did not fetch" "group dev-team"
 
 conf "$work/inst.conf" "${common[@]}" \
     'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' "SOURCE=\"$src\""
-refused "SOURCE without SIGNING_PUBLIC_KEY" "SIGNING_PUBLIC_KEY"
+refused "SOURCE without SIGNING_PUBLIC_KEY" \
+    "SOURCE is set but SIGNING_PUBLIC_KEY is not"
 
 # Rotation: the new key is listed beside the old one, then signs.
 conf "$work/inst.conf" "${common[@]}" \
@@ -412,12 +413,16 @@ run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
 check_eq "an object 50 s old, MAX_SNAPSHOT_AGE=60: taken" 0 $?
 now=$(date +%s)
 [ "$now" -gt $((aging_at + 61)) ] || sleep $((aging_at + 62 - now))
-stale_before=$(sha256sum <"$work/stale/passwd.mdb")
+# The snapshot and every state file beside it, byte for byte.
+stale_state() {
+    sha256sum "$work/stale/passwd.mdb" "$work/stale/passwd.mdb".fleet*
+}
+stale_before=$(stale_state)
 run "$work/instance.env" "$work/stale.conf" --db "$work/stale/passwd.mdb"
 check_eq "past 60 s, not modified (304) but now too old: exit 3" 3 $?
 check "... says why" err_has "not modified, and"
-check_eq "... the snapshot is kept" "$stale_before" \
-    "$(sha256sum <"$work/stale/passwd.mdb")"
+check_eq "... the snapshot and its state files are kept" "$stale_before" \
+    "$(stale_state)"
 
 # ---- S3 failures: exit 1, the snapshot kept ----
 
