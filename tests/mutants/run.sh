@@ -75,6 +75,7 @@ else
     set -- "$here"/*.mut
 fi
 survived=0
+broken=0
 for mut in "$@"; do
     name=$(basename "$mut" .mut)
     file=$(field "$mut" file)
@@ -82,6 +83,7 @@ for mut in "$@"; do
     test=$(field "$mut" test)
     if [ -z "$file" ] || [ -z "$from" ] || [ -z "$test" ]; then
         tap_not_ok "mutant $name: file:, from: and test: are required"
+        broken=$((broken + 1))
         continue
     fi
     tree=$work/$name
@@ -89,12 +91,14 @@ for mut in "$@"; do
     cp -a "$base" "$tree"
     if ! err=$(mutate "$mut" "$tree" 2>&1); then
         tap_not_ok "mutant $name: stale: $err"
+        broken=$((broken + 1))
         continue
     fi
     if ! make -C "$tree" -j2 all unit-tests test-helpers \
         >"$work/$name.build.log" 2>&1; then
         tap_not_ok "mutant $name: does not build (fix the .mut file)"
         tail -n 10 "$work/$name.build.log" | sed 's/^/# /'
+        broken=$((broken + 1))
         continue
     fi
     start=$SECONDS
@@ -107,5 +111,6 @@ for mut in "$@"; do
     fi
     rm -rf --one-file-system "$tree"
 done
-echo "# mutants survived: $survived"
+echo "# mutants survived: $survived; mutants that could not be tried: $broken"
 tap_done
+[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ]
