@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iam_lines.h"
 #include "iam_log.h"
 
 static const struct iam_login_range defaults[IAM_LOGIN_DEFS_N_RANGES] = {
@@ -91,14 +92,26 @@ load_line(struct iam_login_defs *d, char *line, const char *path,
     *where = lineno;
 }
 
+struct file_ctx {
+    struct iam_login_defs *d;
+    const char *path;
+};
+
+static int
+file_line(void *arg, char *line, size_t lineno)
+{
+    struct file_ctx *fc = arg;
+
+    load_line(fc->d, line, fc->path, lineno);
+    return 0;
+}
+
 int
 iam_login_defs_load(const char *path, struct iam_login_defs *ret)
 {
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
+    struct file_ctx fc = { ret, path };
     FILE *f;
-    int r = 0;
+    int r;
 
     memcpy(ret->r, defaults, sizeof(defaults));
     f = fopen(path, "re");
@@ -109,21 +122,9 @@ iam_login_defs_load(const char *path, struct iam_login_defs *ret)
         iam_log(LOG_ERR, "%s: cannot open: %s", path, strerrordesc_np(-r));
         return r;
     }
-    for (;;) {
-        errno = 0;
-        len = getline(&line, &cap, f);
-        if (len < 0)
-            break;
-        lineno++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[len - 1] = '\0';
-        load_line(ret, line, path, lineno);
-    }
-    if (ferror(f)) {
-        r = errno ? -errno : -EIO;
+    r = iam_lines_read(f, file_line, &fc, NULL);
+    if (r < 0)
         iam_log(LOG_ERR, "%s: read failed: %s", path, strerrordesc_np(-r));
-    }
-    free(line);
     fclose(f);
     return r;
 }

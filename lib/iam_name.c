@@ -1,5 +1,6 @@
 #include "iam_name.h"
 
+#include "iam_lines.h"
 #include "iam_log.h"
 
 #include <errno.h>
@@ -431,16 +432,28 @@ load_line(struct loader *ld, char *line, const char *path, size_t lineno,
  * Read one file line by line. Returns 0, -ENOMEM, -EIO or the -errno of
  * fopen() (-ENOENT for a missing file).
  */
+/* One file being loaded: what load_line() needs besides the line. */
+struct file_ctx {
+    struct loader *ld;
+    const char *path;
+    bool is_group;
+};
+
+static int
+file_line(void *arg, char *line, size_t lineno)
+{
+    struct file_ctx *fc = arg;
+
+    return load_line(fc->ld, line, fc->path, lineno, fc->is_group);
+}
+
 static int
 load_file(struct loader *ld, const char *path, bool is_group)
 {
+    struct file_ctx fc = { ld, path, is_group };
+    size_t nis_before = ld->nis_lines, nul = 0;
     FILE *f;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    size_t lineno = 0;
-    size_t nis_before = ld->nis_lines;
-    int r = 0;
+    int r;
 
     f = fopen(path, "re");
     if (!f) {
@@ -448,38 +461,26 @@ load_file(struct loader *ld, const char *path, bool is_group)
         iam_log(LOG_WARNING, "iam_name: cannot open %s: %m", path);
         return r;
     }
-    for (;;) {
-        errno = 0;
-        len = getline(&line, &cap, f);
-        if (len < 0)
-            break;
-        lineno++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = '\0';
-        if (strlen(line) != (size_t)len) {
-            iam_log(LOG_WARNING, "iam_name: %s:%zu: NUL byte, line skipped",
-                    path, lineno);
-            ld->bad_lines++;
-            continue;
-        }
-        r = load_line(ld, line, path, lineno, is_group);
-        if (r < 0)
-            goto out;
+    r = iam_lines_read(f, file_line, &fc, &nul);
+    if (r < 0 && ferror(f)) {
+        iam_log(LOG_WARNING, "iam_name: %s: read failed: %s", path,
+                strerrordesc_np(-r));
+        r = r == -ENOMEM ? r : -EIO;
     }
-    if (ferror(f)) {
-        r = errno == ENOMEM ? -ENOMEM : -EIO;
-        iam_log(LOG_WARNING, "iam_name: %s: read failed: %m", path);
-        goto out;
+    fclose(f);
+    if (nul) {
+        iam_log(LOG_WARNING, "iam_name: %s: %zu line(s) with a NUL byte "
+                "skipped", path, nul);
+        ld->bad_lines += nul;
     }
+    if (r < 0)
+        return r;
     if (ld->nis_lines > nis_before)
         iam_log(LOG_NOTICE,
                 "iam_name: %s: %zu NIS compat (+/-) lines ignored; the "
                 "names they refer to are not protected from IAM names",
                 path, ld->nis_lines - nis_before);
-out:
-    free(line);
-    fclose(f);
-    return r;
+    return 0;
 }
 
 /*

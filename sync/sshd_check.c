@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iam_lines.h"
 #include "sshd_check.h"
 
 #define OURS "iam-authorized-keys"
@@ -132,25 +133,43 @@ dropins_of(const char *root, const char *unit, struct dropin *out)
     return n;
 }
 
+/* Where ExecStart= lines of unit files land. */
+struct exec_start {
+    char *exec;
+    size_t size;
+    char *from;
+    size_t from_size;
+    const char *path;
+};
+
+static int
+exec_start_line(void *arg, char *line, size_t lineno)
+{
+    struct exec_start *e = arg;
+    const char *s = trim(line);
+
+    (void)lineno;
+    /* "ExecStart=" alone resets the list; a later one sets it. */
+    if (strncmp(s, "ExecStart=", 10) == 0) {
+        copy(e->exec, e->size, s + 10);
+        copy(e->from, e->from_size, e->path);
+    }
+    return 0;
+}
+
 /* Applies the ExecStart= lines of one unit file to @exec / @from. */
 static void
 read_exec_start(const char *root, const char *path, char *exec,
                 size_t size, char *from, size_t from_size)
 {
-    char full[PATH_MAX], line[4096], *s;
+    struct exec_start e = { exec, size, from, from_size, path };
+    char full[PATH_MAX];
     FILE *f;
 
     rooted(root, path, full, sizeof(full));
     if (masked(full) || !(f = fopen(full, "re")))
         return;
-    while (fgets(line, sizeof(line), f)) {
-        s = trim(line);
-        if (strncmp(s, "ExecStart=", 10) != 0)
-            continue;
-        /* "ExecStart=" alone resets the list; a later one sets it. */
-        copy(exec, size, s + 10);
-        copy(from, from_size, path);
-    }
+    iam_lines_read(f, exec_start_line, &e, NULL);
     fclose(f);
 }
 
@@ -246,18 +265,51 @@ include(const char *root, char *args, int depth, struct sshd_check *ret)
     return found;
 }
 
+/* One sshd_config file being read. */
+struct config_ctx {
+    const char *root;
+    const char *path;
+    int depth;
+    struct sshd_check *ret;
+};
+
+/* 1 once the first AuthorizedKeysCommand is found, or at a Match line:
+ * a Match block lasts to the end of the file it is in. */
+static int
+config_line(void *arg, char *line, size_t lineno)
+{
+    struct config_ctx *c = arg;
+    char *s = trim(line), *arg_;
+    size_t kw;
+
+    if (!*s || *s == '#')
+        return 0;
+    kw = strcspn(s, " \t=");
+    arg_ = s + kw;
+    arg_ += strspn(arg_, " \t=");
+    if (kw == 5 && strncasecmp(s, "Match", 5) == 0)
+        return 1;
+    if (kw == 7 && strncasecmp(s, "Include", 7) == 0)
+        return include(c->root, arg_, c->depth, c->ret) ? 2 : 0;
+    if (kw != strlen(KEYWORD) || strncasecmp(s, KEYWORD, kw) != 0)
+        return 0;
+    copy(c->ret->command, sizeof(c->ret->command), arg_);
+    copy(c->ret->file, sizeof(c->ret->file), c->path);
+    c->ret->line = (unsigned)lineno;
+    c->ret->result = strstr(arg_, OURS) ? SSHD_OURS : SSHD_CONFIG;
+    return 2;
+}
+
 /* Reads one sshd_config file; true once the first AuthorizedKeysCommand
- * outside a Match block is found. A Match block lasts to the end of the
- * file it is in. */
+ * outside a Match block is found. */
 static bool
 config_file(const char *root, const char *path, int depth,
             struct sshd_check *ret)
 {
-    char full[PATH_MAX], line[4096], *s, *arg;
-    unsigned lineno = 0;
-    bool in_match = false, found = false;
-    size_t kw;
+    struct config_ctx c = { root, path, depth, ret };
+    char full[PATH_MAX];
     FILE *f;
+    int r;
 
     if (depth > MAX_INCLUDE_DEPTH)
         return false;
@@ -265,29 +317,9 @@ config_file(const char *root, const char *path, int depth,
     f = fopen(full, "re");
     if (!f)
         return false;
-    while (!found && !in_match && fgets(line, sizeof(line), f)) {
-        lineno++;
-        s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        kw = strcspn(s, " \t=");
-        arg = s + kw;
-        arg += strspn(arg, " \t=");
-        if (kw == 5 && strncasecmp(s, "Match", 5) == 0) {
-            in_match = true;
-        } else if (kw == 7 && strncasecmp(s, "Include", 7) == 0) {
-            found = include(root, arg, depth, ret);
-        } else if (kw == strlen(KEYWORD) &&
-                   strncasecmp(s, KEYWORD, kw) == 0) {
-            copy(ret->command, sizeof(ret->command), arg);
-            copy(ret->file, sizeof(ret->file), path);
-            ret->line = lineno;
-            ret->result = strstr(arg, OURS) ? SSHD_OURS : SSHD_CONFIG;
-            found = true;
-        }
-    }
+    r = iam_lines_read(f, config_line, &c, NULL);
     fclose(f);
-    return found;
+    return r == 2;
 }
 
 int
