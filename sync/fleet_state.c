@@ -27,7 +27,8 @@ state_path(const char *db_path, const char *suffix, char out[PATH_MAX])
 /*
  * The whole of a state file into @buf (NUL-terminated), when it is one
  * to trust: a regular file of root's (or the caller's), not writable by
- * group or others, not a symlink. Returns its length, or -errno.
+ * group or others, not a symlink, and text (no NUL byte, so its
+ * length is strlen(@buf) and never 0). Returns its length, or -errno.
  */
 static ssize_t
 read_trusted(const char *path, char *buf, size_t size)
@@ -53,6 +54,8 @@ read_trusted(const char *path, char *buf, size_t size)
     if (n < 0)
         return -errno;
     buf[n] = '\0';
+    if (n == 0 || strlen(buf) != (size_t)n)
+        return -EBADMSG;
     return n;
 }
 
