@@ -178,11 +178,20 @@ read_exec_start(const char *root, const char *path, char *exec,
 static bool
 unit_option(const char *exec, char *cmd, size_t size)
 {
-    const char *p = strcasestr(exec, KEYWORD), *e;
+    const char *p = exec, *e;
     size_t n = 0;
 
-    if (!p)
-        return false;
+    /* The keyword alone, not AuthorizedKeysCommandUser nor part of a
+     * longer word: a blank, '=' or a quote on either side. */
+    for (;; p++) {
+        p = strcasestr(p, KEYWORD);
+        if (!p)
+            return false;
+        e = p + strlen(KEYWORD);
+        if ((p == exec || strchr(" \t\"'", p[-1])) &&
+            (*e == '=' || *e == ' ' || *e == '\t'))
+            break;
+    }
     p += strlen(KEYWORD);
     while (*p == '=' || *p == ' ' || *p == '\t')
         p++;
@@ -353,7 +362,7 @@ dropin_parts(const char *file, char *unit, size_t usize, const char **name)
 void
 sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
 {
-    char unit[NAME_MAX + 1];
+    char unit[NAME_MAX + 1], how[640];
     const char *name;
 
     switch (c->result) {
@@ -366,24 +375,21 @@ sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
         break;
     case SSHD_UNIT_OPTION:
         if (dropin_parts(c->file, unit, sizeof(unit), &name))
-            snprintf(buf, size,
-                     "%s gives sshd -o \"AuthorizedKeysCommand %s\" on its "
-                     "command line, which wins over every sshd_config "
-                     "file: sshd never asks iam-authorized-keys and IAM "
-                     "users cannot log in. Keep that command as a fallback "
-                     "with CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
-                     "/etc/nss-iam.conf, then mask the drop-in: ln -s "
-                     "/dev/null /etc/systemd/system/%s.d/%s && systemctl "
+            snprintf(how, sizeof(how), "mask the drop-in: ln -s /dev/null "
+                     "/etc/systemd/system/%s.d/%s && systemctl "
                      "daemon-reload && systemctl restart %s",
-                     c->file, c->command, c->command, unit, name, unit);
+                     unit, name, unit);
         else
-            snprintf(buf, size,
-                     "%s gives sshd -o \"AuthorizedKeysCommand %s\" on its "
-                     "command line: sshd never asks iam-authorized-keys. "
-                     "Set CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
-                     "/etc/nss-iam.conf and remove the option (systemctl "
-                     "edit --full on that unit)",
-                     c->file, c->command, c->command);
+            snprintf(how, sizeof(how), "remove the option (systemctl edit "
+                     "--full on that unit)");
+        snprintf(buf, size,
+                 "%s gives sshd -o \"AuthorizedKeysCommand %s\" on its "
+                 "command line, which wins over every sshd_config file: "
+                 "sshd never asks iam-authorized-keys and IAM users cannot "
+                 "log in. Keep that command as a fallback with "
+                 "CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
+                 "/etc/nss-iam.conf, then %s",
+                 c->file, c->command, c->command, how);
         break;
     case SSHD_CONFIG:
         snprintf(buf, size,

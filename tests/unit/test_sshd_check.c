@@ -186,6 +186,22 @@ test_eic_unit_dropin(void **state)
                                 "sshd.service.d/ec2-instance-connect.conf"));
 }
 
+/* AuthorizedKeysCommandUser alone on the command line is not a command:
+ * the files still decide. */
+static void
+test_unit_sets_only_the_user(void **state)
+{
+    struct tree *t = *state;
+    struct sshd_check c;
+
+    put(t, EIC_DROPIN,
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/sshd -D -o "
+        "\"AuthorizedKeysCommandUser nobody\" -o "
+        "AuthorizedKeysCommandUser=nobody\n");
+    assert_int_equal(sshd_check(t->root, &c), 0);
+    assert_int_equal(c.result, SSHD_OURS);
+}
+
 /* The operator's fix: an /etc drop-in of the same name linked to
  * /dev/null masks it, and the files decide again. */
 static void
@@ -230,6 +246,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_eic_unit_dropin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eic_masked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unit_sets_only_the_user, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_eic_reset_later, setup,
                                         teardown),
     };
