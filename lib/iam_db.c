@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,8 +152,32 @@ verify_seal(int fd, const struct stat *st)
 }
 
 /*
- * Opens @path and verifies its seal. -EAGAIN when @path no longer names
- * the file @st describes (a publish in between).
+ * The identity (device, inode, size, mtime) of the file whose seal was
+ * last verified, folded into 64 bits, and the process that verified it. A
+ * fork child inherits both, so reopening the same unchanged file (a child
+ * of a daemon, after the fork handler dropped the parent's handle) takes
+ * no second pass over it. The verifying process itself always checks
+ * again: a file it reopens is one it saw change. Atomics, not a lock: a
+ * lock held by another thread at fork() would stay held in the child.
+ */
+static _Atomic uint64_t verified_id;
+static _Atomic pid_t verified_by;
+
+static uint64_t
+file_id(const struct stat *st)
+{
+    const uint64_t parts[] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino,
+                               (uint64_t)st->st_size,
+                               (uint64_t)st->st_mtim.tv_sec,
+                               (uint64_t)st->st_mtim.tv_nsec };
+
+    return iam_seal_xxh64(parts, sizeof(parts)) | 1; /* never 0 */
+}
+
+/*
+ * Opens @path and verifies its seal, unless this process (or its parent)
+ * already verified this very file unchanged. -EAGAIN when @path no longer
+ * names the file @st describes (a publish in between).
  */
 static int
 check_sealed(const char *path, const struct stat *st)
@@ -166,8 +192,13 @@ check_sealed(const char *path, const struct stat *st)
         r = -EIO;
     else if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
         r = -EAGAIN;
-    else
-        r = verify_seal(fd, &fst);
+    else if (atomic_load(&verified_id) == file_id(&fst) &&
+             atomic_load(&verified_by) != getpid())
+        r = 0; /* an ancestor verified this very file */
+    else if ((r = verify_seal(fd, &fst)) == 0) {
+        atomic_store(&verified_by, getpid());
+        atomic_store(&verified_id, file_id(&fst));
+    }
     close(fd);
     return r;
 }
