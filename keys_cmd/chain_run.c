@@ -155,15 +155,20 @@ collect(const struct child *c, char *buf, size_t size, size_t *ret_len)
     }
 }
 
-/* Its exit status once it has exited, -ETIMEDOUT past the deadline. */
+/*
+ * Its exit status once it has exited, -ETIMEDOUT past the deadline. Its
+ * output has ended, so it is exiting: poll from 1 ms, doubling up to 50
+ * ms, rather than making every login wait a fixed tick.
+ */
 static int
 reap(const struct child *c)
 {
-    struct timespec tick = { 0, 10 * 1000000L };
+    struct timespec tick = { 0, 1000000L };
     int status;
     pid_t r;
 
-    for (;;) {
+    for (;; tick.tv_nsec = tick.tv_nsec < 25000000L ? tick.tv_nsec * 2
+                                                    : 50000000L) {
         r = waitpid(c->pid, &status, WNOHANG);
         if (r == c->pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
