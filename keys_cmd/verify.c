@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iam_file.h"
 #include "iam_log.h"
 
 #define HELPER "iam-verify-key"
@@ -26,8 +28,8 @@ trusted(const char *path)
 {
     struct stat st;
 
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-           !(st.st_mode & (S_IWGRP | S_IWOTH));
+    return stat(path, &st) == 0 &&
+           iam_file_check_trusted(&st, 0, UINT64_MAX) == 0;
 }
 
 /* The helper beside /proc/self/exe, else the installed one. */

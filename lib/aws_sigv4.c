@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "iam_log.h"
+#include "iam_sha256.h"
 
 /* Longest secret key accepted ("AWS4" is prepended on the stack). */
 #define SECRET_MAX 256
@@ -148,19 +149,6 @@ aws_sigv4_uri_encode(const char *in, size_t len, bool keep_slash,
     return sbuf_take(&b, ret_out);
 }
 
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 0x0f];
-    }
-    out[2 * len] = '\0';
-}
-
 /* Log the OpenSSL error queue once and translate it: OpenSSL errors stop
  * here. */
 static int
@@ -177,20 +165,6 @@ openssl_error(const char *what)
     ERR_clear_error();
     iam_log(LOG_WARNING, "aws_sigv4: %s failed: %s", what, buf);
     return -EIO;
-}
-
-static int
-sha256_hex(const void *data, size_t len, char out[AWS_SIGV4_HEX_SIZE])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-
-    out[0] = '\0';
-    if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
-        mdlen != 32)
-        return openssl_error("SHA-256");
-    hex_encode(md, 32, out);
-    return 0;
 }
 
 static int
@@ -500,9 +474,7 @@ aws_sigv4_canonical_request(const struct aws_sigv4_request *req,
     sbuf_add(&creq, "\n", 1);
     sbuf_add(&creq, sh.p ? sh.p : "", sh.len);
     sbuf_add(&creq, "\n", 1);
-    r = sha256_hex(req->body, req->body ? req->body_len : 0, payload_hash);
-    if (r < 0)
-        goto out;
+    iam_sha256_hex(req->body, req->body ? req->body_len : 0, payload_hash);
     sbuf_str(&creq, payload_hash);
     r = sbuf_take(&creq, ret_creq);
     if (r < 0)
@@ -600,14 +572,11 @@ aws_sigv4_string_to_sign(const char *amz_date, const char *scope,
 {
     struct sbuf b = { NULL, 0, 0, 0 };
     char hash[AWS_SIGV4_HEX_SIZE];
-    int r;
 
     *ret_sts = NULL;
     if (!amz_date_valid(amz_date) || !scope || !*scope || !creq)
         return -EINVAL;
-    r = sha256_hex(creq, strlen(creq), hash);
-    if (r < 0)
-        return r;
+    iam_sha256_hex(creq, strlen(creq), hash);
     sbuf_str(&b, AWS_SIGV4_ALGORITHM "\n");
     sbuf_str(&b, amz_date);
     sbuf_add(&b, "\n", 1);
@@ -660,7 +629,7 @@ aws_sigv4_signature(const unsigned char key[32], const char *sts,
     r = hmac256(key, 32, sts, strlen(sts), md);
     if (r < 0)
         return r;
-    hex_encode(md, 32, ret_hex);
+    iam_sha256_hex_of(md, ret_hex);
     return 0;
 }
 
@@ -800,5 +769,6 @@ int
 aws_sigv4_payload_hash(const void *body, size_t len,
                        char ret_hex[AWS_SIGV4_HEX_SIZE])
 {
-    return sha256_hex(body, body ? len : 0, ret_hex);
+    iam_sha256_hex(body, body ? len : 0, ret_hex);
+    return 0;
 }

@@ -197,7 +197,8 @@ aws_sigv4_sign(const struct aws_sigv4_request *req,
 /*
  * aws_sigv4_payload_hash - hex(SHA-256(@body)), lowercase: the value S3
  * wants in x-amz-content-sha256 (and that the signature covers).
- * @body may be NULL when @len is 0. Returns 0 or -EIO.
+ * @body may be NULL when @len is 0. Returns 0 (iam_sha256_hex: it
+ * cannot fail; the int is kept for the callers that check it).
  */
 int
 aws_sigv4_payload_hash(const void *body, size_t len,

@@ -13,11 +13,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "iam_db.h"
+#include "iam_file.h"
 #include "iam_log.h"
 #include "iam_seal.h"
+#include "iam_sha256.h"
 
 /*
  * Address space reserved for the map; the file only grows as data is
@@ -44,15 +44,13 @@
 #define SEAL_CHUNK (64 * 1024)
 
 struct iam_db_writer {
-    char path[PATH_MAX];
-    char tmp[PATH_MAX];
-    int fd;
+    struct iam_file_temp file; /* LMDB writes through its name */
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi[7];
     unsigned puts; /* in the current transaction */
     struct iam_buf buf;
-    char digest[IAM_DB_DIGEST_LEN];
+    char digest[IAM_SHA256_HEX_SIZE];
     int sealed;
 };
 
@@ -82,23 +80,6 @@ writer_errno(int mdb_rc)
     return iam_db_errno(mdb_rc);
 }
 
-/* "<dir>/.passwd.mdb.XXXXXX" for @path "<dir>/passwd.mdb". */
-static int
-temp_name(const char *path, char *ret, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path + 1) : 0;
-    const char *base = slash ? slash + 1 : path;
-    int n;
-
-    if (*base == '\0')
-        return -EINVAL;
-    n = snprintf(ret, len, "%.*s.%s.XXXXXX", dirlen, path, base);
-    if (n < 0 || (size_t)n >= len)
-        return -ENAMETOOLONG;
-    return 0;
-}
-
 static int
 open_env(struct iam_db_writer *w)
 {
@@ -118,7 +99,7 @@ open_env(struct iam_db_writer *w)
      */
     if (r >= 0)
         r = writer_errno(mdb_env_open(
-            w->env, w->tmp, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0600));
+            w->env, w->file.tmp, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0600));
     if (r >= 0)
         r = writer_errno(mdb_txn_begin(w->env, NULL, 0, &w->txn));
     for (i = 0; r >= 0 && i < NDBI; i++)
@@ -138,20 +119,8 @@ iam_db_writer_open(const char *path, struct iam_db_writer **ret_w)
     w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
-    w->fd = -1;
-    if (strlen(path) >= sizeof(w->path)) {
-        free(w);
-        return -ENAMETOOLONG;
-    }
-    memcpy(w->path, path, strlen(path) + 1);
-    r = temp_name(path, w->tmp, sizeof(w->tmp));
+    r = iam_file_temp_open(path, &w->file);
     if (r < 0) {
-        free(w);
-        return r;
-    }
-    w->fd = mkostemp(w->tmp, O_CLOEXEC);
-    if (w->fd < 0) {
-        r = -errno;
         free(w);
         return r;
     }
@@ -224,7 +193,7 @@ drop_mapped(const struct iam_db_writer *w)
     dev_t dev;
     FILE *f;
 
-    if (fstat(w->fd, &st) < 0)
+    if (fstat(w->file.fd, &st) < 0)
         return;
     f = fopen("/proc/self/maps", "re");
     if (!f)
@@ -386,19 +355,19 @@ iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
 }
 
 static void
-hash_len(EVP_MD_CTX *md, size_t n)
+hash_len(struct iam_sha256_ctx *md, size_t n)
 {
     uint8_t b[8];
     int i;
 
     for (i = 0; i < 8; i++)
         b[i] = (uint8_t)(n >> (8 * i));
-    EVP_DigestUpdate(md, b, sizeof(b));
+    iam_sha256_update(md, b, sizeof(b));
 }
 
 /* Feeds one database, in key order, into @md. */
 static int
-hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
+hash_db(struct iam_db_writer *w, int db, struct iam_sha256_ctx *md)
 {
     MDB_cursor *cur = NULL;
     MDB_val k, v;
@@ -409,12 +378,12 @@ hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
     if (r < 0)
         return r;
     hash_len(md, strlen(schema[db].name));
-    EVP_DigestUpdate(md, schema[db].name, strlen(schema[db].name));
+    iam_sha256_update(md, schema[db].name, strlen(schema[db].name));
     while ((r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
         hash_len(md, k.mv_size);
-        EVP_DigestUpdate(md, k.mv_data, k.mv_size);
+        iam_sha256_update(md, k.mv_data, k.mv_size);
         hash_len(md, v.mv_size);
-        EVP_DigestUpdate(md, v.mv_data, v.mv_size);
+        iam_sha256_update(md, v.mv_data, v.mv_size);
         if (++n % WRITER_DROP_EVERY == 0)
             drop_mapped(w);
     }
@@ -425,35 +394,23 @@ hash_db(struct iam_db_writer *w, int db, EVP_MD_CTX *md)
 static int
 compute_digest(struct iam_db_writer *w)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0, i;
-    EVP_MD_CTX *md;
+    uint8_t d[IAM_SHA256_LEN];
+    struct iam_sha256_ctx md;
     int db, r = 0;
 
-    md = EVP_MD_CTX_new();
-    if (!md)
-        return -ENOMEM;
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-        r = -EIO;
+    iam_sha256_init(&md);
     for (db = 0; r >= 0 && db < META; db++)
-        r = hash_db(w, db, md);
-    if (r >= 0 && EVP_DigestFinal_ex(md, d, &dlen) != 1)
-        r = -EIO;
-    EVP_MD_CTX_free(md);
+        r = hash_db(w, db, &md);
+    iam_sha256_final(&md, d);
     if (r < 0)
         return r;
-    for (i = 0; i < dlen && 2 * i + 2 < sizeof(w->digest); i++) {
-        w->digest[2 * i] = hex[d[i] >> 4];
-        w->digest[2 * i + 1] = hex[d[i] & 15];
-    }
-    w->digest[2 * i] = '\0';
+    iam_sha256_hex_of(d, w->digest);
     return 0;
 }
 
 /*
  * Appends the seal (iam_seal.h) to the closed LMDB file: readers check
- * it before LMDB reads a byte. Reads the file back through @w->fd, in
+ * it before LMDB reads a byte. Reads the file back through @w->file.fd, in
  * parts, so the writer's memory stays small.
  */
 static int
@@ -466,14 +423,14 @@ append_seal(struct iam_db_writer *w)
     ssize_t n = 0;
     char *buf;
 
-    if (fstat(w->fd, &st) < 0)
+    if (fstat(w->file.fd, &st) < 0)
         return -errno;
     buf = malloc(SEAL_CHUNK);
     if (!buf)
         return -ENOMEM;
     iam_seal_init(&s);
     while (off < (uint64_t)st.st_size) {
-        n = pread(w->fd, buf, SEAL_CHUNK, (off_t)off);
+        n = pread(w->file.fd, buf, SEAL_CHUNK, (off_t)off);
         if (n <= 0)
             break;
         iam_seal_update(&s, buf, (size_t)n);
@@ -485,7 +442,7 @@ append_seal(struct iam_db_writer *w)
     if (off != (uint64_t)st.st_size)
         return -EIO;
     iam_seal_encode(off, iam_seal_final(&s), trailer);
-    n = pwrite(w->fd, trailer, sizeof(trailer), (off_t)off);
+    n = pwrite(w->file.fd, trailer, sizeof(trailer), (off_t)off);
     if (n < 0)
         return -errno;
     return n == (ssize_t)sizeof(trailer) ? 0 : -EIO;
@@ -529,31 +486,6 @@ iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
     return r;
 }
 
-static int
-fsync_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    size_t n;
-    int fd, r = 0;
-
-    if (!slash) {
-        dir[0] = '.';
-        n = 1;
-    } else {
-        n = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, n);
-    }
-    dir[n] = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) < 0)
-        r = -errno;
-    close(fd);
-    return r;
-}
-
 int
 iam_db_writer_publish(struct iam_db_writer *w)
 {
@@ -564,22 +496,11 @@ iam_db_writer_publish(struct iam_db_writer *w)
         return -EINVAL;
     }
     /* Owner and mode are fixed before the name appears (never after). */
-    if (geteuid() == 0 && fchown(w->fd, 0, 0) < 0)
+    if (geteuid() == 0 && fchown(w->file.fd, 0, 0) < 0)
         r = -errno;
-    if (r >= 0 && fchmod(w->fd, 0644) < 0)
-        r = -errno;
-    if (r >= 0 && fsync(w->fd) < 0)
-        r = -errno;
-    if (r >= 0 && rename(w->tmp, w->path) < 0)
-        r = -errno;
-    if (r < 0) {
-        iam_db_writer_abort(w);
-        return r;
-    }
-    r = fsync_dir(w->path);
-    close(w->fd);
-    iam_buf_free(&w->buf);
-    free(w);
+    if (r >= 0)
+        r = iam_file_temp_commit(&w->file, NULL, 0, 0644);
+    iam_db_writer_abort(w); /* the temporary file is gone or renamed */
     return r;
 }
 
@@ -592,10 +513,7 @@ iam_db_writer_abort(struct iam_db_writer *w)
         mdb_txn_abort(w->txn);
     if (w->env)
         mdb_env_close(w->env);
-    if (w->fd >= 0) {
-        unlink(w->tmp);
-        close(w->fd);
-    }
+    iam_file_temp_abort(&w->file);
     iam_buf_free(&w->buf);
     free(w);
 }

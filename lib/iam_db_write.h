@@ -28,9 +28,6 @@
 
 #include "iam_rec.h"
 
-/* Hex SHA-256 of every record but the meta record, plus NUL. */
-#define IAM_DB_DIGEST_LEN 65
-
 struct iam_db_writer;
 
 /*

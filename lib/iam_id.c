@@ -1,99 +1,38 @@
 #include "iam_id.h"
 
 #include "iam_log.h"
+#include "iam_sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
 /* Smallest table; keeps the shift in cell_of() below 64. */
 #define TAKEN_MIN_CAP 16u
 
-/* One SHA-256 context reused for every hash of a placement. */
-struct hasher {
-    EVP_MD *md;
-    EVP_MD_CTX *ctx;
-};
-
-/* Log OpenSSL's queued errors once, at this boundary, and empty the queue. */
-static void
-log_openssl(const char *what)
+/* The first 8 bytes of SHA-256(prefix + key [+ ":" + n]), big-endian. */
+static uint64_t
+hash64(const char *prefix, const char *key, unsigned n)
 {
-    unsigned long e;
-    char buf[256];
-
-    e = ERR_get_error();
-    if (e == 0) {
-        iam_log(LOG_ERR, "iam_id: %s failed", what);
-        return;
-    }
-    ERR_error_string_n(e, buf, sizeof(buf));
-    iam_log(LOG_ERR, "iam_id: %s failed: %s", what, buf);
-    ERR_clear_error();
-}
-
-static void
-hasher_close(struct hasher *h)
-{
-    EVP_MD_CTX_free(h->ctx);
-    EVP_MD_free(h->md);
-    h->ctx = NULL;
-    h->md = NULL;
-}
-
-/* Returns 0, -ENOMEM or -EIO (no SHA-256 in this OpenSSL). */
-static int
-hasher_open(struct hasher *h)
-{
-    h->ctx = NULL;
-    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!h->md) {
-        log_openssl("fetching SHA256");
-        return -EIO;
-    }
-    h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx) {
-        log_openssl("EVP_MD_CTX_new");
-        hasher_close(h);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-/*
- * The first 8 bytes of SHA-256(prefix + key [+ ":" + n]), big-endian.
- * Returns 0 or -EIO.
- */
-static int
-hasher_run(struct hasher *h, const char *prefix, const char *key,
-           unsigned n, uint64_t *ret_h)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    uint8_t md[IAM_SHA256_LEN];
+    struct iam_sha256_ctx c;
     char suffix[16];
     int len = 0;
     uint64_t v = 0;
     int i;
 
-    *ret_h = 0;
     if (n > 0)
         len = snprintf(suffix, sizeof(suffix), ":%u", n);
-    if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 ||
-        EVP_DigestUpdate(h->ctx, prefix, strlen(prefix)) != 1 ||
-        EVP_DigestUpdate(h->ctx, key, strlen(key)) != 1 ||
-        (len > 0 && EVP_DigestUpdate(h->ctx, suffix, (size_t)len) != 1) ||
-        EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen < 8) {
-        log_openssl("SHA-256");
-        return -EIO;
-    }
+    iam_sha256_init(&c);
+    iam_sha256_update(&c, prefix, strlen(prefix));
+    iam_sha256_update(&c, key, strlen(key));
+    if (len > 0)
+        iam_sha256_update(&c, suffix, (size_t)len);
+    iam_sha256_final(&c, md);
     for (i = 0; i < 8; i++)
         v = v << 8 | md[i];
-    *ret_h = v;
-    return 0;
+    return v;
 }
 
 static bool
@@ -115,24 +54,12 @@ int
 iam_id_hash(const char *prefix, const char *key, unsigned n, uint32_t min,
             uint32_t max, uint32_t *ret_id)
 {
-    struct hasher h = { NULL, NULL };
-    uint64_t v = 0;
-    int r;
-
     if (ret_id)
         *ret_id = 0;
     if (!prefix || !key || !ret_id || !range_ok(min, max))
         return -EINVAL;
-    r = hasher_open(&h);
-    if (r < 0)
-        goto out;
-    r = hasher_run(&h, prefix, key, n, &v);
-    if (r < 0)
-        goto out;
-    *ret_id = reduce(v, min, max);
-out:
-    hasher_close(&h);
-    return r;
+    *ret_id = reduce(hash64(prefix, key, n), min, max);
+    return 0;
 }
 
 /*
@@ -288,19 +215,13 @@ cmp_created(const void *a, const void *b)
 
 /* Place one slot: first free id of tries 0, 1, 2, ... */
 static int
-place_one(struct hasher *h, const char *prefix, struct iam_id_slot *s,
-          struct iam_id_taken *t)
+place_one(const char *prefix, struct iam_id_slot *s, struct iam_id_taken *t)
 {
-    uint64_t v;
     uint32_t id;
     unsigned n;
-    int r;
 
     for (n = 0; n <= IAM_ID_MAX_REHASH; n++) {
-        r = hasher_run(h, prefix, s->key, n, &v);
-        if (r < 0)
-            return r;
-        id = reduce(v, t->min, t->max);
+        id = reduce(hash64(prefix, s->key, n), t->min, t->max);
         if (iam_id_taken_has(t, id))
             continue;
         put(t->cells, t->cap, id);
@@ -342,7 +263,6 @@ int
 iam_id_place(const char *prefix, struct iam_id_slot *v, size_t n,
              enum iam_id_order order, struct iam_id_taken *taken)
 {
-    struct hasher h = { NULL, NULL };
     struct iam_id_slot **ord = NULL;
     uint64_t left;
     size_t rehashed = 0;
@@ -373,11 +293,8 @@ iam_id_place(const char *prefix, struct iam_id_slot *v, size_t n,
     r = placement_order(v, n, order, &ord);
     if (r < 0)
         goto out;
-    r = hasher_open(&h);
-    if (r < 0)
-        goto out;
     for (i = 0; i < n; i++) {
-        r = place_one(&h, prefix, ord[i], taken);
+        r = place_one(prefix, ord[i], taken);
         if (r < 0)
             goto out;
         rehashed += ord[i]->collisions > 0;
@@ -387,7 +304,6 @@ iam_id_place(const char *prefix, struct iam_id_slot *v, size_t n,
         iam_log(LOG_NOTICE, "iam_id: %zu of %zu ids rehashed after a "
                 "collision (%s)", rehashed, n, prefix);
 out:
-    hasher_close(&h);
     free(ord);
     return r;
 }

@@ -26,7 +26,7 @@
  * 65534 and 4294967294 (iam_id_taken_add()): an IAM entity whose hash
  * lands on one of them moves on to its next try, on that server only.
  *
- * SHA-256 comes from OpenSSL (link -lcrypto). Not for the NSS module: it
+ * SHA-256 comes from iam_sha256. Not for the NSS module: it
  * only reads the ids that iam-sync computed.
  */
 #ifndef IAM_ID_H
@@ -53,8 +53,7 @@
  * @min, @max: the id range, 1 <= min <= max < 4294967295.
  * @ret_id: set to 0 on entry, to the id on success.
  *
- * Returns 0, -EINVAL (NULL argument or bad range), -ENOMEM or -EIO
- * (OpenSSL failed; the detail is logged). Thread-safe.
+ * Returns 0 or -EINVAL (NULL argument or bad range). Thread-safe.
  */
 int
 iam_id_hash(const char *prefix, const char *key, unsigned n, uint32_t min,
@@ -137,8 +136,8 @@ enum iam_id_order {
  *
  * Returns 0; -ENOSPC when @n ids do not fit in what is left of the range
  * (checked before anything is placed) or when a slot found no free id in
- * IAM_ID_MAX_REHASH tries; -EINVAL (NULL argument or NULL key); -ENOMEM;
- * -EIO (OpenSSL). After an error the slots and @taken are partly filled:
+ * IAM_ID_MAX_REHASH tries; -EINVAL (NULL argument or NULL key); -ENOMEM.
+ * After an error the slots and @taken are partly filled:
  * free @taken and start over.
  */
 int

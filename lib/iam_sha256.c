@@ -74,31 +74,99 @@ compress(uint32_t h[8], const uint8_t block[BLOCK])
 }
 
 void
-iam_sha256(const void *data, size_t len, uint8_t ret_md[IAM_SHA256_LEN])
+iam_sha256_init(struct iam_sha256_ctx *c)
 {
-    uint32_t h[8] = {
+    static const uint32_t h0[8] = {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     };
-    const uint8_t *p = data;
-    uint8_t tail[2 * BLOCK];
-    size_t rest, tail_len, i;
-    uint64_t bits = (uint64_t)len * 8;
 
-    for (rest = len; rest >= BLOCK; rest -= BLOCK, p += BLOCK)
-        compress(h, p);
+    memcpy(c->h, h0, sizeof(c->h));
+    c->len = 0;
+    c->n = 0;
+}
+
+void
+iam_sha256_update(struct iam_sha256_ctx *c, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    size_t take;
+
+    if (len == 0)
+        return; /* @data may be NULL */
+    c->len += len;
+    /* Complete a block begun by an earlier update first. */
+    if (c->n > 0) {
+        take = len < BLOCK - c->n ? len : BLOCK - c->n;
+        memcpy(c->buf + c->n, p, take);
+        c->n += take;
+        p += take;
+        len -= take;
+        if (c->n < BLOCK)
+            return;
+        compress(c->h, c->buf);
+        c->n = 0;
+    }
+    for (; len >= BLOCK; len -= BLOCK, p += BLOCK)
+        compress(c->h, p);
+    if (len > 0)
+        memcpy(c->buf, p, len);
+    c->n = len;
+}
+
+void
+iam_sha256_final(struct iam_sha256_ctx *c, uint8_t ret_md[IAM_SHA256_LEN])
+{
+    uint8_t tail[2 * BLOCK];
+    uint64_t bits = c->len * 8;
+    size_t tail_len, i;
 
     /* Padding (5.1.1): the rest, 0x80, zeros, the length in bits. */
     memset(tail, 0, sizeof(tail));
-    if (rest > 0)
-        memcpy(tail, p, rest);
-    tail[rest] = 0x80;
-    tail_len = rest + 1 + 8 <= BLOCK ? BLOCK : 2 * BLOCK;
+    if (c->n > 0)
+        memcpy(tail, c->buf, c->n);
+    tail[c->n] = 0x80;
+    tail_len = c->n + 1 + 8 <= BLOCK ? BLOCK : 2 * BLOCK;
     for (i = 0; i < 8; i++)
         tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
     for (i = 0; i < tail_len; i += BLOCK)
-        compress(h, tail + i);
+        compress(c->h, tail + i);
 
     for (i = 0; i < 8; i++)
-        store_be32(ret_md + 4 * i, h[i]);
+        store_be32(ret_md + 4 * i, c->h[i]);
+    memset(c, 0, sizeof(*c));
+}
+
+void
+iam_sha256(const void *data, size_t len, uint8_t ret_md[IAM_SHA256_LEN])
+{
+    struct iam_sha256_ctx c;
+
+    iam_sha256_init(&c);
+    iam_sha256_update(&c, data, len);
+    iam_sha256_final(&c, ret_md);
+}
+
+void
+iam_sha256_hex_of(const uint8_t md[IAM_SHA256_LEN],
+                  char ret_hex[IAM_SHA256_HEX_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < IAM_SHA256_LEN; i++) {
+        ret_hex[2 * i] = hex[md[i] >> 4];
+        ret_hex[2 * i + 1] = hex[md[i] & 15];
+    }
+    ret_hex[2 * IAM_SHA256_LEN] = '\0';
+}
+
+void
+iam_sha256_hex(const void *data, size_t len,
+               char ret_hex[IAM_SHA256_HEX_SIZE])
+{
+    uint8_t md[IAM_SHA256_LEN];
+
+    iam_sha256(data, len, md);
+    iam_sha256_hex_of(md, ret_hex);
 }

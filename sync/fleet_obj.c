@@ -9,8 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "aws_sigv4.h"
 #include "iam_log.h"
+#include "iam_sha256.h"
 
 #define SIG_FIELD " ed25519="
 /* Nesting of the payload: root, list, item, list, item, value. */
@@ -241,10 +241,11 @@ fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
         return -ENOMEM;
     payload = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN,
                                                 &plen);
-    r = payload ? aws_sigv4_payload_hash(payload, plen, ret_sha256)
-                : -ENOMEM;
-    if (r < 0)
+    if (!payload) {
+        r = -ENOMEM;
         goto out;
+    }
+    iam_sha256_hex(payload, plen, ret_sha256);
     hlen = snprintf(head, sizeof(head), "%s %u created=%" PRId64
                     " sha256=%s source=%s\n", FLEET_OBJ_MAGIC,
                     FLEET_OBJ_VERSION, created, ret_sha256, source);
@@ -427,12 +428,9 @@ fleet_obj_check_payload(const char *obj, size_t len,
                         const struct fleet_header *h, char *errbuf,
                         size_t errlen)
 {
-    char sha[AWS_SIGV4_HEX_SIZE];
-    int r;
+    char sha[IAM_SHA256_HEX_SIZE];
 
-    r = aws_sigv4_payload_hash(obj + h->len, len - h->len, sha);
-    if (r < 0)
-        return fail(errbuf, errlen, r, "cannot hash the payload");
+    iam_sha256_hex(obj + h->len, len - h->len, sha);
     if (strcmp(sha, h->sha256) != 0)
         return fail(errbuf, errlen, -EBADMSG, "the payload is not the one "
                     "signed (sha256 differs)");

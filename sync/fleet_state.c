@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iam_file.h"
 #include "iam_log.h"
 
 /* Largest state file read: a refusal's reason is the longest. */
@@ -26,98 +27,38 @@ state_path(const char *db_path, const char *suffix, char out[PATH_MAX])
 
 /*
  * The whole of a state file into @buf (NUL-terminated), when it is one
- * to trust: a regular file of root's (or the caller's), not writable by
- * group or others, not a symlink, and text (no NUL byte, so its
- * length is strlen(@buf) and never 0). Returns its length, or -errno.
+ * to trust (iam_file_read_trusted: a regular file of root's or the
+ * caller's, not writable by group or others, not a symlink) and text
+ * (no NUL byte, so its length is strlen(@buf) and never 0). Returns its
+ * length, or -errno.
  */
 static ssize_t
 read_trusted(const char *path, char *buf, size_t size)
 {
-    struct stat st;
-    ssize_t n;
-    int fd;
+    ssize_t n = iam_file_read_trusted(path, buf, size);
 
-    /* O_NONBLOCK: a FIFO put there must not hang the run. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        (st.st_uid != 0 && st.st_uid != geteuid()) ||
-        (st.st_mode & (S_IWGRP | S_IWOTH))) {
-        close(fd);
+    if (n == -EINVAL || n == -EACCES || n == -EPERM)
         iam_log(LOG_WARNING, "%s: not a regular file of root's, or "
                 "writable by others: ignored", path);
-        return -EPERM;
-    }
-    n = read(fd, buf, size - 1);
-    close(fd);
     if (n < 0)
-        return -errno;
-    buf[n] = '\0';
+        return n;
     if (n == 0 || strlen(buf) != (size_t)n)
         return -EBADMSG;
     return n;
 }
 
-/* The directory of @path, synced so that a rename survives a crash. */
-static int
-fsync_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd, r = 0;
-
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
-             slash ? path : ".");
-    fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0)
-        r = -errno;
-    if (fd >= 0)
-        close(fd);
-    return r;
-}
-
 /*
- * @text as the new content of @path: a private temporary file beside
- * it (mkostemp: no name another user can prepare), 0644, synced, then
- * renamed over. Returns 0 or -errno (logged).
+ * @text as the new content of @path (iam_file_write: a private
+ * temporary file beside it, 0644, synced, renamed over). Returns 0 or
+ * -errno (logged).
  */
 static int
 write_atomic(const char *path, const char *text)
 {
-    char tmp[PATH_MAX + 16];
-    size_t len = strlen(text), off = 0;
-    ssize_t n;
-    int fd, r = 0;
+    int r = iam_file_write(path, text, strlen(text), 0644);
 
-    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        r = -errno;
+    if (r < 0)
         iam_log(LOG_WARNING, "%s: %s", path, strerrordesc_np(-r));
-        return r;
-    }
-    if (fchmod(fd, 0644) < 0)
-        r = -errno;
-    while (r == 0 && off < len) {
-        n = write(fd, text + off, len - off);
-        if (n < 0 && errno != EINTR)
-            r = -errno;
-        else if (n > 0)
-            off += (size_t)n;
-    }
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r == 0)
-        r = fsync_dir(path);
-    if (r < 0) {
-        iam_log(LOG_WARNING, "%s: %s", path, strerrordesc_np(-r));
-        (void)unlink(tmp);
-    }
     return r;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iam_file.h"
 #include "iam_log.h"
 
 #define FILE_NAME "nss_iam.prom"
@@ -76,42 +77,40 @@ write_all(FILE *f, const struct metrics *m, int64_t success)
 int
 metrics_write(const char *dir, const struct metrics *m)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
+    struct iam_file_temp t;
+    char path[PATH_MAX];
+    char *text = NULL;
+    size_t len = 0;
     int64_t success;
     FILE *f;
-    int fd, r = 0;
+    int r;
 
     if (snprintf(path, sizeof(path), "%s/%s", dir, FILE_NAME) >=
-            (int)sizeof(path) ||
-        snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, FILE_NAME) >=
-            (int)sizeof(tmp))
+        (int)sizeof(path))
         return -ENAMETOOLONG;
     success = m->exit_status == 0 ? m->run_time : previous_success(path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        r = -errno;
-        iam_log(LOG_WARNING, "%s: cannot write metrics: %m", dir);
+    r = iam_file_temp_open(path, &t);
+    if (r < 0) {
+        iam_log(LOG_WARNING, "%s: cannot write metrics: %s", dir,
+                strerrordesc_np(-r));
         return r;
     }
-    f = fdopen(fd, "w");
+    f = open_memstream(&text, &len);
     if (!f) {
-        r = -errno;
-        close(fd);
-        unlink(tmp);
-        return r;
+        iam_file_temp_abort(&t);
+        return -ENOMEM;
     }
     write_all(f, m, success);
+    if (fclose(f) != 0) {
+        r = -ENOMEM;
+        iam_file_temp_abort(&t);
+    }
     /* node_exporter runs as another user: the file must be readable. */
-    if (fchmod(fd, 0644) < 0 || fflush(f) != 0 || ferror(f))
-        r = -EIO;
-    if (fclose(f) != 0 && r == 0)
-        r = -EIO;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        unlink(tmp);
+    if (r == 0)
+        r = iam_file_temp_commit(&t, text, len, 0644);
+    free(text);
+    if (r < 0)
         iam_log(LOG_WARNING, "%s: cannot write metrics: %s", path,
                 strerrordesc_np(-r));
-    }
     return r;
 }

@@ -23,9 +23,10 @@ struct metrics {
 };
 
 /*
- * metrics_write - write "<dir>/nss_iam.prom" atomically (temporary file
- * and rename, so the collector never reads half a file). The last success
- * time is carried over from the previous file when this run failed.
+ * metrics_write - write "<dir>/nss_iam.prom" atomically (iam_file:
+ * temporary file, fsync, rename, so the collector never reads half a
+ * file). The last success time is carried over from the previous file
+ * when this run failed.
  * Returns 0 or -errno (logged; a metrics failure never fails the sync).
  */
 int

@@ -13,12 +13,12 @@
 #include "aws_client.h"
 #include "aws_creds.h"
 #include "aws_endpoint.h"
-#include "aws_sigv4.h"
 #include "diff.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "iam_db_write.h"
 #include "iam_log.h"
+#include "iam_sha256.h"
 #include "lock.h"
 #include "metrics.h"
 #include "model.h"
@@ -47,7 +47,7 @@ struct run {
     bool from_fleet;        /* SOURCE: the fetch came from S3 */
     struct fleet_seen seen; /* the object applied last */
     struct fleet_refused refused; /* the object refused last */
-    char local_files[65];   /* digest of /etc/passwd and /etc/group */
+    char local_files[IAM_SHA256_HEX_SIZE]; /* digest of /etc/passwd and /etc/group */
     struct fleet_got got;
     struct fleet_stats fleet;
     struct model model;
@@ -332,9 +332,9 @@ local_files_digest(struct run *run)
         if (in)
             fclose(in);
     }
-    r = fclose(out) == 0
-            ? aws_sigv4_payload_hash(text, len, run->local_files)
-            : -ENOMEM;
+    r = fclose(out) == 0 ? 0 : -ENOMEM;
+    if (r == 0)
+        iam_sha256_hex(text, len, run->local_files);
     free(text);
     return r;
 }
@@ -360,7 +360,9 @@ local_digest(const struct run *run, char ret[65])
         fprintf(out, "SIGNING_PUBLIC_KEY %s\n",
                 run->cfg->signing_public_keys.v[i]);
     fprintf(out, "local accounts %s\n", run->local_files);
-    r = fclose(out) == 0 ? aws_sigv4_payload_hash(text, len, ret) : -ENOMEM;
+    r = fclose(out) == 0 ? 0 : -ENOMEM;
+    if (r == 0)
+        iam_sha256_hex(text, len, ret);
     free(text);
     return r;
 }
