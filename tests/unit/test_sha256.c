@@ -102,6 +102,58 @@ test_matches_openssl(void **state)
     }
 }
 
+/*
+ * The same bytes fed in pieces: every length up to 300 bytes, cut at
+ * pseudo-random points (pieces of 0 to 70 bytes, so that pieces cross,
+ * end at and fill block boundaries), give OpenSSL's digest.
+ */
+static void
+test_pieces(void **state)
+{
+    uint8_t buf[300];
+    uint8_t want[EVP_MAX_MD_SIZE], got[IAM_SHA256_LEN];
+    struct iam_sha256_ctx c;
+    unsigned int want_len;
+    uint32_t x = 12345;
+    size_t i, len, off, piece;
+
+    (void)state;
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 7 + 3);
+    for (len = 0; len <= sizeof(buf); len++) {
+        assert_int_equal(EVP_Digest(buf, len, want, &want_len, EVP_sha256(),
+                                    NULL),
+                         1);
+        iam_sha256_init(&c);
+        for (off = 0; off < len; off += piece) {
+            x = x * 1664525 + 1013904223;
+            piece = (x >> 24) % 71;
+            if (piece > len - off)
+                piece = len - off;
+            iam_sha256_update(&c, buf + off, piece);
+        }
+        iam_sha256_update(&c, NULL, 0);
+        iam_sha256_final(&c, got);
+        assert_memory_equal(got, want, IAM_SHA256_LEN);
+    }
+}
+
+/* Lowercase hex, NUL-terminated: the form S3, SigV4 and our files use. */
+static void
+test_hex(void **state)
+{
+    char hex[IAM_SHA256_HEX_SIZE];
+
+    (void)state;
+    memset(hex, 'X', sizeof(hex));
+    iam_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+    iam_sha256_hex(NULL, 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+                             "27ae41e4649b934ca495991b7852b855");
+}
+
 int
 main(void)
 {
@@ -109,6 +161,8 @@ main(void)
         cmocka_unit_test(test_nist_vectors),
         cmocka_unit_test(test_million_a),
         cmocka_unit_test(test_matches_openssl),
+        cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_hex),
     };
 
     return cmocka_run_group_tests_name("sha256", tests, NULL, NULL);
