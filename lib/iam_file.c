@@ -71,7 +71,7 @@ iam_file_temp_commit(struct iam_file_temp *t, const void *data, size_t len,
     if (r == 0 && rename(t->tmp, t->path) < 0)
         r = -errno;
     if (r < 0) {
-        (void)unlink(t->tmp);
+        (void)unlink(t->tmp); /* the target is untouched */
         return r;
     }
     return iam_file_fsync_dir(t->path);
