@@ -126,20 +126,6 @@ iam_file_fsync_dir(const char *path)
     return r;
 }
 
-int
-iam_file_check_trusted(const struct stat *st, uid_t owner, uint64_t max)
-{
-    if (!S_ISREG(st->st_mode))
-        return -EINVAL;
-    if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return -EACCES;
-    if (st->st_uid != 0 && st->st_uid != owner)
-        return -EPERM;
-    if ((uint64_t)st->st_size > max)
-        return -EFBIG;
-    return 0;
-}
-
 /* Up to @size bytes of @fd into @buf; -EFBIG if more follow. */
 static ssize_t
 read_bounded(int fd, char *buf, size_t size)

@@ -23,6 +23,7 @@
 #ifndef IAM_FILE_H
 #define IAM_FILE_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,9 +89,22 @@ iam_file_fsync_dir(const char *path);
  *   -EACCES  writable by group or others
  *   -EPERM   owned by another user than root and @owner
  *   -EFBIG   larger than @max bytes
+ * Inline, so that the NSS module (which links only the snapshot core,
+ * and must not carry code that writes files) shares the rule too.
  */
-int
-iam_file_check_trusted(const struct stat *st, uid_t owner, uint64_t max);
+static inline int
+iam_file_check_trusted(const struct stat *st, uid_t owner, uint64_t max)
+{
+    if (!S_ISREG(st->st_mode))
+        return -EINVAL;
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return -EACCES;
+    if (st->st_uid != 0 && st->st_uid != owner)
+        return -EPERM;
+    if ((uint64_t)st->st_size > max)
+        return -EFBIG;
+    return 0;
+}
 
 /*
  * iam_file_read_trusted - read all of @path into @buf and NUL-terminate
