@@ -160,8 +160,7 @@ iam_file_read_trusted(const char *path, char *buf, size_t size)
         return -EINVAL;
     buf[0] = '\0';
     /* O_NONBLOCK: a FIFO put there must not hang the reader. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-                        O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) < 0)

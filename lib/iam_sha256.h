@@ -36,9 +36,9 @@
 /* A digest being computed; opaque to callers. */
 struct iam_sha256_ctx {
     uint32_t h[8];
-    uint64_t len;   /* bytes fed so far */
+    uint64_t len;    /* bytes fed so far */
     uint8_t buf[64]; /* the part of a block fed so far */
-    size_t n;       /* bytes in buf */
+    size_t n;        /* bytes in buf */
 };
 
 /*

@@ -303,7 +303,7 @@ test_fsync_dir(void **state)
     char path[128];
 
     assert_int_equal(iam_file_fsync_dir(d->file), 0);
-    assert_int_equal(iam_file_fsync_dir("state"), 0); /* "." */
+    assert_int_equal(iam_file_fsync_dir("state"), 0);  /* "." */
     assert_int_equal(iam_file_fsync_dir("/state"), 0); /* "/" */
     snprintf(path, sizeof(path), "%s/nodir/state", d->path);
     assert_int_equal(iam_file_fsync_dir(path), -ENOENT);
@@ -328,8 +328,7 @@ test_read_trusted(void **state)
     assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), 15);
     assert_string_equal(buf, "0123456789abcde");
     put(d->file, "0123456789abcdef", 0644);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EFBIG);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EFBIG);
     assert_string_equal(buf, "");
     assert_int_equal(iam_file_read_trusted(d->file, buf, 0), -EINVAL);
 }
@@ -341,15 +340,12 @@ test_read_refuses_writable(void **state)
     char buf[16];
 
     put(d->file, "x\n", 0664);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EACCES);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EACCES);
     assert_string_equal(buf, "");
     put(d->file, "x\n", 0646);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EACCES);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EACCES);
     put(d->file, "x\n", 0620);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EACCES);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EACCES);
 }
 
 /* Owned by another user than root and the caller: refused. */
@@ -363,8 +359,7 @@ test_read_refuses_owner(void **state)
         skip();
     put(d->file, "x\n", 0644);
     assert_int_equal(chown(d->file, NOBODY, NOBODY), 0);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EPERM);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EPERM);
     /* Group root, owner root: only the owner counts. */
     assert_int_equal(chown(d->file, 0, NOBODY), 0);
     assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), 2);
@@ -380,8 +375,7 @@ test_read_refuses_symlink(void **state)
     snprintf(good, sizeof(good), "%s/good", d->path);
     put(good, "x\n", 0644);
     assert_int_equal(symlink(good, d->file), 0);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -ELOOP);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -ELOOP);
 }
 
 /* A FIFO (which would block a plain open) and a directory: refused. */
@@ -392,14 +386,11 @@ test_read_refuses_special(void **state)
     char buf[16];
 
     assert_int_equal(mkfifo(d->file, 0644), 0);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EINVAL);
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EINVAL);
     assert_int_equal(unlink(d->file), 0);
     assert_int_equal(mkdir(d->file, 0755), 0);
-    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)),
-                     -EINVAL);
-    assert_int_equal(iam_file_read_trusted("/nonexistent/x", buf,
-                                           sizeof(buf)),
+    assert_int_equal(iam_file_read_trusted(d->file, buf, sizeof(buf)), -EINVAL);
+    assert_int_equal(iam_file_read_trusted("/nonexistent/x", buf, sizeof(buf)),
                      -ENOENT);
 }
 
