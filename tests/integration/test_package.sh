@@ -625,8 +625,12 @@ if [ -n "$rpmf" ]; then
         "$(stat -c '%a %u:%g' "$rb/etc/nss-iam.conf" 2>&1) $(cmp -s \
             "$rb/usr/share/nss-iam/nss-iam.conf" "$rb/etc/nss-iam.conf" && echo same)"
     # An image's first boot applies every preset (systemctl preset-all,
-    # with an empty /etc/machine-id); a site's own preset file wins.
+    # with an empty /etc/machine-id), under Fedora's, RHEL's and Amazon
+    # Linux's policy "disable *" (99-default-disable.preset); a site's
+    # own preset file wins.
     if command -v systemctl >/dev/null; then
+        echo 'disable *' \
+            >"$rb/usr/lib/systemd/system-preset/99-default-disable.preset"
         systemctl --root="$rb" preset-all >"$work/preset.log" 2>&1
         check_eq "first boot (preset-all): iam-sync.timer enabled" \
             "iam-sync.timer" \
