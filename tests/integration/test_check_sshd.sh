@@ -6,9 +6,12 @@
 # Amazon Linux 2023 and Debian/Ubuntu ship it, an sshd_config.d file read
 # before ours, no Include, no sshd at all, and the clean case. It must
 # never need nss-iam.conf, a snapshot or AWS: each run is given a
-# configuration iam-sync would refuse. Nothing on the
-# host changes; prints TAP.
+# configuration iam-sync would refuse. Nothing on the host changes;
+# prints TAP.
 # shellcheck source-path=SCRIPTDIR
+# Unit lines ($OPTIONS) and the inner bash script are single-quoted on
+# purpose:
+# shellcheck disable=SC2016
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
