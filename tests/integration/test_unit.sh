@@ -31,14 +31,14 @@
 # /proc/1 visible in the unit (what protects other processes is the empty
 # capability set: their environment is unreadable).
 #
-# The host has no systemd to ask for a cgroup: nspawn runs with
-# --keep-unit --register=no in a cgroup this script creates under its own
-# and removes at the end. /run (nspawn's lock and propagation
+# nspawn asks no systemd on the host for a cgroup (this machine's PID 1
+# is none, and there is no bus): it runs with --keep-unit --register=no in
+# cgroups this script creates under its own and removes at the end, the
+# only change made to the host. /run (nspawn's lock and propagation
 # directories) and the root are tmpfs in this script's private mount
-# namespace. Nothing on the host is modified; every process started is
-# stopped by PID. Skipped only when systemd-nspawn or a cgroup hierarchy
-# is absent. Takes 1 to 2 minutes, mostly moto's start and the timer's
-# random delay. Prints TAP.
+# namespace. Every process started is stopped by PID. Skipped only when systemd-nspawn is absent, or a cgroup
+# hierarchy to create the container's cgroup in. Takes 1 to 2 minutes,
+# mostly moto's start and the timer's random delay. Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -156,6 +156,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The container's cgroups. A hierarchy this script cannot write to (a
+# container without cgroup delegation) cannot hold one: nothing to boot.
+for p in "${parents[@]}"; do
+    if ! mkdir "$p/nss-iam-unit.$$" 2>"$work/cgroup.err"; then
+        tap_skip "cannot create a cgroup in $p: $(cat "$work/cgroup.err")"
+        tap_done
+        exit 0
+    fi
+    cgroups+=("$p/nss-iam-unit.$$")
+done
+
 # ---- moto starts while the root boots ----
 
 # The subshell knows its moto's PID before moto answers: on TERM it
@@ -204,10 +215,6 @@ tap_ok "the root: Debian 12 with systemd, and make install DESTDIR="
 
 # nspawn's lock and propagation directories, in this namespace only.
 mount -t tmpfs -o mode=0755 tmpfs /run || fail_setup "cannot mount /run"
-for p in "${parents[@]}"; do
-    mkdir "$p/nss-iam-unit.$$" || fail_setup "cannot create a cgroup in $p"
-    cgroups+=("$p/nss-iam-unit.$$")
-done
 (
     for cg in "${cgroups[@]}"; do
         echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
