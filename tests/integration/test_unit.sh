@@ -36,9 +36,10 @@
 # cgroups this script creates under its own and removes at the end, the
 # only change made to the host. /run (nspawn's lock and propagation
 # directories) and the root are tmpfs in this script's private mount
-# namespace. Every process started is stopped by PID. Skipped only when systemd-nspawn is absent, or a cgroup
-# hierarchy to create the container's cgroup in. Takes 1 to 2 minutes,
-# mostly moto's start and the timer's random delay. Prints TAP.
+# namespace. Every process started is stopped by PID. Skipped only when
+# systemd-nspawn is absent, or a cgroup hierarchy to create the
+# container's cgroup in. Takes 1 to 2 minutes, mostly moto's start and
+# the timer's random delay. Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
