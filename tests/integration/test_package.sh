@@ -17,11 +17,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
 in_private_namespace "$@"
 . "$here/lib/moto.sh"
+# shellcheck source=lib/debroot.sh
+. "$here/lib/debroot.sh"
 
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 pkg=$build/pkg
-suite=bookworm
 # Everything the package needs at run time, and what the checks run, is
 # in the cached root: installing the .deb downloads nothing.
 include=openssh-server,sudo,liblmdb0,libjson-c5,libcurl4,libssl3
@@ -284,37 +285,9 @@ fi
 
 # ---- a Debian 12 root ----
 
-# debian_mirror: the Debian archive apt on this machine uses.
-debian_mirror() {
-    local m
-    m=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]]*$/\1/p' \
-        /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
-    if [ -z "$m" ]; then
-        m=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]].*/\2/p' \
-            /etc/apt/sources.list 2>/dev/null | head -n 1)
-    fi
-    echo "${m:-http://deb.debian.org/debian}"
-}
-
-cache=$root/cache/debootstrap
-key=$(printf '%s minbase %s\n' "$suite" "$include" | sha256sum | cut -c1-12)
-tarball=$cache/$suite-minbase-$key.tar.zst
-if [ ! -f "$tarball" ]; then
-    echo "# building the cached root $tarball (once)"
-    mkdir -p "$cache" "$work/ds"
-    if ! debootstrap --variant=minbase --include="$include" "$suite" \
-        "$work/ds" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1; then
-        tail -n 5 "$work/debootstrap.log" | sed 's/^/# /'
-        fail_setup "debootstrap failed"
-    fi
-    rm -f "$work/ds"/var/cache/apt/archives/*.deb
-    tar --numeric-owner --xattrs -C "$work/ds" -cf - . |
-        zstd -q -T0 -o "$tarball.tmp.$$" && mv "$tarball.tmp.$$" "$tarball"
-    rm -rf --one-file-system "$work/ds"
-fi
 mkdir -p "$r"
-zstd -q -dc "$tarball" | tar --numeric-owner --xattrs -C "$r" -xf - ||
-    fail_setup "cannot unpack $tarball"
+debroot_unpack "$r" "$include" "$work/debootstrap.log" 2>"$work/debroot.err" ||
+    fail_setup "$(cat "$work/debroot.err")"
 mount -t proc proc "$r/proc" || fail_setup "cannot mount proc"
 mount --bind /dev "$r/dev" || fail_setup "cannot bind /dev"
 mkdir -p "$r/run/sshd"
