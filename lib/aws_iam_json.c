@@ -891,88 +891,222 @@ out:
     return r;
 }
 
-static void
-user_clear(struct aws_iam_json_user *u)
-{
-    free(u->user_name);
-    free(u->user_id);
-    free(u->arn);
-    free(u->path);
-}
+/* ---- list pages: ListUsers, GetGroup, ListSSHPublicKeys ---- */
 
-static void
-users_free(struct aws_iam_json_user *users, size_t n)
-{
-    size_t i;
+/* One member of an item object, read into the item struct at @off. */
+struct field {
+    const char *key;
+    enum { FIELD_STRING, FIELD_STATUS, FIELD_TIME } type;
+    size_t off;
+    size_t max;      /* FIELD_STRING: the length cap */
+    bool required;   /* FIELD_STRING, FIELD_TIME */
+    const char *def; /* FIELD_STRING: the value when absent, or NULL */
+};
 
-    for (i = 0; users && i < n; i++)
-        user_clear(&users[i]);
-    free(users);
-}
+#define USER(m) offsetof(struct aws_iam_json_user, m)
+#define KEY(m) offsetof(struct aws_iam_json_key_meta, m)
+#define GROUP(m) offsetof(struct aws_iam_json_group, m)
 
-/* One user object into *u, which the caller clears on failure too. */
+/* Each list ends with an entry whose key is NULL. */
+static const struct field user_fields[] = {
+    { "UserName", FIELD_STRING, USER(user_name), AWS_IAM_JSON_USER_NAME_MAX,
+      true, NULL },
+    { "UserId", FIELD_STRING, USER(user_id), AWS_IAM_JSON_ID_MAX, true, NULL },
+    { "Arn", FIELD_STRING, USER(arn), AWS_IAM_JSON_ARN_MAX, false, NULL },
+    { "Path", FIELD_STRING, USER(path), AWS_IAM_JSON_PATH_MAX, false, "/" },
+    { "CreateDate", FIELD_TIME, USER(create_date), 0, true, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+static const struct field key_fields[] = {
+    { "UserName", FIELD_STRING, KEY(user_name), AWS_IAM_JSON_USER_NAME_MAX,
+      true, NULL },
+    { "SSHPublicKeyId", FIELD_STRING, KEY(ssh_public_key_id),
+      AWS_IAM_JSON_ID_MAX, true, NULL },
+    { "Status", FIELD_STATUS, KEY(status), 0, true, NULL },
+    { "UploadDate", FIELD_TIME, KEY(upload_date), 0, true, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+static const struct field group_fields[] = {
+    { "GroupName", FIELD_STRING, GROUP(group_name), AWS_IAM_JSON_GROUP_NAME_MAX,
+      true, NULL },
+    { "GroupId", FIELD_STRING, GROUP(group_id), AWS_IAM_JSON_ID_MAX, true,
+      NULL },
+    { "Arn", FIELD_STRING, GROUP(arn), AWS_IAM_JSON_ARN_MAX, false, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+
+/* One typed list: the member of <Action>Result that holds it, the size
+ * and the fields of one item. */
+struct list_type {
+    const char *member;
+    size_t size;
+    const struct field *fields;
+};
+
+static const struct list_type users_list = { "Users",
+                                             sizeof(struct aws_iam_json_user),
+                                             user_fields };
+static const struct list_type keys_list = {
+    "SSHPublicKeys", sizeof(struct aws_iam_json_key_meta), key_fields
+};
+
+/* What one page of any list call holds. */
+struct page {
+    void *items; /* n items of the list type's size; NULL when 0 */
+    size_t n;
+    bool is_truncated;
+    char *marker;
+};
+
+/* The object @o into @item (zeroed by the caller, who releases it with
+ * fields_clear() on failure too). @where names @o in reasons. */
 static int
-parse_user(struct pctx *c, json_object *o, const char *where,
-           struct aws_iam_json_user *u)
+parse_fields(struct pctx *c, json_object *o, const char *where,
+             const struct field *f, void *item)
 {
-    int r;
+    void *dst;
+    char **s;
+    int r = 0;
 
     if (!json_object_is_type(o, json_type_object))
         return fail(c, -EPROTO, "%s: expected object, got %s", where,
                     type_name(o));
-    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
-                   STR_REQUIRED, &u->user_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
-                   &u->user_id);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &u->arn);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "Path", AWS_IAM_JSON_PATH_MAX, 0, &u->path);
-    if (r < 0)
-        return r;
-    if (!u->path) {
-        u->path = dup_mem("/", 1);
-        if (!u->path)
-            return fail(c, -ENOMEM, "out of memory");
+    for (; r == 0 && f->key; f++) {
+        dst = (char *)item + f->off;
+        if (f->type == FIELD_STATUS)
+            r = get_status(c, o, where, f->key, dst);
+        else if (f->type == FIELD_TIME)
+            r = get_time(c, o, where, f->key, f->required, dst);
+        else
+            r = get_string(c, o, where, f->key, f->max,
+                           f->required ? STR_REQUIRED : 0, dst);
+        s = dst;
+        if (r == 0 && f->def && !*s) {
+            *s = dup_mem(f->def, strlen(f->def));
+            if (!*s)
+                r = fail(c, -ENOMEM, "out of memory");
+        }
     }
-    return get_time(c, o, where, "CreateDate", true, &u->create_date);
+    return r;
 }
 
-/* The "Users" list of @result (ListUsers, GetGroup). */
-static int
-parse_user_list(struct pctx *c, json_object *result, const char *where,
-                struct aws_iam_json_user **ret_users, size_t *ret_n)
+/* Frees the strings of @item and sets them to NULL. */
+static void
+fields_clear(const struct field *f, void *item)
 {
-    struct aws_iam_json_user *users = NULL;
+    char **s;
+
+    for (; f->key; f++) {
+        s = (char **)((char *)item + f->off);
+        if (f->type == FIELD_STRING) {
+            free(*s);
+            *s = NULL;
+        }
+    }
+}
+
+static void
+items_free(const struct list_type *t, void *items, size_t n)
+{
+    size_t i;
+
+    for (i = 0; items && i < n; i++)
+        fields_clear(t->fields, (char *)items + i * t->size);
+    free(items);
+}
+
+/* The list @t of @result into pg->items and pg->n, which stay empty on
+ * failure. @where names @result in reasons. */
+static int
+parse_items(struct pctx *c, json_object *result, const char *where,
+            const struct list_type *t, struct page *pg)
+{
     struct list l;
     char item[96];
+    char *items;
     size_t i;
     int r;
 
-    *ret_users = NULL;
-    *ret_n = 0;
-    r = get_list(c, result, where, "Users", &l);
+    r = get_list(c, result, where, t->member, &l);
     if (r < 0 || l.n == 0)
         return r;
-    users = calloc(l.n, sizeof(*users));
-    if (!users)
+    items = calloc(l.n, t->size);
+    if (!items)
         return fail(c, -ENOMEM, "out of memory");
     for (i = 0; i < l.n; i++) {
-        snprintf(item, sizeof(item), "%s.Users[%zu]", where, i);
-        r = parse_user(c, list_at(&l, i), item, &users[i]);
-        if (r < 0)
-            goto out;
+        snprintf(item, sizeof(item), "%s.%s[%zu]", where, t->member, i);
+        r = parse_fields(c, list_at(&l, i), item, t->fields,
+                         items + i * t->size);
+        if (r < 0) {
+            items_free(t, items, l.n);
+            return r;
+        }
     }
-    *ret_users = users;
-    *ret_n = l.n;
-    users = NULL;
-out:
-    users_free(users, l.n);
+    pg->items = items;
+    pg->n = l.n;
+    return 0;
+}
+
+/* GetGroup's Group, before its list of members; @g is zeroed. */
+static int
+parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
+{
+    const char *where = "GetGroupResult.Group";
+    json_object *o = member(result, "Group");
+
+    if (!o)
+        return fail(c, -EPROTO, "missing %s", where);
+    return parse_fields(c, o, where, group_fields, g);
+}
+
+/*
+ * One page of a list call: the envelope of c->action, then (with @group)
+ * GetGroup's Group, then the list @t, then IsTruncated and Marker. On 0
+ * *pg owns its items and marker, and *group its strings; on failure
+ * neither holds anything.
+ */
+static int
+parse_page(struct pctx *c, const char *body, size_t len,
+           const struct list_type *t, struct aws_iam_json_error **ret_error,
+           struct aws_iam_json_group *group, struct page *pg)
+{
+    json_object *root = NULL, *result = NULL;
+    char where[64];
+    int r;
+
+    memset(pg, 0, sizeof(*pg));
+    if (ret_error)
+        *ret_error = NULL;
+    snprintf(where, sizeof(where), "%sResult", c->action);
+    r = parse_doc(c, body, len, ret_error, &root, &result);
+    if (r == 0 && group)
+        r = parse_group(c, result, group);
+    if (r == 0)
+        r = parse_items(c, result, where, t, pg);
+    if (r == 0)
+        r = get_pagination(c, result, where, &pg->is_truncated, &pg->marker);
+    if (r < 0) {
+        items_free(t, pg->items, pg->n);
+        free(pg->marker);
+        memset(pg, 0, sizeof(*pg));
+        if (group)
+            fields_clear(group_fields, group);
+    }
+    json_object_put(root);
     return r;
+}
+
+/* A parsed page whose page struct could not be allocated: releases @pg
+ * and @group (may be NULL) and fails with -ENOMEM. */
+static int
+no_page(struct pctx *c, const struct list_type *t, struct page *pg,
+        struct aws_iam_json_group *group)
+{
+    items_free(t, pg->items, pg->n);
+    free(pg->marker);
+    if (group)
+        fields_clear(group_fields, group);
+    return fail(c, -ENOMEM, "out of memory");
 }
 
 int
@@ -982,35 +1116,23 @@ aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
                         struct aws_iam_json_user_page **ret_page)
 {
     struct pctx c = { "ListUsers", errbuf, errbuf_size };
-    struct aws_iam_json_user_page *page = NULL;
-    json_object *root = NULL, *result;
+    struct aws_iam_json_user_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &users_list, ret_error, NULL, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_user_list(&c, result, "ListUsersResult", &page->users,
-                        &page->n_users);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, "ListUsersResult", &page->is_truncated,
-                       &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &users_list, &pg, NULL);
+    page->users = pg.items;
+    page->n_users = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_user_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1018,32 +1140,9 @@ aws_iam_json_user_page_free(struct aws_iam_json_user_page *page)
 {
     if (!page)
         return;
-    users_free(page->users, page->n_users);
+    items_free(&users_list, page->users, page->n_users);
     free(page->marker);
     free(page);
-}
-
-static int
-parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
-{
-    const char *where = "GetGroupResult.Group";
-    json_object *o = member(result, "Group");
-    int r;
-
-    if (!o)
-        return fail(c, -EPROTO, "missing %s", where);
-    if (!json_object_is_type(o, json_type_object))
-        return fail(c, -EPROTO, "%s: expected object, got %s", where,
-                    type_name(o));
-    r = get_string(c, o, where, "GroupName", AWS_IAM_JSON_GROUP_NAME_MAX,
-                   STR_REQUIRED, &g->group_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "GroupId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
-                   &g->group_id);
-    if (r < 0)
-        return r;
-    return get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &g->arn);
 }
 
 int
@@ -1053,38 +1152,25 @@ aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
                        struct aws_iam_json_group_page **ret_page)
 {
     struct pctx c = { "GetGroup", errbuf, errbuf_size };
-    struct aws_iam_json_group_page *page = NULL;
-    json_object *root = NULL, *result;
+    struct aws_iam_json_group group = { NULL, NULL, NULL };
+    struct aws_iam_json_group_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &users_list, ret_error, &group, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_group(&c, result, &page->group);
-    if (r < 0)
-        goto out;
-    r = parse_user_list(&c, result, "GetGroupResult", &page->users,
-                        &page->n_users);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, "GetGroupResult", &page->is_truncated,
-                       &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &users_list, &pg, &group);
+    page->group = group;
+    page->users = pg.items;
+    page->n_users = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_group_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1092,79 +1178,10 @@ aws_iam_json_group_page_free(struct aws_iam_json_group_page *page)
 {
     if (!page)
         return;
-    free(page->group.group_name);
-    free(page->group.group_id);
-    free(page->group.arn);
-    users_free(page->users, page->n_users);
+    fields_clear(group_fields, &page->group);
+    items_free(&users_list, page->users, page->n_users);
     free(page->marker);
     free(page);
-}
-
-static void
-keys_free(struct aws_iam_json_key_meta *keys, size_t n)
-{
-    size_t i;
-
-    for (i = 0; keys && i < n; i++) {
-        free(keys[i].user_name);
-        free(keys[i].ssh_public_key_id);
-    }
-    free(keys);
-}
-
-static int
-parse_key_meta(struct pctx *c, json_object *o, const char *where,
-               struct aws_iam_json_key_meta *k)
-{
-    int r;
-
-    if (!json_object_is_type(o, json_type_object))
-        return fail(c, -EPROTO, "%s: expected object, got %s", where,
-                    type_name(o));
-    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
-                   STR_REQUIRED, &k->user_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "SSHPublicKeyId", AWS_IAM_JSON_ID_MAX,
-                   STR_REQUIRED, &k->ssh_public_key_id);
-    if (r < 0)
-        return r;
-    r = get_status(c, o, where, "Status", &k->status);
-    if (r < 0)
-        return r;
-    return get_time(c, o, where, "UploadDate", true, &k->upload_date);
-}
-
-static int
-parse_key_list(struct pctx *c, json_object *result, const char *where,
-               struct aws_iam_json_key_meta **ret_keys, size_t *ret_n)
-{
-    struct aws_iam_json_key_meta *keys = NULL;
-    struct list l;
-    char item[96];
-    size_t i;
-    int r;
-
-    *ret_keys = NULL;
-    *ret_n = 0;
-    r = get_list(c, result, where, "SSHPublicKeys", &l);
-    if (r < 0 || l.n == 0)
-        return r;
-    keys = calloc(l.n, sizeof(*keys));
-    if (!keys)
-        return fail(c, -ENOMEM, "out of memory");
-    for (i = 0; i < l.n; i++) {
-        snprintf(item, sizeof(item), "%s.SSHPublicKeys[%zu]", where, i);
-        r = parse_key_meta(c, list_at(&l, i), item, &keys[i]);
-        if (r < 0)
-            goto out;
-    }
-    *ret_keys = keys;
-    *ret_n = l.n;
-    keys = NULL;
-out:
-    keys_free(keys, l.n);
-    return r;
 }
 
 int
@@ -1174,34 +1191,23 @@ aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
                                   struct aws_iam_json_key_page **ret_page)
 {
     struct pctx c = { "ListSSHPublicKeys", errbuf, errbuf_size };
-    struct aws_iam_json_key_page *page = NULL;
-    const char *where = "ListSSHPublicKeysResult";
-    json_object *root = NULL, *result;
+    struct aws_iam_json_key_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &keys_list, ret_error, NULL, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_key_list(&c, result, where, &page->keys, &page->n_keys);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, where, &page->is_truncated, &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &keys_list, &pg, NULL);
+    page->keys = pg.items;
+    page->n_keys = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_key_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1209,7 +1215,7 @@ aws_iam_json_key_page_free(struct aws_iam_json_key_page *page)
 {
     if (!page)
         return;
-    keys_free(page->keys, page->n_keys);
+    items_free(&keys_list, page->keys, page->n_keys);
     free(page->marker);
     free(page);
 }
