@@ -3,7 +3,7 @@
  * same arbitrary body: the IMDS security-credentials document
  * (aws_provider_parse_imds) and the STS AssumeRole answer
  * (aws_provider_parse_sts); plus aws_time_parse() on the body as a
- * string. (STS error answers are aws_client's, read as every AWS error
+ * C string. (STS error answers are aws_client's, read as every AWS error
  * document: fuzz_iam_json.)
  *
  * Invariants: documented return codes only; an accepted document gives
@@ -16,6 +16,7 @@
 
 #include "aws_creds.h"
 #include "aws_provider.h"
+#include "aws_time.h"
 #include "fuzz.h"
 
 int
@@ -81,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size <= 64) {
         s = fuzz_cstr(data, size);
-        r = aws_time_parse(s, &t);
+        r = aws_time_parse(s, strlen(s), &t);
         FUZZ_ASSERT(r == 0 || (r == -EINVAL && t == 0));
         free(s);
     }

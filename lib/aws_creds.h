@@ -93,13 +93,4 @@ aws_creds_need_refresh(const struct aws_creds *creds, time_t now);
 bool
 aws_creds_printable(const char *s, size_t max);
 
-/*
- * aws_time_parse - an AWS timestamp: ISO-8601 UTC "2026-11-25T15:07:37Z",
- * with optional fractional seconds and a "Z", "+00:00" or "+HH:MM"/"-HH:MM"
- * offset, or epoch seconds as a decimal number (fraction ignored).
- * Returns 0 and sets *ret_time, or -EINVAL (*ret_time is then 0).
- */
-int
-aws_time_parse(const char *s, time_t *ret_time);
-
 #endif

@@ -1,15 +1,14 @@
 #include "aws_provider.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
+#include "aws_error.h"
 #include "aws_http.h"
+#include "aws_json.h"
 #include "iam_log.h"
 
 /* Credential documents are flat; a deeper one is not what we asked for. */
@@ -45,122 +44,54 @@ aws_provider_env(struct aws_creds *ret)
     return r;
 }
 
-/* Parse @body as one JSON value, depth-limited, with nothing but blanks
- * after it. json-c errors stop here. */
+/* The document as a JSON object; anything else is -EBADMSG. */
 static int
-json_parse(const char *body, size_t len, struct json_object **ret)
+json_doc(const char *body, size_t len, json_object **ret)
 {
-    struct json_tokener *tok;
-    struct json_object *obj;
-    enum json_tokener_error err;
-    size_t end;
+    int r;
 
-    *ret = NULL;
-    if (!body || len == 0 || len > INT_MAX)
-        return -EBADMSG;
-    tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-    if (!tok)
-        return -ENOMEM;
-    obj = json_tokener_parse_ex(tok, body, (int)len);
-    err = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!obj || err != json_tokener_success) {
-        json_object_put(obj);
-        return -EBADMSG;
+    r = aws_json_parse(body, len, JSON_MAX_DEPTH, NULL, 0, ret);
+    if (r == 0 && !json_object_is_type(*ret, json_type_object)) {
+        json_object_put(*ret);
+        *ret = NULL;
+        r = -EBADMSG;
     }
-    while (end < len && strchr(" \t\r\n", body[end]) && body[end])
-        end++;
-    if (end != len || !json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
-        return -EBADMSG;
-    }
-    *ret = obj;
-    return 0;
-}
-
-static const char *
-json_str(struct json_object *obj, const char *key)
-{
-    struct json_object *v;
-
-    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static struct json_object *
-json_obj(struct json_object *obj, const char *key)
-{
-    struct json_object *v;
-
-    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_object))
-        return NULL;
-    return v;
-}
-
-/* Expiration as an ISO-8601 string or epoch seconds (int or double). */
-static int
-json_time(struct json_object *obj, const char *key, time_t *ret_time)
-{
-    struct json_object *v;
-    double d;
-
-    *ret_time = 0;
-    if (!json_object_object_get_ex(obj, key, &v) || !v)
-        return -EBADMSG;
-    if (json_object_is_type(v, json_type_string))
-        return aws_time_parse(json_object_get_string(v), ret_time) < 0
-                   ? -EBADMSG
-                   : 0;
-    if (json_object_is_type(v, json_type_int)) {
-        *ret_time = (time_t)json_object_get_int64(v);
-        return *ret_time > 0 ? 0 : -EBADMSG;
-    }
-    if (json_object_is_type(v, json_type_double)) {
-        d = json_object_get_double(v);
-        if (!(d > 0 && d < 253402300800.0))
-            return -EBADMSG;
-        *ret_time = (time_t)d;
-        return 0;
-    }
-    return -EBADMSG;
+    return r == -EPROTO || r == -EFBIG ? -EBADMSG : r;
 }
 
 /* Build @ret from a credentials object with the given token field name. */
 static int
-creds_from_json(struct json_object *c, const char *token_key,
+creds_from_json(json_object *c, const char *token_key,
                 enum aws_creds_origin origin, struct aws_creds *ret)
 {
     const char *id, *secret, *token;
     time_t exp;
     int r;
 
-    id = json_str(c, "AccessKeyId");
-    secret = json_str(c, "SecretAccessKey");
-    token = json_str(c, token_key);
+    id = aws_json_string(c, "AccessKeyId");
+    secret = aws_json_string(c, "SecretAccessKey");
+    token = aws_json_string(c, token_key);
     if (!id || !secret || !token)
         return -EBADMSG;
-    r = json_time(c, "Expiration", &exp);
-    if (r < 0)
-        return r;
+    /* An expiration of 0 would mean "never": not for these. */
+    r = aws_json_time(aws_json_member(c, "Expiration"), &exp);
+    if (r < 0 || exp <= 0)
+        return -EBADMSG;
     return aws_creds_set(id, secret, token, exp, origin, ret);
 }
 
 int
 aws_provider_parse_imds(const char *body, size_t len, struct aws_creds *ret)
 {
-    struct json_object *root = NULL;
+    json_object *root = NULL;
     const char *code;
     int r;
 
     aws_creds_reset(ret);
-    r = json_parse(body, len, &root);
+    r = json_doc(body, len, &root);
     if (r < 0)
         goto out;
-    code = json_str(root, "Code");
+    code = aws_json_string(root, "Code");
     if (json_object_object_get_ex(root, "Code", NULL) &&
         (!code || strcmp(code, "Success") != 0)) {
         iam_log(LOG_WARNING, "aws_creds: IMDS credentials Code is not "
@@ -177,16 +108,17 @@ out:
 int
 aws_provider_parse_sts(const char *body, size_t len, struct aws_creds *ret)
 {
-    struct json_object *root = NULL, *c;
+    json_object *root = NULL, *c;
     int r;
 
     aws_creds_reset(ret);
-    r = json_parse(body, len, &root);
+    r = json_doc(body, len, &root);
     if (r < 0)
         goto out;
-    c = json_obj(json_obj(json_obj(root, "AssumeRoleResponse"),
-                          "AssumeRoleResult"),
-                 "Credentials");
+    c = aws_json_object(aws_json_object(aws_json_object(root,
+                                                        "AssumeRoleResponse"),
+                                        "AssumeRoleResult"),
+                        "Credentials");
     if (!c) {
         r = -EBADMSG;
         goto out;
@@ -287,28 +219,6 @@ session_name(const struct aws_provider_source *src, char *out, size_t size)
     return 0;
 }
 
-/*
- * Codes by which STS refuses the caller's keys or the role's trust: a
- * setup to fix, told apart from an outage by the caller (-EACCES).
- */
-static bool
-denied_code(const char *code)
-{
-    static const char *const denied[] = {
-        "AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
-        "SignatureDoesNotMatch", "ExpiredToken", "IncompleteSignature",
-        "MissingAuthenticationToken", "UnrecognizedClient",
-        "RegionDisabledException", NULL,
-    };
-    size_t i;
-
-    for (i = 0; denied[i]; i++) {
-        if (strcmp(code, denied[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* RoleArn and DurationSeconds, checked before anything is sent. */
 static int
 assume_params(const struct aws_provider_source *src, char *name,
@@ -380,7 +290,7 @@ aws_provider_assume_role(const struct aws_provider_source *src,
                         sizeof(err), code, sizeof(code));
     if (r < 0) {
         iam_log(LOG_ERR, "aws_creds: STS %s", err);
-        if (r == -EREMOTEIO && denied_code(code))
+        if (r == -EREMOTEIO && aws_error_denied(code))
             r = -EACCES;
         goto out;
     }

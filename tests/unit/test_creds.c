@@ -378,39 +378,6 @@ clear_env(void)
 /* ---- pure tests ---- */
 
 static void
-test_time_parse(void **state)
-{
-    static const char *const bad[] = {
-        "", "abc", "2026-13-01T00:00:00Z", "2026-11-25 15:07:37Z",
-        "2026-11-25T15:07:37", "2026-11-25T15:07:37.Z", "2026-11-25T24:00:00Z",
-        "2026-11-25T15:07:37+2:00", "2026-11-25T15:07:37Zjunk",
-        "99999999999999999999999", "12a", "1.2.3", "-5",
-    };
-    time_t t = 1;
-    size_t i;
-
-    (void)state;
-    assert_int_equal(aws_time_parse("2026-11-25T15:07:37.134979Z", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T15:07:37Z", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T17:07:37+02:00", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T14:37:37-00:30", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("1795619257", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("1795619257.75", &t), 0);
-    assert_int_equal(t, 1795619257);
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        t = 1;
-        assert_int_equal(aws_time_parse(bad[i], &t), -EINVAL);
-        assert_int_equal(t, 0);
-    }
-    assert_int_equal(aws_time_parse(NULL, &t), -EINVAL);
-}
-
-static void
 test_creds_set(void **state)
 {
     struct aws_creds c, d;
@@ -1323,7 +1290,6 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_creds_set),
         cmocka_unit_test(test_need_refresh),
         cmocka_unit_test(test_parse_imds),
