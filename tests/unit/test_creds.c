@@ -695,6 +695,9 @@ test_sts_refused(void **state)
         { 0, 400, STS_ERR("Throttling") },
     };
     static const struct sts_answer redirect[] = { { 0, 302, "" } };
+    /* Refusals without an error document: not retried (below 500). */
+    static const struct sts_answer bare403[] = { { 0, 403, "" } };
+    static const struct sts_answer bare404[] = { { 0, 404, "nope" } };
     static const struct sts_answer html[] = { { 0, 200, "<html></html>" } };
     struct aws_client_opts o = { .max_attempts = 3 };
     struct aws_creds c;
@@ -716,6 +719,10 @@ test_sts_refused(void **state)
     assert_int_equal(sts_scripted(throttled, 1, o, &calls, &c), -EREMOTEIO);
     assert_int_equal(calls, 3);
     assert_int_equal(sts_scripted(redirect, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(bare403, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(bare404, 1, o, &calls, &c), -EPROTO);
     assert_int_equal(calls, 1);
     assert_int_equal(sts_scripted(html, 1, o, &calls, &c), -EBADMSG);
     assert_int_equal(calls, 1);
