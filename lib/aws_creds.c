@@ -10,17 +10,23 @@ aws_creds_init(struct aws_creds *creds)
     memset(creds, 0, sizeof(*creds));
 }
 
-void
-aws_creds_reset(struct aws_creds *creds)
+/* Wipe and free what @creds holds; @creds is not NULL. */
+static void
+wipe(struct aws_creds *creds)
 {
-    if (!creds)
-        return;
     if (creds->session_token) {
         explicit_bzero(creds->session_token, strlen(creds->session_token));
         free(creds->session_token);
     }
     explicit_bzero(creds, sizeof(*creds));
     aws_creds_init(creds);
+}
+
+void
+aws_creds_reset(struct aws_creds *creds)
+{
+    if (creds)
+        wipe(creds);
 }
 
 /* Values go into HTTP headers and the signature: printable ASCII only. */
@@ -42,7 +48,7 @@ aws_creds_set(const char *access_key_id, const char *secret_access_key,
               const char *session_token, time_t expiration,
               enum aws_creds_origin origin, struct aws_creds *ret)
 {
-    aws_creds_reset(ret);
+    wipe(ret);
     if (!access_key_id || !secret_access_key ||
         !aws_creds_printable(access_key_id, AWS_CREDS_KEY_ID_SIZE - 1) ||
         !aws_creds_printable(secret_access_key, AWS_CREDS_SECRET_SIZE - 1))
@@ -75,7 +81,7 @@ aws_creds_copy(const struct aws_creds *src, struct aws_creds *ret)
 void
 aws_creds_move(struct aws_creds *src, struct aws_creds *dst)
 {
-    aws_creds_reset(dst);
+    wipe(dst);
     memcpy(dst, src, sizeof(*dst));
     explicit_bzero(src, sizeof(*src));
     aws_creds_init(src);

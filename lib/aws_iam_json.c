@@ -64,7 +64,7 @@ type_name(json_object *o)
     return json_type_to_name(json_object_get_type(o));
 }
 
-/* The member @key of @obj; NULL when absent, JSON null or @obj no object. */
+/* aws_json_member(), under the short name the parsers below use. */
 static json_object *
 member(json_object *obj, const char *key)
 {

@@ -105,8 +105,9 @@ write_config "$cfg_short" "SYNC_TIMEOUT=\"$SHORT_SYNC_TIMEOUT\""
 # ASSUMEROLE: the seeded instance user's keys may only assume the reader
 # role, which may read IAM.
 role_arn=$(jq -r .reader_role.Arn "$work/seed/manifest.json")
-[ -n "$role_arn" ] && [ "$role_arn" != null ] ||
+if [ -z "$role_arn" ] || [ "$role_arn" = null ]; then
     fail_setup "no reader role in the seed manifest"
+fi
 cfg_role=$work/nss-iam-role.conf
 write_config "$cfg_role" "SYNC_TIMEOUT=\"$SYNC_TIMEOUT\"" \
     "ASSUMEROLE=\"$role_arn\""
