@@ -350,7 +350,7 @@ tokenize(struct pctx *c, const char *body, size_t len, json_object **ret_root)
  */
 static int
 json_error(struct pctx *c, json_object *root, const char *what_else,
-           struct aws_iam_json_error **ret_error)
+           struct aws_error **ret_error)
 {
     int r = aws_error_from_json(root, ret_error);
 
@@ -387,7 +387,7 @@ xml_answer(struct pctx *c, const char *body, size_t len)
  */
 static int
 xml_error(struct pctx *c, const char *body, size_t len,
-          struct aws_iam_json_error **ret_error)
+          struct aws_error **ret_error)
 {
     int r = aws_error_from_xml(body, len, ret_error);
 
@@ -402,8 +402,8 @@ xml_error(struct pctx *c, const char *body, size_t len,
 
 /* Report an AWS error in errbuf and hand it to the caller if wanted. */
 static int
-report_error(struct pctx *c, struct aws_iam_json_error *e,
-             struct aws_iam_json_error **ret_error)
+report_error(struct pctx *c, struct aws_error *e,
+             struct aws_error **ret_error)
 {
     fail(c, -EREMOTEIO, "AWS error %s: %s", e->code,
          e->message ? e->message : "(no message)");
@@ -440,10 +440,10 @@ check_args(struct pctx *c, const char *body, size_t len)
  */
 static int
 parse_doc(struct pctx *c, const char *body, size_t len,
-          struct aws_iam_json_error **ret_error, json_object **ret_root,
+          struct aws_error **ret_error, json_object **ret_root,
           json_object **ret_result)
 {
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     json_object *root = NULL, *resp, *result;
     char key[64], missing[160];
     int r;
@@ -663,7 +663,7 @@ parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
  */
 static int
 parse_page(struct pctx *c, const char *body, size_t len,
-           const struct list_type *t, struct aws_iam_json_error **ret_error,
+           const struct list_type *t, struct aws_error **ret_error,
            struct aws_iam_json_group *group, struct page *pg)
 {
     json_object *root = NULL, *result = NULL;
@@ -708,7 +708,7 @@ no_page(struct pctx *c, const struct list_type *t, struct page *pg,
 int
 aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
                         size_t errbuf_size,
-                        struct aws_iam_json_error **ret_error,
+                        struct aws_error **ret_error,
                         struct aws_iam_json_user_page **ret_page)
 {
     struct pctx c = { "ListUsers", errbuf, errbuf_size };
@@ -744,7 +744,7 @@ aws_iam_json_user_page_free(struct aws_iam_json_user_page *page)
 int
 aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
                        size_t errbuf_size,
-                       struct aws_iam_json_error **ret_error,
+                       struct aws_error **ret_error,
                        struct aws_iam_json_group_page **ret_page)
 {
     struct pctx c = { "GetGroup", errbuf, errbuf_size };
@@ -783,7 +783,7 @@ aws_iam_json_group_page_free(struct aws_iam_json_group_page *page)
 int
 aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
                                   size_t errbuf_size,
-                                  struct aws_iam_json_error **ret_error,
+                                  struct aws_error **ret_error,
                                   struct aws_iam_json_key_page **ret_page)
 {
     struct pctx c = { "ListSSHPublicKeys", errbuf, errbuf_size };
@@ -852,7 +852,7 @@ parse_ssh_key(struct pctx *c, json_object *o, struct aws_iam_json_ssh_key *k)
 int
 aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
                                 size_t errbuf_size,
-                                struct aws_iam_json_error **ret_error,
+                                struct aws_error **ret_error,
                                 struct aws_iam_json_ssh_key **ret_key)
 {
     struct pctx c = { "GetSSHPublicKey", errbuf, errbuf_size };

@@ -143,13 +143,6 @@ struct aws_iam_json_ssh_key {
 };
 
 /*
- * The parsers below hand back an AWS error document as a struct aws_error
- * (aws_error.h). These are its former names, kept for their callers.
- */
-#define aws_iam_json_error aws_error
-#define aws_iam_json_error_free aws_error_free
-
-/*
  * aws_iam_json_list_users - parse a ListUsers response.
  * @body, @len: the response body; need not be NUL-terminated.
  * @errbuf, @errbuf_size: receives the reason on failure (may be NULL, 0).
@@ -160,7 +153,7 @@ struct aws_iam_json_ssh_key {
  */
 int aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
                             size_t errbuf_size,
-                            struct aws_iam_json_error **ret_error,
+                            struct aws_error **ret_error,
                             struct aws_iam_json_user_page **ret_page);
 
 /* aws_iam_json_user_page_free - free a page and its strings; NULL is ok. */
@@ -177,7 +170,7 @@ void aws_iam_json_user_page_free(struct aws_iam_json_user_page *page);
  */
 int aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
                            size_t errbuf_size,
-                           struct aws_iam_json_error **ret_error,
+                           struct aws_error **ret_error,
                            struct aws_iam_json_group_page **ret_page);
 
 /* aws_iam_json_group_page_free - free a page and its strings; NULL is ok. */
@@ -195,7 +188,7 @@ void aws_iam_json_group_page_free(struct aws_iam_json_group_page *page);
  */
 int aws_iam_json_list_ssh_public_keys(const char *body, size_t len,
                                       char *errbuf, size_t errbuf_size,
-                                      struct aws_iam_json_error **ret_error,
+                                      struct aws_error **ret_error,
                                       struct aws_iam_json_key_page **ret_page);
 
 /* aws_iam_json_key_page_free - free a page and its strings; NULL is ok. */
@@ -211,7 +204,7 @@ void aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
  */
 int aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
                                     size_t errbuf_size,
-                                    struct aws_iam_json_error **ret_error,
+                                    struct aws_error **ret_error,
                                     struct aws_iam_json_ssh_key **ret_key);
 
 /* aws_iam_json_ssh_key_free - free a key and its strings; NULL is ok. */
