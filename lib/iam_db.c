@@ -702,7 +702,13 @@ iam_db_instance(const struct iam_db *db)
 }
 
 bool
-iam_db_made_elsewhere(const struct iam_db *db, const char *here)
+iam_db_made_elsewhere(const struct iam_db *db,
+                      char ret_here[IAM_INSTANCE_ID_SIZE])
 {
-    return iam_instance_other(iam_str_of(db->instance), here);
+    ret_here[0] = '\0';
+    /* Off EC2 (no instance recorded) nothing is read. */
+    if (!db->instance[0])
+        return false;
+    iam_instance_id_local(IAM_INSTANCE_ID_PATH, ret_here);
+    return iam_instance_other(iam_str_of(db->instance), ret_here);
 }

@@ -160,14 +160,17 @@ iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret);
 /*
  * iam_db_instance - the EC2 instance id the snapshot was made on, "" when
  * unknown. Valid while @db is open.
- * iam_db_made_elsewhere - true when that id and @here (this instance's,
- * iam_instance.h) are both known and differ: an image's snapshot, until
- * iam-sync replaces it.
+ * iam_db_made_elsewhere - true when that id and this instance's, read
+ * from IAM_INSTANCE_ID_PATH (iam_instance.h, only when the snapshot names
+ * an instance), are both known and differ: an image's snapshot, that
+ * readers do not serve until iam-sync replaces it. @ret_here receives
+ * this instance's id ("" unknown), for the caller's log. Never logs.
  */
 const char *
 iam_db_instance(const struct iam_db *db);
 bool
-iam_db_made_elsewhere(const struct iam_db *db, const char *here);
+iam_db_made_elsewhere(const struct iam_db *db,
+                      char ret_here[IAM_INSTANCE_ID_SIZE]);
 
 /* The LMDB error space, translated once into -errno at this boundary. */
 int
