@@ -11,7 +11,8 @@ iam_instance_id_valid(const char *s, size_t len)
 {
     size_t i;
 
-    if (len < 2 + 8 || len >= IAM_INSTANCE_ID_SIZE || memcmp(s, "i-", 2))
+    if (len < 2 + 8 || len >= IAM_INSTANCE_ID_SIZE ||
+        memcmp(s, "i-", 2) != 0)
         return false;
     for (i = 2; i < len; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))

@@ -175,8 +175,8 @@ check_eq "same account, most users gone: still refused (exit 3)" 3 "$?"
 # The builder, instance A, admits ssh-users; the instances made from its
 # image admit admins only: most of A's users must go. The IMDS here
 # answers one instance id, then another (moto's IMDS has a fixed one).
-inst_a=i-0aaaaaaaaaaaaaaaa
-inst_b=i-0bbbbbbbbbbbbbbbb
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
 imds_start "$work/imds" "$inst_a" || fail_setup "the IMDS fixture did not start"
 imds=$(cat "$work/imds/imds.url")
 # conf_on FILE GROUPS [IMDS]: account A, this instance's IMDS.

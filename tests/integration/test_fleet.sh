@@ -235,8 +235,8 @@ check "... serves its own choice: fewer users, nobody in iam-sudo" \
 
 # The publisher's IMDS (moto's) says i-0123456789abcdef0; these instances'
 # says A, then B. MAX_REMOVE_PERCENT=10: one group fewer is too many.
-inst_a=i-0aaaaaaaaaaaaaaaa
-inst_b=i-0bbbbbbbbbbbbbbbb
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
 imds_start "$work/imds" "$inst_a" || fail_setup "the IMDS fixture did not start"
 img=("IMDS_ENDPOINT=\"$(cat "$work/imds/imds.url")\"" "S3_ENDPOINT=\"$url\""
     'SUDOERS_GROUPS="admins"' 'MAX_REMOVE_PERCENT=10' "SOURCE=\"$src\""

@@ -119,8 +119,8 @@ check "valgrind: initgroups is clean" vg getent initgroups user00003
 # snapshot until iam-sync replaces it, when this instance's id is known
 # locally: the DMI board asset tag, which Nitro sets to the instance id.
 # A tmpfs over /sys/devices/virtual plays it (root's, 0444, as sysfs).
-inst_a=i-0aaaaaaaaaaaaaaaa
-inst_b=i-0bbbbbbbbbbbbbbbb
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
 tag=/sys/devices/virtual/dmi/id/board_asset_tag
 mount -t tmpfs -o mode=0755 tmpfs /sys/devices/virtual
 mkdir -p "${tag%/*}"
