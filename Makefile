@@ -29,7 +29,8 @@ LDHARDEN := -Wl,-z,relro,-z,now
 LDFLAGS ?=
 
 # lib/: what the NSS module may link (libc and liblmdb only) ...
-LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c
+LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c \
+	lib/iam_instance.c
 # ... and the rest, for the programs and tests.
 LIB_REST := lib/iam_log.c lib/iam_lines.c lib/iam_db_write.c lib/iam_keyline.c lib/iam_sha256.c \
 	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_login_defs.c lib/aws_sigv4.c \
