@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws_creds.h"
+#include "aws_imds.h"
 #include "aws_http.h"
 #include "iam_log.h"
 
@@ -23,7 +23,7 @@ instance_fetch(const struct iam_config *cfg, char ret[IAM_INSTANCE_ID_SIZE])
     r = aws_http_init(&h);
     if (r < 0)
         return r;
-    r = aws_imds_init(cfg->imds_endpoint, AWS_CREDS_DEFAULT_IMDS_TIMEOUT_MS,
+    r = aws_imds_init(cfg->imds_endpoint, AWS_IMDS_DEFAULT_TIMEOUT_MS,
                       &imds);
     if (r >= 0)
         r = aws_imds_get(&imds, &h, "/latest/meta-data/instance-id",

@@ -15,7 +15,7 @@
  * @cfg (IMDS_ENDPOINT). Returns 0 and the id in @ret, or -errno with @ret
  * empty: not on EC2, IMDS unreachable or disabled (logged at DEBUG), or an
  * answer that is not an instance id (logged at WARNING). Off EC2 this
- * costs up to AWS_CREDS_DEFAULT_IMDS_TIMEOUT_MS.
+ * costs up to AWS_IMDS_DEFAULT_TIMEOUT_MS.
  */
 int
 instance_fetch(const struct iam_config *cfg, char ret[IAM_INSTANCE_ID_SIZE]);
