@@ -140,6 +140,24 @@ still_active(const struct args *a, const struct iam_config *cfg,
 }
 
 /*
+ * An image's snapshot, made on another instance, speaks for that one's
+ * users until iam-sync replaces it: no keys from it (logged), as the NSS
+ * module serves none of its users (iam_instance.h).
+ */
+static bool
+made_elsewhere(const char *path, const struct iam_db *db)
+{
+    char here[IAM_INSTANCE_ID_SIZE];
+
+    if (!iam_db_made_elsewhere(db, here))
+        return false;
+    iam_log(LOG_ERR, "%s: made on instance %s, this is %s (an image's "
+            "snapshot?): not used until iam-sync replaces it", path,
+            iam_db_instance(db), here);
+    return true;
+}
+
+/*
  * Answers from the snapshot into a buffer first, so that nothing reaches
  * sshd before the online check (if any) agrees. Returns the exit status.
  */
@@ -159,6 +177,10 @@ answer(const struct args *a, const struct iam_config *cfg,
     if (r < 0) {
         iam_log(LOG_ERR, "%s: cannot use the snapshot: %s", path,
                 strerrordesc_np(-r));
+        return 1;
+    }
+    if (made_elsewhere(path, db)) {
+        iam_db_close(db);
         return 1;
     }
     f = open_memstream(&out, &len);

@@ -27,6 +27,7 @@ struct iam_db {
     struct timespec mtime;
     uint32_t uid_min;
     uint32_t uid_max;
+    char instance[IAM_INSTANCE_ID_SIZE]; /* made on; "" when unknown */
     MDB_dbi meta;
     MDB_dbi pw_uid;
     MDB_dbi pw_name;
@@ -209,9 +210,28 @@ open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *ret)
     return iam_db_errno(mdb_dbi_open(txn, name, flags, ret));
 }
 
+/*
+ * The "instance" record, when there is one (-ESRCH when not: a writer
+ * that knew no instance, or one older than the record). Format 2 readers
+ * that predate it look up "format" and "meta" by key and never see it.
+ */
+static int
+read_instance(MDB_txn *txn, MDB_dbi meta, struct iam_str *ret)
+{
+    MDB_val k = { 8, (void *)"instance" }, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = iam_db_errno(mdb_get(txn, meta, &k, &v));
+    if (r < 0)
+        return r;
+    return iam_rec_decode_instance(v.mv_data, v.mv_size, ret);
+}
+
 static int
 read_format(struct iam_db *db, MDB_txn *txn)
 {
+    struct iam_str instance;
     MDB_val k = { 6, (void *)"format" }, v;
     struct iam_meta_rec m;
     uint32_t format;
@@ -233,6 +253,14 @@ read_format(struct iam_db *db, MDB_txn *txn)
         return r;
     db->uid_min = m.uid_min;
     db->uid_max = m.uid_max;
+    r = read_instance(txn, db->meta, &instance);
+    if (r == -ESRCH)
+        return 0;
+    if (r < 0)
+        return r;
+    /* Longer than any instance id: kept as unknown. */
+    if (instance.len < sizeof(db->instance))
+        memcpy(db->instance, instance.p, instance.len);
     return 0;
 }
 
@@ -657,5 +685,30 @@ iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret)
     r = get(t, t->db->meta, &k, &v);
     if (r < 0)
         return r == -ESRCH ? -EIO : r;
-    return iam_rec_decode_meta(v.mv_data, v.mv_size, ret);
+    r = iam_rec_decode_meta(v.mv_data, v.mv_size, ret);
+    if (r >= 0)
+        r = read_instance(t->txn, t->db->meta, &ret->instance);
+    if (r == -ESRCH)
+        r = 0;
+    if (r < 0)
+        memset(ret, 0, sizeof(*ret));
+    return r;
+}
+
+const char *
+iam_db_instance(const struct iam_db *db)
+{
+    return db->instance;
+}
+
+bool
+iam_db_made_elsewhere(const struct iam_db *db,
+                      char ret_here[IAM_INSTANCE_ID_SIZE])
+{
+    ret_here[0] = '\0';
+    /* Off EC2 (no instance recorded) nothing is read. */
+    if (!db->instance[0])
+        return false;
+    iam_instance_id_local(IAM_INSTANCE_ID_PATH, ret_here);
+    return iam_instance_other(iam_str_of(db->instance), ret_here);
 }

@@ -6,7 +6,10 @@
  * once by iam-sync and never modified after it is renamed into place. It
  * holds these named databases (record encodings in iam_rec.h):
  *
- *   "meta"       "format" -> u32 IAM_DB_FORMAT; "meta" -> meta record
+ *   "meta"       "format" -> u32 IAM_DB_FORMAT; "meta" -> meta record;
+ *                "instance" -> instance record (absent when the writer
+ *                knew no EC2 instance id; format 2 readers that predate
+ *                it never look it up, so it needed no new format)
  *   "pw.uid"     uid (unsigned int, MDB_INTEGERKEY) -> user record
  *   "pw.name"    name (no NUL) -> u32 uid
  *   "gr.gid"     gid (unsigned int, MDB_INTEGERKEY) -> group record
@@ -37,6 +40,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "iam_instance.h"
 #include "iam_rec.h"
 
 /*
@@ -147,9 +151,26 @@ int
 iam_db_user_keys(struct iam_db_txn *t, const char *name,
                  struct iam_rec_iter *ret);
 
-/* The meta record (counts, creation time, source). */
+/* The meta record (counts, creation time, source) and the instance
+ * record (ret->instance, empty when there is none). -EIO if either is
+ * missing (meta) or malformed. */
 int
 iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret);
+
+/*
+ * iam_db_instance - the EC2 instance id the snapshot was made on, "" when
+ * unknown. Valid while @db is open.
+ * iam_db_made_elsewhere - true when that id and this instance's, read
+ * from IAM_INSTANCE_ID_PATH (iam_instance.h, only when the snapshot names
+ * an instance), are both known and differ: an image's snapshot, that
+ * readers do not serve until iam-sync replaces it. @ret_here receives
+ * this instance's id ("" unknown), for the caller's log. Never logs.
+ */
+const char *
+iam_db_instance(const struct iam_db *db);
+bool
+iam_db_made_elsewhere(const struct iam_db *db,
+                      char ret_here[IAM_INSTANCE_ID_SIZE]);
 
 /* The LMDB error space, translated once into -errno at this boundary. */
 int

@@ -470,6 +470,12 @@ iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta)
         r = iam_rec_encode_meta(&w->buf, meta);
     if (r >= 0)
         r = put_named(w, META, "meta");
+    w->buf.len = 0;
+    if (r >= 0 && meta->instance.len) {
+        r = iam_rec_encode_instance(&w->buf, meta->instance);
+        if (r >= 0)
+            r = put_named(w, META, "instance");
+    }
     if (r < 0)
         return r;
     r = writer_errno(mdb_txn_commit(w->txn));

@@ -64,8 +64,9 @@ iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
  * iam_db_writer_seal - compute the content digest (over every record in
  * key order, so it depends on what the snapshot says, not on the order of
  * the puts or on @meta), store it in @meta->digest (pointing at storage
- * inside @w, valid until @w is gone), write the format and @meta records,
- * commit and fsync. Returns 0 or -errno; on error only abort remains.
+ * inside @w, valid until @w is gone), write the format and @meta records
+ * (and the instance record when @meta->instance is not empty; like meta,
+ * it is outside the digest), commit and fsync. Returns 0 or -errno; on error only abort remains.
  */
 int
 iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta);

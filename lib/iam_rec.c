@@ -258,6 +258,19 @@ iam_rec_decode_meta(const void *p, size_t len, struct iam_meta_rec *ret)
 }
 
 int
+iam_rec_decode_instance(const void *p, size_t len, struct iam_str *ret)
+{
+    struct cur c = { p, len };
+    struct iam_str id;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!get_layout(&c) || !get_str(&c, &id) || c.left || id.len == 0)
+        return -EIO;
+    *ret = id;
+    return 0;
+}
+
+int
 iam_rec_decode_u32(const void *p, size_t len, uint32_t *ret)
 {
     struct cur c = { p, len };
@@ -490,6 +503,18 @@ iam_rec_encode_meta(struct iam_buf *b, const struct iam_meta_rec *m)
     PUT(put_str(b, m->account));
     PUT(put_str(b, m->source));
     PUT(put_str(b, m->digest));
+    return 0;
+}
+
+int
+iam_rec_encode_instance(struct iam_buf *b, struct iam_str id)
+{
+    int r;
+
+    if (id.len == 0)
+        return -EINVAL;
+    PUT(put_u8(b, IAM_REC_LAYOUT));
+    PUT(put_str(b, id));
     return 0;
 }
 

@@ -21,6 +21,8 @@
  *   meta    = u8 1, i64 created, u32 uid_min, u32 uid_max, u32 users,
  *             u32 groups, u32 keys, u32 max_key_age_days, str account,
  *             str source, str digest
+ *   instance = u8 1, str id  (the EC2 instance the snapshot was made on;
+ *             stored apart from meta, under its own key, see iam_db.h)
  *
  * The leading u8 is the record layout; a decoder refuses any other value,
  * so a reader never misreads a record written by a newer layout. Decoders
@@ -100,6 +102,10 @@ struct iam_meta_rec {
     struct iam_str account;
     struct iam_str source;
     struct iam_str digest;
+    /* Not in the meta record: the "instance" record beside it, read and
+     * written with it by iam_db_meta() and iam_db_writer_seal(); empty
+     * when the instance was unknown (or the writer older). */
+    struct iam_str instance;
 };
 
 /* Growable output buffer for the encoders (writer side only). */
@@ -133,6 +139,9 @@ int
 iam_rec_decode_keys(const void *p, size_t len, struct iam_rec_iter *ret);
 int
 iam_rec_decode_meta(const void *p, size_t len, struct iam_meta_rec *ret);
+/* The instance record: a non-empty id. */
+int
+iam_rec_decode_instance(const void *p, size_t len, struct iam_str *ret);
 /* A u32 value (by-name indexes map a name to a uid or gid). */
 int
 iam_rec_decode_u32(const void *p, size_t len, uint32_t *ret);
@@ -167,6 +176,8 @@ iam_rec_encode_keys(struct iam_buf *b, const struct iam_key_rec *keys,
                     uint32_t n);
 int
 iam_rec_encode_meta(struct iam_buf *b, const struct iam_meta_rec *m);
+int
+iam_rec_encode_instance(struct iam_buf *b, struct iam_str id);
 int
 iam_rec_encode_u32(struct iam_buf *b, uint32_t v);
 

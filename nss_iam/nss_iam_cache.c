@@ -10,6 +10,10 @@
  * must not be used across fork()). A fork is noticed through the atfork
  * child handler rather than a getpid() per lookup: that is one system
  * call less on every getpwnam of every process.
+ *
+ * A snapshot made on another EC2 instance (an image's, until the first
+ * sync here replaces it) is kept open but served as no snapshot at all:
+ * UNAVAIL, ENOENT, as before the first sync.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,8 +25,9 @@
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct iam_db *cache_db;
 static bool cache_inherited; /* set in a fork child: reopen first */
+static bool cache_elsewhere; /* cache_db was made on another instance */
 /* Conditions already logged by this process (log once each). */
-static int logged_eacces, logged_eio;
+static int logged_eacces, logged_eio, logged_elsewhere;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -77,6 +82,27 @@ log_open_error(int r)
 }
 
 /*
+ * True when @db was made on another instance than this one (logged once):
+ * one sysfs read per snapshot opened, none when it names no instance.
+ */
+static bool
+made_elsewhere(const struct iam_db *db)
+{
+    char here[IAM_INSTANCE_ID_SIZE];
+
+    if (!iam_db_made_elsewhere(db, here))
+        return false;
+    if (!logged_elsewhere) {
+        logged_elsewhere = 1;
+        syslog(LOG_AUTHPRIV | LOG_WARNING,
+               "nss_iam: %s: made on instance %s, this is %s (an image's "
+               "snapshot?): ignored until iam-sync replaces it",
+               IAM_DB_PATH, iam_db_instance(db), here);
+    }
+    return true;
+}
+
+/*
  * Makes cache_db the current snapshot; the caller holds the lock. With
  * @recheck false an open snapshot is used without a stat() (enumeration
  * continues on the snapshot it started with).
@@ -93,14 +119,15 @@ refresh_locked(bool recheck)
         cache_db = NULL;
         cache_inherited = false;
     }
-    if (cache_db)
-        return 0;
-    r = iam_db_open(IAM_DB_PATH, &cache_db);
-    if (r < 0) {
-        log_open_error(r);
-        return r;
+    if (!cache_db) {
+        r = iam_db_open(IAM_DB_PATH, &cache_db);
+        if (r < 0) {
+            log_open_error(r);
+            return r;
+        }
+        cache_elsewhere = made_elsewhere(cache_db);
     }
-    return 0;
+    return cache_elsewhere ? -ENOENT : 0;
 }
 
 int

@@ -182,6 +182,9 @@ read_snapshot(const char *path, bool users, const char *sudo_group,
                  (int)meta.source.len, meta.source.p);
         snprintf(ret->account, sizeof(ret->account), "%.*s",
                  (int)meta.account.len, meta.account.p);
+        /* Anything but an instance id is no instance known. */
+        if (iam_instance_id_valid(meta.instance.p, meta.instance.len))
+            memcpy(ret->instance, meta.instance.p, meta.instance.len);
         if (users)
             r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
     }

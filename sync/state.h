@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "fetch.h"
+#include "iam_instance.h"
 #include "iam_keyline.h"
 #include "iam_name.h"
 #include "model.h"
@@ -38,6 +39,7 @@ struct state {
     int64_t created;
     char source[1100];      /* meta.source: IAM endpoint or SOURCE */
     char account[16];       /* meta.account: from the users' ARNs, or "" */
+    char instance[IAM_INSTANCE_ID_SIZE]; /* made on, or "" */
 };
 
 /*
@@ -54,7 +56,7 @@ state_from_snapshot(const char *path, const char *sudo_group,
 
 /*
  * state_peek - only what the snapshot's meta record says (exists,
- * digest, created, source), no users: enough to ask S3 whether anything
+ * digest, created, source, account, instance), no users: enough to ask S3 whether anything
  * changed. Returns as state_from_snapshot().
  */
 int

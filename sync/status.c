@@ -1,11 +1,16 @@
-/* iam-sync --status: the health of the published snapshot. */
+/*
+ * iam-sync --status: the health of the published snapshot; and
+ * --check-sshd: whether sshd asks iam-authorized-keys for keys.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "iam_db.h"
+#include "iam_instance.h"
 #include "sshd_check.h"
 #include "sync.h"
 
@@ -30,11 +35,34 @@ utc(time_t t, char out[32])
  * @checked: when the content was last known current (the file's mtime,
  * which iam-sync sets on every successful run); age counts from it.
  */
+/*
+ * Where the snapshot was made, and whether that is here as far as this
+ * host can tell without the network (the readers' view, iam_instance.h).
+ */
+static void
+instance_words(const struct iam_meta_rec *m, const char *here, char *ret,
+               size_t len)
+{
+    if (!iam_instance_id_valid(m->instance.p, m->instance.len))
+        snprintf(ret, len, "unknown");
+    else if (iam_instance_other(m->instance, here))
+        snprintf(ret, len, "%.*s, not this instance (%s): an image's "
+                 "snapshot, not served until iam-sync replaces it",
+                 (int)m->instance.len, m->instance.p, here);
+    else
+        snprintf(ret, len, "%.*s", (int)m->instance.len, m->instance.p);
+}
+
 static void
 print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
-           long age, bool stale, const struct sshd_check *sc, bool json)
+           long age, bool stale, const struct sshd_check *sc,
+           const char *here, bool json)
 {
-    char when[32], seen[32], fix[2048];
+    char when[32], seen[32], fix[2048], made[256];
+    /* Only an instance id is printed (JSON needs no escaping then). */
+    int ilen = iam_instance_id_valid(m->instance.p, m->instance.len)
+                   ? (int)m->instance.len
+                   : 0;
 
     utc((time_t)m->created, when);
     utc(checked, seen);
@@ -42,20 +70,23 @@ print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
         printf("{\"snapshot\": \"%s\", \"created\": \"%s\", \"checked\": "
                "\"%s\", \"age_seconds\": %ld, \"stale\": %s, \"users\": %u, "
                "\"groups\": %u, \"keys\": %u, \"account\": \"%.*s\", "
-               "\"source\": \"%.*s\", \"sshd\": \"%s\"}\n",
+               "\"source\": \"%.*s\", \"instance\": \"%.*s\", "
+               "\"this_instance\": \"%s\", \"sshd\": \"%s\"}\n",
                path, when, seen, age, stale ? "true" : "false", m->users,
                m->groups, m->keys, (int)m->account.len, m->account.p,
-               (int)m->source.len, m->source.p, sshd_words[sc->result]);
+               (int)m->source.len, m->source.p, ilen, m->instance.p, here,
+               sshd_words[sc->result]);
         return;
     }
     sshd_check_fix(sc, fix, sizeof(fix));
+    instance_words(m, here, made, sizeof(made));
     printf("snapshot: %s\ncreated:  %s\nchecked:  %s (%ld s ago)%s\n"
            "users:    %u\ngroups:   %u\nkeys:     %u\naccount:  %.*s\n"
-           "source:   %.*s\nsshd:     %s\n",
+           "source:   %.*s\nmade on:  %s\nsshd:     %s\n",
            path, when, seen, age,
            stale ? ", older than MAX_SNAPSHOT_AGE" : "", m->users,
            m->groups, m->keys, (int)m->account.len, m->account.p,
-           (int)m->source.len, m->source.p, fix);
+           (int)m->source.len, m->source.p, made, fix);
 }
 
 /* Where the sshd and systemd files are read: "/", or a test's tree. */
@@ -68,6 +99,7 @@ status_root(void)
 int
 sync_status(const struct iam_config *cfg, const char *db_path, bool json)
 {
+    char here[IAM_INSTANCE_ID_SIZE];
     struct iam_meta_rec m;
     struct sshd_check sc;
     struct iam_db_txn t;
@@ -99,8 +131,12 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
              * snapshot: IAM users cannot log in. No sshd setting at all
              * (a publisher's host, say) is only reported. */
             sshd_check(status_root(), &sc);
-            print_meta(db_path, &m, checked, age, stale, &sc, json);
+            iam_instance_id_local(IAM_INSTANCE_ID_PATH, here);
+            print_meta(db_path, &m, checked, age, stale, &sc, here, json);
             r = stale ? -ESTALE : 0;
+            /* The readers refuse it: nobody from IAM logs in. */
+            if (iam_instance_other(m.instance, here))
+                r = -ESTALE;
             if (sc.result == SSHD_UNIT_OPTION || sc.result == SSHD_CONFIG)
                 r = -EPERM;
         }
@@ -108,4 +144,27 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
     }
     iam_db_close(db);
     return r < 0 ? 1 : 0;
+}
+
+int
+sync_check_sshd(void)
+{
+    static const char config[] = "/etc/ssh/sshd_config";
+    struct sshd_check sc;
+    char fix[2048];
+
+    sshd_check(status_root(), &sc);
+    sshd_check_fix(&sc, fix, sizeof(fix));
+    if (sc.result == SSHD_OURS) {
+        printf("sshd: %s\n", fix);
+        return 0;
+    }
+    /* No sshd here (a publisher, an image without openssh-server): the
+     * drop-in waits for one, and nothing is wrong yet. */
+    if (sc.result == SSHD_NONE && access(config, F_OK) < 0) {
+        printf("sshd: %s does not exist: nothing to check\n", config);
+        return 0;
+    }
+    fprintf(stderr, "iam-sync: sshd: %s\n", fix);
+    return 1;
 }

@@ -13,12 +13,14 @@
 #include "aws_client.h"
 #include "aws_creds.h"
 #include "aws_endpoint.h"
+#include "aws_provider.h"
 #include "diff.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "iam_db_write.h"
 #include "iam_log.h"
 #include "iam_sha256.h"
+#include "instance.h"
 #include "lock.h"
 #include "metrics.h"
 #include "model.h"
@@ -44,6 +46,8 @@ struct run {
     struct aws_client iam;
     bool iam_ready;
     struct fetch fetch;
+    char instance[IAM_INSTANCE_ID_SIZE]; /* this one's, "" off EC2 */
+    bool elsewhere;         /* the snapshot in place was made on another */
     bool from_fleet;        /* SOURCE: the fetch came from S3 */
     struct fleet_seen seen; /* the object applied last */
     struct fleet_refused refused; /* the object refused last */
@@ -84,6 +88,28 @@ load_previous(struct run *run, bool users)
     return 0;
 }
 
+static int64_t
+deadline(const struct run *run)
+{
+    return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
+}
+
+/*
+ * How every AWS call of a run is made (IAM, and STS for ASSUMEROLE): the
+ * same timeout, attempts, rate limit and deadline.
+ */
+static void
+call_opts(const struct run *run, struct aws_client_opts *ret)
+{
+    const struct iam_config *cfg = run->cfg;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->timeout_ms = cfg->http_timeout_ms;
+    ret->max_attempts = MAX_ATTEMPTS;
+    ret->calls_per_sec = cfg->max_calls_per_second;
+    ret->deadline_ms = deadline(run);
+}
+
 /*
  * Credentials: the instance's own (environment, then IMDS), used for EC2
  * tags; then ASSUMEROLE's, when set, for IAM (the users may live in
@@ -93,7 +119,8 @@ static int
 resolve_creds(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
-    struct aws_creds_source src;
+    struct aws_provider_source src;
+    struct aws_client_opts sts;
     struct aws_http h;
     char session[64];
     time_t now = time(NULL);
@@ -101,18 +128,20 @@ resolve_creds(struct run *run)
 
     memset(&src, 0, sizeof(src));
     snprintf(session, sizeof(session), "nss-iam-%ld", (long)getpid());
+    call_opts(run, &sts);
     src.imds_endpoint = cfg->imds_endpoint;
     src.sts_endpoint = cfg->sts_endpoint;
     src.region = cfg->aws_region;
     src.session_name = session;
+    src.sts = &sts;
     r = aws_http_init(&h);
     if (r < 0)
         return r;
-    r = aws_creds_resolve(&src, &h, now, &run->base);
+    r = aws_provider_resolve(&src, &h, now, &run->base);
     /* ASSUMEROLE is for IAM; an instance fed from S3 never calls IAM. */
     if (r >= 0 && cfg->assumerole && !run->from_fleet) {
         src.assume_role_arn = cfg->assumerole;
-        r = aws_creds_assume_role(&src, &h, &run->base, now, &run->creds);
+        r = aws_provider_assume_role(&src, &h, &run->base, &run->creds);
     } else if (r >= 0) {
         r = aws_creds_copy(&run->base, &run->creds);
     }
@@ -133,7 +162,7 @@ connect_iam(struct run *run)
     struct aws_client_opts o;
     int r;
 
-    memset(&o, 0, sizeof(o));
+    call_opts(run, &o);
     r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                          &o.region);
     if (r < 0) {
@@ -144,10 +173,6 @@ connect_iam(struct run *run)
     o.service = "iam";
     o.version = IAM_VERSION;
     o.json = true;
-    o.timeout_ms = cfg->http_timeout_ms;
-    o.max_attempts = MAX_ATTEMPTS;
-    o.calls_per_sec = cfg->max_calls_per_second;
-    o.deadline_ms = run->start_ms + (int64_t)cfg->sync_timeout * 1000;
     r = aws_client_init(&run->iam, &o, &run->creds);
     if (r < 0) {
         iam_log(LOG_ERR, "IAM endpoint %s: %s", o.endpoint,
@@ -184,10 +209,24 @@ too_many_removed(const struct run *run)
 {
     const struct state *old = &run->old;
 
-    if (!old->exists || run->fl->force || other_account(run))
+    if (!old->exists || run->fl->force || run->elsewhere ||
+        other_account(run))
         return false;
     return diff_too_many_removed(run->diff.users_removed, old->n_users,
                                  run->cfg->max_remove_percent);
+}
+
+/*
+ * The instance record would not change. The digest covers the users, not
+ * the meta and instance records: the same users made on another instance
+ * (or before iam-sync recorded instances) are published again, so that the
+ * file says where it was made. An unknown instance (IMDS unreachable this
+ * time) changes nothing.
+ */
+static bool
+same_instance(const struct run *run)
+{
+    return !run->instance[0] || strcmp(run->old.instance, run->instance) == 0;
 }
 
 /* Builds, seals and (if its content differs) publishes the snapshot. */
@@ -212,6 +251,7 @@ publish(struct run *run)
     meta.account = iam_str_of(run->model.account);
     meta.source = iam_str_of(run->from_fleet ? run->cfg->source
                                              : run->iam.opts.endpoint);
+    meta.instance = iam_str_of(run->instance);
     if (r >= 0)
         r = iam_db_writer_seal(w, &meta);
     if (r < 0) {
@@ -220,7 +260,8 @@ publish(struct run *run)
         iam_db_writer_abort(w);
         return r;
     }
-    if (run->old.exists && iam_str_eq(meta.digest, run->old.digest)) {
+    if (run->old.exists && iam_str_eq(meta.digest, run->old.digest) &&
+        same_instance(run)) {
         iam_db_writer_abort(w);
         run->result = "unchanged";
         return 0;
@@ -299,12 +340,6 @@ select_users(struct fetch *f, void *arg)
             f->wanted[i] = false;
     free(status);
     return r;
-}
-
-static int64_t
-deadline(const struct run *run)
-{
-    return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
 }
 
 /*
@@ -403,6 +438,12 @@ load_seen(struct run *run)
     memcpy(run->seen.local, local, sizeof(local));
     fleet_refused_load(db, context, &run->refused);
     memcpy(run->refused.context, context, sizeof(context));
+    if (run->elsewhere) {
+        /* The state files came with the image too: a 304 must not keep
+         * the other instance's snapshot, nor its refusal this one's. */
+        run->seen.etag[0] = '\0';
+        run->refused.etag[0] = '\0';
+    }
     return 0;
 }
 
@@ -486,16 +527,46 @@ fetch_from_iam(struct run *run)
     return SYNC_EXIT_OK;
 }
 
-/* Credentials, then the EC2 tags that may set the group lists. */
+/*
+ * The snapshot in place was made on another instance than this one: an
+ * image (AMI) made from a running instance of this account carries that
+ * instance's snapshot, its users admitted under that instance's settings
+ * and tags. It is replaced whole, as another account's is; in fleet mode
+ * too (the snapshot is still built here, whoever published the object).
+ * Both ids must be known.
+ */
+static void
+check_elsewhere(struct run *run)
+{
+    run->elsewhere = run->old.exists &&
+                     iam_instance_other(iam_str_of(run->old.instance),
+                                        run->instance);
+    if (run->elsewhere)
+        iam_log(LOG_WARNING, "the snapshot in place was made on instance "
+                "%s, this is instance %s (made on instance %s before an "
+                "image was taken?): it is replaced whole, "
+                "MAX_REMOVE_PERCENT does not apply", run->old.instance,
+                run->instance, run->old.instance);
+}
+
+/*
+ * Credentials; this instance's id (a publisher writes no snapshot and
+ * needs it for tags only); then the EC2 tags that may set the group lists.
+ */
 static int
 connect_aws(struct run *run)
 {
+    const struct iam_config *cfg = run->cfg;
     int r;
 
     r = resolve_creds(run);
-    if (r >= 0)
-        r = tags_apply(&run->eff, &run->base, deadline(run));
-    return r;
+    if (r < 0)
+        return r;
+    if (!run->fl->publish || cfg->iam_authorized_groups_tag ||
+        cfg->sudoers_groups_tag)
+        instance_fetch(cfg, run->instance);
+    check_elsewhere(run);
+    return tags_apply(&run->eff, &run->base, run->instance, deadline(run));
 }
 
 /* Fetch, decide, compare: everything before anything is written. */

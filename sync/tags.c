@@ -9,6 +9,7 @@
 #include "aws_client.h"
 #include "aws_ec2_tags.h"
 #include "aws_http.h"
+#include "aws_imds.h"
 #include "iam_log.h"
 
 #define EC2_VERSION "2016-11-15"
@@ -84,30 +85,23 @@ ec2_endpoint(const struct iam_config *cfg, char *ret, size_t len)
 
 static int
 ec2_open(struct ec2 *e, const struct iam_config *cfg,
-         const struct aws_creds *base, int64_t deadline, char *endpoint,
-         size_t len)
+         const struct aws_creds *base, const char *instance_id,
+         int64_t deadline, char *endpoint, size_t len)
 {
     struct aws_client_opts o;
-    char *body = NULL;
-    size_t blen = 0;
     int r;
 
+    if (!instance_id[0]) {
+        iam_log(LOG_ERR, "tags: no instance id from IMDS");
+        return -EPROTO;
+    }
+    snprintf(e->instance_id, sizeof(e->instance_id), "%s", instance_id);
     r = aws_http_init(&e->h);
     if (r < 0)
         return r;
     r = aws_imds_init(cfg->imds_endpoint, 2000, &e->imds);
     if (r < 0)
         return r;
-    r = aws_imds_get(&e->imds, &e->h, "/latest/meta-data/instance-id",
-                     time(NULL), &body, &blen);
-    if (r < 0 || blen == 0 || blen >= sizeof(e->instance_id)) {
-        iam_log(LOG_ERR, "tags: no instance id from IMDS");
-        free(body);
-        return r < 0 ? r : -EPROTO;
-    }
-    memcpy(e->instance_id, body, blen);
-    e->instance_id[blen] = '\0';
-    free(body);
     ec2_endpoint(cfg, endpoint, len);
     memset(&o, 0, sizeof(o));
     o.endpoint = endpoint;
@@ -168,7 +162,7 @@ tag_value(struct ec2 *e, const char *tag, char *ret, size_t size)
 
 int
 tags_apply(struct iam_config *eff, const struct aws_creds *base,
-           int64_t deadline_ms)
+           const char *instance_id, int64_t deadline_ms)
 {
     char endpoint[256], value[AWS_EC2_TAG_VALUE_MAX + 1];
     struct ec2 e;
@@ -178,7 +172,8 @@ tags_apply(struct iam_config *eff, const struct aws_creds *base,
     if (!eff->iam_authorized_groups_tag && !eff->sudoers_groups_tag)
         return 0;
     memset(&e, 0, sizeof(e));
-    r = ec2_open(&e, eff, base, deadline_ms, endpoint, sizeof(endpoint));
+    r = ec2_open(&e, eff, base, instance_id, deadline_ms, endpoint,
+                 sizeof(endpoint));
     if (r >= 0 && eff->iam_authorized_groups_tag) {
         r = tag_value(&e, eff->iam_authorized_groups_tag, value,
                       sizeof(value));

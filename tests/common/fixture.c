@@ -108,6 +108,13 @@ put_shared_groups(struct iam_db_writer *w, unsigned n)
 int
 fixture_snapshot(const char *path, unsigned n, unsigned generation)
 {
+    return fixture_snapshot_on(path, n, generation, NULL);
+}
+
+int
+fixture_snapshot_on(const char *path, unsigned n, unsigned generation,
+                    const char *instance)
+{
     struct iam_db_writer *w;
     struct iam_meta_rec meta;
     unsigned i;
@@ -129,6 +136,7 @@ fixture_snapshot(const char *path, unsigned n, unsigned generation)
     meta.keys = 2 * n;
     meta.account = iam_str_of("123456789012");
     meta.source = iam_str_of("fixture");
+    meta.instance = iam_str_of(instance);
     if (r == 0)
         r = iam_db_writer_seal(w, &meta);
     if (r < 0) {

@@ -32,6 +32,10 @@ fixture_name(unsigned i, char *buf);
 /* Writes and publishes a snapshot of @n users at @path. 0 or -errno. */
 int
 fixture_snapshot(const char *path, unsigned n, unsigned generation);
+/* The same, made on EC2 instance @instance (NULL: none recorded). */
+int
+fixture_snapshot_on(const char *path, unsigned n, unsigned generation,
+                    const char *instance);
 
 /*
  * Writes and publishes a snapshot (range FIXTURE_UID_MIN..MAX) that holds

@@ -74,9 +74,10 @@ main(int argc, char **argv)
     r = iam_db_begin(db, &t);
     if (r == 0 && iam_db_meta(&t, &m) == 0)
         printf("meta users=%u groups=%u keys=%u uid_min=%u uid_max=%u "
-               "account=%.*s source=%.*s digest=%.*s created=%lld\n",
+               "account=%.*s source=%.*s digest=%.*s instance=%.*s "
+               "created=%lld\n",
                m.users, m.groups, m.keys, m.uid_min, m.uid_max,
-               S(m.account), S(m.source), S(m.digest),
+               S(m.account), S(m.source), S(m.digest), S(m.instance),
                (long long)m.created);
     for (next = 0; r == 0 && iam_db_user_next(&t, next, &u) == 0;
          next = u.uid + 1)

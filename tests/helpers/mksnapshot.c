@@ -1,6 +1,7 @@
 /*
- * mksnapshot PATH USERS [GENERATION] - publish a fixture snapshot
- * (tests/common/fixture.h) at PATH through the real writer. Used by the
+ * mksnapshot PATH USERS [GENERATION [INSTANCE]] - publish a fixture
+ * snapshot (tests/common/fixture.h) at PATH through the real writer, made
+ * on EC2 instance INSTANCE when given. Used by the
  * shell tests and the benchmarks to fill a namespace's /var/lib/nss-iam.
  *
  * mksnapshot PATH --outlaws - publish fixture_outlaws(): one good user
@@ -36,13 +37,14 @@ main(int argc, char **argv)
 
     if (argc == 3 && strcmp(argv[2], "--outlaws") == 0) {
         r = fixture_outlaws(argv[1]);
-    } else if (argc < 3 || argc > 4 || parse_uint(argv[2], &n) < 0 ||
-               (argc == 4 && parse_uint(argv[3], &gen) < 0)) {
-        fprintf(stderr, "usage: mksnapshot PATH USERS [GENERATION]\n"
+    } else if (argc < 3 || argc > 5 || parse_uint(argv[2], &n) < 0 ||
+               (argc >= 4 && parse_uint(argv[3], &gen) < 0)) {
+        fprintf(stderr, "usage: mksnapshot PATH USERS [GENERATION "
+                        "[INSTANCE]]\n"
                         "       mksnapshot PATH --outlaws\n");
         return 2;
     } else {
-        r = fixture_snapshot(argv[1], n, gen);
+        r = fixture_snapshot_on(argv[1], n, gen, argc == 5 ? argv[4] : NULL);
     }
     if (r < 0) {
         fprintf(stderr, "mksnapshot: %s: %s\n", argv[1], strerrordesc_np(-r));

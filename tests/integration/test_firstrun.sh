@@ -6,7 +6,10 @@
 #    snapshot kept) when a snapshot is in place; IAM_AUTHORIZED_GROUPS=""
 #    said explicitly admits every IAM user, as it did for aws-ec2-ssh;
 #  - a snapshot made for another AWS account (an image baked with another
-#    account's role) is replaced whole, not defended by MAX_REMOVE_PERCENT.
+#    account's role) is replaced whole, not defended by MAX_REMOVE_PERCENT;
+#  - so is one made on another instance of the same account (an image made
+#    from a running instance), with --dry-run saying so; on the instance
+#    that made it, or when this instance's id is unknown, the rule holds.
 # Snapshots live under a mktemp -d directory; nothing on the host changes.
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -17,6 +20,8 @@ build=${BUILD_DIR:-$root/build}
 . "$here/lib/tap.sh"
 # shellcheck source=lib/moto.sh
 . "$here/lib/moto.sh"
+# shellcheck source=lib/imds.sh
+. "$here/lib/imds.sh"
 
 sync_bin=$build/iam-sync
 dump_bin=$build/tests/dumpsnapshot
@@ -25,6 +30,7 @@ db=$work/db/passwd.mdb
 cleanup() {
     moto_stop "$work/a/moto"
     moto_stop "$work/b/moto"
+    imds_stop "$work/imds"
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -163,5 +169,80 @@ cp "$work/a.mdb" "$db"
 conf "$work/few.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS="admins"'
 run "$work/a/seed/creds.env" "$work/few.conf"
 check_eq "same account, most users gone: still refused (exit 3)" 3 "$?"
+
+# ---- an image made from a running instance of the same account ---------
+
+# The builder, instance A, admits ssh-users; the instances made from its
+# image admit admins only: most of A's users must go. The IMDS here
+# answers one instance id, then another (moto's IMDS has a fixed one).
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
+imds_start "$work/imds" "$inst_a" || fail_setup "the IMDS fixture did not start"
+imds=$(cat "$work/imds/imds.url")
+# conf_on FILE GROUPS [IMDS]: account A, this instance's IMDS.
+conf_on() {
+    local f=$1 groups=$2 endpoint=${3:-$imds}
+    printf '%s\n' "IAM_ENDPOINT=\"$url_a\"" "STS_ENDPOINT=\"$url_a\"" \
+        "IMDS_ENDPOINT=\"$endpoint\"" 'MAX_CALLS_PER_SECOND=100' \
+        "IAM_AUTHORIZED_GROUPS=\"$groups\"" >"$f"
+    chmod 0600 "$f"
+}
+instance_of() {
+    "$dump_bin" "$1" | sed -n 's/^meta .* instance=\([^ ]*\) .*/\1/p'
+}
+conf_on "$work/builder.conf" ssh-users
+conf_on "$work/image.conf" admins
+rm -f "$db"
+run "$work/a/seed/creds.env" "$work/builder.conf"
+check_eq "instance A: a sync publishes, the snapshot says instance A" \
+    "0 $inst_a" "$? $(instance_of "$db")"
+cp "$db" "$work/baked.mdb"
+"$sync_bin" --config "$work/builder.conf" --db "$db" --status >"$work/out"
+check "--status shows the instance it was made on" \
+    grep -qx "made on:  $inst_a" "$work/out"
+"$sync_bin" --config "$work/builder.conf" --db "$db" --status --json \
+    >"$work/out"
+check_eq "--status --json too" "$inst_a" "$(jq -r .instance "$work/out")"
+
+run "$work/a/seed/creds.env" "$work/image.conf"
+check_eq "on instance A, most users gone: refused (exit 3)" 3 "$?"
+check "... without a word about instances" \
+    bash -c "! grep -q 'made on instance' '$work/err'"
+
+imds_set "$work/imds" "$inst_b"
+run "$work/a/seed/creds.env" "$work/image.conf" --dry-run
+check_eq "instance B, A's snapshot in place: --dry-run exit 0, not refused" \
+    0 "$?"
+check "... one warning line says why" grep -q \
+    "made on instance $inst_a, this is instance $inst_b (made on instance $inst_a before an image was taken?): it is replaced whole, MAX_REMOVE_PERCENT does not apply" \
+    "$work/err"
+check "... and the dry run lists the users that go" grep -q '^- user ' \
+    "$work/out"
+check "... and writes nothing" cmp -s "$work/baked.mdb" "$db"
+run "$work/a/seed/creds.env" "$work/image.conf"
+check_eq "instance B: the sync replaces A's snapshot whole (exit 0)" 0 "$?"
+check_eq "... once warned" 1 "$(grep -c 'made on instance' "$work/err")"
+check_eq "... the snapshot is B's" "$inst_b" "$(instance_of "$db")"
+check "... with fewer users than A's (admins only)" test \
+    "$("$dump_bin" "$db" | grep -c '^user ')" -lt \
+    "$("$dump_bin" "$work/baked.mdb" | grep -c '^user ')"
+
+# The same users, made on A: the content digest is the same, but the file
+# must say where it was made, or B would keep A's forever.
+cp "$work/baked.mdb" "$db"
+run "$work/a/seed/creds.env" "$work/builder.conf" --json
+check_eq "instance B, same settings as A: published again, now B's" \
+    "0 published $inst_b" "$? $(jq -r .result "$work/out") $(instance_of "$db")"
+run "$work/a/seed/creds.env" "$work/builder.conf" --json
+check_eq "... and the next run leaves it: unchanged" unchanged \
+    "$(jq -r .result "$work/out")"
+
+# This instance's id unknown (IMDS off): nothing compared, the rule holds.
+cp "$work/baked.mdb" "$db"
+conf_on "$work/noimds.conf" admins "http://127.0.0.1:$(free_port)"
+run "$work/a/seed/creds.env" "$work/noimds.conf"
+check_eq "IMDS unreachable, A's snapshot in place: refused as before (3)" \
+    3 "$?"
+check "... the snapshot kept" cmp -s "$work/baked.mdb" "$db"
 
 tap_done

@@ -7,8 +7,11 @@
 # unknown format, a group the publisher did not fetch) keeps the previous
 # snapshot byte for byte, and so does every S3 failure (missing object,
 # access denied, S3 down). Objects for the refusal cases are made with
-# the openssl command line, a second implementation of the format.
-# Prints TAP.
+# the openssl command line, a second implementation of the format. An
+# instance records its own instance id, never the publisher's: the
+# MAX_REMOVE_PERCENT rule holds there, and a snapshot baked into an image
+# on another instance is replaced whole (even when the object is the one
+# that instance applied). Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 # Programs run by bash -c are single-quoted on purpose:
 # shellcheck disable=SC2016
@@ -18,6 +21,7 @@ root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 . "$here/lib/tap.sh"
 . "$here/lib/moto.sh"
+. "$here/lib/imds.sh"
 
 work=$(mktemp -d /tmp/nss-iam-fleet.XXXXXX) || exit 1
 bucket=fleet-bucket
@@ -26,6 +30,7 @@ src=s3://$bucket/$key
 
 cleanup() {
     moto_stop "$work/moto"
+    imds_stop "$work/imds"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -225,6 +230,64 @@ check "... serves its own choice: fewer users, nobody in iam-sudo" \
         grep -qE "^group iam-sudo [0-9]+ sudo [a-z]" <<<"$2" &&
         ! grep -qE "^group iam-sudo [0-9]+ sudo [a-z]" <<<"$1"' _ \
     "$(body "$work/nosudo.mdb")" "$(body "$work/db/passwd.mdb")"
+
+# ---- an image made from a running instance fed from S3 ----
+
+# The publisher's IMDS (moto's) says i-0123456789abcdef0; these instances'
+# says A, then B. MAX_REMOVE_PERCENT=10: one group fewer is too many.
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
+imds_start "$work/imds" "$inst_a" || fail_setup "the IMDS fixture did not start"
+img=("IMDS_ENDPOINT=\"$(cat "$work/imds/imds.url")\"" "S3_ENDPOINT=\"$url\""
+    'SUDOERS_GROUPS="admins"' 'MAX_REMOVE_PERCENT=10' "SOURCE=\"$src\""
+    "$pubkey_line")
+conf "$work/img.conf" "${img[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"'
+conf "$work/img-few.conf" "${img[@]}" 'IAM_AUTHORIZED_GROUPS="data-science"'
+mkdir -p "$work/img" "$work/baked"
+imgrun() { # imgrun CONF [ARGS...]
+    local cfg=$1
+    shift
+    run "$work/instance.env" "$cfg" --db "$work/img/passwd.mdb" --json "$@"
+}
+made_on() {
+    "$build/tests/dumpsnapshot" "$work/img/passwd.mdb" |
+        sed -n 's/^meta .* instance=\([^ ]*\) .*/\1/p'
+}
+imgrun "$work/img.conf"
+check_eq "instance A applies the publisher's object: its own id recorded" \
+    "0|published|$inst_a" "$?|$(j result)|$(made_on)"
+cp -a "$work/img/." "$work/baked/"
+imgrun "$work/img-few.conf"
+check_eq "instance A, a group fewer: MAX_REMOVE_PERCENT refuses (exit 3)" \
+    "3|refused" "$?|$(j result)"
+check "... the object came from another instance: not a word about it" \
+    bash -c '! grep -q "made on instance" "$1"' _ "$work/err"
+imgrun "$work/img.conf"
+check_eq "instance A again: 304, unchanged" "0|unchanged|0" \
+    "$?|$(j result)|$(j s3_bytes)"
+
+imds_set "$work/imds" "$inst_b"
+imgrun "$work/img.conf"
+check_eq "instance B, A's snapshot and state in place, the same object: \
+downloaded (no 304) and published as B's" "0|published|$inst_b" \
+    "$?|$(j result)|$(made_on)"
+check "... one warning says why" err_has \
+    "made on instance $inst_a, this is instance $inst_b (made on instance $inst_a before an image was taken?)"
+check_eq "... and the state it keeps is B's: the next run is a 304" \
+    "0|unchanged|0" "$(imgrun "$work/img.conf"; echo "$?|$(j result)|$(j s3_bytes)")"
+rm -rf "$work/img" && cp -a "$work/baked" "$work/img"
+imgrun "$work/img-few.conf" --dry-run
+check_eq "instance B, A's snapshot, a group fewer: --dry-run exit 0" \
+    "0|dry-run" "$?|$(jq -rs '.[-1].result' "$work/out")"
+check "... and says why" err_has "made on instance $inst_a, this is instance $inst_b"
+imgrun "$work/img-few.conf"
+check_eq "... the sync replaces it whole (exit 0), B's" \
+    "0|published|$inst_b" "$?|$(j result)|$(made_on)"
+imgrun "$work/img-few.conf"
+check_eq "... and from then on it is B's own: unchanged" "0|unchanged" \
+    "$?|$(j result)"
+imds_stop "$work/imds"
 
 # ---- a change in IAM reaches the instance ----
 

@@ -115,6 +115,57 @@ check "valgrind: a lookup is clean" vg getent passwd user00003
 check "valgrind: an enumeration is clean" vg getent group
 check "valgrind: initgroups is clean" vg getent initgroups user00003
 
+# A snapshot made on another EC2 instance (an image's) is served as no
+# snapshot until iam-sync replaces it, when this instance's id is known
+# locally: the DMI board asset tag, which Nitro sets to the instance id.
+# A tmpfs over /sys/devices/virtual plays it (root's, 0444, as sysfs).
+inst_a="i-0aaaaaaaaaaaaaaaa"
+inst_b="i-0bbbbbbbbbbbbbbbb"
+tag=/sys/devices/virtual/dmi/id/board_asset_tag
+mount -t tmpfs -o mode=0755 tmpfs /sys/devices/virtual
+mkdir -p "${tag%/*}"
+set_tag() {
+    printf '%s\n' "$1" >"$tag"
+    chmod 0444 "$tag"
+}
+# The keys command's exit status (the fixture's key blobs are not real
+# keys, so it prints none either way: 0 is "the snapshot was used").
+keys() {
+    "$build/iam-authorized-keys" --db "$db" user00003 2000000022 \
+        >/dev/null 2>&1
+    echo $?
+}
+set_tag "$inst_b"
+"$build/tests/mksnapshot" "$db" 10 1 "$inst_a"
+bad_file "made on instance A, read on B: nobody served"
+check_eq "... nor enumerated" 0 \
+    "$(getent passwd | grep -c '^user[0-9]*:\*:')"
+check_eq "... and the keys command does not use it: exit 1" 1 "$(keys)"
+set_tag "$inst_a"
+check_eq "read on A, where it was made: served" "user00003" \
+    "$(getent passwd user00003 | cut -d: -f1)"
+check_eq "... by the keys command too (exit 0)" 0 "$(keys)"
+"$build/tests/mksnapshot" "$db" 10 1 "$inst_b"
+set_tag "$inst_b"
+check_eq "iam-sync's snapshot made here (B): served at once" "user00003" \
+    "$(getent passwd user00003 | cut -d: -f1)"
+"$build/tests/mksnapshot" "$db" 10 1 "$inst_a"
+set_tag "Default string"
+check_eq "no instance id here (not Nitro): served" "user00003" \
+    "$(getent passwd user00003 | cut -d: -f1)"
+set_tag "$inst_b"
+chmod 0666 "$tag"
+check_eq "an asset tag others could write is no instance id: served" \
+    "user00003" "$(getent passwd user00003 | cut -d: -f1)"
+rm -f "$tag"
+check_eq "no asset tag (Xen, not EC2): served" "user00003" \
+    "$(getent passwd user00003 | cut -d: -f1)"
+set_tag "$inst_b"
+"$build/tests/mksnapshot" "$db" 10 1
+check_eq "a snapshot that names no instance: served" "user00003" \
+    "$(getent passwd user00003 | cut -d: -f1)"
+umount /sys/devices/virtual
+
 # Ids outside the snapshot's range (uid 0, gid 0, system ids, just below
 # and above the range) under names no local file has, with iam alone in
 # nsswitch.conf: files cannot answer first, so only the module's own

@@ -111,6 +111,11 @@ check_eq "nsswitch domains: search and list its directory" \
 check_eq "nsswitch domains: reach it through /var/lib" \
     "getattr open search" \
     "$(unconditional nsswitch_domain var_lib_t dir)"
+# The instance check: the DMI board asset tag, read-only.
+check "nsswitch domains: read sysfs files (the instance id on Nitro)" \
+    grep -qw read <<<"$(unconditional nsswitch_domain sysfs_t file)"
+check_fails "... and never write them" \
+    grep -qw write <<<"$(unconditional nsswitch_domain sysfs_t file)"
 check_eq "sshd_t (iam-authorized-keys): reads and maps the snapshot" \
     "getattr ioctl map open read" \
     "$(unconditional sshd_t nss_iam_var_lib_t file)"

@@ -143,6 +143,94 @@ test_publish_and_read_back(void **state)
     iam_db_close(db);
 }
 
+/*
+ * The instance record: absent when none was given (nothing to compare),
+ * read back beside meta when given, and a file made on another instance
+ * says so only when both ids are known.
+ */
+static void
+test_instance_record(void **state)
+{
+    struct ctx *c = *state;
+    char here[IAM_INSTANCE_ID_SIZE];
+    struct iam_meta_rec m;
+    struct iam_db_txn t;
+    struct iam_db *db;
+
+    assert_int_equal(fixture_snapshot(c->path, 3, 1), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_string_equal(iam_db_instance(db), "");
+    assert_false(iam_db_made_elsewhere(db, here));
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    assert_int_equal(m.instance.len, 0);
+    iam_db_end(&t);
+    iam_db_close(db);
+    assert_int_equal(
+        fixture_snapshot_on(c->path, 3, 1, "i-0aaaaaaaaaaaaaaaa"), 0);
+    assert_int_equal(iam_db_open(c->path, &db), 0);
+    assert_string_equal(iam_db_instance(db), "i-0aaaaaaaaaaaaaaaa");
+    assert_int_equal(iam_db_begin(db, &t), 0);
+    assert_int_equal(iam_db_meta(&t, &m), 0);
+    assert_true(iam_str_eq(m.instance, "i-0aaaaaaaaaaaaaaaa"));
+    assert_int_equal(m.users, 3);
+    iam_db_end(&t);
+    iam_db_close(db);
+}
+
+static void
+test_instance_compare(void **state)
+{
+    struct iam_str a = iam_str_of("i-0aaaaaaaaaaaaaaaa");
+
+    (void)state;
+    assert_true(iam_instance_id_valid("i-0123abcd", 10));
+    assert_true(iam_instance_id_valid("i-0123456789abcdef0", 19));
+    assert_false(iam_instance_id_valid("i-0123abc", 9));
+    assert_false(iam_instance_id_valid("i-0123ABCD", 10));
+    assert_false(iam_instance_id_valid("iid-datasource-none", 19));
+    assert_false(iam_instance_id_valid("", 0));
+    assert_true(iam_instance_other(a, "i-0bbbbbbbbbbbbbbbb"));
+    assert_false(iam_instance_other(a, "i-0aaaaaaaaaaaaaaaa"));
+    /* Unknown on either side: nothing compared. */
+    assert_false(iam_instance_other(a, ""));
+    assert_false(iam_instance_other(iam_str_of(""), "i-0bbbbbbbbbbbbbbbb"));
+    assert_false(iam_instance_other(a, "Default string"));
+}
+
+static void
+write_file(const char *path, const void *p, size_t n, mode_t mode);
+#define write_tag(path, text, mode)                                        \
+    write_file(path, text, strlen(text), mode)
+
+/* The local id: as sysfs shows it (a newline after it), trusted only
+ * from root, and only when it is an instance id. */
+static void
+test_instance_local(void **state)
+{
+    struct ctx *c = *state;
+    char id[IAM_INSTANCE_ID_SIZE], p[192];
+
+    snprintf(p, sizeof(p), "%s/board_asset_tag", c->dir);
+    assert_int_equal(iam_instance_id_local(p, id), -ENOENT);
+    assert_string_equal(id, "");
+    write_tag(p, "Default string\n", 0444);
+    assert_int_equal(iam_instance_id_local(p, id), -ENOENT);
+    write_tag(p, "i-0aaaaaaaaaaaaaaaa\n", 0444);
+    if (geteuid() != 0) {
+        /* Not root's file: never trusted. */
+        assert_int_equal(iam_instance_id_local(p, id), -ENOENT);
+        return;
+    }
+    assert_int_equal(iam_instance_id_local(p, id), 0);
+    assert_string_equal(id, "i-0aaaaaaaaaaaaaaaa");
+    write_tag(p, "i-0aaaaaaaaaaaaaaaa\n", 0666);
+    assert_int_equal(iam_instance_id_local(p, id), -ENOENT);
+    write_tag(p, "i-0aaaaaaaaaaaaaaaa\n\n", 0444);
+    assert_int_equal(iam_instance_id_local(p, id), -ENOENT);
+    assert_string_equal(id, "");
+}
+
 /* A reader holding the old file reads it unchanged after a publish. */
 static void
 test_old_reader_survives_publish(void **state)
@@ -643,6 +731,11 @@ main(void)
         cmocka_unit_test_setup_teardown(test_old_reader_survives_publish,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_instance_record, setup,
+                                        teardown),
+        cmocka_unit_test(test_instance_compare),
+        cmocka_unit_test_setup_teardown(test_instance_local, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_writer_refuses_duplicates_and_abort_cleans, setup,
             teardown),

@@ -224,6 +224,30 @@ test_gids_and_meta(void **state)
     iam_buf_free(&b);
 }
 
+/* The instance record: one non-empty string, refused otherwise. */
+static void
+test_instance(void **state)
+{
+    static const uint8_t empty[] = { 1, 0, 0 }, layout2[] = { 2, 1, 0, 'i' };
+    struct iam_buf b = { 0 };
+    struct iam_str id;
+
+    (void)state;
+    assert_int_equal(
+        iam_rec_encode_instance(&b, iam_str_of("i-0123456789abcdef0")), 0);
+    assert_int_equal(iam_rec_decode_instance(b.p, b.len, &id), 0);
+    assert_str(id, "i-0123456789abcdef0");
+    assert_int_equal(iam_rec_decode_instance(b.p, b.len - 1, &id), -EIO);
+    assert_int_equal(id.len, 0);
+    assert_int_equal(iam_rec_decode_instance(empty, sizeof(empty), &id),
+                     -EIO);
+    assert_int_equal(iam_rec_decode_instance(layout2, sizeof(layout2), &id),
+                     -EIO);
+    b.len = 0;
+    assert_int_equal(iam_rec_encode_instance(&b, iam_str_of("")), -EINVAL);
+    iam_buf_free(&b);
+}
+
 /* Random bytes never crash a decoder (the suite also runs under ASan,
  * UBSan and valgrind, which catch any read past the input). */
 static void
@@ -258,6 +282,7 @@ test_random_bytes(void **state)
             while (iam_rec_gid_next(&it, &v) == 1)
                 ;
         (void)iam_rec_decode_meta(buf, n, &m);
+        (void)iam_rec_decode_instance(buf, n, &m.instance);
     }
 }
 
@@ -272,6 +297,7 @@ main(void)
         cmocka_unit_test(test_group_lying_count),
         cmocka_unit_test(test_keys_round_trip),
         cmocka_unit_test(test_gids_and_meta),
+        cmocka_unit_test(test_instance),
         cmocka_unit_test(test_random_bytes),
     };
 
