@@ -32,7 +32,8 @@ LDFLAGS ?=
 LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c
 # ... and the rest, for the programs and tests.
 LIB_REST := lib/iam_log.c lib/iam_lines.c lib/iam_db_write.c lib/iam_keyline.c lib/iam_sha256.c \
-	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_login_defs.c lib/aws_sigv4.c \
+	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_config_check.c \
+	lib/iam_config_file.c lib/iam_shellword.c lib/iam_login_defs.c lib/aws_sigv4.c \
 	lib/aws_http.c lib/aws_creds.c lib/aws_client.c lib/aws_iam_json.c \
 	lib/aws_endpoint.c lib/aws_ec2_tags.c lib/aws_s3.c
 LIB_SRC := $(LIB_CORE) $(LIB_REST)
