@@ -52,7 +52,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c \
 	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
-	tests/unit/test_client.c tests/unit/test_endpoint.c
+	tests/unit/test_client.c tests/unit/test_endpoint.c \
+	tests/unit/test_shellword.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
