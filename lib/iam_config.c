@@ -104,7 +104,8 @@ trim(char *s)
 {
     size_t n;
 
-    s = iam_skip_blanks(s);
+    while (iam_is_blank(*s))
+        s++;
     n = strlen(s);
     while (n > 0 && iam_is_blank(s[n - 1]))
         n--;

@@ -37,13 +37,4 @@ iam_is_alnum(char c)
     return iam_is_alpha(c) || iam_is_digit(c);
 }
 
-/* The first byte of @s that is not a blank (the terminator at worst). */
-static inline char *
-iam_skip_blanks(char *s)
-{
-    while (iam_is_blank(*s))
-        s++;
-    return s;
-}
-
 #endif

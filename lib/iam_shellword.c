@@ -30,6 +30,14 @@ fail(struct why *w, const char *fmt, ...)
     return -EINVAL;
 }
 
+static char *
+skip_blanks(char *s)
+{
+    while (iam_is_blank(*s))
+        s++;
+    return s;
+}
+
 /* Rejects what bash would have expanded: the file used to be sourced,
  * and a value meaning something else here than there is worse than an
  * error. */
@@ -135,7 +143,7 @@ lex_value(struct why *w, const char *key, char *s, char **ret_val)
         r = lex_bare(w, key, s, &val, &rest);
     if (r < 0)
         return r;
-    rest = iam_skip_blanks(rest);
+    rest = skip_blanks(rest);
     if (*rest != '\0' && *rest != '#')
         return fail(w,
                     "%s: unexpected text after the value (quote a value "
@@ -151,7 +159,7 @@ bad_assignment(struct why *w, const char *key, char *s)
 {
     int n = (int)(s - key) < 64 ? (int)(s - key) : 64;
 
-    if (iam_is_blank(*s) && *iam_skip_blanks(s) == '=')
+    if (iam_is_blank(*s) && *skip_blanks(s) == '=')
         return fail(w, "%.*s: no spaces allowed around '='", n, key);
     if (*s == '\0' || iam_is_blank(*s))
         return fail(w, "missing '=' after %.*s", n, key);
@@ -171,11 +179,11 @@ lex_line(struct why *w, char *s, char **ret_key, char **ret_val)
 
     *ret_key = NULL;
     *ret_val = NULL;
-    s = iam_skip_blanks(s);
+    s = skip_blanks(s);
     if (*s == '\0' || *s == '#')
         return 0;
     if (strncmp(s, "export", 6) == 0 && iam_is_blank(s[6])) {
-        s = iam_skip_blanks(s + 6);
+        s = skip_blanks(s + 6);
         if (*s == '\0' || *s == '#')
             return fail(w, "\"export\" without KEY=value");
     }
