@@ -33,7 +33,8 @@ LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c \
 	lib/iam_instance.c
 # ... and the rest, for the programs and tests.
 LIB_REST := lib/iam_log.c lib/iam_lines.c lib/iam_file.c lib/iam_db_write.c lib/iam_keyline.c lib/iam_sha256.c \
-	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_login_defs.c lib/aws_sigv4.c \
+	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_config_check.c \
+	lib/iam_config_file.c lib/iam_shellword.c lib/iam_login_defs.c lib/aws_sigv4.c \
 	lib/aws_http.c lib/aws_time.c lib/aws_json.c lib/aws_xml.c lib/aws_error.c \
 	lib/aws_creds.c lib/aws_imds.c lib/aws_client.c lib/aws_provider.c \
 	lib/aws_iam_json.c \
@@ -55,7 +56,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
 	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
-	tests/unit/test_error.c tests/unit/test_file.c
+	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 

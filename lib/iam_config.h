@@ -29,6 +29,11 @@
  *
  * Not thread-safe with respect to one struct iam_config; separate structs
  * may be used from separate threads.
+ *
+ * The code: iam_config.c holds the key table, its setters and the parse
+ * loop; iam_shellword.c splits a line into key and value;
+ * iam_config_check.c tests values (and the id range against login.defs);
+ * iam_config_file.c reads the file and checks who may write it.
  */
 #ifndef IAM_CONFIG_H
 #define IAM_CONFIG_H

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "iam_ctype.h"
 #include "iam_sha256.h"
 
 /*
@@ -97,12 +98,6 @@ struct cur {
     const uint8_t *p;
     size_t left;
 };
-
-static bool
-is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
 
 static bool
 is_printable(char c)
@@ -250,7 +245,7 @@ token_len(const char *s, size_t len)
 {
     size_t i = 0;
 
-    while (i < len && !is_blank(s[i]))
+    while (i < len && !iam_is_blank(s[i]))
         i++;
     return i;
 }
@@ -260,7 +255,7 @@ blanks_len(const char *s, size_t len)
 {
     size_t i = 0;
 
-    while (i < len && is_blank(s[i]))
+    while (i < len && iam_is_blank(s[i]))
         i++;
     return i;
 }
@@ -317,7 +312,7 @@ split_line(const char *in, size_t len, struct fields *ret)
         if (end > 0 && in[end - 1] == '\r')
             end--;
     }
-    while (end > start && is_blank(in[end - 1]))
+    while (end > start && iam_is_blank(in[end - 1]))
         end--;
     start = blanks_len(in, end);
     if (start == end)

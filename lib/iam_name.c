@@ -1,5 +1,6 @@
 #include "iam_name.h"
 
+#include "iam_ctype.h"
 #include "iam_lines.h"
 #include "iam_log.h"
 
@@ -69,18 +70,6 @@ replacement(char c)
     }
 }
 
-static bool
-is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /*
  * IAM's name alphabet: [A-Za-z0-9+=,.@_-]. Never called with '\0', which
  * strchr() would find as the terminator.
@@ -88,13 +77,13 @@ is_digit(char c)
 static bool
 is_iam_char(char c)
 {
-    return is_alpha(c) || is_digit(c) || strchr("+=,.@_-", c) != NULL;
+    return iam_is_alpha(c) || iam_is_digit(c) || strchr("+=,.@_-", c) != NULL;
 }
 
 static bool
 is_posix_char(char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
+    return iam_is_alpha(c) || iam_is_digit(c) || c == '_' || c == '.' || c == '-';
 }
 
 /*
@@ -140,7 +129,7 @@ iam_name_map(const char *iam_name, char *ret_name, size_t ret_size)
         return -ENAMETOOLONG;
     /* Only the first character can break the POSIX pattern: every mapped
      * character is in [A-Za-z0-9._-], and replacements start with '.'. */
-    if (!is_alpha(iam_name[0]) && iam_name[0] != '_')
+    if (!iam_is_alpha(iam_name[0]) && iam_name[0] != '_')
         return -EDOM;
     if ((size_t)len >= ret_size)
         return -ENOBUFS;
@@ -168,7 +157,7 @@ iam_name_is_valid_posix(const char *s)
 {
     size_t i;
 
-    if (!s || !(is_alpha(s[0]) || s[0] == '_'))
+    if (!s || !(iam_is_alpha(s[0]) || s[0] == '_'))
         return false;
     for (i = 1; s[i]; i++) {
         if (i >= IAM_NAME_POSIX_MAX || !is_posix_char(s[i]))
@@ -368,7 +357,7 @@ parse_id(const char *s, gid_t *ret_id)
     char *end = NULL;
 
     *ret_id = 0;
-    if (!is_digit(s[0]))
+    if (!iam_is_digit(s[0]))
         return false;
     errno = 0;
     v = strtoull(s, &end, 10);
