@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iam_file.h"
+
 /* Writes "PATH: message" and returns @r. */
 static int
 file_fail(char *errbuf, size_t errlen, const char *path, int r, const char *fmt,
@@ -38,21 +40,24 @@ static int
 check_file(int fd, const char *path, char *errbuf, size_t errlen)
 {
     struct stat st;
+    int r;
 
     if (fstat(fd, &st) < 0)
         return file_fail(errbuf, errlen, path, -errno, "cannot stat");
-    if (!S_ISREG(st.st_mode))
+    /* The one trusted-file rule; each refusal keeps its own message. */
+    r = iam_file_check_trusted(&st, geteuid(), IAM_CONFIG_FILE_MAX);
+    if (r == -EINVAL)
         return file_fail(errbuf, errlen, path, -EINVAL, "not a regular file");
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
+    if (r == -EACCES)
         return file_fail(errbuf, errlen, path, -EACCES,
                          "writable by group or others (mode %04o); it "
                          "decides who gets sudo: chmod go-w it",
                          (unsigned)(st.st_mode & 07777));
-    if (st.st_uid != 0 && st.st_uid != geteuid())
+    if (r == -EPERM)
         return file_fail(errbuf, errlen, path, -EACCES,
                          "owned by uid %u; it must be owned by root",
                          (unsigned)st.st_uid);
-    if (st.st_size > IAM_CONFIG_FILE_MAX)
+    if (r == -EFBIG)
         return file_fail(errbuf, errlen, path, -EINVAL, "larger than %d bytes",
                          IAM_CONFIG_FILE_MAX);
     return (int)st.st_size;
