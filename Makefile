@@ -24,22 +24,20 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fPIC $(CFLAGS) \
-	-Ilib -MMD -MP
+	-Ilib/snapshot -Ilib -Ilib/aws -MMD -MP
 LDHARDEN := -Wl,-z,relro,-z,now
 LDFLAGS ?=
 
-# lib/: what the NSS module may link (libc and liblmdb only) ...
-LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c \
-	lib/iam_instance.c
-# ... and the rest, for the programs and tests.
-LIB_REST := lib/iam_log.c lib/iam_lines.c lib/iam_file.c lib/iam_db_write.c lib/iam_keyline.c lib/iam_sha256.c \
-	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_config_check.c \
-	lib/iam_config_file.c lib/iam_shellword.c lib/iam_login_defs.c lib/aws_sigv4.c \
-	lib/aws_http.c lib/aws_time.c lib/aws_json.c lib/aws_xml.c lib/aws_error.c \
-	lib/aws_creds.c lib/aws_imds.c lib/aws_client.c lib/aws_provider.c \
-	lib/aws_iam_json.c \
-	lib/aws_endpoint.c lib/aws_ec2_tags.c lib/aws_s3.c
-LIB_SRC := $(LIB_CORE) $(LIB_REST)
+# lib/ in three layers, one folder each (docs/design.md, "Layers"):
+# lib/snapshot/: the snapshot format's read side, all the NSS module may
+# link (libc and liblmdb only) ...
+LIB_CORE := $(sort $(wildcard lib/snapshot/*.c))
+# ... lib/: names, ids, keys, configuration, logging, files ...
+LIB_REST := $(sort $(wildcard lib/*.c))
+# ... lib/aws/: the AWS client (libcurl, OpenSSL, json-c), for iam-sync and
+# iam-verify-key.
+LIB_AWS := $(sort $(wildcard lib/aws/*.c))
+LIB_SRC := $(LIB_CORE) $(LIB_REST) $(LIB_AWS)
 LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
 
 NSS_SRC := $(wildcard nss_iam/*.c)

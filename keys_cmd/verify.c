@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "iam_file.h"
+#include "iam_trust.h"
 #include "iam_log.h"
 
 #define HELPER "iam-verify-key"
@@ -29,7 +29,7 @@ trusted(const char *path)
     struct stat st;
 
     return stat(path, &st) == 0 &&
-           iam_file_check_trusted(&st, 0, UINT64_MAX) == 0;
+           iam_trust_check(&st, 0, UINT64_MAX) == 0;
 }
 
 /* The helper beside /proc/self/exe, else the installed one. */

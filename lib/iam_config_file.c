@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iam_file.h"
+#include "iam_trust.h"
 
 /* Writes "PATH: message" and returns @r. */
 static int
@@ -45,7 +45,7 @@ check_file(int fd, const char *path, char *errbuf, size_t errlen)
     if (fstat(fd, &st) < 0)
         return file_fail(errbuf, errlen, path, -errno, "cannot stat");
     /* The one trusted-file rule; each refusal keeps its own message. */
-    r = iam_file_check_trusted(&st, geteuid(), IAM_CONFIG_FILE_MAX);
+    r = iam_trust_check(&st, geteuid(), IAM_CONFIG_FILE_MAX);
     if (r == -EINVAL)
         return file_fail(errbuf, errlen, path, -EINVAL, "not a regular file");
     if (r == -EACCES)

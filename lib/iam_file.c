@@ -166,7 +166,7 @@ iam_file_read_trusted(const char *path, char *buf, size_t size)
     if (fstat(fd, &st) < 0)
         r = -errno;
     else
-        r = iam_file_check_trusted(&st, geteuid(), size - 1);
+        r = iam_trust_check(&st, geteuid(), size - 1);
     if (r == 0)
         r = read_bounded(fd, buf, size - 1);
     close(fd);

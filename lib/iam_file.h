@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "iam_trust.h"
+
 /* A temporary file on its way to @path. */
 struct iam_file_temp {
     char path[PATH_MAX]; /* the target */
@@ -79,40 +81,14 @@ iam_file_write(const char *path, const void *data, size_t len, mode_t mode);
 int
 iam_file_fsync_dir(const char *path);
 
-/*
- * iam_file_check_trusted - the rule for a file others rely on, on its
- * stat (from fstat of the descriptor that is then read, so that the
- * file checked is the file read). @owner: who besides root may own it
- * (0: root only; geteuid(): root or the caller). @max: largest size.
- * Returns 0, or (checked in this order):
- *   -EINVAL  not a regular file
- *   -EACCES  writable by group or others
- *   -EPERM   owned by another user than root and @owner
- *   -EFBIG   larger than @max bytes
- * Inline, so that the NSS module (which links only the snapshot core,
- * and must not carry code that writes files) shares the rule too.
- */
-static inline int
-iam_file_check_trusted(const struct stat *st, uid_t owner, uint64_t max)
-{
-    if (!S_ISREG(st->st_mode))
-        return -EINVAL;
-    if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return -EACCES;
-    if (st->st_uid != 0 && st->st_uid != owner)
-        return -EPERM;
-    if ((uint64_t)st->st_size > max)
-        return -EFBIG;
-    return 0;
-}
 
 /*
  * iam_file_read_trusted - read all of @path into @buf and NUL-terminate
- * it, when it passes iam_file_check_trusted (@owner: the caller's
+ * it, when it passes iam_trust_check (@owner: the caller's
  * euid), at most @size - 1 bytes. Opened O_NOFOLLOW | O_NONBLOCK |
  * O_NOCTTY | O_CLOEXEC. Returns the length read (the file may hold NUL
  * bytes), or -errno: those of open(2) (-ENOENT, -ELOOP for a symbolic
- * link, ...), of iam_file_check_trusted, or -EFBIG when the file grew
+ * link, ...), of iam_trust_check, or -EFBIG when the file grew
  * past @size - 1 while being read.
  */
 ssize_t

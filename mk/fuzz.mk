@@ -25,7 +25,7 @@ FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Ilib -MMD -MP
+	-fno-sanitize-recover=all -Ilib/snapshot -Ilib -Ilib/aws -MMD -MP
 
 .PHONY: fuzz-build fuzz fuzz-check fuzz-seeds check-prep
 

@@ -17,7 +17,7 @@
 # .cppcheck-suppressions and in the "suppress:" comments of .clang-tidy.
 
 LINT_DIR = $(BUILD)/lint
-LINT_DIRS := lib nss_iam keys_cmd sync
+LINT_DIRS := lib lib/snapshot lib/aws nss_iam keys_cmd sync
 LINT_SRC = $(sort $(wildcard $(LINT_DIRS:%=%/*.c)))
 # Every C file of the tree, for the banned-function and format checks.
 LINT_ALL_C = $(sort $(shell find . \( -path ./build -o -path ./.git -o \
@@ -166,11 +166,12 @@ lint-cppcheck:
 	@mkdir -p $(LINT_DIR)
 	@if cppcheck --quiet --enable=warning,portability,performance \
 	    --error-exitcode=1 --inline-suppr --std=c11 --library=posix \
-	    --library=gnu -D_GNU_SOURCE -Ilib -j$(LINT_TIDY_JOBS) \
+	    --library=gnu -D_GNU_SOURCE -Ilib/snapshot -Ilib -Ilib/aws \
+	    -j$(LINT_TIDY_JOBS) \
 	    --suppressions-list=.cppcheck-suppressions \
 	    --cppcheck-build-dir=$(LINT_DIR) \
 	    --template='{file}:{line}: {severity}: {message} [{id}]' \
-	    $(LINT_DIRS); then \
+	    $(LINT_SRC); then \
 	    echo "lint: cppcheck: ok"; \
 	else \
 	    echo "lint: cppcheck: FAILED"; \

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_client.c: which answers are retried (throttling,
+ * Unit tests for lib/aws/aws_client.c: which answers are retried (throttling,
  * 5xx, broken connections) and which are not (authentication and request
  * errors, a refused TLS certificate), the capped exponential backoff with
  * full jitter, the rate limit, and the overall deadline, which no request

@@ -1,6 +1,6 @@
 /*
- * Tests for lib/aws_creds.c, lib/aws_imds.c, lib/aws_provider.c and
- * lib/aws_http.c.
+ * Tests for lib/aws/aws_creds.c, lib/aws/aws_imds.c, lib/aws/aws_provider.c and
+ * lib/aws/aws_http.c.
  *
  * Three kinds of peer:
  *   - none: parsers, validation, URL rules;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_endpoint.c: the IAM endpoint and signing region
+ * Unit tests for lib/aws/aws_endpoint.c: the IAM endpoint and signing region
  * of each partition (as in the AWS SDKs' endpoints.json), the override
  * (IAM_ENDPOINT: FIPS, VPC endpoints), and regions that must not reach
  * another partition's IAM.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_error.c and lib/aws_xml.c: AWS error documents
+ * Unit tests for lib/aws/aws_error.c and lib/aws/aws_xml.c: AWS error documents
  * as IAM, STS, EC2 and S3 write them (fixtures from moto and AWS's
  * documentation, and hostile variants), and the one table of which
  * errors are retried, counted as throttling, or are a refusal.

@@ -405,18 +405,18 @@ test_check_trusted(void **state)
     st.st_mode = S_IFREG | 0644;
     st.st_uid = 1000;
     st.st_size = 10;
-    assert_int_equal(iam_file_check_trusted(&st, 1000, 10), 0);
-    assert_int_equal(iam_file_check_trusted(&st, 0, 10), -EPERM);
-    assert_int_equal(iam_file_check_trusted(&st, 1000, 9), -EFBIG);
+    assert_int_equal(iam_trust_check(&st, 1000, 10), 0);
+    assert_int_equal(iam_trust_check(&st, 0, 10), -EPERM);
+    assert_int_equal(iam_trust_check(&st, 1000, 9), -EFBIG);
     st.st_uid = 0;
-    assert_int_equal(iam_file_check_trusted(&st, 1000, 10), 0);
+    assert_int_equal(iam_trust_check(&st, 1000, 10), 0);
     st.st_uid = 1000;
     st.st_mode = S_IFREG | 0664;
-    assert_int_equal(iam_file_check_trusted(&st, 0, 10), -EACCES);
+    assert_int_equal(iam_trust_check(&st, 0, 10), -EACCES);
     st.st_mode = S_IFDIR | 0664;
-    assert_int_equal(iam_file_check_trusted(&st, 0, 10), -EINVAL);
+    assert_int_equal(iam_trust_check(&st, 0, 10), -EINVAL);
     st.st_mode = S_IFLNK | 0777;
-    assert_int_equal(iam_file_check_trusted(&st, 0, 10), -EINVAL);
+    assert_int_equal(iam_trust_check(&st, 0, 10), -EINVAL);
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_iam_json.c: responses captured from moto_server
+ * Unit tests for lib/aws/aws_iam_json.c: responses captured from moto_server
  * (tests/fixtures/iam/moto-*) and hand-made odd and hostile bodies.
  */
 #include <errno.h>

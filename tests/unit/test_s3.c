@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_s3.c: which s3:// URLs are taken (the key
+ * Unit tests for lib/aws/aws_s3.c: which s3:// URLs are taken (the key
  * alphabet is narrow so that the signed path is the sent path), the
  * endpoint and path each addressing style gives, and the <Code> read
  * out of an S3 error document.

@@ -1,5 +1,5 @@
 /*
- * Tests for lib/aws_sigv4.c: every case of AWS's SigV4 test suite in
+ * Tests for lib/aws/aws_sigv4.c: every case of AWS's SigV4 test suite in
  * tests/fixtures/sigv4 (canonical request, string to sign and
  * Authorization, byte for byte), then each bad input.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/aws_time.c: the timestamps of IAM answers (ISO-8601
+ * Unit tests for lib/aws/aws_time.c: the timestamps of IAM answers (ISO-8601
  * with offsets and fractions), of credential documents (the same, and
  * epoch seconds), and the Java-style epoch numbers some AWS services
  * write ("1.498901165E9").

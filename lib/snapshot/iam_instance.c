@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iam_file.h"
+#include "iam_trust.h"
 
 bool
 iam_instance_id_valid(const char *s, size_t len)
@@ -31,7 +31,7 @@ trusted(int fd)
 
     /* No size bound: sysfs gives every attribute a size of a page. */
     return fstat(fd, &st) == 0 &&
-           iam_file_check_trusted(&st, 0, UINT64_MAX) == 0;
+           iam_trust_check(&st, 0, UINT64_MAX) == 0;
 }
 
 int

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iam_file.h"
+#include "iam_trust.h"
 #include "iam_seal.h"
 
 /* Longest name key looked up; longer input cannot be in the file. */
@@ -62,7 +62,7 @@ iam_db_errno(int mdb_rc)
 static int
 check_trusted(const struct stat *st)
 {
-    if (iam_file_check_trusted(st, 0, UINT64_MAX) < 0)
+    if (iam_trust_check(st, 0, UINT64_MAX) < 0)
         return -EACCES;
     if (st->st_size < MIN_FILE_SIZE)
         return -EIO;
