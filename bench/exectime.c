@@ -16,10 +16,10 @@
  *   runs=N failed=N median_us=F p99_us=F mean_us=F min_us=F max_us=F
  *   lines_min=N lines_max=N maxrss_kib=N first_fail_status=N
  * failed counts runs that did not exit 0 (the first one's exit status,
- * or 128 + signal, is first_fail_status; 0 when none failed); lines_* are the fewest and most
- * stdout lines a run printed; maxrss_kib is the largest peak RSS of a run
- * (wait4 rusage). Exit status 0, or 1 when the runs could not be made;
- * 2 for usage errors.
+ * or 128 + signal, is first_fail_status; 0 when none failed); lines_* are the
+ * fewest and most stdout lines a run printed; maxrss_kib is the largest peak
+ * RSS of a run (wait4 rusage). Exit status 0, or 1 when the runs could not be
+ * made; 2 for usage errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -157,8 +157,8 @@ run_once(char **argv, FILE *save, struct run_result *ret)
             return -errno;
     ret->us = now_us() - t0;
     ret->maxrss_kib = ru.ru_maxrss;
-    ret->status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                    : 128 + WTERMSIG(status);
+    ret->status =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return 0;
 }
 

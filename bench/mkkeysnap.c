@@ -113,8 +113,7 @@ put_user(struct iam_db_writer *w, unsigned i, const struct user_keys *uk)
     u.iam_id = iam_str_of(iam_id);
     r = iam_db_writer_put_user(w, &u);
     if (r == 0)
-        r = iam_db_writer_put_group(w, u.uid, name, IAM_GROUP_PRIVATE, NULL,
-                                    0);
+        r = iam_db_writer_put_group(w, u.uid, name, IAM_GROUP_PRIVATE, NULL, 0);
     if (r == 0)
         r = iam_db_writer_put_user_gids(w, name, gids, 1);
     for (k = 0; k < KEYS_PER_USER; k++) {
@@ -130,10 +129,13 @@ put_user(struct iam_db_writer *w, unsigned i, const struct user_keys *uk)
     return r;
 }
 
+/* A user name, in an array of them. */
+typedef char name16[16];
+
 static int
 put_members(struct iam_db_writer *w, unsigned n)
 {
-    char (*names)[16] = calloc(n, sizeof(*names));
+    name16 *names = calloc(n, sizeof(*names));
     struct iam_str *all = calloc(n, sizeof(*all));
     unsigned i;
     int r = -ENOMEM;

@@ -105,8 +105,8 @@ static const struct {
     const char *name;
     op_fn fn;
 } ops[] = {
-    { "getpwnam", op_getpwnam },         { "getpwuid", op_getpwuid },
-    { "getgrgid", op_getgrgid },         { "initgroups", op_initgroups },
+    { "getpwnam", op_getpwnam },           { "getpwuid", op_getpwuid },
+    { "getgrgid", op_getgrgid },           { "initgroups", op_initgroups },
     { "getpwnam_miss", op_getpwnam_miss },
 };
 
@@ -232,8 +232,10 @@ time_enum(size_t want)
         n++;
     endpwent();
     if (n < want) {
-        fprintf(stderr, "nss_bench: enumeration gave %zu entries, want "
-                        "at least %zu\n", n, want);
+        fprintf(stderr,
+                "nss_bench: enumeration gave %zu entries, want "
+                "at least %zu\n",
+                n, want);
         exit(1);
     }
     return now_ns() - t0;
@@ -242,9 +244,8 @@ time_enum(size_t want)
 static void
 bench_all(const struct users *u, const size_t *idx, const struct opts *o)
 {
-    double *v = calloc((size_t)(o->runs > o->enum_runs ? o->runs
-                                                       : o->enum_runs),
-                       sizeof(*v));
+    double *v = calloc(
+        (size_t)(o->runs > o->enum_runs ? o->runs : o->enum_runs), sizeof(*v));
     long done, least;
     size_t op;
     int r;
@@ -302,8 +303,8 @@ smaps_rss(const char *const *pats, long *kib, size_t npats)
         return;
     while (fgets(line, sizeof(line), f)) {
         /* A mapping header: "start-end perms offset dev inode [path]". */
-        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms,
-                   &off, &maj, &min, &inode) == 7) {
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &off,
+                   &maj, &min, &inode) == 7) {
             cur = -1;
             for (i = 0; i < npats; i++)
                 if (strstr(line, pats[i]))
@@ -318,8 +319,7 @@ smaps_rss(const char *const *pats, long *kib, size_t npats)
 static void
 memory(const struct users *u, const size_t *idx, const struct opts *o)
 {
-    static const char *const pats[] = { "libnss_iam", "liblmdb",
-                                        "passwd.mdb" };
+    static const char *const pats[] = { "libnss_iam", "liblmdb", "passwd.mdb" };
     long rss[3], anon[3], maps[3], done;
     size_t op;
 
@@ -336,8 +336,8 @@ memory(const struct users *u, const size_t *idx, const struct opts *o)
            "anon_before_kib=%ld anon_after_one_kib=%ld "
            "anon_after_all_kib=%ld map_module_kib=%ld map_lmdb_kib=%ld "
            "map_snapshot_kib=%ld\n",
-           rss[0], rss[1], rss[2], anon[0], anon[1], anon[2], maps[0],
-           maps[1], maps[2]);
+           rss[0], rss[1], rss[2], anon[0], anon[1], anon[2], maps[0], maps[1],
+           maps[2]);
 }
 
 static int
@@ -379,12 +379,13 @@ main(int argc, char **argv)
             return usage();
         }
     }
-    if (optind != argc - 1 || o.calls < 1000 || o.runs < 1 ||
-        o.enum_runs < 1 || !(o.seconds > 0))
+    if (optind != argc - 1 || o.calls < 1000 || o.runs < 1 || o.enum_runs < 1 ||
+        !(o.seconds > 0))
         return usage();
     r = read_users(argv[optind], &u);
     if (r < 0) {
-        fprintf(stderr, "nss_bench: %s: %s\n", argv[optind], strerrordesc_np(-r));
+        fprintf(stderr, "nss_bench: %s: %s\n", argv[optind],
+                strerrordesc_np(-r));
         return 1;
     }
     if (o.memory && (size_t)o.calls < u.n)
@@ -394,8 +395,7 @@ main(int argc, char **argv)
         return 1;
     /* Memory: every user once, in order; timing: random users. */
     for (k = 0; k < o.calls; k++)
-        idx[k] = o.memory ? (size_t)k % u.n
-                          : (size_t)(next_rand(&seed) % u.n);
+        idx[k] = o.memory ? (size_t)k % u.n : (size_t)(next_rand(&seed) % u.n);
     if (o.memory)
         memory(&u, idx, &o);
     else

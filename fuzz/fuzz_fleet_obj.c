@@ -34,8 +34,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_init();
     FUZZ_ASSERT(iam_config_defaults(&cfg) == 0);
-    FUZZ_ASSERT(iam_config_parse_buffer("fuzz", text, sizeof(text) - 1,
-                                        &cfg, err, sizeof(err)) == 0);
+    FUZZ_ASSERT(iam_config_parse_buffer("fuzz", text, sizeof(text) - 1, &cfg,
+                                        err, sizeof(err)) == 0);
     return 0;
 }
 

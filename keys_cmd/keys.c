@@ -97,8 +97,7 @@ print_key(const struct iam_key_rec *k, const char *iam_name, FILE *out,
     struct iam_keyline parsed;
     int reason = 0, r;
 
-    r = iam_keyline_parse(k->line.p, k->line.len, line, size, &parsed,
-                          &reason);
+    r = iam_keyline_parse(k->line.p, k->line.len, line, size, &parsed, &reason);
     if (r < 0) {
         iam_log(LOG_WARNING, "key %.*s of %s is not served: %s",
                 (int)k->key_id.len, k->key_id.p, iam_name,
@@ -125,8 +124,8 @@ answer_offered(struct iam_rec_iter *it, const struct keys_request *req,
         copy_str(ret->key_id, sizeof(ret->key_id), k.key_id);
         ret->decision = key_state(&k, req);
         if (ret->decision == KEYS_ACCEPTED) {
-            ret->printed = (unsigned)print_key(&k, ret->iam_name, out, line,
-                                               size);
+            ret->printed =
+                (unsigned)print_key(&k, ret->iam_name, out, line, size);
             if (!ret->printed)
                 ret->decision = KEYS_INVALID;
         }
@@ -136,8 +135,8 @@ answer_offered(struct iam_rec_iter *it, const struct keys_request *req,
 }
 
 static int
-answer_all(struct iam_rec_iter *it, const struct keys_request *req,
-           FILE *out, struct keys_result *ret, char *line, size_t size)
+answer_all(struct iam_rec_iter *it, const struct keys_request *req, FILE *out,
+           struct keys_result *ret, char *line, size_t size)
 {
     struct iam_key_rec k;
     int r;
@@ -145,14 +144,14 @@ answer_all(struct iam_rec_iter *it, const struct keys_request *req,
     ret->decision = KEYS_LISTED;
     while ((r = iam_rec_key_next(it, &k)) == 1)
         if (key_state(&k, req) == KEYS_ACCEPTED)
-            ret->printed += (unsigned)print_key(&k, ret->iam_name, out,
-                                                line, size);
+            ret->printed +=
+                (unsigned)print_key(&k, ret->iam_name, out, line, size);
     return r < 0 ? -EIO : 0;
 }
 
 int
-keys_answer(const struct iam_db *db, const struct keys_request *req,
-            FILE *out, struct keys_result *ret)
+keys_answer(const struct iam_db *db, const struct keys_request *req, FILE *out,
+            struct keys_result *ret)
 {
     static char line[IAM_KEYLINE_MAX + 1];
     struct iam_db_txn t;

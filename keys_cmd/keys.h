@@ -31,10 +31,10 @@ enum keys_decision {
 };
 
 struct keys_request {
-    const char *user;       /* validated POSIX name */
-    bool has_uid;           /* false: nothing is printed (KEYS_NO_UID) */
+    const char *user; /* validated POSIX name */
+    bool has_uid;     /* false: nothing is printed (KEYS_NO_UID) */
     uint32_t uid;
-    const char *key;        /* offered base64 blob, or NULL */
+    const char *key;           /* offered base64 blob, or NULL */
     uint32_t max_key_age_days; /* 0: no limit */
     time_t now;
 };
@@ -61,8 +61,8 @@ keys_decision_word(enum keys_decision d);
  * *ret filled, -EIO for a corrupt snapshot, -ENOMEM.
  */
 int
-keys_answer(const struct iam_db *db, const struct keys_request *req,
-            FILE *out, struct keys_result *ret);
+keys_answer(const struct iam_db *db, const struct keys_request *req, FILE *out,
+            struct keys_result *ret);
 
 /*
  * keys_valid_offered - true if @b64 can be an offered key blob: strict

@@ -104,8 +104,9 @@ audit(const struct args *a, const struct keys_result *res)
             "printed=%u",
             iam_name_is_valid_posix(a->user) ? a->user : "-",
             res->iam_name[0] ? res->iam_name : "-",
-            !a->uid ? "-" : keys_parse_uid(a->uid, &uid) == 0 ? "given"
-                                                               : "bad",
+            !a->uid                             ? "-"
+            : keys_parse_uid(a->uid, &uid) == 0 ? "given"
+                                                : "bad",
             res->fingerprint[0] ? res->fingerprint : "-",
             res->key_id[0] ? res->key_id : "-",
             keys_decision_word(res->decision), res->printed);
@@ -131,8 +132,8 @@ still_active(const struct args *a, const struct iam_config *cfg,
         res->decision = KEYS_REVOKED;
         return false;
     }
-    iam_log(LOG_WARNING, "online check for %s failed: %s (%s)",
-            res->iam_name, strerrordesc_np(-r),
+    iam_log(LOG_WARNING, "online check for %s failed: %s (%s)", res->iam_name,
+            strerrordesc_np(-r),
             cfg->verify_online_fail == IAM_FAIL_CLOSED
                 ? "VERIFY_ONLINE_FAIL=closed: denied"
                 : "VERIFY_ONLINE_FAIL=open: the snapshot decides");
@@ -151,9 +152,10 @@ made_elsewhere(const char *path, const struct iam_db *db)
 
     if (!iam_db_made_elsewhere(db, here))
         return false;
-    iam_log(LOG_ERR, "%s: made on instance %s, this is %s (an image's "
-            "snapshot?): not used until iam-sync replaces it", path,
-            iam_db_instance(db), here);
+    iam_log(LOG_ERR,
+            "%s: made on instance %s, this is %s (an image's "
+            "snapshot?): not used until iam-sync replaces it",
+            path, iam_db_instance(db), here);
     return true;
 }
 
@@ -226,8 +228,7 @@ check_args(const struct args *a, struct keys_request *req,
     }
     /* A refusal names the offered key too, when it can be named. */
     if (a->key && keys_valid_offered(a->key))
-        iam_keyline_fingerprint(a->key, strlen(a->key),
-                                ret_res->fingerprint);
+        iam_keyline_fingerprint(a->key, strlen(a->key), ret_res->fingerprint);
     return false;
 }
 
@@ -269,8 +270,7 @@ chain(const struct args *a, const struct iam_config *cfg)
         t.uid = a->uid;
     if (a->key && keys_valid_offered(a->key)) {
         t.key = a->key;
-        if (iam_keyline_parse_blob(a->key, strlen(a->key), &k,
-                                   &reason) == 0) {
+        if (iam_keyline_parse_blob(a->key, strlen(a->key), &k, &reason) == 0) {
             t.type = k.type;
             t.fingerprint = k.fingerprint;
         }
@@ -306,8 +306,8 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (iam_config_setup(a.config, a.config_given, &cfg, err,
-                         sizeof(err)) < 0) {
+    if (iam_config_setup(a.config, a.config_given, &cfg, err, sizeof(err)) <
+        0) {
         iam_log(LOG_ERR, "%s", err);
         iam_config_free(&cfg);
         return 2;

@@ -44,8 +44,8 @@ find_key(const struct aws_http_response *resp, const char *key_id,
 }
 
 static int
-list_and_find(struct aws_client *c, struct aws_http *h,
-              const char *iam_name, const char *key_id)
+list_and_find(struct aws_client *c, struct aws_http *h, const char *iam_name,
+              const char *key_id)
 {
     struct aws_http_response resp;
     char err[512], code[64], *marker = NULL;
@@ -53,8 +53,8 @@ list_and_find(struct aws_client *c, struct aws_http *h,
     int r = 0, pages = 0;
 
     while (more && pages++ < 10) {
-        const char *params[] = { "UserName", iam_name,
-                                 marker ? "Marker" : NULL, marker, NULL };
+        const char *params[] = { "UserName", iam_name, marker ? "Marker" : NULL,
+                                 marker, NULL };
 
         r = aws_client_call(c, h, "ListSSHPublicKeys", params, &resp, err,
                             sizeof(err), code, sizeof(code));
@@ -114,8 +114,10 @@ online_check(const struct iam_config *cfg, const char *iam_name,
     r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                          &o.region);
     if (r < 0) {
-        iam_log(LOG_WARNING, "online check: AWS_REGION %s: no IAM endpoint "
-                "known for its partition", cfg->aws_region);
+        iam_log(LOG_WARNING,
+                "online check: AWS_REGION %s: no IAM endpoint "
+                "known for its partition",
+                cfg->aws_region);
         goto out;
     }
     o.service = "iam";

@@ -28,8 +28,7 @@ trusted(const char *path)
 {
     struct stat st;
 
-    return stat(path, &st) == 0 &&
-           iam_trust_check(&st, 0, UINT64_MAX) == 0;
+    return stat(path, &st) == 0 && iam_trust_check(&st, 0, UINT64_MAX) == 0;
 }
 
 /* The helper beside /proc/self/exe, else the installed one. */
@@ -43,8 +42,9 @@ helper_path(char *ret, size_t len)
     if (n > 0) {
         self[n] = '\0';
         slash = strrchr(self, '/');
-        if (slash && snprintf(ret, len, "%.*s/%s", (int)(slash - self), self,
-                              HELPER) < (int)len &&
+        if (slash &&
+            snprintf(ret, len, "%.*s/%s", (int)(slash - self), self, HELPER) <
+                (int)len &&
             trusted(ret))
             return 0;
     }
@@ -114,15 +114,13 @@ verify_key(const struct iam_config *cfg, const char *config_path,
         return -r;
     r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (!r)
-        r = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
-                                             0);
+        r = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     if (!r)
         r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (r)
         return -r;
-    status = wait_bounded(pid, (long)cfg->verify_online_timeout_ms +
-                                   GRACE_MS);
+    status = wait_bounded(pid, (long)cfg->verify_online_timeout_ms + GRACE_MS);
     if (status == 0 || status == 1)
         return status == 0 ? 1 : 0;
     if (status == -2)

@@ -348,8 +348,9 @@ set_list(struct parse *p, const struct key_def *k, char *val)
             *next = '\0';
         s = trim(s);
         if (*s == '\0') {
-            r = fail(p, "%s: empty entry in the list (look for \",,\" or "
-                        "a ',' at either end)",
+            r = fail(p,
+                     "%s: empty entry in the list (look for \",,\" or "
+                     "a ',' at either end)",
                      k->name);
             goto out;
         }
@@ -544,8 +545,8 @@ apply(struct parse *p, const char *key, char *val)
         return fail(p, "unknown key " SHOW, key);
     i = (size_t)(k - keys);
     if (k->kind == KIND_UNNEEDED && p->key_line[i] == 0)
-        iam_log(LOG_NOTICE, "%s:%zu: %s is not needed by nss-iam: %s",
-                p->name, p->line, k->name, k->why);
+        iam_log(LOG_NOTICE, "%s:%zu: %s is not needed by nss-iam: %s", p->name,
+                p->line, k->name, k->why);
     else if (k->kind != KIND_UNNEEDED && p->key_line[i] != 0)
         /* bash, which read these files before, kept the last value */
         iam_log(LOG_NOTICE,
@@ -611,10 +612,11 @@ check_together(struct parse *p)
                     c->uid_max);
     if (c->uid_min < IAM_CONFIG_UID_FLOOR) {
         p->line = a ? a : p->line;
-        return fail(p, "UID_MIN (%u) is below %u: ids below %u are the "
-                       "system's own (useradd's UID_MIN..UID_MAX, systemd's "
-                       "dynamic users 61184..65519, nobody 65534); keep the "
-                       "default %u",
+        return fail(p,
+                    "UID_MIN (%u) is below %u: ids below %u are the "
+                    "system's own (useradd's UID_MIN..UID_MAX, systemd's "
+                    "dynamic users 61184..65519, nobody 65534); keep the "
+                    "default %u",
                     c->uid_min, IAM_CONFIG_UID_FLOOR, IAM_CONFIG_UID_FLOOR,
                     IAM_CONFIG_DEFAULT_UID_MIN);
     }
@@ -624,9 +626,10 @@ check_together(struct parse *p)
     /* sudo compares group names ignoring case */
     if (c->sudo_group && c->member_group &&
         strcasecmp(c->sudo_group, c->member_group) == 0)
-        return fail(p, "SUDO_GROUP (\"%s\") and MEMBER_GROUP (\"%s\") are "
-                       "one name to sudo, which ignores case; they must "
-                       "differ",
+        return fail(p,
+                    "SUDO_GROUP (\"%s\") and MEMBER_GROUP (\"%s\") are "
+                    "one name to sudo, which ignores case; they must "
+                    "differ",
                     c->sudo_group, c->member_group);
     return 0;
 }

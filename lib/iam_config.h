@@ -255,9 +255,8 @@ iam_config_load(const char *path, struct iam_config *cfg, char *errbuf,
  * but cannot be read (message in @errbuf).
  */
 int
-iam_config_check_login_defs(const struct iam_config *cfg,
-                            const char *conf_path, const char *defs_path,
-                            char *errbuf, size_t errlen);
+iam_config_check_login_defs(const struct iam_config *cfg, const char *conf_path,
+                            const char *defs_path, char *errbuf, size_t errlen);
 
 /*
  * iam_config_setup - what both programs do at start: the defaults, then

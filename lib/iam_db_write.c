@@ -67,8 +67,7 @@ static const struct {
     { IAM_DB_USER_KEYS, 0 },
     { IAM_DB_META, 0 },
 };
-enum { PW_UID, PW_NAME, GR_GID, GR_NAME, USER_GIDS, USER_KEYS, META,
-       NDBI };
+enum { PW_UID, PW_NAME, GR_GID, GR_NAME, USER_GIDS, USER_KEYS, META, NDBI };
 
 static int
 writer_errno(int mdb_rc)
@@ -103,9 +102,8 @@ open_env(struct iam_db_writer *w)
     if (r >= 0)
         r = writer_errno(mdb_txn_begin(w->env, NULL, 0, &w->txn));
     for (i = 0; r >= 0 && i < NDBI; i++)
-        r = writer_errno(mdb_dbi_open(w->txn, schema[i].name,
-                                      schema[i].flags | MDB_CREATE,
-                                      &w->dbi[i]));
+        r = writer_errno(mdb_dbi_open(
+            w->txn, schema[i].name, schema[i].flags | MDB_CREATE, &w->dbi[i]));
     return r;
 }
 
@@ -306,9 +304,9 @@ iam_db_writer_put_user(struct iam_db_writer *w, const struct iam_user_rec *u)
 }
 
 int
-iam_db_writer_put_group(struct iam_db_writer *w, uint32_t gid,
-                        const char *name, uint8_t kind,
-                        const struct iam_str *members, uint32_t nmem)
+iam_db_writer_put_group(struct iam_db_writer *w, uint32_t gid, const char *name,
+                        uint8_t kind, const struct iam_str *members,
+                        uint32_t nmem)
 {
     int r;
 
@@ -560,8 +558,10 @@ iam_db_writer_sweep(const char *path)
             !S_ISREG(st.st_mode))
             continue;
         if (unlinkat(dfd, de->d_name, 0) == 0) {
-            iam_log(LOG_NOTICE, "%s/%s: removed the temporary file of a "
-                    "sync that did not finish", dir, de->d_name);
+            iam_log(LOG_NOTICE,
+                    "%s/%s: removed the temporary file of a "
+                    "sync that did not finish",
+                    dir, de->d_name);
             removed++;
         }
     }

@@ -50,9 +50,9 @@ iam_db_writer_open(const char *path, struct iam_db_writer **ret_w);
 int
 iam_db_writer_put_user(struct iam_db_writer *w, const struct iam_user_rec *u);
 int
-iam_db_writer_put_group(struct iam_db_writer *w, uint32_t gid,
-                        const char *name, uint8_t kind,
-                        const struct iam_str *members, uint32_t nmem);
+iam_db_writer_put_group(struct iam_db_writer *w, uint32_t gid, const char *name,
+                        uint8_t kind, const struct iam_str *members,
+                        uint32_t nmem);
 int
 iam_db_writer_put_user_gids(struct iam_db_writer *w, const char *name,
                             const uint32_t *gids, uint32_t n);
@@ -66,7 +66,8 @@ iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
  * the puts or on @meta), store it in @meta->digest (pointing at storage
  * inside @w, valid until @w is gone), write the format and @meta records
  * (and the instance record when @meta->instance is not empty; like meta,
- * it is outside the digest), commit and fsync. Returns 0 or -errno; on error only abort remains.
+ * it is outside the digest), commit and fsync. Returns 0 or -errno; on error
+ * only abort remains.
  */
 int
 iam_db_writer_seal(struct iam_db_writer *w, struct iam_meta_rec *meta);

@@ -81,7 +81,6 @@ iam_file_write(const char *path, const void *data, size_t len, mode_t mode);
 int
 iam_file_fsync_dir(const char *path);
 
-
 /*
  * iam_file_read_trusted - read all of @path into @buf and NUL-terminate
  * it, when it passes iam_trust_check (@owner: the caller's

@@ -229,9 +229,8 @@ place_one(const char *prefix, struct iam_id_slot *s, struct iam_id_taken *t)
         s->id = id;
         s->collisions = n;
         if (n > 0)
-            iam_log(LOG_DEBUG,
-                    "iam_id: %s%s collided %u time(s), placed at %u", prefix,
-                    s->key, n, id);
+            iam_log(LOG_DEBUG, "iam_id: %s%s collided %u time(s), placed at %u",
+                    prefix, s->key, n, id);
         return 0;
     }
     iam_log(LOG_ERR, "iam_id: %s%s: no free id in %u tries", prefix, s->key,
@@ -281,9 +280,10 @@ iam_id_place(const char *prefix, struct iam_id_slot *v, size_t n,
         return 0;
     left = (uint64_t)taken->max - taken->min + 1 - taken->count;
     if ((uint64_t)n > left) {
-        iam_log(LOG_ERR, "iam_id: %zu ids (%s) do not fit: %llu left in "
-                "[%u, %u]", n, prefix, (unsigned long long)left,
-                taken->min, taken->max);
+        iam_log(LOG_ERR,
+                "iam_id: %zu ids (%s) do not fit: %llu left in "
+                "[%u, %u]",
+                n, prefix, (unsigned long long)left, taken->min, taken->max);
         return -ENOSPC;
     }
     /* Grow once here, so that inserting never fails half-way. */
@@ -301,8 +301,10 @@ iam_id_place(const char *prefix, struct iam_id_slot *v, size_t n,
     }
     /* One line per pass; the per-entity detail is at LOG_DEBUG. */
     if (rehashed > 0)
-        iam_log(LOG_NOTICE, "iam_id: %zu of %zu ids rehashed after a "
-                "collision (%s)", rehashed, n, prefix);
+        iam_log(LOG_NOTICE,
+                "iam_id: %zu of %zu ids rehashed after a "
+                "collision (%s)",
+                rehashed, n, prefix);
 out:
     free(ord);
     return r;

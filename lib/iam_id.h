@@ -66,7 +66,7 @@ iam_id_hash(const char *prefix, const char *key, unsigned n, uint32_t min,
  */
 struct iam_id_taken {
     uint32_t *cells;
-    size_t cap;   /* power of two, at least twice count */
+    size_t cap; /* power of two, at least twice count */
     size_t count;
     uint32_t min;
     uint32_t max;

@@ -27,8 +27,7 @@ static const struct {
 };
 
 void
-iam_log_init(const char *ident, int facility, bool to_stderr,
-             int max_priority)
+iam_log_init(const char *ident, int facility, bool to_stderr, int max_priority)
 {
     sink.ident = ident;
     sink.to_stderr = to_stderr || isatty(STDERR_FILENO);

@@ -25,8 +25,7 @@
  *                LOG_INFO is given) are dropped everywhere.
  */
 void
-iam_log_init(const char *ident, int facility, bool to_stderr,
-             int max_priority);
+iam_log_init(const char *ident, int facility, bool to_stderr, int max_priority);
 
 /*
  * iam_log_facility_parse - "authpriv", "auth", "daemon", "user",

@@ -56,8 +56,7 @@ field_of(struct iam_login_defs *d, const char *key, size_t **ret_line)
 
 /* One line, newline removed; modified in place. */
 static void
-load_line(struct iam_login_defs *d, char *line, const char *path,
-          size_t lineno)
+load_line(struct iam_login_defs *d, char *line, const char *path, size_t lineno)
 {
     char *key, *val, *end;
     size_t *where;
@@ -74,8 +73,7 @@ load_line(struct iam_login_defs *d, char *line, const char *path,
     val = key + n + 1;
     val += strspn(val, " \t");
     end = val + strlen(val);
-    while (end > val && (end[-1] == ' ' || end[-1] == '\t' ||
-                         end[-1] == '\r'))
+    while (end > val && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
         *--end = '\0';
     if (end - val >= 2 && val[0] == '"' && end[-1] == '"') {
         end[-1] = '\0';
@@ -85,8 +83,10 @@ load_line(struct iam_login_defs *d, char *line, const char *path,
     if (!f)
         return;
     if (!parse_value(val, f)) {
-        iam_log(LOG_WARNING, "%s:%zu: %s: \"%.32s\" is not a number; "
-                "shadow's default is assumed", path, lineno, key, val);
+        iam_log(LOG_WARNING,
+                "%s:%zu: %s: \"%.32s\" is not a number; "
+                "shadow's default is assumed",
+                path, lineno, key, val);
         return;
     }
     *where = lineno;

@@ -28,11 +28,11 @@
 
 /* One allocation range and where it came from. */
 struct iam_login_range {
-    const char *min_key;  /* "UID_MIN", ...: static */
+    const char *min_key; /* "UID_MIN", ...: static */
     const char *max_key;
     uint32_t min;
     uint32_t max;
-    size_t min_line;      /* line that set it, 0 = shadow's default */
+    size_t min_line; /* line that set it, 0 = shadow's default */
     size_t max_line;
 };
 

@@ -20,30 +20,171 @@
  * default logins, and service accounts that packages create on demand.
  */
 static const char *const reserved[] = {
-    "adm", "admin", "administrator", "admins", "almalinux", "alpine", "apache",
-    "arch", "audio", "avahi", "avahi-autoipd", "azureuser", "backup", "bin",
-    "bind", "bitnami", "bluetooth", "cdrom", "centos", "cgred", "chrony",
-    "clevis", "clock", "cloud-user", "cockpit-ws", "cockpit-wsinstance",
-    "colord", "core", "crontab", "daemon", "dbus", "debian", "dialout", "dip",
-    "disk", "dnsmasq", "docker", "dovecot", "dovenull", "ec2",
-    "ec2-instance-connect", "ec2-user", "elasticsearch", "exim", "fax",
-    "fedora", "floppy", "freebsd", "ftp", "fwupd-refresh", "games", "geoclue",
-    "git", "gnats", "grafana", "halt", "haproxy", "httpd", "iam-keys",
-    "iam-sync", "input", "irc", "jenkins", "kmem", "kvm", "landscape",
-    "libstoragemgmt", "libvirt", "libvirt-dnsmasq", "libvirt-qemu", "list",
-    "lock", "lp", "lpadmin", "lxd", "mail", "mailnull", "man", "mariadb",
-    "mem", "memcache", "memcached", "messagebus", "mlocate", "mongodb",
-    "mysql", "nagios", "named", "netdev", "news", "nfsnobody", "nginx",
-    "nobody", "nobody4", "nogroup", "nouser", "nss-iam", "ntp", "opc",
-    "operator", "plugdev", "polkitd", "pollinate", "postdrop", "postfix",
-    "postgres", "printadmin", "prometheus", "proxy", "pulse", "pulse-access",
-    "rabbitmq", "redis", "render", "rngd", "rocky", "root", "rpc", "rpcuser",
-    "rtkit", "sambashare", "saned", "sasl", "scanner", "setroubleshoot", "sgx",
-    "shadow", "shutdown", "smmsp", "squid", "src", "ssh", "ssh_keys", "sshd",
-    "ssl-cert", "ssm-user", "sssd", "staff", "sudo", "sudoers", "sync", "sys",
-    "syslog", "tape", "tcpdump", "tomcat", "toor", "tss", "tty", "ubuntu",
-    "unbound", "usbmux", "users", "utempter", "utmp", "uucp", "uuidd",
-    "vagrant", "video", "voice", "wheel", "wtmp", "www", "www-data", "zabbix",
+    "adm",
+    "admin",
+    "administrator",
+    "admins",
+    "almalinux",
+    "alpine",
+    "apache",
+    "arch",
+    "audio",
+    "avahi",
+    "avahi-autoipd",
+    "azureuser",
+    "backup",
+    "bin",
+    "bind",
+    "bitnami",
+    "bluetooth",
+    "cdrom",
+    "centos",
+    "cgred",
+    "chrony",
+    "clevis",
+    "clock",
+    "cloud-user",
+    "cockpit-ws",
+    "cockpit-wsinstance",
+    "colord",
+    "core",
+    "crontab",
+    "daemon",
+    "dbus",
+    "debian",
+    "dialout",
+    "dip",
+    "disk",
+    "dnsmasq",
+    "docker",
+    "dovecot",
+    "dovenull",
+    "ec2",
+    "ec2-instance-connect",
+    "ec2-user",
+    "elasticsearch",
+    "exim",
+    "fax",
+    "fedora",
+    "floppy",
+    "freebsd",
+    "ftp",
+    "fwupd-refresh",
+    "games",
+    "geoclue",
+    "git",
+    "gnats",
+    "grafana",
+    "halt",
+    "haproxy",
+    "httpd",
+    "iam-keys",
+    "iam-sync",
+    "input",
+    "irc",
+    "jenkins",
+    "kmem",
+    "kvm",
+    "landscape",
+    "libstoragemgmt",
+    "libvirt",
+    "libvirt-dnsmasq",
+    "libvirt-qemu",
+    "list",
+    "lock",
+    "lp",
+    "lpadmin",
+    "lxd",
+    "mail",
+    "mailnull",
+    "man",
+    "mariadb",
+    "mem",
+    "memcache",
+    "memcached",
+    "messagebus",
+    "mlocate",
+    "mongodb",
+    "mysql",
+    "nagios",
+    "named",
+    "netdev",
+    "news",
+    "nfsnobody",
+    "nginx",
+    "nobody",
+    "nobody4",
+    "nogroup",
+    "nouser",
+    "nss-iam",
+    "ntp",
+    "opc",
+    "operator",
+    "plugdev",
+    "polkitd",
+    "pollinate",
+    "postdrop",
+    "postfix",
+    "postgres",
+    "printadmin",
+    "prometheus",
+    "proxy",
+    "pulse",
+    "pulse-access",
+    "rabbitmq",
+    "redis",
+    "render",
+    "rngd",
+    "rocky",
+    "root",
+    "rpc",
+    "rpcuser",
+    "rtkit",
+    "sambashare",
+    "saned",
+    "sasl",
+    "scanner",
+    "setroubleshoot",
+    "sgx",
+    "shadow",
+    "shutdown",
+    "smmsp",
+    "squid",
+    "src",
+    "ssh",
+    "ssh_keys",
+    "sshd",
+    "ssl-cert",
+    "ssm-user",
+    "sssd",
+    "staff",
+    "sudo",
+    "sudoers",
+    "sync",
+    "sys",
+    "syslog",
+    "tape",
+    "tcpdump",
+    "tomcat",
+    "toor",
+    "tss",
+    "tty",
+    "ubuntu",
+    "unbound",
+    "usbmux",
+    "users",
+    "utempter",
+    "utmp",
+    "uucp",
+    "uuidd",
+    "vagrant",
+    "video",
+    "voice",
+    "wheel",
+    "wtmp",
+    "www",
+    "www-data",
+    "zabbix",
 };
 
 #define N_RESERVED (sizeof(reserved) / sizeof(reserved[0]))
@@ -83,7 +224,8 @@ is_iam_char(char c)
 static bool
 is_posix_char(char c)
 {
-    return iam_is_alpha(c) || iam_is_digit(c) || c == '_' || c == '.' || c == '-';
+    return iam_is_alpha(c) || iam_is_digit(c) || c == '_' || c == '.' ||
+           c == '-';
 }
 
 /*
@@ -458,8 +600,10 @@ load_file(struct loader *ld, const char *path, bool is_group)
     }
     fclose(f);
     if (nul) {
-        iam_log(LOG_WARNING, "iam_name: %s: %zu line(s) with a NUL byte "
-                "skipped", path, nul);
+        iam_log(LOG_WARNING,
+                "iam_name: %s: %zu line(s) with a NUL byte "
+                "skipped",
+                path, nul);
         ld->bad_lines += nul;
     }
     if (r < 0)
@@ -562,8 +706,8 @@ finish_groups(struct loader *ld, struct iam_name_set *set)
     if (!set->groups)
         return -ENOMEM;
     for (i = 0; i < ld->n_groups; i++) {
-        if (out > 0 && strcmp(set->groups[out - 1].name,
-                              ld->groups[i].name) == 0) {
+        if (out > 0 &&
+            strcmp(set->groups[out - 1].name, ld->groups[i].name) == 0) {
             free(ld->groups[i].name);
             continue;
         }
@@ -648,8 +792,8 @@ iam_name_set_has_id(const struct iam_name_set *set, uint32_t id)
 {
     if (!set || set->n_ids == 0)
         return false;
-    return bsearch(&id, set->ids, set->n_ids, sizeof(*set->ids),
-                   cmp_u32) != NULL;
+    return bsearch(&id, set->ids, set->n_ids, sizeof(*set->ids), cmp_u32) !=
+           NULL;
 }
 
 static int

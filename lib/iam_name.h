@@ -113,15 +113,15 @@ struct iam_name_group {
  * threads may query one set.
  */
 struct iam_name_set {
-    char **names;                  /* users and groups, sorted ignoring
-                                      case, exact duplicates dropped */
+    char **names; /* users and groups, sorted ignoring
+                     case, exact duplicates dropped */
     size_t n_names;
-    uint32_t *ids;                 /* every uid and gid, sorted, unique */
+    uint32_t *ids; /* every uid and gid, sorted, unique */
     size_t n_ids;
     struct iam_name_group *groups; /* sorted by name, unique, first wins */
     size_t n_groups;
-    size_t nis_lines;              /* "+..." / "-..." lines ignored */
-    size_t bad_lines;              /* malformed lines ignored */
+    size_t nis_lines; /* "+..." / "-..." lines ignored */
+    size_t bad_lines; /* malformed lines ignored */
 };
 
 /*
@@ -201,10 +201,10 @@ iam_name_check_available(const char *posix_name,
  * posix/status from iam_name_map() (posix[0] == '\0' when mapping failed).
  */
 struct iam_name_entry {
-    const char *iam_name;      /* borrowed, for logging */
-    char posix[IAM_NAME_BUF];  /* mapped name or "" */
-    int status;                /* 0 or a refusal code */
-    void *data;                /* the caller's object; untouched */
+    const char *iam_name;     /* borrowed, for logging */
+    char posix[IAM_NAME_BUF]; /* mapped name or "" */
+    int status;               /* 0 or a refusal code */
+    void *data;               /* the caller's object; untouched */
 };
 
 /*

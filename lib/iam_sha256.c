@@ -36,8 +36,8 @@ static const uint32_t K[64] = {
 static uint32_t
 load_be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
 }
 
 static void
@@ -162,8 +162,7 @@ iam_sha256_hex_of(const uint8_t md[IAM_SHA256_LEN],
 }
 
 void
-iam_sha256_hex(const void *data, size_t len,
-               char ret_hex[IAM_SHA256_HEX_SIZE])
+iam_sha256_hex(const void *data, size_t len, char ret_hex[IAM_SHA256_HEX_SIZE])
 {
     uint8_t md[IAM_SHA256_LEN];
 

@@ -68,7 +68,6 @@ iam_sha256_hex_of(const uint8_t md[IAM_SHA256_LEN],
  * be NULL when @len is 0): the form every text here carries.
  */
 void
-iam_sha256_hex(const void *data, size_t len,
-               char ret_hex[IAM_SHA256_HEX_SIZE]);
+iam_sha256_hex(const void *data, size_t len, char ret_hex[IAM_SHA256_HEX_SIZE]);
 
 #endif

@@ -1,6 +1,6 @@
 # Static checks of the C sources.
 #
-#   make lint          the four checks below; each prints
+#   make lint          the checks below; each prints
 #                      "lint: TOOL: ok" or "lint: TOOL: FAILED", and lint
 #                      fails if one of them did
 #   make lint-banned   functions nobody may call, anywhere (unbounded,
@@ -12,6 +12,7 @@
 #   make lint-man      every key of lib/iam_config.c's table is set in
 #                      bold on some line of man/nss-iam.conf.5
 #   make format-check  clang-format --dry-run --Werror with .clang-format
+#                      (part of make lint: the tree is kept formatted)
 #
 # False positives are suppressed, each with its reason, in
 # .cppcheck-suppressions and in the "suppress:" comments of .clang-tidy.
@@ -118,7 +119,8 @@ LINT_SHELL = $(sort $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
 
 lint:
 	@fail=0; \
-	for t in lint-banned lint-cppcheck lint-tidy lint-shell lint-man; do \
+	for t in lint-banned lint-cppcheck lint-tidy lint-shell lint-man \
+	    format-check; do \
 	    $(MAKE) --no-print-directory $$t || fail=1; \
 	done; \
 	exit $$fail
@@ -230,9 +232,11 @@ format-check:
 	    fi; \
 	done; \
 	if [ $$n -eq 0 ]; then \
-	    echo "format-check: ok ($$total files)"; \
+	    echo "format-check: $$total files"; \
+	    echo "lint: clang-format: ok"; \
 	else \
 	    echo "format-check: $$n of $$total files would change" \
 	        "(clang-format -i FILE shows how)"; \
+	    echo "lint: clang-format: FAILED"; \
 	    exit 1; \
 	fi

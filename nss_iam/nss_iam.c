@@ -3,8 +3,8 @@
  *
  * Each entry point saves errno, validates its input, runs one lookup on a
  * read transaction of the snapshot (nss_iam_cache.c), packs the record into
- * the caller's buffer (lib/snapshot/iam_pack.c), restores errno and maps the result
- * through nss_iam_status(). No output, no environment, no network, no
+ * the caller's buffer (lib/snapshot/iam_pack.c), restores errno and maps the
+ * result through nss_iam_status(). No output, no environment, no network, no
  * allocation except the groups array initgroups must grow.
  */
 #include <errno.h>

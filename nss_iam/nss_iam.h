@@ -22,8 +22,7 @@ _nss_iam_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 enum nss_status
 _nss_iam_setpwent(int stayopen);
 enum nss_status
-_nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t buflen,
-                    int *errnop);
+_nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t buflen, int *errnop);
 enum nss_status
 _nss_iam_endpwent(void);
 enum nss_status
@@ -35,8 +34,7 @@ _nss_iam_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
 enum nss_status
 _nss_iam_setgrent(int stayopen);
 enum nss_status
-_nss_iam_getgrent_r(struct group *gr, char *buf, size_t buflen,
-                    int *errnop);
+_nss_iam_getgrent_r(struct group *gr, char *buf, size_t buflen, int *errnop);
 enum nss_status
 _nss_iam_endgrent(void);
 enum nss_status

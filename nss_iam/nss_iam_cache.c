@@ -72,12 +72,14 @@ log_open_error(int r)
         logged_eacces = 1;
         syslog(LOG_AUTHPRIV | LOG_WARNING,
                "nss_iam: %s: not readable, or not owned by root or "
-               "writable by others; ignored", IAM_DB_PATH);
+               "writable by others; ignored",
+               IAM_DB_PATH);
     } else if (r == -EIO && !logged_eio) {
         logged_eio = 1;
         syslog(LOG_AUTHPRIV | LOG_WARNING,
                "nss_iam: %s: corrupt, truncated or of an unknown format; "
-               "ignored", IAM_DB_PATH);
+               "ignored",
+               IAM_DB_PATH);
     }
 }
 
@@ -112,9 +114,8 @@ refresh_locked(bool recheck)
 {
     int r;
 
-    if (cache_db &&
-        (cache_inherited ||
-         (recheck && !iam_db_is_current(cache_db, IAM_DB_PATH)))) {
+    if (cache_db && (cache_inherited ||
+                     (recheck && !iam_db_is_current(cache_db, IAM_DB_PATH)))) {
         iam_db_close(cache_db);
         cache_db = NULL;
         cache_inherited = false;

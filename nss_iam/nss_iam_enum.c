@@ -129,8 +129,7 @@ _nss_iam_endpwent(void)
 }
 
 EXPORT enum nss_status
-_nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t buflen,
-                    int *errnop)
+_nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t buflen, int *errnop)
 {
     return ent_get(&pw_ent, pw_next, pw, buf, buflen, errnop);
 }
@@ -149,8 +148,7 @@ _nss_iam_endgrent(void)
 }
 
 EXPORT enum nss_status
-_nss_iam_getgrent_r(struct group *gr, char *buf, size_t buflen,
-                    int *errnop)
+_nss_iam_getgrent_r(struct group *gr, char *buf, size_t buflen, int *errnop)
 {
     return ent_get(&gr_ent, gr_next, gr, buf, buflen, errnop);
 }

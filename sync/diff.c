@@ -70,8 +70,8 @@ diff_keys(const struct state_user *a, const struct state_user *b,
             d->keys_removed++;
             i++;
         } else if (c > 0) {
-            snprintf(detail, sizeof(detail), "%s %s",
-                     b->keys[j].fingerprint, status_word(b->keys[j].status));
+            snprintf(detail, sizeof(detail), "%s %s", b->keys[j].fingerprint,
+                     status_word(b->keys[j].status));
             emit(p, '+', "key", b->keys[j].key_id, b->name, detail);
             d->keys_added++;
             j++;

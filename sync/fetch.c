@@ -62,8 +62,10 @@ next_marker(const char *action, char **marker, bool truncated,
     }
     if (!page_marker || (*marker && strcmp(*marker, page_marker) == 0) ||
         pages >= MAX_PAGES) {
-        iam_log(LOG_ERR, "%s: IsTruncated with a missing or repeated "
-                "Marker: refusing a list that never ends", action);
+        iam_log(LOG_ERR,
+                "%s: IsTruncated with a missing or repeated "
+                "Marker: refusing a list that never ends",
+                action);
         free(page_marker);
         return -EPROTO;
     }
@@ -141,16 +143,16 @@ list_all(struct aws_client *c, struct aws_http *h, const struct lister *l,
 }
 
 static int
-take_users(void *arg, const struct aws_http_response *resp,
-           bool *ret_truncated, char **ret_marker)
+take_users(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
+           char **ret_marker)
 {
     struct fetch *f = arg;
     struct aws_iam_json_user_page *page = NULL;
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
     int r;
 
-    r = aws_iam_json_list_users(resp->body, resp->body_len, perr,
-                                sizeof(perr), NULL, &page);
+    r = aws_iam_json_list_users(resp->body, resp->body_len, perr, sizeof(perr),
+                                NULL, &page);
     if (r < 0)
         return parse_failed("ListUsers", perr);
     r = append((void **)&f->users, &f->n_users, page->users, page->n_users,
@@ -168,8 +170,8 @@ take_users(void *arg, const struct aws_http_response *resp,
 static int
 list_users(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
 {
-    struct lister l = { "ListUsers", NULL, NULL, &f->list_users_calls,
-                        take_users, f };
+    struct lister l = { "ListUsers",          NULL,       NULL,
+                        &f->list_users_calls, take_users, f };
 
     return list_all(o->iam, h, &l, NULL, 0);
 }
@@ -212,8 +214,8 @@ add_members(struct fetch *f, const size_t *by_id, struct fetch_group *g,
     size_t i, *grown;
     long idx;
 
-    grown = realloc(g->members, (g->n_members + page->n_users + 1) *
-                                    sizeof(*g->members));
+    grown = realloc(g->members,
+                    (g->n_members + page->n_users + 1) * sizeof(*g->members));
     if (!grown)
         return -ENOMEM;
     g->members = grown;
@@ -233,16 +235,16 @@ struct group_page_ctx {
 };
 
 static int
-take_group(void *arg, const struct aws_http_response *resp,
-           bool *ret_truncated, char **ret_marker)
+take_group(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
+           char **ret_marker)
 {
     struct group_page_ctx *x = arg;
     struct aws_iam_json_group_page *page = NULL;
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
     int r;
 
-    r = aws_iam_json_get_group(resp->body, resp->body_len, perr,
-                               sizeof(perr), NULL, &page);
+    r = aws_iam_json_get_group(resp->body, resp->body_len, perr, sizeof(perr),
+                               NULL, &page);
     if (r < 0)
         return parse_failed("GetGroup", perr);
     if (!x->g->group_id) {
@@ -264,15 +266,17 @@ get_group(const struct fetch_opts *o, struct aws_http *h, struct fetch *f,
           const size_t *by_id, struct fetch_group *g)
 {
     struct group_page_ctx x = { f, by_id, g };
-    struct lister l = { "GetGroup", "GroupName", g->name,
-                        &f->get_group_calls, take_group, &x };
+    struct lister l = { "GetGroup",          "GroupName", g->name,
+                        &f->get_group_calls, take_group,  &x };
     char code[64] = "";
     int r;
 
     r = list_all(o->iam, h, &l, code, sizeof(code));
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
-        iam_log(LOG_WARNING, "IAM group %s does not exist: it grants "
-                "nothing", g->name);
+        iam_log(LOG_WARNING,
+                "IAM group %s does not exist: it grants "
+                "nothing",
+                g->name);
         r = 0;
     }
     return r;
@@ -356,7 +360,7 @@ fetch_mark_authorized(struct fetch *f,
 struct keys_job {
     const struct fetch_opts *o;
     struct fetch *f;
-    size_t *users;     /* authorized user indexes */
+    size_t *users; /* authorized user indexes */
     size_t n_users;
 };
 
@@ -383,8 +387,8 @@ add_keys(struct fetch_user_keys *uk, struct aws_iam_json_key_page *page)
 }
 
 static int
-take_keys(void *arg, const struct aws_http_response *resp,
-          bool *ret_truncated, char **ret_marker)
+take_keys(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
+          char **ret_marker)
 {
     struct aws_iam_json_key_page *page = NULL;
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
@@ -410,9 +414,10 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
 {
     struct keys_job *j = arg;
     size_t u = j->users[i];
-    struct lister l = { "ListSSHPublicKeys", "UserName",
-                        j->f->users[u].user_name, &j->f->list_keys_calls,
-                        take_keys, &j->f->keys[u] };
+    struct lister l = {
+        "ListSSHPublicKeys",    "UserName", j->f->users[u].user_name,
+        &j->f->list_keys_calls, take_keys,  &j->f->keys[u]
+    };
     char code[64] = "";
     int r;
 
@@ -441,8 +446,9 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
     struct bodies_job *j = arg;
     struct fetch_key *k = &j->f->keys[j->refs[i].user].v[j->refs[i].key];
     const char *name = j->f->users[j->refs[i].user].user_name;
-    const char *params[] = { "UserName", name, "SSHPublicKeyId", k->key_id,
-                             "Encoding", "SSH", NULL };
+    const char *params[] = { "UserName", name,       "SSHPublicKeyId",
+                             k->key_id,  "Encoding", "SSH",
+                             NULL };
     struct aws_iam_json_ssh_key *key = NULL;
     struct aws_http_response resp;
     char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];

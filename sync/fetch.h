@@ -32,19 +32,19 @@ struct known_keys {
 };
 
 struct fetch_group {
-    char *name;       /* as configured */
-    char *group_id;   /* NULL when the group does not exist */
-    size_t *members;  /* indexes into fetch.users */
+    char *name;      /* as configured */
+    char *group_id;  /* NULL when the group does not exist */
+    size_t *members; /* indexes into fetch.users */
     size_t n_members;
-    bool authorized;  /* one of IAM_AUTHORIZED_GROUPS: members' keys
-                         were fetched */
+    bool authorized; /* one of IAM_AUTHORIZED_GROUPS: members' keys
+                        were fetched */
 };
 
 struct fetch_key {
     char *key_id;
-    int status;         /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
+    int status; /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
     time_t upload_date;
-    char *body;         /* from GetSSHPublicKey or the previous snapshot */
+    char *body; /* from GetSSHPublicKey or the previous snapshot */
 };
 
 struct fetch_user_keys {
@@ -55,11 +55,11 @@ struct fetch_user_keys {
 struct fetch {
     struct aws_iam_json_user *users; /* every user of the account */
     size_t n_users;
-    struct fetch_group *groups;      /* in configuration order */
+    struct fetch_group *groups; /* in configuration order */
     size_t n_groups;
-    bool *authorized;                /* per user */
-    bool *wanted;                    /* per user: keys are fetched */
-    struct fetch_user_keys *keys;    /* per user; empty if not authorized */
+    bool *authorized;             /* per user */
+    bool *wanted;                 /* per user: keys are fetched */
+    struct fetch_user_keys *keys; /* per user; empty if not authorized */
     unsigned long list_users_calls;
     unsigned long get_group_calls;
     unsigned long list_keys_calls;

@@ -57,8 +57,7 @@ s3_client(const struct iam_config *cfg, const struct aws_creds *creds,
     o.deadline_ms = deadline_ms;
     r = aws_client_init(ret, &o, creds);
     if (r < 0)
-        iam_log(LOG_ERR, "S3 endpoint %s: %s", endpoint,
-                strerrordesc_np(-r));
+        iam_log(LOG_ERR, "S3 endpoint %s: %s", endpoint, strerrordesc_np(-r));
     return r;
 }
 
@@ -70,10 +69,10 @@ s3_refused(const char *what, const struct aws_http_response *resp)
 
     /* S3's <Error><Code>, when the answer has one. */
     (void)aws_error_from_xml(resp->body, resp->body_len, &e);
-    iam_log(LOG_ERR, "%s: HTTP %ld%s%s%s", what, resp->status,
-            e ? " " : "", e ? e->code : "",
-            resp->status == 403 ? " (check the bucket policy and the "
-                                  "instance role's s3 permissions)"
+    iam_log(LOG_ERR, "%s: HTTP %ld%s%s%s", what, resp->status, e ? " " : "",
+            e ? e->code : "",
+            resp->status == 403   ? " (check the bucket policy and the "
+                                    "instance role's s3 permissions)"
             : resp->status == 404 ? " (nothing published there yet?)"
                                   : "");
     aws_error_free(e);
@@ -111,7 +110,7 @@ s3_call(struct aws_client *c, const struct aws_client_rest *req,
 /* What judging an object found. */
 struct verdict {
     char why[FLEET_WHY_SIZE];
-    bool lasting;   /* true of these bytes whatever the clock says */
+    bool lasting; /* true of these bytes whatever the clock says */
 };
 
 static int
@@ -147,8 +146,8 @@ refuse(const struct iam_config *cfg, const char *why)
  */
 static int
 judge_header(const struct iam_config *cfg, const char *obj, size_t len,
-             const struct fleet_seen *seen, time_t now,
-             struct fleet_header *h, struct verdict *v)
+             const struct fleet_seen *seen, time_t now, struct fleet_header *h,
+             struct verdict *v)
 {
     char err[ERRLEN];
     int r;
@@ -167,15 +166,18 @@ judge_header(const struct iam_config *cfg, const char *obj, size_t len,
         return verdict(v, true, "it was published for %s", h->source);
     /* Not lasting: the publisher's clock, or ours, may be set right. */
     if (h->created > (int64_t)now + MAX_CLOCK_AHEAD)
-        return verdict(v, false, "created %" PRId64 " s in the future (is "
+        return verdict(v, false,
+                       "created %" PRId64 " s in the future (is "
                        "the publisher's clock right?)",
                        h->created - (int64_t)now);
     if (h->created < seen->newest)
-        return verdict(v, true, "created at %" PRId64 ", before the newest "
+        return verdict(v, true,
+                       "created at %" PRId64 ", before the newest "
                        "object already applied (%" PRId64 "): a rollback",
                        h->created, seen->newest);
     if ((int64_t)now - h->created > (int64_t)cfg->max_snapshot_age)
-        return verdict(v, true, "%" PRId64 " s old, more than "
+        return verdict(v, true,
+                       "%" PRId64 " s old, more than "
                        "MAX_SNAPSHOT_AGE (%u s): is the publisher running?",
                        (int64_t)now - h->created, cfg->max_snapshot_age);
     return 0;
@@ -191,15 +193,15 @@ struct head_check {
     const struct iam_config *cfg;
     const struct fleet_seen *seen;
     time_t now;
-    int r;                          /* judge_header's */
-    size_t at;                      /* bytes received when judged */
+    int r;     /* judge_header's */
+    size_t at; /* bytes received when judged */
     char etag[AWS_HTTP_ETAG_SIZE];
     struct verdict v;
 };
 
 static int
-head_check(const char *body, size_t len,
-           const struct aws_http_response *resp, void *arg)
+head_check(const char *body, size_t len, const struct aws_http_response *resp,
+           void *arg)
 {
     struct head_check *c = arg;
     struct fleet_header h;
@@ -269,10 +271,11 @@ not_modified(const struct iam_config *cfg, const struct fleet_seen *seen,
     char err[ERRLEN];
 
     if ((int64_t)now - seen->newest > (int64_t)cfg->max_snapshot_age) {
-        snprintf(err, sizeof(err), "not modified, and %" PRId64 " s old, "
+        snprintf(err, sizeof(err),
+                 "not modified, and %" PRId64 " s old, "
                  "more than MAX_SNAPSHOT_AGE (%u s): is the publisher "
-                 "running?", (int64_t)now - seen->newest,
-                 cfg->max_snapshot_age);
+                 "running?",
+                 (int64_t)now - seen->newest, cfg->max_snapshot_age);
         return refuse(cfg, err);
     }
     ret->not_modified = true;
@@ -291,8 +294,10 @@ answer(const struct iam_config *cfg, const char *what,
 
     /* Asked with the refused object's ETag: it is still the one there. */
     if (resp->status == 304 && refused->etag[0]) {
-        snprintf(err, sizeof(err), "the object in place (ETag %s) is the "
-                 "one refused earlier: %s", refused->etag, refused->why);
+        snprintf(err, sizeof(err),
+                 "the object in place (ETag %s) is the "
+                 "one refused earlier: %s",
+                 refused->etag, refused->why);
         return refuse(cfg, err);
     }
     if (resp->status == 304 && seen->etag[0])
@@ -320,8 +325,10 @@ stopped(const struct iam_config *cfg, const struct head_check *hc,
     if (hc->r != -EPERM)
         return hc->r < 0 ? hc->r : -EIO;
     remember(refused, hc->etag, &hc->v);
-    snprintf(err, sizeof(err), "%s (read the first %zu bytes of it, not "
-             "the rest)", hc->v.why, hc->at);
+    snprintf(err, sizeof(err),
+             "%s (read the first %zu bytes of it, not "
+             "the rest)",
+             hc->v.why, hc->at);
     return refuse(cfg, err);
 }
 
@@ -343,7 +350,7 @@ fleet_get(const struct iam_config *cfg, const struct aws_creds *creds,
     memset(ret, 0, sizeof(*ret));
     if (cfg->signing_public_keys.n == 0) {
         iam_log(LOG_ERR, "SOURCE is set but SIGNING_PUBLIC_KEY is not: "
-                "an unsigned object is never used");
+                         "an unsigned object is never used");
         return -EPERM;
     }
     r = s3_client(cfg, creds, deadline_ms, cfg->source, &c, endpoint, path);
@@ -443,7 +450,7 @@ fleet_pub_open(const struct iam_config *cfg, const struct aws_creds *creds,
     ret->url = url;
     if (!cfg->signing_key) {
         iam_log(LOG_ERR, "--publish needs SIGNING_KEY (the Ed25519 "
-                "private key) in the configuration");
+                         "private key) in the configuration");
         return -EINVAL;
     }
     r = fleet_signer_load(cfg->signing_key, &ret->signer);
@@ -487,8 +494,8 @@ struct own_check {
 };
 
 static int
-own_check(const char *body, size_t len,
-          const struct aws_http_response *resp, void *arg)
+own_check(const char *body, size_t len, const struct aws_http_response *resp,
+          void *arg)
 {
     struct own_check *c = arg;
     struct fleet_header h;
@@ -499,8 +506,7 @@ own_check(const char *body, size_t len,
     snprintf(c->etag, sizeof(c->etag), "%s", resp->etag);
     r = fleet_obj_header(body, len, &h, c->err, sizeof(c->err));
     if (r >= 0)
-        r = fleet_obj_verify_header(body, &h, c->mine, c->err,
-                                    sizeof(c->err));
+        r = fleet_obj_verify_header(body, &h, c->mine, c->err, sizeof(c->err));
     return r < 0 ? -1 : 1;
 }
 
@@ -532,8 +538,10 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     if (r == -ECANCELED) {
         /* Not ours: replaced, but only if it is still the one read. */
         snprintf(p->put_if, sizeof(p->put_if), "%s", oc.etag);
-        iam_log(LOG_WARNING, "%s: the object in place is not ours to "
-                "reuse (%s): publishing a new one", p->url, oc.err);
+        iam_log(LOG_WARNING,
+                "%s: the object in place is not ours to "
+                "reuse (%s): publishing a new one",
+                p->url, oc.err);
         return 0;
     }
     if (r < 0)
@@ -552,12 +560,14 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
         r = fleet_obj_verify(resp.body, resp.body_len, &h, &mine, err,
                              sizeof(err));
     if (r >= 0)
-        r = fleet_obj_decode(resp.body, resp.body_len, &h, &f, &all_keys,
-                             err, sizeof(err));
+        r = fleet_obj_decode(resp.body, resp.body_len, &h, &f, &all_keys, err,
+                             sizeof(err));
     aws_http_response_free(&resp);
     if (r < 0) {
-        iam_log(LOG_WARNING, "%s: the object in place is not ours to "
-                "reuse (%s): publishing a new one", p->url, err);
+        iam_log(LOG_WARNING,
+                "%s: the object in place is not ours to "
+                "reuse (%s): publishing a new one",
+                p->url, err);
         return 0;
     }
     p->have_current = true;
@@ -570,8 +580,8 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
 
 int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
-              time_t started, time_t now, bool dry_run,
-              const char **ret_result, struct fleet_stats *stats)
+              time_t started, time_t now, bool dry_run, const char **ret_result,
+              struct fleet_stats *stats)
 {
     char what[AWS_S3_PATH_SIZE + 16], sha256[65];
     struct aws_sigv4_header hdr[3] = {
@@ -589,14 +599,16 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     /* Another run put a newer object while this one read IAM: ours would
      * undo it, and instances would rightly take ours as newer. */
     if (p->have_current && p->current_created > (int64_t)started) {
-        iam_log(LOG_WARNING, "%s: an object created after this run "
-                "started is in place; not replacing it", p->url);
+        iam_log(LOG_WARNING,
+                "%s: an object created after this run "
+                "started is in place; not replacing it",
+                p->url);
         *ret_result = "unchanged";
         return 0;
     }
     /* Created when the IAM reads began: no later change is in it. */
-    r = fleet_obj_build(f, all_keys, (int64_t)started, p->url, &p->signer,
-                        &obj, &len, sha256);
+    r = fleet_obj_build(f, all_keys, (int64_t)started, p->url, &p->signer, &obj,
+                        &len, sha256);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot build the fleet object: %s",
                 strerrordesc_np(-r));
@@ -632,8 +644,10 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
         if (resp.status == 200) {
             *ret_result = "published";
         } else if (resp.status == 412) {
-            iam_log(LOG_WARNING, "%s: another publisher put an object "
-                    "while this run read IAM; not replacing it", p->url);
+            iam_log(LOG_WARNING,
+                    "%s: another publisher put an object "
+                    "while this run read IAM; not replacing it",
+                    p->url);
             *ret_result = "unchanged";
         } else {
             r = s3_refused(what, &resp);

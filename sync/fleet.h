@@ -40,10 +40,10 @@ struct fleet_stats {
 
 /* What fleet_get() took. */
 struct fleet_got {
-    bool not_modified;             /* 304: nothing else is set */
+    bool not_modified; /* 304: nothing else is set */
     int64_t created;
     char etag[AWS_HTTP_ETAG_SIZE];
-    struct fetch fetch;            /* narrowed to this instance's groups */
+    struct fetch fetch; /* narrowed to this instance's groups */
 };
 
 /*
@@ -88,7 +88,7 @@ struct fleet_pub {
     bool s3_ready;
     char endpoint[AWS_S3_ENDPOINT_SIZE];
     char path[AWS_S3_PATH_SIZE];
-    bool have_current;         /* the object in place is ours */
+    bool have_current; /* the object in place is ours */
     int64_t current_created;
     char current_sha256[65];
     /* What the PUT is conditional on: the ETag read (If-Match), or "*"
@@ -136,8 +136,8 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
  */
 int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
-              time_t started, time_t now, bool dry_run,
-              const char **ret_result, struct fleet_stats *stats);
+              time_t started, time_t now, bool dry_run, const char **ret_result,
+              struct fleet_stats *stats);
 
 /*
  * fleet_public_key - print SIGNING_KEY's public half as the

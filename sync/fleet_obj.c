@@ -15,8 +15,8 @@
 #define SIG_FIELD " ed25519="
 /* Nesting of the payload: root, list, item, list, item, value. */
 #define MAX_DEPTH 8
-#define STR_MAX 2048        /* a name, id, ARN or path */
-#define BODY_MAX 16384      /* a key body, as IAM_KEYLINE_MAX */
+#define STR_MAX 2048   /* a name, id, ARN or path */
+#define BODY_MAX 16384 /* a key body, as IAM_KEYLINE_MAX */
 
 static int
 fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
@@ -40,8 +40,7 @@ cmp_user_index(const void *a, const void *b, void *arg)
 {
     const struct aws_iam_json_user *u = ((const struct fetch *)arg)->users;
 
-    return strcmp(u[*(const size_t *)a].user_id,
-                  u[*(const size_t *)b].user_id);
+    return strcmp(u[*(const size_t *)a].user_id, u[*(const size_t *)b].user_id);
 }
 
 static int
@@ -195,8 +194,7 @@ payload_json(const struct fetch *f, bool all_keys)
     for (i = 0; ok && i < f->n_users; i++)
         order[i] = i;
     if (ok)
-        qsort_r(order, f->n_users, sizeof(*order), cmp_user_index,
-                (void *)f);
+        qsort_r(order, f->n_users, sizeof(*order), cmp_user_index, (void *)f);
     for (i = 0; ok && i < f->n_users; i++) {
         pos[order[i]] = i;
         ok = append(users, user_json(f, order[i]));
@@ -239,16 +237,16 @@ fleet_obj_build(const struct fetch *f, bool all_keys, int64_t created,
     root = payload_json(f, all_keys);
     if (!root)
         return -ENOMEM;
-    payload = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN,
-                                                &plen);
+    payload =
+        json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &plen);
     if (!payload) {
         r = -ENOMEM;
         goto out;
     }
     iam_sha256_hex(payload, plen, ret_sha256);
-    hlen = snprintf(head, sizeof(head), "%s %u created=%" PRId64
-                    " sha256=%s source=%s\n", FLEET_OBJ_MAGIC,
-                    FLEET_OBJ_VERSION, created, ret_sha256, source);
+    hlen = snprintf(
+        head, sizeof(head), "%s %u created=%" PRId64 " sha256=%s source=%s\n",
+        FLEET_OBJ_MAGIC, FLEET_OBJ_VERSION, created, ret_sha256, source);
     if (hlen < 0 || (size_t)hlen >= sizeof(head) - FLEET_SIG_B64_SIZE - 16) {
         r = -EINVAL;
         goto out;
@@ -297,8 +295,8 @@ number(const char **p, const char *end, uint64_t max, uint64_t *ret)
     uint64_t v = 0;
     const char *s = *p;
 
-    if (s == end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end &&
-                                             s[1] >= '0' && s[1] <= '9'))
+    if (s == end || *s < '0' || *s > '9' ||
+        (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9'))
         return false;
     for (; s < end && *s >= '0' && *s <= '9'; s++) {
         if (v > (max - (uint64_t)(*s - '0')) / 10)
@@ -312,8 +310,7 @@ number(const char **p, const char *end, uint64_t max, uint64_t *ret)
 
 /* Exactly @n characters of @set at *@p, copied to @out with a NUL. */
 static bool
-field(const char **p, const char *end, size_t n, bool (*ok)(char),
-      char *out)
+field(const char **p, const char *end, size_t n, bool (*ok)(char), char *out)
 {
     size_t i;
 
@@ -364,21 +361,24 @@ fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
     memset(ret, 0, sizeof(*ret));
     nl = memchr(obj, '\n', len < FLEET_HEADER_MAX ? len : FLEET_HEADER_MAX);
     if (!nl)
-        return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object "
+        return fail(errbuf, errlen, -EBADMSG,
+                    "not an nss-iam fleet object "
                     "(no header line in its first %zu bytes)",
                     len < FLEET_HEADER_MAX ? len : (size_t)FLEET_HEADER_MAX);
     if (!expect(&p, nl, FLEET_OBJ_MAGIC " ") ||
         !number(&p, nl, UINT32_MAX, &version) || !expect(&p, nl, " "))
         return fail(errbuf, errlen, -EBADMSG, "not an nss-iam fleet object");
     if (version != FLEET_OBJ_VERSION)
-        return fail(errbuf, errlen, -EPROTONOSUPPORT, "fleet object format "
+        return fail(errbuf, errlen, -EPROTONOSUPPORT,
+                    "fleet object format "
                     "%" PRIu64 "; this iam-sync reads format %u (upgrade "
-                    "nss-iam)", version, FLEET_OBJ_VERSION);
+                    "nss-iam)",
+                    version, FLEET_OBJ_VERSION);
     if (!expect(&p, nl, "created=") || !number(&p, nl, INT64_MAX, &created) ||
         created == 0 || !expect(&p, nl, " sha256=") ||
-        !field(&p, nl, 64, is_hex, ret->sha256) ||
-        !expect(&p, nl, " source="))
-        return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
+        !field(&p, nl, 64, is_hex, ret->sha256) || !expect(&p, nl, " source="))
+        return fail(errbuf, errlen, -EBADMSG,
+                    "malformed fleet object "
                     "header");
     /* The source is judged against SOURCE, not here: just one word. */
     src = p;
@@ -389,7 +389,8 @@ fleet_obj_header(const char *obj, size_t len, struct fleet_header *ret,
         !field(&src, p, n, is_source_char, ret->source) ||
         !expect(&p, nl, SIG_FIELD) ||
         !field(&p, nl, FLEET_SIG_B64_SIZE - 1, is_b64, ret->sig) || p != nl)
-        return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
+        return fail(errbuf, errlen, -EBADMSG,
+                    "malformed fleet object "
                     "header");
     ret->version = (unsigned)version;
     ret->created = (int64_t)created;
@@ -410,13 +411,15 @@ fleet_obj_verify_header(const char *obj, const struct fleet_header *h,
     sig_at = memmem(obj, h->len, SIG_FIELD, strlen(SIG_FIELD));
     n = sig_at ? (size_t)(sig_at - obj) : 0;
     if (n == 0 || n + 1 >= sizeof(signed_part))
-        return fail(errbuf, errlen, -EBADMSG, "malformed fleet object "
+        return fail(errbuf, errlen, -EBADMSG,
+                    "malformed fleet object "
                     "header");
     memcpy(signed_part, obj, n);
     signed_part[n] = '\n';
     who = fleet_verify(keys, signed_part, n + 1, h->sig);
     if (who == -EBADMSG)
-        return fail(errbuf, errlen, who, "the signature is not by any "
+        return fail(errbuf, errlen, who,
+                    "the signature is not by any "
                     "SIGNING_PUBLIC_KEY");
     if (who < 0)
         return fail(errbuf, errlen, who, "cannot check the signature");
@@ -432,15 +435,15 @@ fleet_obj_check_payload(const char *obj, size_t len,
 
     iam_sha256_hex(obj + h->len, len - h->len, sha);
     if (strcmp(sha, h->sha256) != 0)
-        return fail(errbuf, errlen, -EBADMSG, "the payload is not the one "
+        return fail(errbuf, errlen, -EBADMSG,
+                    "the payload is not the one "
                     "signed (sha256 differs)");
     return 0;
 }
 
 int
 fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,
-                 const struct iam_strlist *keys, char *errbuf,
-                 size_t errlen)
+                 const struct iam_strlist *keys, char *errbuf, size_t errlen)
 {
     int who, r;
 
@@ -453,14 +456,13 @@ fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,
 
 /* A string member of at most @max bytes; NULL (and *ok false) if not. */
 static const char *
-str_of(json_object *o, const char *name, size_t max, bool optional,
-       bool *ok)
+str_of(json_object *o, const char *name, size_t max, bool optional, bool *ok)
 {
     json_object *v;
     const char *s;
 
-    if (!json_object_object_get_ex(o, name, &v) || json_object_is_type(v,
-                                                        json_type_null)) {
+    if (!json_object_object_get_ex(o, name, &v) ||
+        json_object_is_type(v, json_type_null)) {
         *ok = *ok && optional;
         return NULL;
     }
@@ -604,13 +606,14 @@ parse_payload(const char *p, size_t len, char *errbuf, size_t errlen)
     tok = json_tokener_new_ex(MAX_DEPTH);
     if (!tok)
         return NULL;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     root = json_tokener_parse_ex(tok, p, (int)len);
     if (json_tokener_get_error(tok) != json_tokener_success ||
         json_tokener_get_parse_end(tok) != len ||
         !json_object_is_type(root, json_type_object)) {
-        fail(errbuf, errlen, -EBADMSG, "the payload is not JSON of the "
+        fail(errbuf, errlen, -EBADMSG,
+             "the payload is not JSON of the "
              "expected shape");
         json_object_put(root);
         root = NULL;
@@ -681,9 +684,10 @@ fleet_obj_decode(const char *obj, size_t len, const struct fleet_header *h,
     json_object_put(root);
     if (r < 0) {
         fetch_free(ret);
-        return fail(errbuf, errlen, r, "%s", r == -ENOMEM
-                    ? "out of memory" : "the payload is not of the "
-                    "expected shape");
+        return fail(errbuf, errlen, r, "%s",
+                    r == -ENOMEM ? "out of memory"
+                                 : "the payload is not of the "
+                                   "expected shape");
     }
     return 0;
 }
@@ -710,8 +714,8 @@ group_free(struct fetch_group *g)
 }
 
 int
-fleet_obj_select(struct fetch *f, bool all_keys,
-                 const struct iam_config *cfg, char *errbuf, size_t errlen)
+fleet_obj_select(struct fetch *f, bool all_keys, const struct iam_config *cfg,
+                 char *errbuf, size_t errlen)
 {
     const struct iam_strlist *lists[2] = { &cfg->iam_authorized_groups,
                                            &cfg->sudoers_groups };
@@ -721,7 +725,8 @@ fleet_obj_select(struct fetch *f, bool all_keys,
     int r;
 
     if (lists[0]->n == 0 && !all_keys)
-        return fail(errbuf, errlen, -ENOENT, "IAM_AUTHORIZED_GROUPS is "
+        return fail(errbuf, errlen, -ENOENT,
+                    "IAM_AUTHORIZED_GROUPS is "
                     "empty here (every IAM user) but the publisher "
                     "fetched keys only for its IAM_AUTHORIZED_GROUPS");
     mine = calloc(lists[0]->n + lists[1]->n + 1, sizeof(*mine));
@@ -733,8 +738,10 @@ fleet_obj_select(struct fetch *f, bool all_keys,
                 continue;
             g = find_group(f->groups, f->n_groups, lists[i]->v[j]);
             if (!g || (i == 0 && !g->authorized && !all_keys)) {
-                r = fail(errbuf, errlen, -ENOENT, "group %s is not among "
-                         "the publisher's %s", lists[i]->v[j],
+                r = fail(errbuf, errlen, -ENOENT,
+                         "group %s is not among "
+                         "the publisher's %s",
+                         lists[i]->v[j],
                          i == 0 && !all_keys
                              ? "IAM_AUTHORIZED_GROUPS"
                              : "IAM_AUTHORIZED_GROUPS or SUDOERS_GROUPS");

@@ -115,8 +115,7 @@ fleet_obj_check_payload(const char *obj, size_t len,
  */
 int
 fleet_obj_verify(const char *obj, size_t len, const struct fleet_header *h,
-                 const struct iam_strlist *keys, char *errbuf,
-                 size_t errlen);
+                 const struct iam_strlist *keys, char *errbuf, size_t errlen);
 
 /*
  * fleet_obj_decode - the payload of a verified object as a fetch holding
@@ -138,7 +137,7 @@ fleet_obj_decode(const char *obj, size_t len, const struct fleet_header *h,
  * Returns 0, -ENOENT (@errbuf names what the object lacks), -ENOMEM.
  */
 int
-fleet_obj_select(struct fetch *f, bool all_keys,
-                 const struct iam_config *cfg, char *errbuf, size_t errlen);
+fleet_obj_select(struct fetch *f, bool all_keys, const struct iam_config *cfg,
+                 char *errbuf, size_t errlen);
 
 #endif

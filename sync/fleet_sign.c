@@ -86,7 +86,8 @@ read_key_file(const char *path, char *buf, size_t size)
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
         (st.st_uid != 0 && st.st_uid != geteuid()) ||
         (st.st_mode & (S_IRWXG | S_IRWXO))) {
-        iam_log(LOG_ERR, "SIGNING_KEY %s: must be a regular file owned by "
+        iam_log(LOG_ERR,
+                "SIGNING_KEY %s: must be a regular file owned by "
                 "root with no access for group or others (chmod 0600)",
                 path);
         close(fd);
@@ -127,9 +128,11 @@ fleet_signer_load(const char *path, struct fleet_signer *ret)
     explicit_bzero(buf, sizeof(buf));
     ERR_clear_error();
     if (!pk) {
-        iam_log(LOG_ERR, "SIGNING_KEY %s: not an unencrypted PEM private "
+        iam_log(LOG_ERR,
+                "SIGNING_KEY %s: not an unencrypted PEM private "
                 "key (make one with: openssl genpkey -algorithm ed25519 "
-                "-out %s)", path, path);
+                "-out %s)",
+                path, path);
         return -EINVAL;
     }
     if (!EVP_PKEY_is_a(pk, "ED25519")) {
@@ -155,8 +158,7 @@ fleet_signer_public(const struct fleet_signer *s,
     uint8_t pub[PUB_LEN];
     size_t len = sizeof(pub);
 
-    if (EVP_PKEY_get_raw_public_key(s->pkey, pub, &len) != 1 ||
-        len != PUB_LEN)
+    if (EVP_PKEY_get_raw_public_key(s->pkey, pub, &len) != 1 || len != PUB_LEN)
         return openssl_failed("Ed25519 public key");
     /* 32 bytes: 44 characters and a NUL, FLEET_PUB_B64_SIZE. */
     EVP_EncodeBlock((unsigned char *)ret_b64, pub, PUB_LEN);
@@ -197,16 +199,19 @@ verify_one(const char *pub_b64, const void *msg, size_t len,
     int r;
 
     if (b64_decode_exact(pub_b64, pub, sizeof(pub)) < 0) {
-        iam_log(LOG_WARNING, "SIGNING_PUBLIC_KEY %s: not base64 of 32 "
-                "bytes, skipped", pub_b64);
+        iam_log(LOG_WARNING,
+                "SIGNING_PUBLIC_KEY %s: not base64 of 32 "
+                "bytes, skipped",
+                pub_b64);
         return -EINVAL;
     }
-    pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
-                                     sizeof(pub));
+    pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, sizeof(pub));
     if (!pk) {
         ERR_clear_error();
-        iam_log(LOG_WARNING, "SIGNING_PUBLIC_KEY %s: not an Ed25519 key, "
-                "skipped", pub_b64);
+        iam_log(LOG_WARNING,
+                "SIGNING_PUBLIC_KEY %s: not an Ed25519 key, "
+                "skipped",
+                pub_b64);
         return -EINVAL;
     }
     ctx = EVP_MD_CTX_new();

@@ -38,8 +38,10 @@ read_trusted(const char *path, char *buf, size_t size)
     ssize_t n = iam_file_read_trusted(path, buf, size);
 
     if (n == -EINVAL || n == -EACCES || n == -EPERM)
-        iam_log(LOG_WARNING, "%s: not a regular file of root's, or "
-                "writable by others: ignored", path);
+        iam_log(LOG_WARNING,
+                "%s: not a regular file of root's, or "
+                "writable by others: ignored",
+                path);
     if (n < 0)
         return n;
     if (n == 0 || strlen(buf) != (size_t)n)
@@ -163,9 +165,11 @@ check_dir(const char *db_path)
         return;
     if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
         (st.st_mode & (S_IWGRP | S_IWOTH)))
-        iam_log(LOG_WARNING, "%s: writable by others than root: they can "
+        iam_log(LOG_WARNING,
+                "%s: writable by others than root: they can "
                 "remove the snapshot and the rollback record "
-                "(chmod 0755 and chown root)", dir[0] ? dir : "/");
+                "(chmod 0755 and chown root)",
+                dir[0] ? dir : "/");
 }
 
 static int64_t
@@ -198,8 +202,7 @@ fleet_newest_load(const char *db_path, const char *source)
 }
 
 int
-fleet_newest_raise(const char *db_path, const char *source,
-                   int64_t created)
+fleet_newest_raise(const char *db_path, const char *source, int64_t created)
 {
     char path[PATH_MAX], text[FLEET_SOURCE_SIZE + 32];
     int r;
@@ -259,8 +262,7 @@ fleet_refused_save(const char *db_path, const struct fleet_refused *r)
         }
         return rc;
     }
-    n = (size_t)snprintf(text, sizeof(text), "%s %s\n", r->etag,
-                         r->context);
+    n = (size_t)snprintf(text, sizeof(text), "%s %s\n", r->etag, r->context);
     /* The reason may quote the object (its source): one printable line. */
     for (i = 0; r->why[i] && n + 2 < sizeof(text); i++)
         text[n++] = r->why[i] >= 0x20 && r->why[i] < 0x7f ? r->why[i] : '?';

@@ -71,8 +71,7 @@ fleet_newest_load(const char *db_path, const char *source);
  * already holds a higher one for it. Returns 0 or -errno (logged).
  */
 int
-fleet_newest_raise(const char *db_path, const char *source,
-                   int64_t created);
+fleet_newest_raise(const char *db_path, const char *source, int64_t created);
 
 /*
  * fleet_refused_load - the refusal recorded under @context, or an empty

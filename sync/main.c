@@ -36,17 +36,16 @@ struct args {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: iam-sync [--config FILE] [--db PATH] [--dry-run] "
-            "[--force]\n"
-            "                [--verbose] [--json] [--status]\n"
-            "       iam-sync [--config FILE] [--dry-run] [--json] "
-            "--publish s3://BUCKET/KEY\n"
-            "       iam-sync [--config FILE] --print-public-key\n"
-            "       iam-sync --check-sshd\n"
-            "exit status: 0 published or unchanged, 1 AWS or local failure "
-            "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
-            "refused by a safety rule\n");
+    fprintf(f, "usage: iam-sync [--config FILE] [--db PATH] [--dry-run] "
+               "[--force]\n"
+               "                [--verbose] [--json] [--status]\n"
+               "       iam-sync [--config FILE] [--dry-run] [--json] "
+               "--publish s3://BUCKET/KEY\n"
+               "       iam-sync [--config FILE] --print-public-key\n"
+               "       iam-sync --check-sshd\n"
+               "exit status: 0 published or unchanged, 1 AWS or local failure "
+               "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
+               "refused by a safety rule\n");
 }
 
 static int
@@ -147,8 +146,8 @@ not_configured(const char *config, const char *db_path)
         iam_log(LOG_WARNING, "%s: %s", config, what);
         return SYNC_EXIT_OK;
     }
-    iam_log(LOG_ERR, "%s: %s; the snapshot in place (%s) is kept", config,
-            what, db_path);
+    iam_log(LOG_ERR, "%s: %s; the snapshot in place (%s) is kept", config, what,
+            db_path);
     return SYNC_EXIT_USAGE;
 }
 
@@ -172,8 +171,8 @@ main(int argc, char **argv)
         return sync_check_sshd();
     /* Until the config names the facility, notices go to stderr. */
     iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
-    if (iam_config_setup(a.config, a.config_given, &cfg, err,
-                         sizeof(err)) < 0 ||
+    if (iam_config_setup(a.config, a.config_given, &cfg, err, sizeof(err)) <
+            0 ||
         iam_config_check_login_defs(&cfg, a.config, IAM_LOGIN_DEFS_PATH, err,
                                     sizeof(err)) < 0) {
         fprintf(stderr, "iam-sync: %s\n", err);
@@ -189,8 +188,8 @@ main(int argc, char **argv)
     } else if (a.print_public_key) {
         status = fleet_public_key(&cfg) < 0 ? SYNC_EXIT_USAGE : SYNC_EXIT_OK;
     } else if (cfg.authorized_unset) {
-        status = not_configured(a.config ? a.config : IAM_CONFIG_PATH,
-                                a.fl.db_path);
+        status =
+            not_configured(a.config ? a.config : IAM_CONFIG_PATH, a.fl.db_path);
     } else if (aws_http_global_init() < 0) {
         iam_log(LOG_ERR, "cannot initialise libcurl");
         status = SYNC_EXIT_AWS;

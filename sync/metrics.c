@@ -50,14 +50,14 @@ write_all(FILE *f, const struct metrics *m, int64_t success)
           (double)success);
     gauge(f, "nss_iam_sync_exit_status",
           "Exit status of the last run (0 ok, 1 AWS/local, 2 config, "
-          "3 safety refusal).", m->exit_status);
+          "3 safety refusal).",
+          m->exit_status);
     gauge(f, "nss_iam_snapshot_age_seconds",
           "Age of the snapshot being served.",
           m->snapshot_time ? (double)(m->run_time - m->snapshot_time) : -1);
     gauge(f, "nss_iam_users", "IAM users in the last result.",
           (double)m->users);
-    gauge(f, "nss_iam_keys", "SSH keys in the last result.",
-          (double)m->keys);
+    gauge(f, "nss_iam_keys", "SSH keys in the last result.", (double)m->keys);
     gauge(f, "nss_iam_sync_api_calls", "AWS API requests of the last run.",
           (double)m->api_calls);
     gauge(f, "nss_iam_sync_api_retries", "Retried requests of the last run.",

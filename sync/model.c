@@ -102,9 +102,9 @@ map_users(const struct fetch *f, const struct iam_config *cfg,
         return -ENOMEM;
     for (i = 0; i < f->n_users; i++) {
         n->entries[i].iam_name = f->users[i].user_name;
-        n->entries[i].status = iam_name_map(f->users[i].user_name,
-                                            n->entries[i].posix,
-                                            sizeof(n->entries[i].posix));
+        n->entries[i].status =
+            iam_name_map(f->users[i].user_name, n->entries[i].posix,
+                         sizeof(n->entries[i].posix));
         n->entries[i].data = (void *)(uintptr_t)i;
     }
     iam_name_flag_ambiguous(n->entries, f->n_users);
@@ -170,7 +170,8 @@ note_local_collisions(const struct fetch *f, const struct iam_config *cfg,
             continue;
         if (first == 65534 || first == 4294967294u ||
             iam_name_set_has_id(local, first))
-            iam_log(LOG_WARNING, "IAM user %s: uid %u is a local id here; "
+            iam_log(LOG_WARNING,
+                    "IAM user %s: uid %u is a local id here; "
                     "placed at %u on this server only",
                     f->users[i].user_name, first, slots[i].id);
     }
@@ -210,8 +211,7 @@ home_for(const char *pattern, const char *name)
     n = strlen(pattern) - 2 + strlen(name) + 1;
     s = malloc(n);
     if (s)
-        snprintf(s, n, "%.*s%s%s", (int)(p - pattern), pattern, name,
-                 p + 2);
+        snprintf(s, n, "%.*s%s%s", (int)(p - pattern), pattern, name, p + 2);
     return s;
 }
 
@@ -300,8 +300,7 @@ build_keys(const struct fetch_user_keys *fk, const char *iam_name,
     if (!u->keys)
         return -ENOMEM;
     for (i = 0; i < fk->n; i++) {
-        r = build_key(&fk->v[i], iam_name, cfg, now, m,
-                      &u->keys[u->n_keys]);
+        r = build_key(&fk->v[i], iam_name, cfg, now, m, &u->keys[u->n_keys]);
         if (r < 0)
             return r;
         u->n_keys += (uint32_t)r;
@@ -488,7 +487,8 @@ add_iam_groups(const struct fetch *f, const struct iam_config *cfg,
         if (r == 0)
             r = group_name_ok(m, cfg, local, g->name);
         if (r < 0) {
-            iam_log(LOG_WARNING, "IAM group %s not served as a group (its "
+            iam_log(LOG_WARNING,
+                    "IAM group %s not served as a group (its "
                     "members keep their other groups): %s",
                     f->groups[i].name,
                     r == -ENOTUNIQ ? "its name is already taken"
@@ -522,8 +522,8 @@ place_groups(const struct fetch *f, struct model *m, const size_t *src,
     for (i = n_iam; r >= 0 && i < m->n_groups; i++)
         slots[i].key = m->groups[i].name;
     if (r >= 0)
-        r = iam_id_place(IAM_ID_PREFIX_GID, slots + n_iam,
-                         m->n_groups - n_iam, IAM_ID_ORDER_GIVEN, taken);
+        r = iam_id_place(IAM_ID_PREFIX_GID, slots + n_iam, m->n_groups - n_iam,
+                         IAM_ID_ORDER_GIVEN, taken);
     for (i = 0; r >= 0 && i < m->n_groups; i++)
         m->groups[i].gid = slots[i].id;
     free(slots);
@@ -567,14 +567,18 @@ decide_synthesized(const struct iam_name_set *local, const char *what,
     if (iam_name_set_group_gid(local, name, ret_local_gid) == 0) {
         if (*ret_local_gid != 0)
             return 0;
-        iam_log(LOG_ERR, "refused: %s %s is the local group of gid 0; "
-                "nothing is published", what, name);
+        iam_log(LOG_ERR,
+                "refused: %s %s is the local group of gid 0; "
+                "nothing is published",
+                what, name);
         return -EADDRINUSE;
     }
     r = iam_name_check_available(name, local);
     if (r < 0) {
-        iam_log(LOG_ERR, "refused: %s %s cannot be served: %s; nothing "
-                "is published", what, name,
+        iam_log(LOG_ERR,
+                "refused: %s %s cannot be served: %s; nothing "
+                "is published",
+                what, name,
                 r == -EEXIST ? "a local user or group has that name in "
                                "another case"
                              : iam_name_reason(r));
@@ -604,8 +608,7 @@ local_gids(const struct iam_config *cfg, const struct iam_name_set *local,
 
     *ret_n = 0;
     for (i = 0; i < cfg->local_groups.n; i++) {
-        if (iam_name_set_group_gid(local, cfg->local_groups.v[i], &gid) <
-            0) {
+        if (iam_name_set_group_gid(local, cfg->local_groups.v[i], &gid) < 0) {
             iam_log(LOG_WARNING, "LOCAL_GROUPS: no local group %s",
                     cfg->local_groups.v[i]);
             continue;
@@ -702,8 +705,8 @@ account_of(const struct fetch *f, char *ret, size_t len)
 
 static int
 build_all_groups(const struct fetch *f, const struct iam_config *cfg,
-                 const struct iam_name_set *local,
-                 struct iam_id_taken *taken, struct model *m)
+                 const struct iam_name_set *local, struct iam_id_taken *taken,
+                 struct model *m)
 {
     struct extra_gids x;
     size_t *src = NULL, n_iam;
@@ -712,8 +715,8 @@ build_all_groups(const struct fetch *f, const struct iam_config *cfg,
     int r;
 
     memset(&x, 0, sizeof(x));
-    r = decide_synthesized(local, "SUDO_GROUP", cfg->sudo_group,
-                           &x.sudo_local, &serve_sudo);
+    r = decide_synthesized(local, "SUDO_GROUP", cfg->sudo_group, &x.sudo_local,
+                           &serve_sudo);
     if (r >= 0)
         r = decide_synthesized(local, "MEMBER_GROUP", cfg->member_group,
                                &x.member_local, &serve_member);
@@ -769,8 +772,7 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
         goto out;
     }
     r = iam_id_taken_init(cfg->uid_min, cfg->uid_max,
-                          f->n_users + f->n_groups + local->n_ids + 4,
-                          &taken);
+                          f->n_users + f->n_groups + local->n_ids + 4, &taken);
     if (r < 0)
         goto out;
     r = place_users(f, cfg, local, slots, &taken);
@@ -841,8 +843,7 @@ write_group(const struct model *m, const struct model_group *g,
         return -ENOMEM;
     for (i = 0; i < g->n_members; i++)
         mem[i] = iam_str_of(m->users[g->members[i]].name);
-    r = iam_db_writer_put_group(w, g->gid, g->name, g->kind, mem,
-                                g->n_members);
+    r = iam_db_writer_put_group(w, g->gid, g->name, g->kind, mem, g->n_members);
     free(mem);
     return r;
 }
@@ -873,11 +874,13 @@ model_settings(const struct iam_config *cfg, FILE *out)
     settings_list(out, "IAM_AUTHORIZED_GROUPS", &cfg->iam_authorized_groups);
     settings_list(out, "SUDOERS_GROUPS", &cfg->sudoers_groups);
     settings_list(out, "LOCAL_GROUPS", &cfg->local_groups);
-    fprintf(out, "SUDOERS_ALL %d\nUID_MIN %u\nUID_MAX %u\nSHELL %s\n"
+    fprintf(out,
+            "SUDOERS_ALL %d\nUID_MIN %u\nUID_MAX %u\nSHELL %s\n"
             "HOME_DIR %s\nSUDO_GROUP %s\nMEMBER_GROUP %s\n"
-            "MAX_KEY_AGE_DAYS %u\n", cfg->sudoers_all, cfg->uid_min,
-            cfg->uid_max, cfg->shell, cfg->home_dir, cfg->sudo_group,
-            cfg->member_group, cfg->max_key_age_days);
+            "MAX_KEY_AGE_DAYS %u\n",
+            cfg->sudoers_all, cfg->uid_min, cfg->uid_max, cfg->shell,
+            cfg->home_dir, cfg->sudo_group, cfg->member_group,
+            cfg->max_key_age_days);
 }
 
 int

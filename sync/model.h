@@ -19,11 +19,11 @@
 #include "iam_name.h"
 
 struct model_key {
-    const char *key_id;  /* borrowed from the fetch */
-    const char *line;    /* canonical: the fetch's body or line_own */
-    char *line_own;      /* owned when the body was not canonical */
+    const char *key_id; /* borrowed from the fetch */
+    const char *line;   /* canonical: the fetch's body or line_own */
+    char *line_own;     /* owned when the body was not canonical */
     char fingerprint[IAM_KEYLINE_FP_SIZE];
-    uint8_t status;      /* enum iam_key_status */
+    uint8_t status; /* enum iam_key_status */
     int64_t upload_date;
 };
 
@@ -33,7 +33,7 @@ struct model_user {
     char *home;
     uint32_t uid;
     bool sudo;
-    uint32_t *gids;      /* supplementary, in a stable order */
+    uint32_t *gids; /* supplementary, in a stable order */
     uint32_t n_gids;
     struct model_key *keys;
     uint32_t n_keys;
@@ -42,17 +42,17 @@ struct model_user {
 struct model_group {
     char name[IAM_NAME_BUF];
     uint32_t gid;
-    uint8_t kind;        /* enum iam_group_kind */
-    size_t *members;     /* indexes into model.users */
+    uint8_t kind;    /* enum iam_group_kind */
+    size_t *members; /* indexes into model.users */
     uint32_t n_members;
 };
 
 struct model {
-    struct model_user *users;   /* authorized, accepted; sorted by uid */
+    struct model_user *users; /* authorized, accepted; sorted by uid */
     size_t n_users;
     struct model_group *groups; /* served shared groups */
     size_t n_groups;
-    char account[16];           /* from the users' ARNs, or "" */
+    char account[16]; /* from the users' ARNs, or "" */
     /* what was refused or skipped, for the summary line */
     unsigned refused_names;
     unsigned invalid_keys;
@@ -79,8 +79,7 @@ struct model {
  */
 int
 model_build(const struct fetch *f, const struct iam_config *cfg,
-            const struct iam_name_set *local, time_t now,
-            struct model *ret);
+            const struct iam_name_set *local, time_t now, struct model *ret);
 
 /*
  * model_name_status - the naming verdict for every fetched user, as

@@ -22,7 +22,9 @@
 
 /* systemd's unit directories, highest precedence first. */
 static const char *const unit_dirs[] = {
-    "/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/lib/systemd/system",
     "/lib/systemd/system",
 };
 static const char *const units[] = { "sshd.service", "ssh.service" };
@@ -159,8 +161,8 @@ exec_start_line(void *arg, char *line, size_t lineno)
 
 /* Applies the ExecStart= lines of one unit file to @exec / @from. */
 static void
-read_exec_start(const char *root, const char *path, char *exec,
-                size_t size, char *from, size_t from_size)
+read_exec_start(const char *root, const char *path, char *exec, size_t size,
+                char *from, size_t from_size)
 {
     struct exec_start e = { exec, size, from, from_size, path };
     char full[PATH_MAX];
@@ -233,8 +235,8 @@ check_units(const char *root, struct sshd_check *ret)
             read_exec_start(root, d[j].path, exec, sizeof(exec), from,
                             sizeof(from));
         if (unit_option(exec, ret->command, sizeof(ret->command))) {
-            ret->result = strstr(ret->command, OURS) ? SSHD_OURS
-                                                     : SSHD_UNIT_OPTION;
+            ret->result =
+                strstr(ret->command, OURS) ? SSHD_OURS : SSHD_UNIT_OPTION;
             copy(ret->file, sizeof(ret->file), from);
             ret->line = 0;
             found = true;
@@ -244,8 +246,9 @@ check_units(const char *root, struct sshd_check *ret)
     return found;
 }
 
-static bool config_file(const char *root, const char *path, int depth,
-                        struct sshd_check *ret);
+static bool
+config_file(const char *root, const char *path, int depth,
+            struct sshd_check *ret);
 
 /* Include PATTERN...: relative patterns are under /etc/ssh. */
 static bool
@@ -392,12 +395,14 @@ sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
         break;
     case SSHD_UNIT_OPTION:
         if (dropin_parts(c->file, unit, sizeof(unit), &name))
-            snprintf(how, sizeof(how), "mask the drop-in: ln -s /dev/null "
+            snprintf(how, sizeof(how),
+                     "mask the drop-in: ln -s /dev/null "
                      "/etc/systemd/system/%s.d/%s && systemctl "
                      "daemon-reload && systemctl restart %s",
                      unit, name, unit);
         else
-            snprintf(how, sizeof(how), "remove the option (systemctl edit "
+            snprintf(how, sizeof(how),
+                     "remove the option (systemctl edit "
                      "--full on that unit)");
         snprintf(buf, size,
                  "%s gives sshd -o \"AuthorizedKeysCommand %s\" on its "
@@ -406,8 +411,7 @@ sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
                  "log in. Keep that command as a fallback with "
                  "CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
                  "/etc/nss-iam.conf, then %s%s",
-                 c->file, c->command, c->command, how,
-                 chain_note(c->command));
+                 c->file, c->command, c->command, how, chain_note(c->command));
         break;
     case SSHD_CONFIG:
         snprintf(buf, size,

@@ -75,8 +75,8 @@ gids_have(struct iam_db_txn *t, const char *name, uint32_t gid)
 
 /* One user's keys into @su, and their lines into @known. */
 static int
-read_keys(struct iam_db_txn *t, struct state_user *su,
-          struct known_keys *known, size_t *known_cap)
+read_keys(struct iam_db_txn *t, struct state_user *su, struct known_keys *known,
+          size_t *known_cap)
 {
     struct iam_rec_iter it;
     struct iam_key_rec k;
@@ -136,8 +136,7 @@ read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
             return -ENOMEM;
         su = &s->users[s->n_users++];
         memset(su, 0, sizeof(*su));
-        snprintf(su->name, sizeof(su->name), "%.*s", (int)u.name.len,
-                 u.name.p);
+        snprintf(su->name, sizeof(su->name), "%.*s", (int)u.name.len, u.name.p);
         su->uid = u.uid;
         su->sudo = (have_sudo && group_has(&sudo, su->name)) ||
                    gids_have(t, su->name, sudo_local);
@@ -175,11 +174,11 @@ read_snapshot(const char *path, bool users, const char *sudo_group,
         goto out;
     r = iam_db_meta(&t, &meta);
     if (r >= 0) {
-        snprintf(ret->digest, sizeof(ret->digest), "%.*s",
-                 (int)meta.digest.len, meta.digest.p);
+        snprintf(ret->digest, sizeof(ret->digest), "%.*s", (int)meta.digest.len,
+                 meta.digest.p);
         ret->created = meta.created;
-        snprintf(ret->source, sizeof(ret->source), "%.*s",
-                 (int)meta.source.len, meta.source.p);
+        snprintf(ret->source, sizeof(ret->source), "%.*s", (int)meta.source.len,
+                 meta.source.p);
         snprintf(ret->account, sizeof(ret->account), "%.*s",
                  (int)meta.account.len, meta.account.p);
         /* Anything but an instance id is no instance known. */

@@ -32,13 +32,13 @@ struct state_user {
 };
 
 struct state {
-    bool exists;            /* false: there was no snapshot */
+    bool exists;              /* false: there was no snapshot */
     struct state_user *users; /* sorted by name */
     size_t n_users;
     char digest[65];
     int64_t created;
-    char source[1100];      /* meta.source: IAM endpoint or SOURCE */
-    char account[16];       /* meta.account: from the users' ARNs, or "" */
+    char source[1100]; /* meta.source: IAM endpoint or SOURCE */
+    char account[16];  /* meta.account: from the users' ARNs, or "" */
     char instance[IAM_INSTANCE_ID_SIZE]; /* made on, or "" */
 };
 
@@ -56,8 +56,8 @@ state_from_snapshot(const char *path, const char *sudo_group,
 
 /*
  * state_peek - only what the snapshot's meta record says (exists,
- * digest, created, source, account, instance), no users: enough to ask S3 whether anything
- * changed. Returns as state_from_snapshot().
+ * digest, created, source, account, instance), no users: enough to ask S3
+ * whether anything changed. Returns as state_from_snapshot().
  */
 int
 state_peek(const char *path, struct state *ret);

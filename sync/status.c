@@ -46,7 +46,8 @@ instance_words(const struct iam_meta_rec *m, const char *here, char *ret,
     if (!iam_instance_id_valid(m->instance.p, m->instance.len))
         snprintf(ret, len, "unknown");
     else if (iam_instance_other(m->instance, here))
-        snprintf(ret, len, "%.*s, not this instance (%s): an image's "
+        snprintf(ret, len,
+                 "%.*s, not this instance (%s): an image's "
                  "snapshot, not served until iam-sync replaces it",
                  (int)m->instance.len, m->instance.p, here);
     else
@@ -55,8 +56,8 @@ instance_words(const struct iam_meta_rec *m, const char *here, char *ret,
 
 static void
 print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
-           long age, bool stale, const struct sshd_check *sc,
-           const char *here, bool json)
+           long age, bool stale, const struct sshd_check *sc, const char *here,
+           bool json)
 {
     char when[32], seen[32], fix[2048], made[256];
     /* Only an instance id is printed (JSON needs no escaping then). */
@@ -83,9 +84,8 @@ print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
     printf("snapshot: %s\ncreated:  %s\nchecked:  %s (%ld s ago)%s\n"
            "users:    %u\ngroups:   %u\nkeys:     %u\naccount:  %.*s\n"
            "source:   %.*s\nmade on:  %s\nsshd:     %s\n",
-           path, when, seen, age,
-           stale ? ", older than MAX_SNAPSHOT_AGE" : "", m->users,
-           m->groups, m->keys, (int)m->account.len, m->account.p,
+           path, when, seen, age, stale ? ", older than MAX_SNAPSHOT_AGE" : "",
+           m->users, m->groups, m->keys, (int)m->account.len, m->account.p,
            (int)m->source.len, m->source.p, made, fix);
 }
 
@@ -113,7 +113,7 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
     r = iam_db_open(db_path, &db);
     if (r < 0) {
         fprintf(stderr, "iam-sync: %s: %s\n", db_path,
-                r == -ENOENT ? "no snapshot yet (has iam-sync run?)"
+                r == -ENOENT   ? "no snapshot yet (has iam-sync run?)"
                 : r == -EACCES ? "not trusted (owner or mode) or unreadable"
                                : "corrupt or of an unknown format");
         return 1;

@@ -50,8 +50,9 @@ struct run {
     bool elsewhere;         /* the snapshot in place was made on another */
     bool from_fleet;        /* SOURCE: the fetch came from S3 */
     struct fleet_seen seen; /* the object applied last */
-    struct fleet_refused refused; /* the object refused last */
-    char local_files[IAM_SHA256_HEX_SIZE]; /* digest of /etc/passwd and /etc/group */
+    struct fleet_refused refused;          /* the object refused last */
+    char local_files[IAM_SHA256_HEX_SIZE]; /* digest of /etc/passwd and
+                                              /etc/group */
     struct fleet_got got;
     struct fleet_stats fleet;
     struct model model;
@@ -80,9 +81,10 @@ load_previous(struct run *run, bool users)
                                 run->from_fleet ? NULL : &run->known);
     if (r < 0) {
         /* An untrusted old file is replaced, not read. */
-        iam_log(LOG_WARNING, "%s: previous snapshot not usable (%s): "
-                "building a new one from scratch", run->fl->db_path,
-                strerrordesc_np(-r));
+        iam_log(LOG_WARNING,
+                "%s: previous snapshot not usable (%s): "
+                "building a new one from scratch",
+                run->fl->db_path, strerrordesc_np(-r));
         memset(&run->old, 0, sizeof(run->old));
     }
     return 0;
@@ -148,9 +150,8 @@ resolve_creds(struct run *run)
     aws_http_destroy(&h);
     if (r < 0)
         iam_log(LOG_ERR, "no AWS credentials%s: %s",
-                cfg->assumerole && !run->from_fleet
-                    ? " (or ASSUMEROLE failed)"
-                    : "",
+                cfg->assumerole && !run->from_fleet ? " (or ASSUMEROLE failed)"
+                                                    : "",
                 strerrordesc_np(-r));
     return r;
 }
@@ -166,8 +167,10 @@ connect_iam(struct run *run)
     r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                          &o.region);
     if (r < 0) {
-        iam_log(LOG_ERR, "AWS_REGION %s: no IAM endpoint known for its "
-                "partition: set IAM_ENDPOINT", cfg->aws_region);
+        iam_log(LOG_ERR,
+                "AWS_REGION %s: no IAM endpoint known for its "
+                "partition: set IAM_ENDPOINT",
+                cfg->aws_region);
         return r;
     }
     o.service = "iam";
@@ -198,9 +201,11 @@ other_account(const struct run *run)
 
     if (!was[0] || !now[0] || strcmp(was, now) == 0)
         return false;
-    iam_log(LOG_WARNING, "the snapshot in place is for AWS account %s, IAM "
+    iam_log(LOG_WARNING,
+            "the snapshot in place is for AWS account %s, IAM "
             "answers for account %s (an image made elsewhere?): it is "
-            "replaced whole, MAX_REMOVE_PERCENT does not apply", was, now);
+            "replaced whole, MAX_REMOVE_PERCENT does not apply",
+            was, now);
     return true;
 }
 
@@ -209,8 +214,7 @@ too_many_removed(const struct run *run)
 {
     const struct state *old = &run->old;
 
-    if (!old->exists || run->fl->force || run->elsewhere ||
-        other_account(run))
+    if (!old->exists || run->fl->force || run->elsewhere || other_account(run))
         return false;
     return diff_too_many_removed(run->diff.users_removed, old->n_users,
                                  run->cfg->max_remove_percent);
@@ -249,8 +253,8 @@ publish(struct run *run)
     meta.keys = run->model.n_keys;
     meta.max_key_age_days = run->cfg->max_key_age_days;
     meta.account = iam_str_of(run->model.account);
-    meta.source = iam_str_of(run->from_fleet ? run->cfg->source
-                                             : run->iam.opts.endpoint);
+    meta.source =
+        iam_str_of(run->from_fleet ? run->cfg->source : run->iam.opts.endpoint);
     meta.instance = iam_str_of(run->instance);
     if (r >= 0)
         r = iam_db_writer_seal(w, &meta);
@@ -288,28 +292,30 @@ summary(const struct run *run)
         retries = run->iam.retries;
     }
     if (run->got.not_modified)
-        iam_log(LOG_INFO, "%s: %s not modified since the object applied "
-                "(created %lld); %lu S3 calls; %.2f s", run->result,
-                run->cfg->source, (long long)run->seen.newest,
+        iam_log(LOG_INFO,
+                "%s: %s not modified since the object applied "
+                "(created %lld); %lu S3 calls; %.2f s",
+                run->result, run->cfg->source, (long long)run->seen.newest,
                 run->fleet.s3_calls, secs);
     else if (run->fleet.s3_calls)
         iam_log(LOG_INFO, "%s: %s, %lu S3 calls, %lu bytes", run->result,
                 run->fl->publish ? run->fl->publish : run->cfg->source,
                 run->fleet.s3_calls, run->fleet.bytes);
     if (!run->got.not_modified)
-        iam_log(LOG_INFO,
+        iam_log(
+            LOG_INFO,
             "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
             "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
             "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu), %lu retries; "
             "%u names refused, %u keys invalid, %u keys expired; %.2f s",
             run->result, run->model.n_users, run->model.n_keys,
-            run->model.n_groups, run->diff.users_added,
-            run->diff.users_removed, run->diff.keys_added,
-            run->diff.keys_removed, run->diff.keys_changed,
-            run->diff.sudo_added, run->diff.sudo_removed, calls,
-            f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-            f->get_key_calls, retries, run->model.refused_names,
-            run->model.invalid_keys, run->model.expired_keys, secs);
+            run->model.n_groups, run->diff.users_added, run->diff.users_removed,
+            run->diff.keys_added, run->diff.keys_removed,
+            run->diff.keys_changed, run->diff.sudo_added,
+            run->diff.sudo_removed, calls, f->list_users_calls,
+            f->get_group_calls, f->list_keys_calls, f->get_key_calls, retries,
+            run->model.refused_names, run->model.invalid_keys,
+            run->model.expired_keys, secs);
     if (run->fl->json)
         printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
                "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
@@ -318,8 +324,8 @@ summary(const struct run *run)
                "%.3f}\n",
                run->result, run->model.n_users, run->model.n_keys, calls,
                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-               f->get_key_calls, retries, run->fleet.s3_calls,
-               run->fleet.bytes, secs);
+               f->get_key_calls, retries, run->fleet.s3_calls, run->fleet.bytes,
+               secs);
 }
 
 /* Users whose names will be refused here need no key calls. */
@@ -451,9 +457,8 @@ load_seen(struct run *run)
 static void
 save_refused(const struct run *run, const struct fleet_refused *before)
 {
-    if (run->fl->dry_run ||
-        (strcmp(before->etag, run->refused.etag) == 0 &&
-         strcmp(before->why, run->refused.why) == 0))
+    if (run->fl->dry_run || (strcmp(before->etag, run->refused.etag) == 0 &&
+                             strcmp(before->why, run->refused.why) == 0))
         return;
     fleet_refused_save(run->fl->db_path, &run->refused);
 }
@@ -538,15 +543,16 @@ fetch_from_iam(struct run *run)
 static void
 check_elsewhere(struct run *run)
 {
-    run->elsewhere = run->old.exists &&
-                     iam_instance_other(iam_str_of(run->old.instance),
-                                        run->instance);
+    run->elsewhere =
+        run->old.exists &&
+        iam_instance_other(iam_str_of(run->old.instance), run->instance);
     if (run->elsewhere)
-        iam_log(LOG_WARNING, "the snapshot in place was made on instance "
+        iam_log(LOG_WARNING,
+                "the snapshot in place was made on instance "
                 "%s, this is instance %s (made on instance %s before an "
                 "image was taken?): it is replaced whole, "
-                "MAX_REMOVE_PERCENT does not apply", run->old.instance,
-                run->instance, run->old.instance);
+                "MAX_REMOVE_PERCENT does not apply",
+                run->old.instance, run->instance, run->old.instance);
 }
 
 /*
@@ -591,8 +597,8 @@ prepare(struct run *run)
                 strerrordesc_np(-r));
         return SYNC_EXIT_AWS;
     }
-    diff_states(&run->old, &run->new,
-                run->fl->dry_run ? stdout : NULL, run->fl->json, &run->diff);
+    diff_states(&run->old, &run->new, run->fl->dry_run ? stdout : NULL,
+                run->fl->json, &run->diff);
     /* Compared: only the counts are read from here on. */
     state_drop_users(&run->old);
     state_drop_users(&run->new);
@@ -613,8 +619,8 @@ mark_checked(const struct run *run)
     t[0].tv_nsec = 0;
     t[1] = t[0];
     if (utimensat(AT_FDCWD, run->fl->db_path, t, AT_SYMLINK_NOFOLLOW) < 0)
-        iam_log(LOG_WARNING, "%s: cannot set its time: %s",
-                run->fl->db_path, strerrordesc_np(errno));
+        iam_log(LOG_WARNING, "%s: cannot set its time: %s", run->fl->db_path,
+                strerrordesc_np(errno));
     if (run->from_fleet) {
         struct fleet_seen seen;
 
@@ -659,7 +665,8 @@ run_locked(struct run *run)
     /* Decided before anything is written, and told by --dry-run too: a
      * dry run ends as the real run would. */
     if (too_many_removed(run)) {
-        iam_log(LOG_ERR, "refused: this sync would remove %u of %zu users "
+        iam_log(LOG_ERR,
+                "refused: this sync would remove %u of %zu users "
                 "(more than MAX_REMOVE_PERCENT=%u%%); the previous "
                 "snapshot is kept; run with --force if this is intended",
                 run->diff.users_removed, run->old.n_users,
@@ -694,8 +701,8 @@ run_publisher(struct run *run)
         return SYNC_EXIT_AWS;
     /* The bucket is the publisher's: its own credentials, not
      * ASSUMEROLE's. */
-    r = fleet_pub_open(run->cfg, &run->base, deadline(run),
-                       run->fl->publish, &pub);
+    r = fleet_pub_open(run->cfg, &run->base, deadline(run), run->fl->publish,
+                       &pub);
     if (r >= 0)
         r = fleet_pub_known(&pub, &run->known, &run->fleet);
     if (r >= 0)
@@ -726,10 +733,10 @@ report_metrics(const struct run *run, int status)
     memset(&m, 0, sizeof(m));
     m.exit_status = status;
     m.run_time = time(NULL);
-    m.snapshot_time = run->result && strcmp(run->result, "published") == 0
-                          ? (run->from_fleet ? (time_t)run->got.created
-                                             : m.run_time)
-                          : run->old.created;
+    m.snapshot_time =
+        run->result && strcmp(run->result, "published") == 0
+            ? (run->from_fleet ? (time_t)run->got.created : m.run_time)
+            : run->old.created;
     m.users = run->model.n_users;
     m.keys = run->model.n_keys;
     if (run->iam_ready) {
@@ -763,10 +770,11 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     if (!fl->dry_run && !fl->publish) {
         lock = lock_take(fl->db_path, cfg->lock_timeout);
         if (lock < 0) {
-            iam_log(LOG_ERR, "%s", lock == -EWOULDBLOCK
-                    ? "another iam-sync is still running (waited "
-                      "LOCK_TIMEOUT); not starting a second one"
-                    : "cannot take the lock in the snapshot directory");
+            iam_log(LOG_ERR, "%s",
+                    lock == -EWOULDBLOCK
+                        ? "another iam-sync is still running (waited "
+                          "LOCK_TIMEOUT); not starting a second one"
+                        : "cannot take the lock in the snapshot directory");
             return SYNC_EXIT_AWS;
         }
         /* Under the lock no other writer lives: leftovers are dead. */

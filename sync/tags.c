@@ -129,10 +129,15 @@ ec2_close(struct ec2 *e)
 static int
 tag_value(struct ec2 *e, const char *tag, char *ret, size_t size)
 {
-    const char *params[] = { "Filter.1.Name", "resource-id",
-                             "Filter.1.Value.1", e->instance_id,
-                             "Filter.2.Name", "key", "Filter.2.Value.1",
-                             tag, NULL };
+    const char *params[] = { "Filter.1.Name",
+                             "resource-id",
+                             "Filter.1.Value.1",
+                             e->instance_id,
+                             "Filter.2.Name",
+                             "key",
+                             "Filter.2.Value.1",
+                             tag,
+                             NULL };
     struct aws_http_response resp;
     char path[256], err[512], *body = NULL;
     size_t blen = 0;
@@ -147,8 +152,8 @@ tag_value(struct ec2 *e, const char *tag, char *ret, size_t size)
         return 0;
     }
     free(body);
-    r = aws_client_call(&e->client, &e->h, "DescribeTags", params, &resp,
-                        err, sizeof(err), NULL, 0);
+    r = aws_client_call(&e->client, &e->h, "DescribeTags", params, &resp, err,
+                        sizeof(err), NULL, 0);
     if (r < 0) {
         iam_log(LOG_ERR, "tags: %s", err);
         return r;
@@ -175,12 +180,12 @@ tags_apply(struct iam_config *eff, const struct aws_creds *base,
     r = ec2_open(&e, eff, base, instance_id, deadline_ms, endpoint,
                  sizeof(endpoint));
     if (r >= 0 && eff->iam_authorized_groups_tag) {
-        r = tag_value(&e, eff->iam_authorized_groups_tag, value,
-                      sizeof(value));
+        r = tag_value(&e, eff->iam_authorized_groups_tag, value, sizeof(value));
         if (r == -ESRCH || (r == 0 && !value[0])) {
-            iam_log(LOG_ERR, "tag %s is missing or empty on %s: refusing "
-                    "to guess who may log in", eff->iam_authorized_groups_tag,
-                    e.instance_id);
+            iam_log(LOG_ERR,
+                    "tag %s is missing or empty on %s: refusing "
+                    "to guess who may log in",
+                    eff->iam_authorized_groups_tag, e.instance_id);
             r = -ENOENT;
         }
         if (r == 0)
@@ -196,8 +201,8 @@ tags_apply(struct iam_config *eff, const struct aws_creds *base,
             r = 0;
         }
         if (r == 0)
-            r = split_list(eff->sudoers_groups_tag, value,
-                           &eff->sudoers_groups, &eff->sudoers_all);
+            r = split_list(eff->sudoers_groups_tag, value, &eff->sudoers_groups,
+                           &eff->sudoers_all);
     }
     ec2_close(&e);
     return r;

@@ -160,10 +160,13 @@ form_body(const struct aws_client *c, const char *action,
 {
     size_t len = 0, cap = 256, n;
     char *buf, *enc, *grown;
-    const char *const head[] = { "Action", action, "Version",
+    const char *const head[] = { "Action",
+                                 action,
+                                 "Version",
                                  c->opts.version,
                                  c->opts.json ? "ContentType" : NULL,
-                                 "JSON", NULL };
+                                 "JSON",
+                                 NULL };
     const char *const *lists[2] = { head, params };
     int i, j, r;
 
@@ -174,8 +177,8 @@ form_body(const struct aws_client *c, const char *action,
     buf[0] = '\0';
     for (i = 0; i < 2; i++) {
         for (j = 0; lists[i] && lists[i][j] && lists[i][j + 1]; j += 2) {
-            r = aws_sigv4_uri_encode(lists[i][j + 1],
-                                     strlen(lists[i][j + 1]), false, &enc);
+            r = aws_sigv4_uri_encode(lists[i][j + 1], strlen(lists[i][j + 1]),
+                                     false, &enc);
             if (r < 0) {
                 free(buf);
                 return r;
@@ -207,17 +210,17 @@ form_body(const struct aws_client *c, const char *action,
 struct wire {
     const char *method;
     const char *url;
-    const char *path;                     /* as signed */
+    const char *path; /* as signed */
     struct aws_sigv4_header hdr[AWS_SIGV4_MAX_HEADERS - 3];
-    size_t n_hdr;                         /* signed and sent */
+    size_t n_hdr; /* signed and sent */
     const void *body;
     size_t body_len;
-    size_t max_body;                      /* 0 = aws_http's default */
+    size_t max_body; /* 0 = aws_http's default */
     int (*check)(const char *body, size_t len,
                  const struct aws_http_response *resp, void *arg);
     void *check_arg;
-    const char *what;                     /* action, or "S3 GET" */
-    bool rest;                            /* S3 style: see classify_rest */
+    const char *what; /* action, or "S3 GET" */
+    bool rest;        /* S3 style: see classify_rest */
 };
 
 /* Header lines of one signed attempt; token line malloc'ed. */
@@ -225,7 +228,7 @@ struct signed_headers {
     char date[AWS_SIGV4_AMZ_DATE_SIZE + 16];
     char authz[AWS_SIGV4_AUTHZ_SIZE + 32];
     char *token;
-    char *own[AWS_SIGV4_MAX_HEADERS];     /* the wire's, as lines */
+    char *own[AWS_SIGV4_MAX_HEADERS]; /* the wire's, as lines */
     const char *lines[AWS_SIGV4_MAX_HEADERS + 4];
 };
 
@@ -274,8 +277,7 @@ sign(const struct aws_client *c, const struct wire *w,
         sh->own[i] = malloc(len);
         if (!sh->own[i])
             return -ENOMEM;
-        snprintf(sh->own[i], len, "%s: %s", w->hdr[i].name,
-                 w->hdr[i].value);
+        snprintf(sh->own[i], len, "%s: %s", w->hdr[i].name, w->hdr[i].value);
         sh->lines[n++] = sh->own[i];
     }
     snprintf(sh->date, sizeof(sh->date), "X-Amz-Date: %s", amz_date);
@@ -321,8 +323,10 @@ classify(const char *action, struct aws_http_response *resp, char *errbuf,
     struct attempt a = { -EREMOTEIO, false, false };
 
     if (aws_error_parse(resp->body, resp->body_len, &e) < 0) {
-        snprintf(errbuf, errlen, "%s: HTTP %ld without an AWS error "
-                 "document", action, resp->status);
+        snprintf(errbuf, errlen,
+                 "%s: HTTP %ld without an AWS error "
+                 "document",
+                 action, resp->status);
         a.r = -EPROTO;
         a.retry = resp->status >= 500;
         return a;
@@ -387,9 +391,8 @@ attempt_once(struct aws_client *c, struct aws_http *h, const struct wire *w,
     signed_headers_free(&sh);
     if (a.r < 0) {
         snprintf(errbuf, errlen, "%s: %s", w->what,
-                 a.r == -EKEYREJECTED
-                     ? "TLS certificate verification failed"
-                     : strerrordesc_np(-a.r));
+                 a.r == -EKEYREJECTED ? "TLS certificate verification failed"
+                                      : strerrordesc_np(-a.r));
         a.retry = transport_retryable(a.r);
         return a;
     }
@@ -464,8 +467,7 @@ send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
             snprintf(errbuf, errlen, "%s: deadline reached", w->what);
             break;
         }
-        a = attempt_once(c, h, w, t, ret, errbuf, errlen, ret_code,
-                         code_len);
+        a = attempt_once(c, h, w, t, ret, errbuf, errlen, ret_code, code_len);
         count(c, i, a.throttled);
         if (a.r == 0 || !a.retry)
             break;
@@ -478,8 +480,7 @@ send_wire(struct aws_client *c, struct aws_http *h, const struct wire *w,
 int
 aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
                 const char *const *params, struct aws_http_response *ret,
-                char *errbuf, size_t errlen, char *ret_code,
-                size_t code_len)
+                char *errbuf, size_t errlen, char *ret_code, size_t code_len)
 {
     struct wire w;
     char *body = NULL;
@@ -497,13 +498,12 @@ aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
     w.method = "POST";
     w.url = c->opts.endpoint;
     w.path = c->url.path;
-    w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Content-Type",
-                                                  FORM_TYPE };
+    w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Content-Type", FORM_TYPE };
     /* ContentType=JSON in the form is what IAM and STS honour; the
      * header is what some of their front ends look at. Both, always. */
     if (c->opts.json)
-        w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "Accept",
-                                                      "application/json" };
+        w.hdr[w.n_hdr++] =
+            (struct aws_sigv4_header){ "Accept", "application/json" };
     w.body = body;
     w.body_len = strlen(body);
     w.what = action;
@@ -533,8 +533,8 @@ aws_client_rest(struct aws_client *c, struct aws_http *h,
     r = aws_sigv4_payload_hash(req->body, req->body_len, hash);
     if (r < 0)
         return r;
-    w.hdr[w.n_hdr++] = (struct aws_sigv4_header){ "x-amz-content-sha256",
-                                                  hash };
+    w.hdr[w.n_hdr++] =
+        (struct aws_sigv4_header){ "x-amz-content-sha256", hash };
     for (i = 0; req->headers && req->headers[i].name; i++) {
         if (w.n_hdr == sizeof(w.hdr) / sizeof(w.hdr[0]))
             return -EINVAL;

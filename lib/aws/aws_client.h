@@ -38,18 +38,18 @@ struct aws_client_io {
 };
 
 struct aws_client_opts {
-    const char *endpoint;   /* "https://iam.amazonaws.com" */
-    const char *region;     /* signing region, "us-east-1" for IAM */
-    const char *service;    /* "iam", "sts", "ec2" */
-    const char *version;    /* API version, "2010-05-08" for IAM */
-    bool json;              /* ask for ContentType=JSON (IAM, STS; EC2
-                               answers in XML only) */
-    long timeout_ms;        /* per request */
-    unsigned max_attempts;  /* 1 = no retry */
-    unsigned calls_per_sec; /* 0 = no rate limit */
-    int64_t deadline_ms;    /* CLOCK_MONOTONIC ms; 0 = none */
-    long backoff_base_ms;   /* first retry waits up to this; 0 = 200 */
-    long backoff_cap_ms;    /* no wait longer than this; 0 = 10000 */
+    const char *endpoint;           /* "https://iam.amazonaws.com" */
+    const char *region;             /* signing region, "us-east-1" for IAM */
+    const char *service;            /* "iam", "sts", "ec2" */
+    const char *version;            /* API version, "2010-05-08" for IAM */
+    bool json;                      /* ask for ContentType=JSON (IAM, STS; EC2
+                                       answers in XML only) */
+    long timeout_ms;                /* per request */
+    unsigned max_attempts;          /* 1 = no retry */
+    unsigned calls_per_sec;         /* 0 = no rate limit */
+    int64_t deadline_ms;            /* CLOCK_MONOTONIC ms; 0 = none */
+    long backoff_base_ms;           /* first retry waits up to this; 0 = 200 */
+    long backoff_cap_ms;            /* no wait longer than this; 0 = 10000 */
     const struct aws_client_io *io; /* NULL = the real ones; must
                                        outlive the client */
 };
@@ -58,10 +58,10 @@ struct aws_client {
     struct aws_client_opts opts;
     struct aws_http_url url;
     struct aws_creds creds;
-    pthread_mutex_t lock;   /* guards next_slot_us and the counters */
+    pthread_mutex_t lock; /* guards next_slot_us and the counters */
     int64_t next_slot_us;
-    unsigned long calls;    /* HTTP requests sent */
-    unsigned long retries;  /* of which were retries */
+    unsigned long calls;   /* HTTP requests sent */
+    unsigned long retries; /* of which were retries */
     unsigned long throttled;
 };
 
@@ -97,8 +97,7 @@ aws_client_destroy(struct aws_client *c);
 int
 aws_client_call(struct aws_client *c, struct aws_http *h, const char *action,
                 const char *const *params, struct aws_http_response *ret,
-                char *errbuf, size_t errlen, char *ret_code,
-                size_t code_len);
+                char *errbuf, size_t errlen, char *ret_code, size_t code_len);
 
 /*
  * A REST request (S3): @path is percent-encoded and appended to the

@@ -74,8 +74,7 @@ int
 aws_creds_copy(const struct aws_creds *src, struct aws_creds *ret)
 {
     return aws_creds_set(src->access_key_id, src->secret_access_key,
-                         src->session_token, src->expiration, src->origin,
-                         ret);
+                         src->session_token, src->expiration, src->origin, ret);
 }
 
 void

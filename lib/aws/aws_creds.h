@@ -35,8 +35,8 @@ enum aws_creds_origin {
 struct aws_creds {
     char access_key_id[AWS_CREDS_KEY_ID_SIZE];
     char secret_access_key[AWS_CREDS_SECRET_SIZE];
-    char *session_token;  /* malloc'ed; NULL when there is none */
-    time_t expiration;    /* 0: does not expire (environment keys) */
+    char *session_token; /* malloc'ed; NULL when there is none */
+    time_t expiration;   /* 0: does not expire (environment keys) */
     enum aws_creds_origin origin;
 };
 

@@ -30,8 +30,7 @@ aws_endpoint_is_region(const char *s)
     size_t n = strlen(s), i;
     bool dash = false;
 
-    if (n == 0 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z') ||
-        s[n - 1] == '-')
+    if (n == 0 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z') || s[n - 1] == '-')
         return false;
     for (i = 1; i < n; i++) {
         if (s[i] == '-') {
@@ -47,8 +46,8 @@ aws_endpoint_is_region(const char *s)
 }
 
 int
-aws_endpoint_iam(const char *region, const char *override,
-                 const char **ret_url, const char **ret_signing_region)
+aws_endpoint_iam(const char *region, const char *override, const char **ret_url,
+                 const char **ret_signing_region)
 {
     const struct partition *p = NULL;
     size_t i;
@@ -57,8 +56,7 @@ aws_endpoint_iam(const char *region, const char *override,
     *ret_signing_region = NULL;
     if (region && !aws_endpoint_is_region(region))
         return -EINVAL;
-    for (i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]);
-         i++) {
+    for (i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]); i++) {
         if (strncmp(region, partitions[i].prefix,
                     strlen(partitions[i].prefix)) == 0) {
             p = &partitions[i];

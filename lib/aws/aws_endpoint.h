@@ -38,7 +38,7 @@ aws_endpoint_is_region(const char *s);
  * go to another partition's IAM.
  */
 int
-aws_endpoint_iam(const char *region, const char *override,
-                 const char **ret_url, const char **ret_signing_region);
+aws_endpoint_iam(const char *region, const char *override, const char **ret_url,
+                 const char **ret_signing_region);
 
 #endif

@@ -157,8 +157,7 @@ aws_error_from_json(json_object *root, struct aws_error **ret_error)
         msg = json_text(err, "message");
     rid = json_text(doc, "RequestId");
     if (!rid.p)
-        rid = json_text(aws_json_member(doc, "ResponseMetadata"),
-                        "RequestId");
+        rid = json_text(aws_json_member(doc, "ResponseMetadata"), "RequestId");
     if (!rid.p)
         rid = json_text(err, "RequestId");
     return error_new(code, type, msg, rid, ret_error);
@@ -195,8 +194,7 @@ xml_field(struct aws_xml_span in, const char *tag, size_t max, char **ret)
 }
 
 int
-aws_error_from_xml(const char *body, size_t len,
-                   struct aws_error **ret_error)
+aws_error_from_xml(const char *body, size_t len, struct aws_error **ret_error)
 {
     struct aws_xml_span all = { body, len }, err;
     const char *p = body ? memmem(body, len, "<Error>", 7) : NULL;

@@ -66,8 +66,7 @@ aws_error_from_json(json_object *root, struct aws_error **ret_error);
  * <Error> element).
  */
 int
-aws_error_from_xml(const char *body, size_t len,
-                   struct aws_error **ret_error);
+aws_error_from_xml(const char *body, size_t len, struct aws_error **ret_error);
 
 /* aws_error_free - free an error and its strings; NULL is allowed. */
 void

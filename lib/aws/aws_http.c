@@ -30,8 +30,8 @@ struct transfer {
     size_t max;
     bool too_large;
     bool oom;
-    bool checked;       /* check said 1: no more calls */
-    bool cancelled;     /* check said < 0 */
+    bool checked;   /* check said 1: no more calls */
+    bool cancelled; /* check said < 0 */
     int (*check)(const char *body, size_t len,
                  const struct aws_http_response *resp, void *arg);
     void *check_arg;
@@ -165,8 +165,7 @@ host_plain_ok(const char *host)
         return false;
     if (inet_pton(AF_INET6, "fd00:ec2::254", &imds6) != 1)
         return false;
-    return IN6_IS_ADDR_LOOPBACK(&a6) ||
-           memcmp(&a6, &imds6, sizeof(a6)) == 0;
+    return IN6_IS_ADDR_LOOPBACK(&a6) || memcmp(&a6, &imds6, sizeof(a6)) == 0;
 }
 
 static int
@@ -320,8 +319,8 @@ reserve_announced(struct transfer *t)
     curl_off_t cl = -1;
 
     if (t->cap || !t->curl ||
-        curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-                          &cl) != CURLE_OK ||
+        curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) !=
+            CURLE_OK ||
         cl <= 0 || (uint64_t)cl >= t->max)
         return;
     /* Exactly that (transfer_reserve() would round it up to a power of
@@ -387,8 +386,7 @@ header_value(const char *line, size_t len, const char *name, char *out,
     size_t nlen = strlen(name);
     size_t i;
 
-    if (len <= nlen || strncasecmp(line, name, nlen) != 0 ||
-        line[nlen] != ':')
+    if (len <= nlen || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
         return false;
     i = nlen + 1;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
@@ -427,8 +425,7 @@ header_cb(char *data, size_t size, size_t nmemb, void *userp)
         t->resp->date = when > 0 ? when : 0;
         return n;
     }
-    if (header_value(data, n, "etag", t->resp->etag,
-                     sizeof(t->resp->etag))) {
+    if (header_value(data, n, "etag", t->resp->etag, sizeof(t->resp->etag))) {
         /* Sent back as If-None-Match: visible ASCII only, and a cut one
          * would never match. Better none. */
         if (strlen(t->resp->etag) == sizeof(t->resp->etag) - 1 ||
@@ -533,12 +530,11 @@ method_has_body(const char *method)
  * still checked: an old libcurl without CURLOPT_PROTOCOLS_STR must not
  * silently run without the protocol restriction. */
 static int
-setup(CURL *c, const struct aws_http_request *req, const char *method,
-      CURLU *u, bool plain_ok, struct curl_slist *hdrs, struct transfer *t,
-      char *errbuf)
+setup(CURL *c, const struct aws_http_request *req, const char *method, CURLU *u,
+      bool plain_ok, struct curl_slist *hdrs, struct transfer *t, char *errbuf)
 {
-    long timeout = req->timeout_ms > 0 ? req->timeout_ms
-                                       : AWS_HTTP_DEFAULT_TIMEOUT_MS;
+    long timeout =
+        req->timeout_ms > 0 ? req->timeout_ms : AWS_HTTP_DEFAULT_TIMEOUT_MS;
     long ctimeout = req->connect_timeout_ms > 0
                         ? req->connect_timeout_ms
                         : AWS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -560,8 +556,7 @@ setup(CURL *c, const struct aws_http_request *req, const char *method,
     }
     rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
     rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
-    rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-                           (curl_off_t)t->max);
+    rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
     rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
     rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -577,8 +572,8 @@ setup(CURL *c, const struct aws_http_request *req, const char *method,
     else if (method_has_body(method)) {
         rc |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
                                (curl_off_t)req->body_len);
-        rc |= curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-                               req->body ? req->body : "");
+        rc |=
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         if (strcmp(method, "POST") != 0)
             rc |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
@@ -602,17 +597,16 @@ log_failure(const char *url, CURLcode rc, const char *errbuf, int r)
     if (n > LOG_URL_MAX)
         n = LOG_URL_MAX;
     if (r == -EKEYREJECTED) {
-        iam_log(LOG_ERR, "aws_http: %.*s: TLS certificate verification "
-                "failed: %s (trusted CAs: %s%s)", (int)n, url,
-                errbuf[0] ? errbuf : curl_easy_strerror(rc),
-                ca ? CA_BUNDLE_ENV "=" : "the system's",
-                ca ? ca : "");
+        iam_log(LOG_ERR,
+                "aws_http: %.*s: TLS certificate verification "
+                "failed: %s (trusted CAs: %s%s)",
+                (int)n, url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+                ca ? CA_BUNDLE_ENV "=" : "the system's", ca ? ca : "");
         return;
     }
     iam_log(r == -ETIMEDOUT || r == -ECONNREFUSED ? LOG_DEBUG : LOG_WARNING,
-            "aws_http: %.*s: %s: %s (%s)", (int)n, url,
-            curl_easy_strerror(rc), errbuf[0] ? errbuf : "no detail",
-            strerror_r(-r, e, sizeof(e)));
+            "aws_http: %.*s: %s: %s (%s)", (int)n, url, curl_easy_strerror(rc),
+            errbuf[0] ? errbuf : "no detail", strerror_r(-r, e, sizeof(e)));
 }
 
 /* Run the prepared transfer and move the body into @ret. */

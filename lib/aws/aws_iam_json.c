@@ -34,7 +34,8 @@ struct list {
     size_t n;
 };
 
-static int fail(struct pctx *c, int r, const char *fmt, ...)
+static int
+fail(struct pctx *c, int r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
@@ -177,8 +178,8 @@ get_time(struct pctx *c, json_object *obj, const char *where, const char *key,
     }
     r = aws_json_time(v, ret_time);
     if (r == -EMEDIUMTYPE)
-        return fail(c, -EPROTO, "%s.%s: expected timestamp, got %s", where,
-                    key, type_name(v));
+        return fail(c, -EPROTO, "%s.%s: expected timestamp, got %s", where, key,
+                    type_name(v));
     if (r < 0)
         return fail(c, -EPROTO, "%s.%s: invalid timestamp", where, key);
     return 0;
@@ -376,7 +377,8 @@ xml_answer(struct pctx *c, const char *body, size_t len)
     snprintf(tag, sizeof(tag), "<%sResponse", c->action);
     if (!memmem(body, len, tag, strlen(tag)))
         return fail(c, -EPROTO, "response is not JSON");
-    return fail(c, -EPROTO, "the answer is XML, not JSON: this endpoint "
+    return fail(c, -EPROTO,
+                "the answer is XML, not JSON: this endpoint "
                 "ignores ContentType=JSON and Accept: application/json (a "
                 "proxy in between, or not an AWS endpoint?)");
 }
@@ -402,8 +404,7 @@ xml_error(struct pctx *c, const char *body, size_t len,
 
 /* Report an AWS error in errbuf and hand it to the caller if wanted. */
 static int
-report_error(struct pctx *c, struct aws_error *e,
-             struct aws_error **ret_error)
+report_error(struct pctx *c, struct aws_error *e, struct aws_error **ret_error)
 {
     fail(c, -EREMOTEIO, "AWS error %s: %s", e->code,
          e->message ? e->message : "(no message)");
@@ -707,8 +708,7 @@ no_page(struct pctx *c, const struct list_type *t, struct page *pg,
 
 int
 aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
-                        size_t errbuf_size,
-                        struct aws_error **ret_error,
+                        size_t errbuf_size, struct aws_error **ret_error,
                         struct aws_iam_json_user_page **ret_page)
 {
     struct pctx c = { "ListUsers", errbuf, errbuf_size };
@@ -743,8 +743,7 @@ aws_iam_json_user_page_free(struct aws_iam_json_user_page *page)
 
 int
 aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
-                       size_t errbuf_size,
-                       struct aws_error **ret_error,
+                       size_t errbuf_size, struct aws_error **ret_error,
                        struct aws_iam_json_group_page **ret_page)
 {
     struct pctx c = { "GetGroup", errbuf, errbuf_size };

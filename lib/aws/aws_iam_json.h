@@ -151,13 +151,14 @@ struct aws_iam_json_ssh_key {
  *            aws_iam_json_user_page_free().
  * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
  */
-int aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
-                            size_t errbuf_size,
-                            struct aws_error **ret_error,
-                            struct aws_iam_json_user_page **ret_page);
+int
+aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
+                        size_t errbuf_size, struct aws_error **ret_error,
+                        struct aws_iam_json_user_page **ret_page);
 
 /* aws_iam_json_user_page_free - free a page and its strings; NULL is ok. */
-void aws_iam_json_user_page_free(struct aws_iam_json_user_page *page);
+void
+aws_iam_json_user_page_free(struct aws_iam_json_user_page *page);
 
 /*
  * aws_iam_json_get_group - parse a GetGroup response. GetGroupResult.Group
@@ -168,13 +169,14 @@ void aws_iam_json_user_page_free(struct aws_iam_json_user_page *page);
  *            aws_iam_json_group_page_free().
  * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
  */
-int aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
-                           size_t errbuf_size,
-                           struct aws_error **ret_error,
-                           struct aws_iam_json_group_page **ret_page);
+int
+aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
+                       size_t errbuf_size, struct aws_error **ret_error,
+                       struct aws_iam_json_group_page **ret_page);
 
 /* aws_iam_json_group_page_free - free a page and its strings; NULL is ok. */
-void aws_iam_json_group_page_free(struct aws_iam_json_group_page *page);
+void
+aws_iam_json_group_page_free(struct aws_iam_json_group_page *page);
 
 /*
  * aws_iam_json_list_ssh_public_keys - parse a ListSSHPublicKeys response.
@@ -186,13 +188,15 @@ void aws_iam_json_group_page_free(struct aws_iam_json_group_page *page);
  *            aws_iam_json_key_page_free().
  * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
  */
-int aws_iam_json_list_ssh_public_keys(const char *body, size_t len,
-                                      char *errbuf, size_t errbuf_size,
-                                      struct aws_error **ret_error,
-                                      struct aws_iam_json_key_page **ret_page);
+int
+aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
+                                  size_t errbuf_size,
+                                  struct aws_error **ret_error,
+                                  struct aws_iam_json_key_page **ret_page);
 
 /* aws_iam_json_key_page_free - free a page and its strings; NULL is ok. */
-void aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
+void
+aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
 
 /*
  * aws_iam_json_get_ssh_public_key - parse a GetSSHPublicKey response.
@@ -202,12 +206,14 @@ void aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
  * @ret_key: receives the key on 0; free with aws_iam_json_ssh_key_free().
  * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
  */
-int aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
-                                    size_t errbuf_size,
-                                    struct aws_error **ret_error,
-                                    struct aws_iam_json_ssh_key **ret_key);
+int
+aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
+                                size_t errbuf_size,
+                                struct aws_error **ret_error,
+                                struct aws_iam_json_ssh_key **ret_key);
 
 /* aws_iam_json_ssh_key_free - free a key and its strings; NULL is ok. */
-void aws_iam_json_ssh_key_free(struct aws_iam_json_ssh_key *key);
+void
+aws_iam_json_ssh_key_free(struct aws_iam_json_ssh_key *key);
 
 #endif

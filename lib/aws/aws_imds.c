@@ -29,8 +29,7 @@ aws_imds_init(const char *endpoint, long timeout_ms, struct aws_imds *ret)
         return -EINVAL;
     memcpy(ret->endpoint, endpoint, n);
     ret->endpoint[n] = '\0';
-    ret->timeout_ms =
-        timeout_ms > 0 ? timeout_ms : AWS_IMDS_DEFAULT_TIMEOUT_MS;
+    ret->timeout_ms = timeout_ms > 0 ? timeout_ms : AWS_IMDS_DEFAULT_TIMEOUT_MS;
     return 0;
 }
 
@@ -162,8 +161,7 @@ aws_imds_get(struct aws_imds *imds, struct aws_http *h, const char *path,
     else
         r = -EIO;
     if (r != -ENOENT)
-        iam_log(LOG_WARNING, "aws_imds: IMDS %s: HTTP %ld", path,
-                resp.status);
+        iam_log(LOG_WARNING, "aws_imds: IMDS %s: HTTP %ld", path, resp.status);
     aws_http_response_free(&resp);
     return r;
 }

@@ -10,8 +10,8 @@
 static size_t
 skip_space(const char *s, size_t len, size_t i)
 {
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
-                       s[i] == '\n'))
+    while (i < len &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
         i++;
     return i;
 }
@@ -51,8 +51,10 @@ aws_json_parse(const char *body, size_t len, int max_depth, char *why,
                                     JSON_TOKENER_VALIDATE_UTF8);
     root = json_tokener_parse_ex(tok, body, (int)len);
     jerr = json_tokener_get_error(tok);
-    snprintf(deep, sizeof(deep), "response is not JSON (nested deeper than "
-             "%d)", max_depth);
+    snprintf(deep, sizeof(deep),
+             "response is not JSON (nested deeper than "
+             "%d)",
+             max_depth);
     if (jerr == json_tokener_continue)
         r = refuse(why, why_size, "response is not JSON (truncated)");
     else if (jerr == json_tokener_error_depth)
@@ -106,8 +108,7 @@ aws_json_time(json_object *v, time_t *ret_time)
     *ret_time = 0;
     if (json_object_is_type(v, json_type_string))
         return aws_time_parse(json_object_get_string(v),
-                              (size_t)json_object_get_string_len(v),
-                              ret_time);
+                              (size_t)json_object_get_string_len(v), ret_time);
     /* json-c clamps out-of-range integers to INT64_MIN/MAX, which the
      * range check refuses; below 2^53 the double is exact. */
     if (json_object_is_type(v, json_type_int) ||

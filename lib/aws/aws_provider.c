@@ -115,10 +115,10 @@ aws_provider_parse_sts(const char *body, size_t len, struct aws_creds *ret)
     r = json_doc(body, len, &root);
     if (r < 0)
         goto out;
-    c = aws_json_object(aws_json_object(aws_json_object(root,
-                                                        "AssumeRoleResponse"),
-                                        "AssumeRoleResult"),
-                        "Credentials");
+    c = aws_json_object(
+        aws_json_object(aws_json_object(root, "AssumeRoleResponse"),
+                        "AssumeRoleResult"),
+        "Credentials");
     if (!c) {
         r = -EBADMSG;
         goto out;
@@ -237,8 +237,8 @@ assume_params(const struct aws_provider_source *src, char *name,
 
 /* The STS client, with the caller's retries, rate limit and deadline. */
 static int
-sts_client(const struct aws_provider_source *src,
-           const struct aws_creds *base, struct aws_client *ret)
+sts_client(const struct aws_provider_source *src, const struct aws_creds *base,
+           struct aws_client *ret)
 {
     struct aws_client_opts o;
     int r;
@@ -251,8 +251,8 @@ sts_client(const struct aws_provider_source *src,
     }
     if (o.timeout_ms <= 0)
         o.timeout_ms = AWS_PROVIDER_STS_TIMEOUT_MS;
-    o.endpoint = src->sts_endpoint ? src->sts_endpoint
-                                   : AWS_PROVIDER_DEFAULT_STS;
+    o.endpoint =
+        src->sts_endpoint ? src->sts_endpoint : AWS_PROVIDER_DEFAULT_STS;
     o.region = src->region ? src->region : AWS_PROVIDER_DEFAULT_REGION;
     o.service = "sts";
     o.version = AWS_PROVIDER_STS_VERSION;
@@ -269,9 +269,9 @@ aws_provider_assume_role(const struct aws_provider_source *src,
                          struct aws_creds *ret)
 {
     char name[SESSION_NAME_MAX + 1], dur[16], err[ERRLEN], code[CODE_LEN];
-    const char *params[] = { "RoleArn", src->assume_role_arn,
-                             "RoleSessionName", name,
-                             "DurationSeconds", dur, NULL };
+    const char *params[] = { "RoleArn", src->assume_role_arn, "RoleSessionName",
+                             name,      "DurationSeconds",    dur,
+                             NULL };
     struct aws_http_response resp;
     struct aws_client c;
     bool ready = false;
@@ -286,8 +286,8 @@ aws_provider_assume_role(const struct aws_provider_source *src,
     if (r < 0)
         goto out;
     ready = true;
-    r = aws_client_call(&c, h, "AssumeRole", params, &resp, err,
-                        sizeof(err), code, sizeof(code));
+    r = aws_client_call(&c, h, "AssumeRole", params, &resp, err, sizeof(err),
+                        code, sizeof(code));
     if (r < 0) {
         iam_log(LOG_ERR, "aws_creds: STS %s", err);
         if (r == -EREMOTEIO && aws_error_denied(code))
@@ -338,9 +338,10 @@ aws_provider_resolve(const struct aws_provider_source *src, struct aws_http *h,
             iam_log(LOG_ERR, "aws_creds: no credentials: AWS_ACCESS_KEY_ID "
                              "is not set and the instance has no role");
         else if (is_connect_error(r))
-            iam_log(LOG_ERR, "aws_creds: no credentials: AWS_ACCESS_KEY_ID "
-                             "is not set and IMDS at %s is unreachable "
-                             "(not on EC2?)",
+            iam_log(LOG_ERR,
+                    "aws_creds: no credentials: AWS_ACCESS_KEY_ID "
+                    "is not set and IMDS at %s is unreachable "
+                    "(not on EC2?)",
                     imds.endpoint);
     }
     if (r < 0)

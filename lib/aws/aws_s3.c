@@ -106,8 +106,7 @@ region_ok(const char *r)
 
 int
 aws_s3_endpoint(const struct aws_s3_location *loc, const char *region,
-                const char *override,
-                char ret_endpoint[AWS_S3_ENDPOINT_SIZE],
+                const char *override, char ret_endpoint[AWS_S3_ENDPOINT_SIZE],
                 char ret_path[AWS_S3_PATH_SIZE])
 {
     const char *suffix;
@@ -116,23 +115,22 @@ aws_s3_endpoint(const struct aws_s3_location *loc, const char *region,
     ret_endpoint[0] = ret_path[0] = '\0';
     if (!region_ok(region))
         return -EINVAL;
-    suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn"
-                                            : "amazonaws.com";
+    suffix =
+        strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
     if (override || strchr(loc->bucket, '.')) {
         if (override)
             n = snprintf(ret_endpoint, AWS_S3_ENDPOINT_SIZE, "%s", override);
         else
-            n = snprintf(ret_endpoint, AWS_S3_ENDPOINT_SIZE,
-                         "https://s3.%s.%s", region, suffix);
+            n = snprintf(ret_endpoint, AWS_S3_ENDPOINT_SIZE, "https://s3.%s.%s",
+                         region, suffix);
         m = snprintf(ret_path, AWS_S3_PATH_SIZE, "/%s/%s", loc->bucket,
                      loc->key);
     } else {
-        n = snprintf(ret_endpoint, AWS_S3_ENDPOINT_SIZE,
-                     "https://%s.s3.%s.%s", loc->bucket, region, suffix);
+        n = snprintf(ret_endpoint, AWS_S3_ENDPOINT_SIZE, "https://%s.s3.%s.%s",
+                     loc->bucket, region, suffix);
         m = snprintf(ret_path, AWS_S3_PATH_SIZE, "/%s", loc->key);
     }
-    if (n < 0 || n >= AWS_S3_ENDPOINT_SIZE || m < 0 ||
-        m >= AWS_S3_PATH_SIZE) {
+    if (n < 0 || n >= AWS_S3_ENDPOINT_SIZE || m < 0 || m >= AWS_S3_PATH_SIZE) {
         ret_endpoint[0] = ret_path[0] = '\0';
         return -EINVAL;
     }

@@ -49,8 +49,7 @@ aws_s3_parse_url(const char *url, struct aws_s3_location *ret, char *errbuf,
  */
 int
 aws_s3_endpoint(const struct aws_s3_location *loc, const char *region,
-                const char *override,
-                char ret_endpoint[AWS_S3_ENDPOINT_SIZE],
+                const char *override, char ret_endpoint[AWS_S3_ENDPOINT_SIZE],
                 char ret_path[AWS_S3_PATH_SIZE]);
 
 #endif

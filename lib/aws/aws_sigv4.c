@@ -520,8 +520,7 @@ aws_sigv4_amz_date(time_t now, char ret_amz_date[AWS_SIGV4_AMZ_DATE_SIZE])
     ret_amz_date[0] = '\0';
     if (now < 0 || !gmtime_r(&now, &tm) || tm.tm_year + 1900 > 9999)
         return -EINVAL;
-    n = strftime(ret_amz_date, AWS_SIGV4_AMZ_DATE_SIZE, "%Y%m%dT%H%M%SZ",
-                 &tm);
+    n = strftime(ret_amz_date, AWS_SIGV4_AMZ_DATE_SIZE, "%Y%m%dT%H%M%SZ", &tm);
     if (n != AWS_SIGV4_AMZ_DATE_SIZE - 1) {
         ret_amz_date[0] = '\0';
         return -EINVAL;
@@ -548,8 +547,8 @@ scope_word_valid(const char *w)
 }
 
 int
-aws_sigv4_scope(const char *amz_date, const char *region,
-                const char *service, char ret_scope[AWS_SIGV4_SCOPE_SIZE])
+aws_sigv4_scope(const char *amz_date, const char *region, const char *service,
+                char ret_scope[AWS_SIGV4_SCOPE_SIZE])
 {
     int n;
 
@@ -647,7 +646,7 @@ aws_sigv4_authorization(const char *access_key_id, const char *scope,
         return -EINVAL;
     n = snprintf(ret, size,
                  AWS_SIGV4_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
-                 "Signature=%s",
+                                     "Signature=%s",
                  access_key_id, scope, signed_headers, signature);
     if (n < 0 || (size_t)n >= size) {
         if (size > 0)
@@ -670,9 +669,9 @@ header_reserved(const char *name)
 /* Build the full header list, then the canonical request and string to
  * sign; split from aws_sigv4_sign() to keep each step short. */
 static int
-sign_strings(const struct aws_sigv4_request *req,
-             const struct aws_creds *creds, const char *amz_date,
-             const char *scope, char **ret_sts, char **ret_signed_headers)
+sign_strings(const struct aws_sigv4_request *req, const struct aws_creds *creds,
+             const char *amz_date, const char *scope, char **ret_sts,
+             char **ret_signed_headers)
 {
     struct aws_sigv4_header all[AWS_SIGV4_MAX_HEADERS];
     struct aws_sigv4_request full;

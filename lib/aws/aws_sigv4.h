@@ -121,8 +121,8 @@ aws_sigv4_canonical_request(const struct aws_sigv4_request *req,
  * Returns 0, or -EINVAL for a malformed argument.
  */
 int
-aws_sigv4_scope(const char *amz_date, const char *region,
-                const char *service, char ret_scope[AWS_SIGV4_SCOPE_SIZE]);
+aws_sigv4_scope(const char *amz_date, const char *region, const char *service,
+                char ret_scope[AWS_SIGV4_SCOPE_SIZE]);
 
 /*
  * aws_sigv4_string_to_sign - step 3:

@@ -51,8 +51,11 @@ aws_xml_text(struct aws_xml_span s, char *ret, size_t size)
     static const struct {
         const char *ent;
         char c;
-    } ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-                 { "&quot;", '"' }, { "&apos;", '\'' } };
+    } ents[] = { { "&amp;", '&' },
+                 { "&lt;", '<' },
+                 { "&gt;", '>' },
+                 { "&quot;", '"' },
+                 { "&apos;", '\'' } };
     size_t i = 0, o = 0, k, n;
 
     while (i < s.len) {

@@ -23,7 +23,7 @@ struct iam_db {
     MDB_env *env;
     dev_t dev;
     ino_t ino;
-    off_t size;            /* with mtime: the file as it was verified */
+    off_t size; /* with mtime: the file as it was verified */
     struct timespec mtime;
     uint32_t uid_min;
     uint32_t uid_max;
@@ -81,8 +81,7 @@ check_mapped_size(MDB_env *env, const struct stat *st)
 
     if (mdb_env_info(env, &info) || mdb_env_stat(env, &ms))
         return -EIO;
-    if ((uint64_t)info.me_last_pgno + 1 >
-        (uint64_t)st->st_size / ms.ms_psize)
+    if ((uint64_t)info.me_last_pgno + 1 > (uint64_t)st->st_size / ms.ms_psize)
         return -EIO;
     return 0;
 }
@@ -313,9 +312,8 @@ open_env(struct iam_db *db, const char *path, const struct stat *st)
     r = iam_db_errno(mdb_env_set_mapsize(db->env, (size_t)st->st_size));
     if (r < 0)
         return r;
-    r = iam_db_errno(mdb_env_open(db->env, path,
-                                  MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR,
-                                  0));
+    r = iam_db_errno(
+        mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR, 0));
     if (r < 0)
         return r;
     /* LMDB does not set FD_CLOEXEC; exec'd children must not inherit. */
@@ -492,8 +490,7 @@ decode_group(const struct iam_db *db, uint32_t key, const MDB_val *v,
 }
 
 int
-iam_db_user_by_uid(struct iam_db_txn *t, uint32_t uid,
-                   struct iam_user_rec *ret)
+iam_db_user_by_uid(struct iam_db_txn *t, uint32_t uid, struct iam_user_rec *ret)
 {
     unsigned int key = uid;
     MDB_val k = { sizeof(key), &key }, v;
@@ -628,8 +625,7 @@ decode_group_any(const struct iam_db *db, uint32_t key, const MDB_val *v,
 }
 
 int
-iam_db_user_next(struct iam_db_txn *t, uint32_t from,
-                 struct iam_user_rec *ret)
+iam_db_user_next(struct iam_db_txn *t, uint32_t from, struct iam_user_rec *ret)
 {
     memset(ret, 0, sizeof(*ret));
     return next_by_id(t, t->db->pw_uid, from, decode_user_any, ret);

@@ -130,8 +130,7 @@ int
 iam_db_user_by_uid(struct iam_db_txn *t, uint32_t uid,
                    struct iam_user_rec *ret);
 int
-iam_db_user_next(struct iam_db_txn *t, uint32_t from,
-                 struct iam_user_rec *ret);
+iam_db_user_next(struct iam_db_txn *t, uint32_t from, struct iam_user_rec *ret);
 int
 iam_db_group_by_name(struct iam_db_txn *t, const char *name,
                      struct iam_group_rec *ret);

@@ -14,8 +14,7 @@ iam_instance_id_valid(const char *s, size_t len)
 {
     size_t i;
 
-    if (len < 2 + 8 || len >= IAM_INSTANCE_ID_SIZE ||
-        memcmp(s, "i-", 2) != 0)
+    if (len < 2 + 8 || len >= IAM_INSTANCE_ID_SIZE || memcmp(s, "i-", 2) != 0)
         return false;
     for (i = 2; i < len; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -30,8 +29,7 @@ trusted(int fd)
     struct stat st;
 
     /* No size bound: sysfs gives every attribute a size of a page. */
-    return fstat(fd, &st) == 0 &&
-           iam_trust_check(&st, 0, UINT64_MAX) == 0;
+    return fstat(fd, &st) == 0 && iam_trust_check(&st, 0, UINT64_MAX) == 0;
 }
 
 int

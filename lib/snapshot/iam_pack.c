@@ -28,8 +28,8 @@ iam_pack_passwd(const struct iam_user_rec *u, struct passwd *pw, char *buf,
 
     /* Each string's bytes plus its NUL; the record caps each at 64 KiB,
      * so the sum cannot overflow. */
-    need = u->name.len + 1 + star.len + 1 + u->gecos.len + 1 +
-           u->home.len + 1 + u->shell.len + 1;
+    need = u->name.len + 1 + star.len + 1 + u->gecos.len + 1 + u->home.len + 1 +
+           u->shell.len + 1;
     if (need > buflen)
         return -ERANGE;
     pw->pw_name = put_str(&pos, u->name);
@@ -73,8 +73,8 @@ iam_pack_group(const struct iam_group_rec *g, struct group *gr, char *buf,
     if (r < 0)
         return r;
     /* The pointer array comes first, aligned within the caller's buffer. */
-    pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) %
-          alignof(char *);
+    pad =
+        (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
     if ((size_t)g->nmem + 1 > (SIZE_MAX - pad) / sizeof(char *))
         return -ERANGE;
     need = pad + ((size_t)g->nmem + 1) * sizeof(char *);

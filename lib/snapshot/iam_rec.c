@@ -405,11 +405,11 @@ put_str(struct iam_buf *b, struct iam_str s)
 }
 
 /* Runs a chain of puts, stopping at the first failure. */
-#define PUT(expr)                                                          \
-    do {                                                                   \
-        r = (expr);                                                        \
-        if (r < 0)                                                         \
-            return r;                                                      \
+#define PUT(expr)                                                              \
+    do {                                                                       \
+        r = (expr);                                                            \
+        if (r < 0)                                                             \
+            return r;                                                          \
     } while (0)
 
 int
@@ -433,8 +433,7 @@ iam_rec_encode_user(struct iam_buf *b, const struct iam_user_rec *u)
 
 int
 iam_rec_encode_group(struct iam_buf *b, uint32_t gid, struct iam_str name,
-                     uint8_t kind, const struct iam_str *members,
-                     uint32_t nmem)
+                     uint8_t kind, const struct iam_str *members, uint32_t nmem)
 {
     uint32_t i;
     int r;

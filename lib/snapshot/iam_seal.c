@@ -164,8 +164,7 @@ put64(uint8_t *p, uint64_t v)
 }
 
 void
-iam_seal_encode(uint64_t covered, uint64_t sum,
-                uint8_t ret[IAM_SEAL_SIZE])
+iam_seal_encode(uint64_t covered, uint64_t sum, uint8_t ret[IAM_SEAL_SIZE])
 {
     memcpy(ret, magic, sizeof(magic));
     put64(ret + 8, covered);

@@ -50,8 +50,7 @@ iam_seal_final(const struct iam_seal_state *s);
 
 /* iam_seal_encode - the trailer for @covered bytes of sum @sum. */
 void
-iam_seal_encode(uint64_t covered, uint64_t sum,
-                uint8_t ret[IAM_SEAL_SIZE]);
+iam_seal_encode(uint64_t covered, uint64_t sum, uint8_t ret[IAM_SEAL_SIZE]);
 
 /*
  * iam_seal_decode - checks a trailer's magic and its own checksum.

@@ -59,8 +59,7 @@ put_one_user(struct iam_db_writer *w, unsigned i, unsigned generation)
         return r;
     for (k = 0; k < 2; k++) {
         snprintf(kid[k], sizeof(kid[k]), "APKAFIXTURE%05u%u", i, k);
-        snprintf(line[k], sizeof(line[k]), "ssh-ed25519 AAAAfixture%u%u", i,
-                 k);
+        snprintf(line[k], sizeof(line[k]), "ssh-ed25519 AAAAfixture%u%u", i, k);
         keys[k].key_id = iam_str_of(kid[k]);
         keys[k].line = iam_str_of(line[k]);
         keys[k].fingerprint = iam_str_of("SHA256:fixture");
@@ -70,12 +69,15 @@ put_one_user(struct iam_db_writer *w, unsigned i, unsigned generation)
     return iam_db_writer_put_user_keys(w, name, keys, 2);
 }
 
+/* A user name, in an array of them. */
+typedef char name16[16];
+
 /* The three shared groups, with their members listed. */
 static int
 put_shared_groups(struct iam_db_writer *w, unsigned n)
 {
     struct iam_str *all, *admins;
-    char (*names)[16];
+    name16 *names;
     uint32_t nadm = 0;
     unsigned i;
     int r;
@@ -147,9 +149,9 @@ fixture_snapshot_on(const char *path, unsigned n, unsigned generation,
 }
 
 const struct fixture_outlaw fixture_outlaw_users[] = {
-    { "iamroot", 0, 0 },                               /* uid 0 */
-    { "iamgid0", FIXTURE_UID_MIN + 8, 0 },             /* gid 0 */
-    { "iamlow", 1000, 1000 },                          /* a system id */
+    { "iamroot", 0, 0 },                   /* uid 0 */
+    { "iamgid0", FIXTURE_UID_MIN + 8, 0 }, /* gid 0 */
+    { "iamlow", 1000, 1000 },              /* a system id */
     { "iambelow", FIXTURE_UID_MIN - 1, FIXTURE_UID_MIN - 1 },
     { "iamabove", FIXTURE_UID_MAX + 1, FIXTURE_UID_MAX + 1 },
     { "iamgidout", FIXTURE_UID_MIN + 15, FIXTURE_UID_MAX + 1 },
@@ -167,8 +169,7 @@ const unsigned fixture_n_outlaw_groups =
     sizeof(fixture_outlaw_groups) / sizeof(fixture_outlaw_groups[0]);
 
 static int
-put_user(struct iam_db_writer *w, const char *name, uint32_t uid,
-         uint32_t gid)
+put_user(struct iam_db_writer *w, const char *name, uint32_t uid, uint32_t gid)
 {
     struct iam_user_rec u;
 
@@ -197,8 +198,7 @@ put_outlaws(struct iam_db_writer *w)
                                     IAM_GROUP_PRIVATE, NULL, 0);
     for (i = 0; r == 0 && i < fixture_n_outlaw_users; i++)
         r = put_user(w, fixture_outlaw_users[i].name,
-                     fixture_outlaw_users[i].uid,
-                     fixture_outlaw_users[i].gid);
+                     fixture_outlaw_users[i].uid, fixture_outlaw_users[i].gid);
     for (i = 0; r == 0 && i < fixture_n_outlaw_groups; i++)
         r = iam_db_writer_put_group(w, fixture_outlaw_groups[i].gid,
                                     fixture_outlaw_groups[i].name,

@@ -17,10 +17,8 @@
 
 #include "iam_db.h"
 
-static const char *const status_words[] = { "active", "inactive",
-                                            "expired" };
-static const char *const kind_words[] = { "private", "iam", "sudo",
-                                          "member" };
+static const char *const status_words[] = { "active", "inactive", "expired" };
+static const char *const kind_words[] = { "private", "iam", "sudo", "member" };
 
 #define S(x) (int)(x).len, (x).p
 
@@ -67,8 +65,7 @@ main(int argc, char **argv)
     }
     r = iam_db_open(argv[1], &db);
     if (r < 0) {
-        fprintf(stderr, "dumpsnapshot: %s: %s\n", argv[1],
-                strerrordesc_np(-r));
+        fprintf(stderr, "dumpsnapshot: %s: %s\n", argv[1], strerrordesc_np(-r));
         return 1;
     }
     r = iam_db_begin(db, &t);
@@ -76,9 +73,8 @@ main(int argc, char **argv)
         printf("meta users=%u groups=%u keys=%u uid_min=%u uid_max=%u "
                "account=%.*s source=%.*s digest=%.*s instance=%.*s "
                "created=%lld\n",
-               m.users, m.groups, m.keys, m.uid_min, m.uid_max,
-               S(m.account), S(m.source), S(m.digest), S(m.instance),
-               (long long)m.created);
+               m.users, m.groups, m.keys, m.uid_min, m.uid_max, S(m.account),
+               S(m.source), S(m.digest), S(m.instance), (long long)m.created);
     for (next = 0; r == 0 && iam_db_user_next(&t, next, &u) == 0;
          next = u.uid + 1)
         dump_user(&t, &u);

@@ -54,43 +54,45 @@ test_lookups(void **state)
     int err = 0;
 
     (void)state;
-    assert_int_equal(_nss_iam_getpwnam_r("user00003", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00003", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
     assert_int_equal(pw.pw_uid, fixture_uid(3));
     assert_string_equal(pw.pw_passwd, "*");
     assert_string_equal(pw.pw_dir, "/home/user00003");
-    assert_int_equal(_nss_iam_getpwuid_r(fixture_uid(7), &pw, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwuid_r(fixture_uid(7), &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
     assert_string_equal(pw.pw_name, "user00007");
     assert_int_equal(_nss_iam_getgrgid_r(FIXTURE_GID_ADMINS, &gr, buf,
                                          sizeof(buf) / 4, &err),
                      NSS_STATUS_TRYAGAIN);
     assert_int_equal(err, ERANGE);
-    assert_int_equal(_nss_iam_getgrnam_r("iam-users", &gr, buf, sizeof(buf),
-                                         &err), NSS_STATUS_TRYAGAIN);
+    assert_int_equal(
+        _nss_iam_getgrnam_r("iam-users", &gr, buf, sizeof(buf), &err),
+        NSS_STATUS_TRYAGAIN);
     /* Misses: NOTFOUND with ENOENT; errno itself is left alone. */
     errno = 4242;
     err = 0;
-    assert_int_equal(_nss_iam_getpwnam_r("nosuchuser", &pw, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_NOTFOUND);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("nosuchuser", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_NOTFOUND);
     assert_int_equal(err, ENOENT);
     assert_int_equal(errno, 4242);
     assert_int_equal(_nss_iam_getpwuid_r(0, &pw, buf, sizeof(buf), &err),
                      NSS_STATUS_NOTFOUND);
-    assert_int_equal(_nss_iam_getpwuid_r(FIXTURE_UID_MIN - 1, &pw, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_NOTFOUND);
-    assert_int_equal(_nss_iam_getgrgid_r(FIXTURE_GID_LOCAL, &gr, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_NOTFOUND);
+    assert_int_equal(
+        _nss_iam_getpwuid_r(FIXTURE_UID_MIN - 1, &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_NOTFOUND);
+    assert_int_equal(
+        _nss_iam_getgrgid_r(FIXTURE_GID_LOCAL, &gr, buf, sizeof(buf), &err),
+        NSS_STATUS_NOTFOUND);
     assert_int_equal(_nss_iam_getpwnam_r("", &pw, buf, sizeof(buf), &err),
                      NSS_STATUS_NOTFOUND);
-    assert_int_equal(_nss_iam_getpwnam_r(
-                         "a-name-that-is-much-longer-than-32-characters",
-                         &pw, buf, sizeof(buf), &err),
-                     NSS_STATUS_NOTFOUND);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("a-name-that-is-much-longer-than-32-characters",
+                            &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_NOTFOUND);
 }
 
 /*
@@ -110,8 +112,8 @@ enum call {
 
 struct sweep {
     enum call call;
-    bool glibc;        /* through glibc's *_r, else the module directly */
-    const char *name;  /* the entry's name, checked on success */
+    bool glibc;       /* through glibc's *_r, else the module directly */
+    const char *name; /* the entry's name, checked on success */
     uint32_t id;
 };
 
@@ -119,9 +121,8 @@ struct sweep {
 static size_t
 passwd_size(const struct passwd *pw)
 {
-    return strlen(pw->pw_name) + strlen(pw->pw_passwd) +
-           strlen(pw->pw_gecos) + strlen(pw->pw_dir) +
-           strlen(pw->pw_shell) + 5;
+    return strlen(pw->pw_name) + strlen(pw->pw_passwd) + strlen(pw->pw_gecos) +
+           strlen(pw->pw_dir) + strlen(pw->pw_shell) + 5;
 }
 
 static size_t
@@ -253,8 +254,7 @@ check_around(const struct sweep *w, size_t need)
 
 /* Every point lookup of an entry, directly and through glibc. */
 static void
-sweep_lookups(enum call by_name, enum call by_id, const char *name,
-              uint32_t id)
+sweep_lookups(enum call by_name, enum call by_id, const char *name, uint32_t id)
 {
     struct sweep w = { by_name, false, name, id };
     size_t need = find_need(&w);
@@ -334,8 +334,7 @@ test_initgroups(void **state)
     assert_non_null(groups);
     groups[0] = fixture_uid(3);
     assert_int_equal(_nss_iam_initgroups_dyn("user00003", fixture_uid(3),
-                                             &start, &size, &groups, 0,
-                                             &err),
+                                             &start, &size, &groups, 0, &err),
                      NSS_STATUS_SUCCESS);
     /* primary (skipped) + admins, sudo, members, the local group */
     assert_int_equal(start, 5);
@@ -346,8 +345,7 @@ test_initgroups(void **state)
     start = 1;
     size = 1;
     assert_int_equal(_nss_iam_initgroups_dyn("user00003", fixture_uid(3),
-                                             &start, &size, &groups, 3,
-                                             &err),
+                                             &start, &size, &groups, 3, &err),
                      NSS_STATUS_SUCCESS);
     assert_int_equal(start, 3);
     assert_int_equal(size, 3);
@@ -358,8 +356,8 @@ test_initgroups(void **state)
     assert_int_equal(start, 1);
     /* A local account shadowing the name has another primary gid: it
      * gets none of the IAM user's groups. */
-    assert_int_equal(_nss_iam_initgroups_dyn("user00003", 4242, &start,
-                                             &size, &groups, 0, &err),
+    assert_int_equal(_nss_iam_initgroups_dyn("user00003", 4242, &start, &size,
+                                             &groups, 0, &err),
                      NSS_STATUS_NOTFOUND);
     assert_int_equal(start, 1);
     /* getgrouplist()'s "no primary group" still gets them (the private
@@ -408,12 +406,13 @@ assert_unavail(int want_err)
     char buf[1024];
     int err = 0;
 
-    assert_int_equal(_nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_UNAVAIL);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_UNAVAIL);
     assert_int_equal(err, want_err);
-    assert_int_equal(_nss_iam_getpwuid_r(fixture_uid(1), &pw, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_UNAVAIL);
+    assert_int_equal(
+        _nss_iam_getpwuid_r(fixture_uid(1), &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_UNAVAIL);
 }
 
 static void
@@ -473,8 +472,9 @@ test_bad_files(void **state)
     /* An mtime in the past: the write below changes it, even within the
      * kernel's timestamp granularity. */
     assert_int_equal(utimensat(AT_FDCWD, IAM_DB_PATH, past, 0), 0);
-    assert_int_equal(_nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
     fd = open(IAM_DB_PATH, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, "\xff", 1, 4096 * 3 + 12), 1);
@@ -509,20 +509,20 @@ test_outlaws_never_served(void **state)
 
     (void)state;
     assert_int_equal(fixture_outlaws(IAM_DB_PATH), 0);
-    assert_int_equal(_nss_iam_getpwnam_r(FIXTURE_GOOD_NAME, &pw, buf,
-                                         sizeof(buf), &err),
-                     NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwnam_r(FIXTURE_GOOD_NAME, &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
     assert_int_equal(pw.pw_uid, FIXTURE_GOOD_UID);
     for (i = 0; i < fixture_n_outlaw_users; i++) {
         o = &fixture_outlaw_users[i];
-        assert_int_not_equal(_nss_iam_getpwnam_r(o->name, &pw, buf,
-                                                 sizeof(buf), &err),
-                             NSS_STATUS_SUCCESS);
-        assert_int_equal(_nss_iam_getpwuid_r(o->uid, &pw, buf, sizeof(buf),
-                                             &err), NSS_STATUS_NOTFOUND);
+        assert_int_not_equal(
+            _nss_iam_getpwnam_r(o->name, &pw, buf, sizeof(buf), &err),
+            NSS_STATUS_SUCCESS);
+        assert_int_equal(
+            _nss_iam_getpwuid_r(o->uid, &pw, buf, sizeof(buf), &err),
+            NSS_STATUS_NOTFOUND);
         pres = &pw;
-        assert_int_equal(getpwuid_r(o->uid, &pw, buf, sizeof(buf), &pres),
-                         0);
+        assert_int_equal(getpwuid_r(o->uid, &pw, buf, sizeof(buf), &pres), 0);
         assert_null(pres);
         pres = &pw;
         (void)getpwnam_r(o->name, &pw, buf, sizeof(buf), &pres);
@@ -530,26 +530,26 @@ test_outlaws_never_served(void **state)
     }
     for (i = 0; i < fixture_n_outlaw_groups; i++) {
         o = &fixture_outlaw_groups[i];
-        assert_int_not_equal(_nss_iam_getgrnam_r(o->name, &gr, buf,
-                                                 sizeof(buf), &err),
-                             NSS_STATUS_SUCCESS);
-        assert_int_equal(_nss_iam_getgrgid_r(o->gid, &gr, buf, sizeof(buf),
-                                             &err), NSS_STATUS_NOTFOUND);
+        assert_int_not_equal(
+            _nss_iam_getgrnam_r(o->name, &gr, buf, sizeof(buf), &err),
+            NSS_STATUS_SUCCESS);
+        assert_int_equal(
+            _nss_iam_getgrgid_r(o->gid, &gr, buf, sizeof(buf), &err),
+            NSS_STATUS_NOTFOUND);
         gres = &gr;
-        assert_int_equal(getgrgid_r(o->gid, &gr, buf, sizeof(buf), &gres),
-                         0);
+        assert_int_equal(getgrgid_r(o->gid, &gr, buf, sizeof(buf), &gres), 0);
         assert_null(gres);
     }
     assert_int_equal(_nss_iam_setpwent(0), NSS_STATUS_SUCCESS);
-    for (n = 0; _nss_iam_getpwent_r(&pw, buf, sizeof(buf), &err) ==
-                NSS_STATUS_SUCCESS;
+    for (n = 0;
+         _nss_iam_getpwent_r(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS;
          n++)
         assert_string_equal(pw.pw_name, FIXTURE_GOOD_NAME);
     assert_int_equal(n, 1);
     assert_int_equal(_nss_iam_endpwent(), NSS_STATUS_SUCCESS);
     assert_int_equal(_nss_iam_setgrent(0), NSS_STATUS_SUCCESS);
-    for (n = 0; _nss_iam_getgrent_r(&gr, buf, sizeof(buf), &err) ==
-                NSS_STATUS_SUCCESS;
+    for (n = 0;
+         _nss_iam_getgrent_r(&gr, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS;
          n++)
         assert_string_equal(gr.gr_name, FIXTURE_GOOD_NAME);
     assert_int_equal(n, 1);
@@ -630,10 +630,10 @@ lookup_once(void)
     char buf[512];
     int err;
 
-    assert_int_equal(_nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_SUCCESS);
-    assert_int_equal(getpwnam_r("user00001", &pw, buf, sizeof(buf), &res),
-                     0);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
+    assert_int_equal(getpwnam_r("user00001", &pw, buf, sizeof(buf), &res), 0);
     assert_non_null(res);
 }
 
@@ -674,8 +674,9 @@ test_fork_child(void **state)
     pid_t pid;
 
     (void)state;
-    assert_int_equal(_nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00001", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -687,8 +688,9 @@ test_fork_child(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(_nss_iam_getpwnam_r("user00003", &pw, buf, sizeof(buf),
-                                         &err), NSS_STATUS_SUCCESS);
+    assert_int_equal(
+        _nss_iam_getpwnam_r("user00003", &pw, buf, sizeof(buf), &err),
+        NSS_STATUS_SUCCESS);
 }
 
 int

@@ -34,7 +34,7 @@ findings() {
 }
 
 for tool in "banned functions" cppcheck clang-tidy shellcheck \
-    "man page keys"; do
+    "man page keys" clang-format; do
     if grep -qx "lint: $tool: ok" "$out"; then
         tap_ok "lint: $tool"
     else

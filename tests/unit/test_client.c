@@ -33,28 +33,28 @@ struct answer {
 };
 
 struct fake {
-    int64_t now;                   /* the fake CLOCK_MONOTONIC, ms */
-    int64_t cost_ms;               /* what a request costs; a timed-out
-                                      one costs its whole timeout */
-    const struct answer *script;   /* the last answer repeats */
+    int64_t now;                 /* the fake CLOCK_MONOTONIC, ms */
+    int64_t cost_ms;             /* what a request costs; a timed-out
+                                    one costs its whole timeout */
+    const struct answer *script; /* the last answer repeats */
     size_t n_script;
     size_t calls;
-    long timeout[MAX_EVENTS];      /* each request's timeout_ms */
-    int64_t at[MAX_EVENTS];        /* and when it was sent */
+    long timeout[MAX_EVENTS]; /* each request's timeout_ms */
+    int64_t at[MAX_EVENTS];   /* and when it was sent */
     size_t n_sleeps;
     int64_t sleep[MAX_EVENTS];
     size_t sleep_after[MAX_EVENTS]; /* requests sent before that sleep */
-    int64_t latest;                /* the latest the clock ever read */
-    bool saw_token;                /* X-Amz-Security-Token was sent */
-    bool saw_signature;            /* Authorization: AWS4-HMAC-SHA256 */
+    int64_t latest;                 /* the latest the clock ever read */
+    bool saw_token;                 /* X-Amz-Security-Token was sent */
+    bool saw_signature;             /* Authorization: AWS4-HMAC-SHA256 */
 };
 
 static const char OK_BODY[] =
     "{\"ListUsersResponse\":{\"ListUsersResult\":{\"Users\":[],"
     "\"IsTruncated\":false}}}";
 
-#define ERR(code)                                                         \
-    "{\"Error\":{\"Type\":\"Sender\",\"Code\":\"" code "\",\"Message\":" \
+#define ERR(code)                                                              \
+    "{\"Error\":{\"Type\":\"Sender\",\"Code\":\"" code "\",\"Message\":"       \
     "\"m\"},\"RequestId\":\"r\"}"
 
 static void
@@ -171,7 +171,7 @@ call(struct setup *s, struct aws_http_response *resp)
                            sizeof(s->err), s->code, sizeof(s->code));
 }
 
-#define START(s, o, script, token) \
+#define START(s, o, script, token)                                             \
     start(s, o, script, sizeof(script) / sizeof(script[0]), token)
 
 static void
@@ -323,7 +323,8 @@ test_backoff_capped(void **state)
     static const struct answer script[] = {
         { 0, 400, ERR("Throttling") },
     };
-    struct aws_client_opts o = { .max_attempts = 9, .backoff_base_ms = 100,
+    struct aws_client_opts o = { .max_attempts = 9,
+                                 .backoff_base_ms = 100,
                                  .backoff_cap_ms = 1000 };
     struct aws_http_response resp;
     struct setup s;
@@ -352,7 +353,8 @@ test_backoff_jitter(void **state)
     static const struct answer script[] = {
         { 0, 503, ERR("ServiceUnavailable") },
     };
-    struct aws_client_opts o = { .max_attempts = 2, .backoff_base_ms = 1000,
+    struct aws_client_opts o = { .max_attempts = 2,
+                                 .backoff_base_ms = 1000,
                                  .backoff_cap_ms = 1000 };
     struct aws_http_response resp;
     struct setup s;
@@ -387,7 +389,8 @@ test_deadline_never_exceeded(void **state)
     static const struct answer script[] = {
         { -ETIMEDOUT, 0, NULL },
     };
-    struct aws_client_opts o = { .max_attempts = 50, .timeout_ms = 2000,
+    struct aws_client_opts o = { .max_attempts = 50,
+                                 .timeout_ms = 2000,
                                  .deadline_ms = 5000,
                                  .backoff_base_ms = 300 };
     struct aws_http_response resp;
@@ -417,8 +420,10 @@ test_rate_limit_wait_stops_at_deadline(void **state)
         { 0, 400, ERR("Throttling") },
         { 0, 200, OK_BODY },
     };
-    struct aws_client_opts o = { .max_attempts = 3, .calls_per_sec = 1,
-                                 .deadline_ms = 500, .backoff_base_ms = 1,
+    struct aws_client_opts o = { .max_attempts = 3,
+                                 .calls_per_sec = 1,
+                                 .deadline_ms = 500,
+                                 .backoff_base_ms = 1,
                                  .backoff_cap_ms = 1 };
     struct aws_http_response resp;
     struct setup s;
@@ -511,29 +516,27 @@ test_rest(void **state)
     static const struct answer down[] = {
         { 0, 500, "" },
     };
-    struct aws_client_opts o = {
-        .endpoint = "https://b.s3.us-east-1.amazonaws.com",
-        .max_attempts = 4
-    };
-    struct aws_client_rest req = { .method = "GET", .path = "/k",
+    struct aws_client_opts o = { .endpoint =
+                                     "https://b.s3.us-east-1.amazonaws.com",
+                                 .max_attempts = 4 };
+    struct aws_client_rest req = { .method = "GET",
+                                   .path = "/k",
                                    .what = "S3 GET s3://b/k" };
     struct aws_http_response resp;
     struct setup s;
 
     (void)state;
     START(&s, o, not_found, NULL);
-    assert_int_equal(aws_client_rest(&s.c, &s.h, &req, &resp, s.err,
-                                     sizeof(s.err)),
-                     0);
+    assert_int_equal(
+        aws_client_rest(&s.c, &s.h, &req, &resp, s.err, sizeof(s.err)), 0);
     assert_int_equal(resp.status, 404);
     assert_int_equal(s.f.calls, 1);
     aws_http_response_free(&resp);
     aws_client_destroy(&s.c);
 
     START(&s, o, slow, NULL);
-    assert_int_equal(aws_client_rest(&s.c, &s.h, &req, &resp, s.err,
-                                     sizeof(s.err)),
-                     0);
+    assert_int_equal(
+        aws_client_rest(&s.c, &s.h, &req, &resp, s.err, sizeof(s.err)), 0);
     assert_int_equal(resp.status, 200);
     assert_int_equal(s.f.calls, 3);
     assert_int_equal(s.c.throttled, 2);
@@ -541,9 +544,9 @@ test_rest(void **state)
     aws_client_destroy(&s.c);
 
     START(&s, o, down, NULL);
-    assert_int_equal(aws_client_rest(&s.c, &s.h, &req, &resp, s.err,
-                                     sizeof(s.err)),
-                     -EREMOTEIO);
+    assert_int_equal(
+        aws_client_rest(&s.c, &s.h, &req, &resp, s.err, sizeof(s.err)),
+        -EREMOTEIO);
     assert_int_equal(s.f.calls, 4);
     assert_null(resp.body);
     aws_client_destroy(&s.c);

@@ -28,8 +28,7 @@
 static int
 parse_text(struct iam_config *cfg, const char *text, char *err, size_t len)
 {
-    return iam_config_parse_buffer("t.conf", text, strlen(text), cfg, err,
-                                   len);
+    return iam_config_parse_buffer("t.conf", text, strlen(text), cfg, err, len);
 }
 
 /* ---- stderr capture, for notices ---- */
@@ -339,7 +338,8 @@ static const char every_key[] =
     "SIGNING_PUBLIC_KEY=\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=, "
     "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\"\n"
     "SIGNING_KEY=/etc/nss-iam/fleet-signing.pem\n"
-    "S3_ENDPOINT=\"https://bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n";
+    "S3_ENDPOINT=\"https://"
+    "bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n";
 
 static void
 test_every_key(void **state)
@@ -447,21 +447,20 @@ test_sudoers_all(void **state)
 
     (void)state;
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(parse_text(&c, "SUDOERS_GROUPS=\"a,b\"\n"
-                                    "SUDOERS_GROUPS=\"##ALL##\"\n",
+    assert_int_equal(parse_text(&c,
+                                "SUDOERS_GROUPS=\"a,b\"\n"
+                                "SUDOERS_GROUPS=\"##ALL##\"\n",
                                 err, sizeof(err)),
                      0);
     assert_true(c.sudoers_all);
     assert_int_equal(c.sudoers_groups.n, 0);
     /* unquoted: '#' inside a word is not a comment, to bash either */
-    assert_int_equal(parse_text(&c, "SUDOERS_GROUPS=admins\n", err,
-                                sizeof(err)),
-                     0);
+    assert_int_equal(
+        parse_text(&c, "SUDOERS_GROUPS=admins\n", err, sizeof(err)), 0);
     assert_false(c.sudoers_all);
     assert_list(&c.sudoers_groups, 1, "admins");
-    assert_int_equal(parse_text(&c, "SUDOERS_GROUPS=##ALL## # all\n", err,
-                                sizeof(err)),
-                     0);
+    assert_int_equal(
+        parse_text(&c, "SUDOERS_GROUPS=##ALL## # all\n", err, sizeof(err)), 0);
     assert_true(c.sudoers_all);
     assert_int_equal(c.sudoers_groups.n, 0);
     iam_config_free(&c);
@@ -478,8 +477,7 @@ test_lists(void **state)
     (void)state;
     assert_int_equal(iam_config_defaults(&c), 0);
     /* blanks around entries go, repeats are kept once */
-    assert_int_equal(parse_text(&c,
-                                "IAM_AUTHORIZED_GROUPS=\" a , b,a,  c \"\n",
+    assert_int_equal(parse_text(&c, "IAM_AUTHORIZED_GROUPS=\" a , b,a,  c \"\n",
                                 err, sizeof(err)),
                      0);
     assert_list(&c.iam_authorized_groups, 3, "a", "b", "c");
@@ -501,8 +499,9 @@ test_lists(void **state)
     /* the failed line left the earlier value in place */
     assert_int_equal(c.iam_authorized_groups.n, 1);
     /* a 32-character local group name is fine */
-    assert_int_equal(parse_text(&c, "LOCAL_GROUPS=abcdefghijklmnopqrstuvwxyz"
-                                    "012345\n",
+    assert_int_equal(parse_text(&c,
+                                "LOCAL_GROUPS=abcdefghijklmnopqrstuvwxyz"
+                                "012345\n",
                                 err, sizeof(err)),
                      0);
     assert_list(&c.local_groups, 1, "abcdefghijklmnopqrstuvwxyz012345");
@@ -516,9 +515,12 @@ test_numbers_and_durations(void **state)
         const char *text;
         uint32_t want;
     } cases[] = {
-        { "MAX_SNAPSHOT_AGE=3600", 3600 },  { "MAX_SNAPSHOT_AGE=90s", 90 },
-        { "MAX_SNAPSHOT_AGE=15m", 900 },    { "MAX_SNAPSHOT_AGE=2h", 7200 },
-        { "MAX_SNAPSHOT_AGE=1d", 86400 },   { "MAX_SNAPSHOT_AGE=60", 60 },
+        { "MAX_SNAPSHOT_AGE=3600", 3600 },
+        { "MAX_SNAPSHOT_AGE=90s", 90 },
+        { "MAX_SNAPSHOT_AGE=15m", 900 },
+        { "MAX_SNAPSHOT_AGE=2h", 7200 },
+        { "MAX_SNAPSHOT_AGE=1d", 86400 },
+        { "MAX_SNAPSHOT_AGE=60", 60 },
         { "MAX_SNAPSHOT_AGE=365d", 31536000 },
         { "MAX_SNAPSHOT_AGE=\"0060\"", 60 },
     };
@@ -556,10 +558,10 @@ test_bools_and_enums(void **state)
         const char *text;
         bool want;
     } cases[] = {
-        { "VERIFY_ONLINE=yes", true },    { "VERIFY_ONLINE=true", true },
-        { "VERIFY_ONLINE=1", true },      { "VERIFY_ONLINE=YES", true },
-        { "VERIFY_ONLINE=no", false },    { "VERIFY_ONLINE=false", false },
-        { "VERIFY_ONLINE=0", false },     { "VERIFY_ONLINE='No'", false },
+        { "VERIFY_ONLINE=yes", true }, { "VERIFY_ONLINE=true", true },
+        { "VERIFY_ONLINE=1", true },   { "VERIFY_ONLINE=YES", true },
+        { "VERIFY_ONLINE=no", false }, { "VERIFY_ONLINE=false", false },
+        { "VERIFY_ONLINE=0", false },  { "VERIFY_ONLINE='No'", false },
     };
     struct iam_config c;
     char err[256];
@@ -574,9 +576,10 @@ test_bools_and_enums(void **state)
         iam_config_free(&c);
     }
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(parse_text(&c, "VERIFY_ONLINE_FAIL=closed\n"
-                                    "VERIFY_ONLINE_FAIL=open\n"
-                                    "SYSLOG_FACILITY=daemon\n",
+    assert_int_equal(parse_text(&c,
+                                "VERIFY_ONLINE_FAIL=closed\n"
+                                "VERIFY_ONLINE_FAIL=open\n"
+                                "SYSLOG_FACILITY=daemon\n",
                                 err, sizeof(err)),
                      0);
     assert_int_equal(c.verify_online_fail, IAM_FAIL_OPEN);
@@ -638,9 +641,9 @@ test_crlf(void **state)
     assert_list(&c.sudoers_groups, 1, "admins");
     assert_int_equal(c.uid_min, 500000);
     assert_string_equal(c.shell, "/bin/sh");
-    assert_int_equal(parse_text(&c, "UID_MIN=5000\r\nUID_MAX=x\r\n", err,
-                                sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse_text(&c, "UID_MIN=5000\r\nUID_MAX=x\r\n", err, sizeof(err)),
+        -EINVAL);
     assert_string_equal(err, "t.conf:2: UID_MAX: \"x\" is not a number");
     iam_config_free(&c);
 }
@@ -723,8 +726,7 @@ static const struct {
       "t.conf:1: ASSUMEROLE: \"arn:aws:iam::123456789012:role/a*b\" is not "
       "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)" },
     /* numbers */
-    { "UID_MIN=0",
-      "t.conf:1: UID_MIN: 0 is out of range (1 to 4294967293)" },
+    { "UID_MIN=0", "t.conf:1: UID_MIN: 0 is out of range (1 to 4294967293)" },
     { "UID_MIN=abc", "t.conf:1: UID_MIN: \"abc\" is not a number" },
     { "UID_MIN=-5", "t.conf:1: UID_MIN: \"-5\" is not a number" },
     { "UID_MIN=+5000", "t.conf:1: UID_MIN: \"+5000\" is not a number" },
@@ -991,8 +993,7 @@ test_bad_input(void **state)
         r = parse_text(&c, bad_cases[i].text, err, sizeof(err));
         if (r != -EINVAL || strcmp(err, bad_cases[i].want) != 0) {
             print_error("case %zu [%s]\n got  %d [%s]\n want %d [%s]\n", i,
-                        bad_cases[i].text, r, err, -EINVAL,
-                        bad_cases[i].want);
+                        bad_cases[i].text, r, err, -EINVAL, bad_cases[i].want);
             fail();
         }
         iam_config_free(&c);
@@ -1032,22 +1033,22 @@ test_size_limits(void **state)
     text[IAM_CONFIG_LINE_MAX] = '\n';
     assert_int_equal(iam_config_defaults(&c), 0);
     assert_int_equal(iam_config_parse_buffer("t.conf", text,
-                                             IAM_CONFIG_LINE_MAX + 1, &c,
-                                             err, sizeof(err)),
+                                             IAM_CONFIG_LINE_MAX + 1, &c, err,
+                                             sizeof(err)),
                      0);
     /* and with "\r\n" too: the "\r" is not part of the line */
     text[IAM_CONFIG_LINE_MAX] = '\r';
     text[IAM_CONFIG_LINE_MAX + 1] = '\n';
     assert_int_equal(iam_config_parse_buffer("t.conf", text,
-                                             IAM_CONFIG_LINE_MAX + 2, &c,
-                                             err, sizeof(err)),
+                                             IAM_CONFIG_LINE_MAX + 2, &c, err,
+                                             sizeof(err)),
                      0);
     /* one byte more is not */
     memcpy(text, "\n#", 2);
     memset(text + 2, 'x', IAM_CONFIG_LINE_MAX);
     assert_int_equal(iam_config_parse_buffer("t.conf", text,
-                                             IAM_CONFIG_LINE_MAX + 2, &c,
-                                             err, sizeof(err)),
+                                             IAM_CONFIG_LINE_MAX + 2, &c, err,
+                                             sizeof(err)),
                      -EINVAL);
     assert_string_equal(err, "t.conf:2: line longer than 4096 bytes");
     /* a whole buffer of blank lines at the size limit is fine */
@@ -1057,9 +1058,9 @@ test_size_limits(void **state)
                                              sizeof(err)),
                      0);
     n = IAM_CONFIG_FILE_MAX + 1;
-    assert_int_equal(iam_config_parse_buffer("t.conf", text, n, &c, err,
-                                             sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        iam_config_parse_buffer("t.conf", text, n, &c, err, sizeof(err)),
+        -EINVAL);
     assert_string_equal(err, "t.conf: larger than 1048576 bytes");
     free(text);
     iam_config_free(&c);
@@ -1189,8 +1190,7 @@ test_aws_ec2_ssh_conf(void **state)
     assert_int_equal(iam_config_defaults(&c), 0);
     capture_start(&cap);
     r = iam_config_parse_buffer("/etc/aws-ec2-ssh.conf", aws_ec2_ssh_conf,
-                                strlen(aws_ec2_ssh_conf), &c, err,
-                                sizeof(err));
+                                strlen(aws_ec2_ssh_conf), &c, err, sizeof(err));
     out = capture_end(&cap);
     assert_int_equal(r, 0);
     assert_string_equal(err, "");
@@ -1292,8 +1292,7 @@ test_load_missing(void **state)
     char want[256];
 
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), -ENOENT);
     snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
              d->file);
     assert_string_equal(err, want);
@@ -1331,8 +1330,7 @@ test_load_bad_line_names_file(void **state)
 
     write_file(d->file, "# x\nUID_MIN=5000\nBOGUS=1\n", 0644);
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), -EINVAL);
     snprintf(want, sizeof(want), "%s:3: unknown key BOGUS", d->file);
     assert_string_equal(err, want);
     iam_config_free(&c);
@@ -1379,10 +1377,10 @@ test_load_other_owner_refused(void **state)
         skip();
     }
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)),
-                     -EACCES);
-    snprintf(want, sizeof(want), "%s: owned by uid %u; it must be owned by "
-                                 "root",
+    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), -EACCES);
+    snprintf(want, sizeof(want),
+             "%s: owned by uid %u; it must be owned by "
+             "root",
              d->file, (unsigned)other);
     assert_string_equal(err, want);
     assert_int_equal(c.uid_min, 2000000000u);
@@ -1399,8 +1397,7 @@ test_load_directory(void **state)
 
     assert_int_equal(mkdir(d->file, 0755), 0);
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), -EINVAL);
     snprintf(want, sizeof(want), "%s: not a regular file", d->file);
     assert_string_equal(err, want);
     iam_config_free(&c);
@@ -1420,8 +1417,7 @@ test_load_too_big(void **state)
     assert_int_equal(ftruncate(fd, IAM_CONFIG_FILE_MAX + 1), 0);
     close(fd);
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(iam_config_load(d->file, &c, err, sizeof(err)), -EINVAL);
     snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", d->file);
     assert_string_equal(err, want);
     iam_config_free(&c);
@@ -1443,8 +1439,7 @@ test_load_at_limit(void **state)
     memcpy(text + IAM_CONFIG_FILE_MAX - 16, "UID_MIN=700000\n", 15);
     fd = open(d->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, IAM_CONFIG_FILE_MAX),
-                     IAM_CONFIG_FILE_MAX);
+    assert_int_equal(write(fd, text, IAM_CONFIG_FILE_MAX), IAM_CONFIG_FILE_MAX);
     close(fd);
     free(text);
     assert_int_equal(iam_config_defaults(&c), 0);
@@ -1519,8 +1514,8 @@ test_authorized_unset(void **state)
         assert_int_equal(iam_config_defaults(&c), 0);
         assert_true(c.authorized_unset);
         assert_int_equal(iam_config_parse_buffer("t.conf", cases[i].text,
-                                                 strlen(cases[i].text), &c,
-                                                 err, sizeof(err)),
+                                                 strlen(cases[i].text), &c, err,
+                                                 sizeof(err)),
                          0);
         if (c.authorized_unset != cases[i].unset)
             print_error("case %zu: [%s]\n", i, cases[i].text);
@@ -1592,61 +1587,65 @@ test_login_defs(void **state)
     char err[512], want[512];
 
     /* the host's usual file: nothing overlaps the default range */
-    write_file(d->file, "# comment\nUID_MIN\t\t 1000\nUID_MAX\t\t60000\n"
+    write_file(d->file,
+               "# comment\nUID_MIN\t\t 1000\nUID_MAX\t\t60000\n"
                "SUB_UID_MIN\t   100000\nSUB_UID_MAX\t\t600100000\n"
-               "GID_MIN 1000\nGID_MAX 60000\n", 0644);
+               "GID_MIN 1000\nGID_MAX 60000\n",
+               0644);
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
-                                                 sizeof(err)),
-                     0);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "n.conf", d->file, err, sizeof(err)),
+        0);
     assert_string_equal(err, "");
     /* a site whose useradd hands out ids up to 4000000000 */
     write_file(d->file, "UID_MIN 1000\n\nUID_MAX 4000000000\n", 0644);
-    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
-                                                 sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "n.conf", d->file, err, sizeof(err)),
+        -EINVAL);
     snprintf(want, sizeof(want),
              "n.conf (the defaults): UID_MIN..UID_MAX (2000000000.."
              "2147483646) overlaps UID_MIN..UID_MAX (1000..4000000000) of "
              "%s:3: the system gives those ids to its own accounts; move "
-             "one range", d->file);
+             "one range",
+             d->file);
     assert_string_equal(err, want);
     /* quoted, hexadecimal (shadow reads base 0) */
     write_file(d->file, "  SYS_GID_MAX \"0x7fffffff\"  \n", 0644);
-    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
-                                                 sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "n.conf", d->file, err, sizeof(err)),
+        -EINVAL);
     assert_non_null(strstr(err, "SYS_GID_MIN..SYS_GID_MAX (101..2147483647)"));
     /* a value that is no number keeps shadow's default */
     write_file(d->file, "UID_MAX lots\nSUB_UID_MAX -1\n", 0644);
-    assert_int_equal(iam_config_check_login_defs(&c, "n.conf", d->file, err,
-                                                 sizeof(err)),
-                     0);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "n.conf", d->file, err, sizeof(err)),
+        0);
     iam_config_free(&c);
 
     /* no login.defs: shadow's defaults, whose SUB_UID range is
      * 100000..600100000; the message names the configuration's line */
     unlink(d->file);
     assert_int_equal(iam_config_defaults(&c), 0);
-    assert_int_equal(parse_text(&c, "UID_MIN=100000\nUID_MAX=200000\n", err,
-                                sizeof(err)),
-                     0);
-    assert_int_equal(iam_config_check_login_defs(&c, "t.conf", d->file, err,
-                                                 sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse_text(&c, "UID_MIN=100000\nUID_MAX=200000\n", err, sizeof(err)),
+        0);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "t.conf", d->file, err, sizeof(err)),
+        -EINVAL);
     snprintf(want, sizeof(want),
              "t.conf:2: UID_MIN..UID_MAX (100000..200000) overlaps "
              "SUB_UID_MIN..SUB_UID_MAX (100000..600100000) of %s (shadow's "
              "default): the system gives those ids to its own accounts; "
-             "move one range", d->file);
+             "move one range",
+             d->file);
     assert_string_equal(err, want);
     /* above every default range */
     assert_int_equal(parse_text(&c, "UID_MIN=600100001\nUID_MAX=700000000\n",
                                 err, sizeof(err)),
                      0);
-    assert_int_equal(iam_config_check_login_defs(&c, "t.conf", d->file, err,
-                                                 sizeof(err)),
-                     0);
+    assert_int_equal(
+        iam_config_check_login_defs(&c, "t.conf", d->file, err, sizeof(err)),
+        0);
     iam_config_free(&c);
 
     /* unreadable (a directory): an error, not "no file" */
@@ -1687,8 +1686,8 @@ main(void)
                                         dir_teardown),
         cmocka_unit_test_setup_teardown(test_load_bad_line_names_file,
                                         dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_load_writable_refused,
-                                        dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_load_writable_refused, dir_setup,
+                                        dir_teardown),
         cmocka_unit_test_setup_teardown(test_load_other_owner_refused,
                                         dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_load_directory, dir_setup,

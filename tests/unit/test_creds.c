@@ -217,8 +217,7 @@ listen_any(int *ret_port)
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(fd, 16) < 0 ||
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0 ||
         getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
         close(fd);
         return -1;
@@ -388,8 +387,7 @@ test_creds_set(void **state)
     aws_creds_init(&d);
     memset(long_id, 'A', sizeof(long_id) - 1);
     long_id[sizeof(long_id) - 1] = '\0';
-    assert_int_equal(aws_creds_set("AKID", "sec", "tok", 5, AWS_CREDS_ENV,
-                                   &c),
+    assert_int_equal(aws_creds_set("AKID", "sec", "tok", 5, AWS_CREDS_ENV, &c),
                      0);
     assert_string_equal(c.access_key_id, "AKID");
     assert_string_equal(c.secret_access_key, "sec");
@@ -399,8 +397,7 @@ test_creds_set(void **state)
     assert_string_equal(d.session_token, "tok");
     assert_ptr_not_equal(d.session_token, c.session_token);
     aws_creds_reset(&d);
-    assert_int_equal(aws_creds_set("AKID", "sec", "", 0, AWS_CREDS_ENV, &d),
-                     0);
+    assert_int_equal(aws_creds_set("AKID", "sec", "", 0, AWS_CREDS_ENV, &d), 0);
     assert_null(d.session_token);
     /* Each bad value: -EINVAL and nothing left behind. */
     assert_int_equal(aws_creds_set("", "sec", NULL, 0, AWS_CREDS_ENV, &c),
@@ -416,11 +413,9 @@ test_creds_set(void **state)
     long_id[AWS_CREDS_KEY_ID_SIZE - 1] = '\0';
     assert_int_equal(aws_creds_set(long_id, "s", NULL, 0, AWS_CREDS_ENV, &c),
                      0);
-    assert_int_equal(aws_creds_set("AKID", "s", "a\nb", 0, AWS_CREDS_ENV,
-                                   &c),
+    assert_int_equal(aws_creds_set("AKID", "s", "a\nb", 0, AWS_CREDS_ENV, &c),
                      -EINVAL);
-    assert_int_equal(aws_creds_set("AKID", "s\x80", NULL, 0, AWS_CREDS_ENV,
-                                   &c),
+    assert_int_equal(aws_creds_set("AKID", "s\x80", NULL, 0, AWS_CREDS_ENV, &c),
                      -EINVAL);
     assert_int_equal(aws_creds_set(NULL, "s", NULL, 0, AWS_CREDS_ENV, &c),
                      -EINVAL);
@@ -453,9 +448,9 @@ test_need_refresh(void **state)
     aws_creds_reset(&c);
 }
 
-#define MOTO_IMDS_DOC                                                       \
-    "{\"AccessKeyId\": \"test-key\", \"SecretAccessKey\": "                 \
-    "\"test-secret-key\", \"Token\": \"test-session-token\", "              \
+#define MOTO_IMDS_DOC                                                          \
+    "{\"AccessKeyId\": \"test-key\", \"SecretAccessKey\": "                    \
+    "\"test-secret-key\", \"Token\": \"test-session-token\", "                 \
     "\"Expiration\": \"2026-11-26T14:07:30Z\"}"
 
 static int
@@ -470,7 +465,10 @@ test_parse_imds(void **state)
     struct aws_creds c;
     char deep[64];
     static const char *const bad[] = {
-        "", "not json", "[1,2]", "{\"AccessKeyId\":\"a\"}",
+        "",
+        "not json",
+        "[1,2]",
+        "{\"AccessKeyId\":\"a\"}",
         "{\"Code\":\"Failure\",\"AccessKeyId\":\"a\",\"SecretAccessKey\":"
         "\"b\",\"Token\":\"c\",\"Expiration\":\"2026-11-26T14:07:30Z\"}",
         "{\"Code\":1,\"AccessKeyId\":\"a\",\"SecretAccessKey\":"
@@ -518,20 +516,24 @@ test_parse_imds(void **state)
     aws_creds_reset(&c);
 }
 
-#define STS_DOC(exp)                                                        \
-    "{\"AssumeRoleResponse\": {\"AssumeRoleResult\": {\"Credentials\": "    \
-    "{\"AccessKeyId\": \"ASIAX\", \"SecretAccessKey\": \"sec\", "           \
-    "\"SessionToken\": \"FQo=\", \"Expiration\": " exp "}, "                \
-    "\"AssumedRoleUser\": {}}, \"ResponseMetadata\": {\"RequestId\": "      \
+#define STS_DOC(exp)                                                           \
+    "{\"AssumeRoleResponse\": {\"AssumeRoleResult\": {\"Credentials\": "       \
+    "{\"AccessKeyId\": \"ASIAX\", \"SecretAccessKey\": \"sec\", "              \
+    "\"SessionToken\": \"FQo=\", \"Expiration\": " exp "}, "                   \
+    "\"AssumedRoleUser\": {}}, \"ResponseMetadata\": {\"RequestId\": "         \
     "\"r\"}}}"
 
 static void
 test_parse_sts(void **state)
 {
     static const char *const bad[] = {
-        "{}", "{\"AssumeRoleResponse\":{}}",
+        "{}",
+        "{\"AssumeRoleResponse\":{}}",
         "{\"AssumeRoleResponse\":{\"AssumeRoleResult\":{\"Credentials\":[]}}}",
-        STS_DOC("null"), STS_DOC("\"\""), STS_DOC("-5"), STS_DOC("true"),
+        STS_DOC("null"),
+        STS_DOC("\"\""),
+        STS_DOC("-5"),
+        STS_DOC("true"),
         "{\"Error\":{\"Code\":\"AccessDenied\",\"Message\":\"no\"}}",
     };
     struct aws_creds c;
@@ -584,8 +586,8 @@ sts_request(void *ctx, struct aws_http *h, const struct aws_http_request *req,
             struct aws_http_response *ret)
 {
     struct sts_fake *f = ctx;
-    const struct sts_answer *a = &f->script[f->calls < f->n ? f->calls
-                                                            : f->n - 1];
+    const struct sts_answer *a =
+        &f->script[f->calls < f->n ? f->calls : f->n - 1];
 
     (void)h;
     memset(ret, 0, sizeof(*ret));
@@ -618,8 +620,7 @@ sts_sleep(void *ctx, int64_t ms)
 /* AssumeRole of T_ARN with @o's retries on @script; *ret_calls: sent. */
 static int
 sts_scripted(const struct sts_answer *script, size_t n,
-             struct aws_client_opts o, size_t *ret_calls,
-             struct aws_creds *ret)
+             struct aws_client_opts o, size_t *ret_calls, struct aws_creds *ret)
 {
     struct sts_fake f = { script, n, 0, 0 };
     struct aws_client_io io = { sts_request, sts_now, sts_sleep, &f };
@@ -628,9 +629,9 @@ sts_scripted(const struct sts_answer *script, size_t n,
     int r;
 
     aws_creds_init(&base);
-    assert_int_equal(aws_creds_set("AKIDBASE", "basesecret", NULL, 0,
-                                   AWS_CREDS_ENV, &base),
-                     0);
+    assert_int_equal(
+        aws_creds_set("AKIDBASE", "basesecret", NULL, 0, AWS_CREDS_ENV, &base),
+        0);
     o.io = &io;
     src.sts_endpoint = "https://sts.amazonaws.com";
     src.assume_role_arn = T_ARN;
@@ -642,8 +643,8 @@ sts_scripted(const struct sts_answer *script, size_t n,
     return r;
 }
 
-#define STS_ERR(code)                                                     \
-    "{\"Error\":{\"Type\":\"Sender\",\"Code\":\"" code "\",\"Message\":" \
+#define STS_ERR(code)                                                          \
+    "{\"Error\":{\"Type\":\"Sender\",\"Code\":\"" code "\",\"Message\":"       \
     "\"m\"},\"RequestId\":\"r\"}"
 #define STS_OK STS_DOC("1.795619257E9")
 
@@ -736,7 +737,8 @@ static void
 test_sts_deadline(void **state)
 {
     static const struct sts_answer silent[] = { { -ETIMEDOUT, 0, NULL } };
-    struct aws_client_opts o = { .max_attempts = 50, .timeout_ms = 2000,
+    struct aws_client_opts o = { .max_attempts = 50,
+                                 .timeout_ms = 2000,
                                  .deadline_ms = 5000 };
     struct aws_creds c;
     size_t calls;
@@ -826,32 +828,27 @@ test_url_split(void **state)
                true);
     expect_url("https://iam.amazonaws.com:443/a/b?x=1&y", 0,
                "iam.amazonaws.com", "/a/b", "x=1&y", true);
-    expect_url("https://h.example:8443/", 0, "h.example:8443", "/", "",
-               true);
-    expect_url("http://127.0.0.1:5000/", 0, "127.0.0.1:5000", "/", "",
-               false);
+    expect_url("https://h.example:8443/", 0, "h.example:8443", "/", "", true);
+    expect_url("http://127.0.0.1:5000/", 0, "127.0.0.1:5000", "/", "", false);
     expect_url("http://127.9.9.9/", 0, "127.9.9.9", "/", "", false);
     expect_url("http://localhost:80/", 0, "localhost", "/", "", false);
     expect_url("http://[::1]:5000/", 0, "[::1]:5000", "/", "", false);
-    expect_url("http://169.254.169.254/latest", 0, "169.254.169.254",
-               "/latest", "", false);
-    expect_url("http://[fd00:ec2::254]/", 0, "[fd00:ec2::254]", "/", "",
-               false);
+    expect_url("http://169.254.169.254/latest", 0, "169.254.169.254", "/latest",
+               "", false);
+    expect_url("http://[fd00:ec2::254]/", 0, "[fd00:ec2::254]", "/", "", false);
     /* Plain http anywhere else, or another scheme: refused. */
-    expect_url("http://iam.amazonaws.com/", -EPROTONOSUPPORT, NULL, NULL,
-               NULL, false);
-    expect_url("http://127.0.0.1.evil.example/", -EPROTONOSUPPORT, NULL,
-               NULL, NULL, false);
-    expect_url("http://169.254.169.253/", -EPROTONOSUPPORT, NULL, NULL,
-               NULL, false);
-    expect_url("http://[fd00:ec2::253]/", -EPROTONOSUPPORT, NULL, NULL,
-               NULL, false);
-    expect_url("ftp://127.0.0.1/", -EPROTONOSUPPORT, NULL, NULL, NULL,
+    expect_url("http://iam.amazonaws.com/", -EPROTONOSUPPORT, NULL, NULL, NULL,
                false);
-    expect_url("file:///etc/passwd", -EPROTONOSUPPORT, NULL, NULL, NULL,
-               false);
-    expect_url("https://user:pw@iam.amazonaws.com/", -EINVAL, NULL, NULL,
+    expect_url("http://127.0.0.1.evil.example/", -EPROTONOSUPPORT, NULL, NULL,
                NULL, false);
+    expect_url("http://169.254.169.253/", -EPROTONOSUPPORT, NULL, NULL, NULL,
+               false);
+    expect_url("http://[fd00:ec2::253]/", -EPROTONOSUPPORT, NULL, NULL, NULL,
+               false);
+    expect_url("ftp://127.0.0.1/", -EPROTONOSUPPORT, NULL, NULL, NULL, false);
+    expect_url("file:///etc/passwd", -EPROTONOSUPPORT, NULL, NULL, NULL, false);
+    expect_url("https://user:pw@iam.amazonaws.com/", -EINVAL, NULL, NULL, NULL,
+               false);
     expect_url("not a url", -EINVAL, NULL, NULL, NULL, false);
     expect_url(NULL, -EINVAL, NULL, NULL, NULL, false);
 }
@@ -906,8 +903,7 @@ test_http_faults(void **state)
     assert_int_equal(get(url, 0, 0, &resp), -ECONNREFUSED);
     assert_int_equal(get("http://iam.amazonaws.com/", 0, 0, &resp),
                      -EPROTONOSUPPORT);
-    assert_int_equal(get("gopher://127.0.0.1/", 0, 0, &resp),
-                     -EPROTONOSUPPORT);
+    assert_int_equal(get("gopher://127.0.0.1/", 0, 0, &resp), -EPROTONOSUPPORT);
     assert_int_equal(get("https://nonexistent.invalid/", 0, 2000, &resp),
                      -EHOSTUNREACH);
     assert_int_equal(get("::", 0, 0, &resp), -EINVAL);
@@ -966,30 +962,27 @@ test_imds_canned(void **state)
     url_of(ep, sizeof(ep), canned_port, "");
     assert_int_equal(aws_imds_init(ep, 2000, &m), 0);
     /* tok1 is refused with 401: one fresh token, then success. */
-    assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/x", 1000, &body,
-                                  &len),
-                     0);
+    assert_int_equal(
+        aws_imds_get(&m, &h, "/latest/meta-data/x", 1000, &body, &len), 0);
     assert_string_equal(body, "val");
     assert_int_equal(len, 3);
     assert_string_equal(m.token, "tok2");
     assert_int_equal(m.token_expires, 1000 + AWS_IMDS_TOKEN_TTL);
     free(body);
     /* Cached token reused: still tok2. */
-    assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/x", 2000, &body,
-                                  &len),
-                     0);
+    assert_int_equal(
+        aws_imds_get(&m, &h, "/latest/meta-data/x", 2000, &body, &len), 0);
     assert_string_equal(m.token, "tok2");
     free(body);
     /* Near its end the token is renewed before use. */
     assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/x",
-                                  1000 + AWS_IMDS_TOKEN_TTL - 30, &body,
-                                  &len),
+                                  1000 + AWS_IMDS_TOKEN_TTL - 30, &body, &len),
                      0);
     assert_string_equal(m.token, "tok3");
     free(body);
-    assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/none", 2000,
-                                  &body, &len),
-                     -ENOENT);
+    assert_int_equal(
+        aws_imds_get(&m, &h, "/latest/meta-data/none", 2000, &body, &len),
+        -ENOENT);
     assert_null(body);
     assert_int_equal(len, 0);
     assert_int_equal(aws_imds_get(&m, &h, "latest", 2000, &body, &len),
@@ -1082,16 +1075,15 @@ test_moto_imds(void **state)
     assert_int_equal(aws_http_init(&h), 0);
     url_of(ep, sizeof(ep), moto_port, "");
     assert_int_equal(aws_imds_init(ep, 2000, &m), 0);
-    assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/instance-id",
-                                  now, &body, &len),
-                     0);
+    assert_int_equal(
+        aws_imds_get(&m, &h, "/latest/meta-data/instance-id", now, &body, &len),
+        0);
     assert_string_equal(body, "i-fake");
     assert_string_equal(m.token, "fake-imdsv2-token");
     free(body);
     /* moto answers 500 for paths it does not know. */
-    assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/nope", now,
-                                  &body, &len),
-                     -EIO);
+    assert_int_equal(
+        aws_imds_get(&m, &h, "/latest/meta-data/nope", now, &body, &len), -EIO);
     assert_int_equal(aws_provider_imds(&m, &h, now, &c), 0);
     assert_string_equal(c.access_key_id, "test-key");
     assert_string_equal(c.secret_access_key, "test-secret-key");
@@ -1217,8 +1209,7 @@ access_key_of(const char *body, struct aws_creds *ret)
 
     root = json_tokener_parse(body);
     assert_non_null(root);
-    assert_true(json_object_object_get_ex(root, "CreateAccessKeyResponse",
-                                          &o));
+    assert_true(json_object_object_get_ex(root, "CreateAccessKeyResponse", &o));
     assert_true(json_object_object_get_ex(o, "CreateAccessKeyResult", &o));
     assert_true(json_object_object_get_ex(o, "AccessKey", &o));
     assert_true(json_object_object_get_ex(o, "AccessKeyId", &id));
@@ -1250,10 +1241,10 @@ test_moto_signature_verified(void **state)
     aws_creds_init(&user);
     aws_creds_init(&c);
     assert_int_equal(aws_http_init(&h), 0);
-    assert_int_equal(aws_creds_set("AKIDSETUP", "x", NULL, 0, AWS_CREDS_ENV,
-                                   &setup),
-                     0);
-    assert_int_equal(iam_call(&h, &setup, "Action=CreateUser&Version="
+    assert_int_equal(
+        aws_creds_set("AKIDSETUP", "x", NULL, 0, AWS_CREDS_ENV, &setup), 0);
+    assert_int_equal(iam_call(&h, &setup,
+                              "Action=CreateUser&Version="
                               "2010-05-08&UserName=syncer&ContentType=JSON",
                               &resp),
                      0);
@@ -1266,7 +1257,8 @@ test_moto_signature_verified(void **state)
     assert_int_equal(iam_call(&h, &setup, body, &resp), 0);
     assert_int_equal(resp.status, 200);
     aws_http_response_free(&resp);
-    assert_int_equal(iam_call(&h, &setup, "Action=CreateAccessKey&Version="
+    assert_int_equal(iam_call(&h, &setup,
+                              "Action=CreateAccessKey&Version="
                               "2010-05-08&UserName=syncer&ContentType=JSON",
                               &resp),
                      0);

@@ -166,8 +166,8 @@ test_instance_record(void **state)
     assert_int_equal(m.instance.len, 0);
     iam_db_end(&t);
     iam_db_close(db);
-    assert_int_equal(
-        fixture_snapshot_on(c->path, 3, 1, "i-0aaaaaaaaaaaaaaaa"), 0);
+    assert_int_equal(fixture_snapshot_on(c->path, 3, 1, "i-0aaaaaaaaaaaaaaaa"),
+                     0);
     assert_int_equal(iam_db_open(c->path, &db), 0);
     assert_string_equal(iam_db_instance(db), "i-0aaaaaaaaaaaaaaaa");
     assert_int_equal(iam_db_begin(db, &t), 0);
@@ -200,8 +200,7 @@ test_instance_compare(void **state)
 
 static void
 write_file(const char *path, const void *p, size_t n, mode_t mode);
-#define write_tag(path, text, mode)                                        \
-    write_file(path, text, strlen(text), mode)
+#define write_tag(path, text, mode) write_file(path, text, strlen(text), mode)
 
 /* The local id: as sysfs shows it (a newline after it), trusted only
  * from root, and only when it is an instance id. */
@@ -617,8 +616,8 @@ test_unknown_format(void **state)
     unseal(c->path);
     assert_int_equal(mdb_env_create(&env), 0);
     assert_int_equal(mdb_env_set_maxdbs(env, IAM_DB_MAXDBS), 0);
-    assert_int_equal(mdb_env_open(env, c->path, MDB_NOSUBDIR | MDB_NOLOCK,
-                                  0644), 0);
+    assert_int_equal(
+        mdb_env_open(env, c->path, MDB_NOSUBDIR | MDB_NOLOCK, 0644), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, IAM_DB_META, 0, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
@@ -728,20 +727,16 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_publish_and_read_back, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_old_reader_survives_publish,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_reader_survives_publish, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_instance_record, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_instance_record, setup, teardown),
         cmocka_unit_test(test_instance_compare),
-        cmocka_unit_test_setup_teardown(test_instance_local, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_instance_local, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_writer_refuses_duplicates_and_abort_cleans, setup,
-            teardown),
+            test_writer_refuses_duplicates_and_abort_cleans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_format, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes_disagree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outlaws_never_served, setup,

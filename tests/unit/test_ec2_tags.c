@@ -52,8 +52,9 @@ test_missing_and_small(void **state)
     assert_int_equal(value(answer, "nss-iam-groups", out, sizeof(out)),
                      -ERANGE);
     assert_int_equal(value("<DescribeTagsResponse><tagSet></tagSet>"
-                           "</DescribeTagsResponse>", "k", out,
-                           sizeof(out)), -ESRCH);
+                           "</DescribeTagsResponse>",
+                           "k", out, sizeof(out)),
+                     -ESRCH);
 }
 
 static void
@@ -62,19 +63,21 @@ test_malformed(void **state)
     char out[64];
 
     (void)state;
-    assert_int_equal(value("<html>503</html>", "k", out, sizeof(out)),
-                     -EPROTO);
+    assert_int_equal(value("<html>503</html>", "k", out, sizeof(out)), -EPROTO);
     assert_int_equal(value("<DescribeTagsResponse><tagSet><item><key>k"
                            "</key></item></tagSet></DescribeTagsResponse>",
-                           "k", out, sizeof(out)), -EPROTO);
+                           "k", out, sizeof(out)),
+                     -EPROTO);
     assert_int_equal(value("<DescribeTagsResponse><tagSet><item><key>k"
                            "</key><value>a&bogus;</value></item></tagSet>"
-                           "</DescribeTagsResponse>", "k", out,
-                           sizeof(out)), -EPROTO);
+                           "</DescribeTagsResponse>",
+                           "k", out, sizeof(out)),
+                     -EPROTO);
     assert_int_equal(value("<DescribeTagsResponse><tagSet><item><key>k"
                            "</key><value>a<b>x</b></value></item></tagSet>"
-                           "</DescribeTagsResponse>", "k", out,
-                           sizeof(out)), -EPROTO);
+                           "</DescribeTagsResponse>",
+                           "k", out, sizeof(out)),
+                     -EPROTO);
     /* Truncated in the middle of the tag set. */
     assert_int_equal(aws_ec2_tags_value(answer, strlen(answer) / 2,
                                         "nss-iam-groups", out, sizeof(out)),

@@ -46,8 +46,7 @@ test_aws(void **state)
     assert_iam("eu-west-3", NULL, "https://iam.amazonaws.com", "us-east-1");
     assert_iam("ap-southeast-4", NULL, "https://iam.amazonaws.com",
                "us-east-1");
-    assert_iam("il-central-1", NULL, "https://iam.amazonaws.com",
-               "us-east-1");
+    assert_iam("il-central-1", NULL, "https://iam.amazonaws.com", "us-east-1");
     /* A prefix nobody lists yet: the commercial partition, as the SDKs
      * do for a region they do not know. */
     assert_iam("xy-north-1", NULL, "https://iam.amazonaws.com", "us-east-1");
@@ -87,8 +86,7 @@ test_aws_iso(void **state)
     assert_iam("us-isob-east-1", NULL,
                "https://iam.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1");
     assert_iam("us-isof-south-1", NULL,
-               "https://iam.us-isof-south-1.csp.hci.ic.gov",
-               "us-isof-south-1");
+               "https://iam.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1");
 }
 
 /* Partitions whose IAM endpoint is not known here: only with an explicit

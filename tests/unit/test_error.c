@@ -242,9 +242,9 @@ test_xml_shapes(void **state)
                      0);
     assert_string_equal(e->code, "Access?Denied");
     aws_error_free(e);
-    assert_int_equal(aws_error_from_xml("<Error><Code>Nope</Code></Error>",
-                                        18, &e),
-                     -EPROTO);
+    assert_int_equal(
+        aws_error_from_xml("<Error><Code>Nope</Code></Error>", 18, &e),
+        -EPROTO);
     assert_int_equal(aws_error_from_xml(NULL, 0, &e), -ENOMSG);
     assert_int_equal(parse("<Code></Code>", &e), -ENOMSG);
 }

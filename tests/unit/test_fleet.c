@@ -52,15 +52,14 @@ struct user_row {
 
 /* Not in user id order, so that the builder has to sort. */
 static const struct user_row rows[] = {
-    { "carol", "AIDACAROL", "arn:aws:iam::123456789012:user/carol", "/",
-      300, true },
-    { "alice", "AIDAALICE", "arn:aws:iam::123456789012:user/eng/alice",
-      "/eng/", 100, true },
+    { "carol", "AIDACAROL", "arn:aws:iam::123456789012:user/carol", "/", 300,
+      true },
+    { "alice", "AIDAALICE", "arn:aws:iam::123456789012:user/eng/alice", "/eng/",
+      100, true },
     /* Authorized, but its name was refused at the publisher: no keys. */
     { "dave", "AIDADAVE", NULL, "/", 400, false },
     /* In a sudoers group only: not authorized, no keys. */
-    { "bob", "AIDABOB", "arn:aws:iam::123456789012:user/bob", "/", 200,
-      false },
+    { "bob", "AIDABOB", "arn:aws:iam::123456789012:user/bob", "/", 200, false },
     /* Authorized, with no key at all: "keys": [] rather than absent. */
     { "erin", "AIDAERIN", "arn:aws:iam::123456789012:user/erin", "/", 500,
       true },
@@ -157,8 +156,7 @@ make_fetch(struct fetch *f, const size_t perm[NROWS], bool reverse,
         f->wanted[i] = r->wanted;
         f->keys[i].v = xcalloc(NKEYS, sizeof(*f->keys[i].v));
         for (k = 0; k < NKEYS; k++) {
-            const struct key_row *kr =
-                &key_rows[reverse ? NKEYS - 1 - k : k];
+            const struct key_row *kr = &key_rows[reverse ? NKEYS - 1 - k : k];
             struct fetch_key *fk = &f->keys[i].v[f->keys[i].n];
 
             if (kr->user != perm[i])
@@ -178,8 +176,8 @@ make_fetch(struct fetch *f, const size_t perm[NROWS], bool reverse,
         f->groups[i].name = xdup(g->name);
         f->groups[i].group_id = xdup(g->id);
         f->groups[i].authorized = g->authorized;
-        f->groups[i].members = xcalloc(g->n_members,
-                                       sizeof(*f->groups[i].members));
+        f->groups[i].members =
+            xcalloc(g->n_members, sizeof(*f->groups[i].members));
         for (m = 0; m < g->n_members; m++) {
             size_t who = inv[g->members[reverse ? g->n_members - 1 - m : m]];
 
@@ -266,8 +264,7 @@ check_users(const struct fetch *d)
             const struct key_row *kr = key_row_of(fk->key_id);
 
             if (k > 0)
-                assert_true(strcmp(d->keys[i].v[k - 1].key_id,
-                                   fk->key_id) < 0);
+                assert_true(strcmp(d->keys[i].v[k - 1].key_id, fk->key_id) < 0);
             assert_int_equal(kr->user, row);
             assert_int_equal(fk->status, kr->status);
             assert_int_equal(fk->upload_date, kr->uploaded);
@@ -295,8 +292,7 @@ check_groups(const struct fetch *d, const size_t *want, size_t n)
         assert_int_equal(fg->n_members, g->n_members);
         for (m = 0; m < fg->n_members; m++) {
             assert_true(fg->members[m] < d->n_users);
-            assert_true(group_has(g,
-                                  row_of(d->users[fg->members[m]].user_id)));
+            assert_true(group_has(g, row_of(d->users[fg->members[m]].user_id)));
         }
     }
 }
@@ -326,8 +322,7 @@ make_config(struct iam_config *cfg, const char *const *auth, size_t n_auth,
 
 /* A 0600 (or @mode) file under /tmp holding @pk, or @text when NULL. */
 static int
-write_key(EVP_PKEY *pk, const char *text, mode_t mode, char *path,
-          size_t size)
+write_key(EVP_PKEY *pk, const char *text, mode_t mode, char *path, size_t size)
 {
     FILE *f;
     int fd, ok;
@@ -403,8 +398,10 @@ make_obj(const struct fleet_signer *s, unsigned version, long long created,
     int n;
 
     iam_sha256_hex(payload, plen, sha);
-    n = snprintf(head, sizeof(head), "nss-iam-fleet %u created=%lld "
-                 "sha256=%s source=" SOURCE "\n", version, created, sha);
+    n = snprintf(head, sizeof(head),
+                 "nss-iam-fleet %u created=%lld "
+                 "sha256=%s source=" SOURCE "\n",
+                 version, created, sha);
     assert_true(n > 0 && (size_t)n < sizeof(head));
     assert_int_equal(fleet_sign(s, head, (size_t)n, sig), 0);
     *ret_len = (size_t)n - 1 + strlen(" ed25519=") + strlen(sig) + 1 + plen;
@@ -422,8 +419,9 @@ build(const struct fetch *f, bool all_keys, const struct fleet_signer *s,
 {
     char *obj = NULL;
 
-    assert_int_equal(fleet_obj_build(f, all_keys, CREATED, SOURCE, s, &obj,
-                                     ret_len, sha), 0);
+    assert_int_equal(
+        fleet_obj_build(f, all_keys, CREATED, SOURCE, s, &obj, ret_len, sha),
+        0);
     assert_non_null(obj);
     assert_int_equal(strlen(obj), *ret_len);
     return obj;
@@ -468,10 +466,9 @@ read_obj(const char *obj, size_t len, struct fetch *ret, bool *ret_all_keys)
     assert_int_equal(header(obj, len, &h), 0);
     assert_int_equal(h.version, FLEET_OBJ_VERSION);
     assert_int_equal(h.created, CREATED);
-    assert_int_equal(fleet_obj_verify(obj, len, &h, &l, err, sizeof(err)),
-                     0);
-    assert_int_equal(fleet_obj_decode(obj, len, &h, ret, ret_all_keys, err,
-                                      sizeof(err)), 0);
+    assert_int_equal(fleet_obj_verify(obj, len, &h, &l, err, sizeof(err)), 0);
+    assert_int_equal(
+        fleet_obj_decode(obj, len, &h, ret, ret_all_keys, err, sizeof(err)), 0);
     assert_string_equal(err, "");
 }
 
@@ -489,8 +486,7 @@ test_round_trip(void **state)
     (void)state;
     make_fetch(&f, in_order, false, NGROUPS_WITH_ID);
     obj = build(&f, false, &signer_a, &len, sha);
-    assert_memory_equal(obj, "nss-iam-fleet 1 created=1764000000 sha256=",
-                        42);
+    assert_memory_equal(obj, "nss-iam-fleet 1 created=1764000000 sha256=", 42);
     assert_memory_equal(obj + 42, sha, 64);
     read_obj(obj, len, &d, &all_keys);
     assert_false(all_keys);
@@ -622,8 +618,7 @@ test_verify_keys(void **state)
     assert_int_equal(header(obj, len, &h), 0);
     l.v = (char **)both;
     l.n = 2;
-    assert_int_equal(fleet_obj_verify_header(obj, &h, &l, err, sizeof(err)),
-                     1);
+    assert_int_equal(fleet_obj_verify_header(obj, &h, &l, err, sizeof(err)), 1);
     free(obj);
 }
 
@@ -648,8 +643,7 @@ test_verify_tampered(void **state)
     assert_non_null(p);
     p[1] = 'k';
     assert_int_equal(header(obj, len, &h), 0);
-    assert_int_equal(fleet_obj_verify_header(obj, &h, &l, err, sizeof(err)),
-                     0);
+    assert_int_equal(fleet_obj_verify_header(obj, &h, &l, err, sizeof(err)), 0);
     assert_int_equal(verify(obj, len, keys, 1), -EBADMSG);
     p[1] = 'c';
 
@@ -698,15 +692,15 @@ test_header(void **state)
     assert_int_equal(strlen(h.sha256), 64);
     assert_int_equal(strlen(h.sig), 88);
     assert_string_equal(h.source, SOURCE);
-    header_bad(obj, hlen - 1);         /* no newline within the length */
+    header_bad(obj, hlen - 1); /* no newline within the length */
     header_bad(obj, hlen - 30);
     snprintf(buf, sizeof(buf), "%.*s\n{}", (int)(hlen - 20), obj);
-    header_bad(buf, strlen(buf));      /* signature cut short */
+    header_bad(buf, strlen(buf)); /* signature cut short */
     snprintf(buf, sizeof(buf), "%.*s\n{}",
              (int)(strstr(obj, " ed25519=") - obj), obj);
-    header_bad(buf, strlen(buf));      /* no signature field */
+    header_bad(buf, strlen(buf)); /* no signature field */
     snprintf(buf, sizeof(buf), "%.*s extra=1\n{}", (int)(hlen - 1), obj);
-    header_bad(buf, strlen(buf));      /* trailing field */
+    header_bad(buf, strlen(buf)); /* trailing field */
     free(obj);
 
     /* A format this build does not read is told apart from garbage. */
@@ -722,39 +716,59 @@ test_header(void **state)
     header_bad("nss-iam-fleetx 1 created=1\n", 27);
     header_bad("nss-iam-fleet 1 created=1764000000 sha256=", 42);
 
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s "
-             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s "
+             "source=" SOURCE " ed25519=%s\n{}",
+             CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%sfg "
-             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
-    header_bad(buf, strlen(buf));      /* 65 characters, not hex */
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%sF "
-             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
-    header_bad(buf, strlen(buf));      /* uppercase hex */
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "source=" SOURCE " ed25519=%.87s\n{}", CREATED, sha63, sig88);
-    header_bad(buf, strlen(buf));      /* signature of 87 characters */
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "source=" SOURCE " ed25519=%sA\n{}", CREATED, sha63, sig88);
-    header_bad(buf, strlen(buf));      /* signature of 89 characters */
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=0 sha256=%s0 "
-             "source=" SOURCE " ed25519=%s\n{}", sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%sfg "
+             "source=" SOURCE " ed25519=%s\n{}",
+             CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf)); /* 65 characters, not hex */
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%sF "
+             "source=" SOURCE " ed25519=%s\n{}",
+             CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf)); /* uppercase hex */
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source=" SOURCE " ed25519=%.87s\n{}",
+             CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf)); /* signature of 87 characters */
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source=" SOURCE " ed25519=%sA\n{}",
+             CREATED, sha63, sig88);
+    header_bad(buf, strlen(buf)); /* signature of 89 characters */
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=0 sha256=%s0 "
+             "source=" SOURCE " ed25519=%s\n{}",
+             sha63, sig88);
     header_bad(buf, strlen(buf));
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=-5 sha256=%s0 "
-             "source=" SOURCE " ed25519=%s\n{}", sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=-5 sha256=%s0 "
+             "source=" SOURCE " ed25519=%s\n{}",
+             sha63, sig88);
     header_bad(buf, strlen(buf));
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "source=" SOURCE " ed25519=%s\n{}", CREATED, sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source=" SOURCE " ed25519=%s\n{}",
+             CREATED, sha63, sig88);
     assert_int_equal(header(buf, strlen(buf), &h), 0);
     buf[5] = '\0'; /* a NUL inside the header line */
     header_bad(buf, strlen(buf + 6) + 6);
 
     /* A source with a control character, or none at all. */
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "source=s3://b\tx/k ed25519=%s\n{}", CREATED, sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source=s3://b\tx/k ed25519=%s\n{}",
+             CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));
-    snprintf(buf, sizeof(buf), "nss-iam-fleet 1 created=%d sha256=%s0 "
-             "source= ed25519=%s\n{}", CREATED, sha63, sig88);
+    snprintf(buf, sizeof(buf),
+             "nss-iam-fleet 1 created=%d sha256=%s0 "
+             "source= ed25519=%s\n{}",
+             CREATED, sha63, sig88);
     header_bad(buf, strlen(buf));
 
     /* Too long to be a header line. */
@@ -830,8 +844,9 @@ test_bad_public_key(void **state)
 /* ---- payloads of the wrong shape, properly signed ---- */
 
 #define USER_A "{\"name\":\"a\",\"id\":\"AIDAA\",\"path\":\"/\",\"created\":1"
-#define GROUP_G "{\"name\":\"g\",\"id\":\"AGPAG\",\"authorized\":true," \
-                "\"members\":"
+#define GROUP_G                                                                \
+    "{\"name\":\"g\",\"id\":\"AGPAG\",\"authorized\":true,"                    \
+    "\"members\":"
 
 static int
 decode(const char *payload, struct fetch *d, char err[ERRLEN])
@@ -892,7 +907,9 @@ test_decode_minimal(void **state)
                             "7,\"body\":\"ssh-ed25519 AAAA\"}]}],\"groups\":"
                             "[{\"name\":\"h\",\"id\":null,\"authorized\":"
                             "false,\"members\":[]}," GROUP_G "[0]}],"
-                            "\"all_keys\":false}", &d, err), 0);
+                            "\"all_keys\":false}",
+                            &d, err),
+                     0);
     assert_int_equal(d.n_users, 1);
     assert_string_equal(d.users[0].user_name, "a");
     assert_null(d.users[0].arn);
@@ -1056,12 +1073,10 @@ test_select_missing(void **state)
     struct fetch d;
 
     (void)state;
-    assert_int_equal(select_groups(&d, false, auth, 2, NULL, 0, err),
-                     -ENOENT);
+    assert_int_equal(select_groups(&d, false, auth, 2, NULL, 0, err), -ENOENT);
     assert_non_null(strstr(err, "nope"));
     fetch_free(&d);
-    assert_int_equal(select_groups(&d, false, one, 1, sudo, 1, err),
-                     -ENOENT);
+    assert_int_equal(select_groups(&d, false, one, 1, sudo, 1, err), -ENOENT);
     assert_non_null(strstr(err, "nope2"));
     fetch_free(&d);
     /* admins was a sudoers group at the publisher: no keys of its own. */
@@ -1085,8 +1100,7 @@ test_select_everyone(void **state)
     size_t i, row;
 
     (void)state;
-    assert_int_equal(select_groups(&d, false, NULL, 0, sudo, 1, err),
-                     -ENOENT);
+    assert_int_equal(select_groups(&d, false, NULL, 0, sudo, 1, err), -ENOENT);
     assert_non_null(strstr(err, "IAM_AUTHORIZED_GROUPS"));
     fetch_free(&d);
     assert_int_equal(select_groups(&d, true, NULL, 0, sudo, 1, err), 0);
@@ -1143,8 +1157,8 @@ test_signer_load(void **state)
     {
         struct fleet_signer s = { NULL };
 
-        assert_int_equal(fleet_signer_load("/tmp/iam-fleet-test.missing/k",
-                                           &s), -ENOENT);
+        assert_int_equal(fleet_signer_load("/tmp/iam-fleet-test.missing/k", &s),
+                         -ENOENT);
         assert_null(s.pkey);
         /* A directory is not a key file. */
         assert_true(fleet_signer_load("/tmp", &s) < 0);
@@ -1175,8 +1189,9 @@ test_header_complete(void **state)
     assert_false(fleet_obj_header_complete(junk, 100));
     assert_false(fleet_obj_header_complete(junk, FLEET_HEADER_MAX - 1));
     assert_true(fleet_obj_header_complete(junk, FLEET_HEADER_MAX));
-    assert_int_equal(fleet_obj_header(junk, FLEET_HEADER_MAX, &h, err,
-                                      sizeof(err)), -EBADMSG);
+    assert_int_equal(
+        fleet_obj_header(junk, FLEET_HEADER_MAX, &h, err, sizeof(err)),
+        -EBADMSG);
     assert_non_null(strstr(err, "no header line"));
     junk[10] = '\n';
     assert_true(fleet_obj_header_complete(junk, 11));
@@ -1276,7 +1291,8 @@ test_refused_record(void **state)
     assert_string_equal(got.etag, "");
     snprintf(r.etag, sizeof(r.etag), "\"0123abcd\"");
     snprintf(r.context, sizeof(r.context), "%s", ctx);
-    snprintf(r.why, sizeof(r.why), "it was published for s3://x/y\nand "
+    snprintf(r.why, sizeof(r.why),
+             "it was published for s3://x/y\nand "
              "more");
     assert_int_equal(fleet_refused_save(db, &r), 0);
     fleet_refused_load(db, ctx, &got);

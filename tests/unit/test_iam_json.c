@@ -130,8 +130,7 @@ static void
 inline_fail(enum action a, const char *json, int want_r,
             const char *want_reason)
 {
-    aws_error_free(
-        run_fail(a, from_string(json), want_r, want_reason));
+    aws_error_free(run_fail(a, from_string(json), want_r, want_reason));
 }
 
 static struct aws_iam_json_user_page *
@@ -581,7 +580,8 @@ test_not_json(void **state)
                 "</IsTruncated><Users/></ListUsersResult><ResponseMetadata>"
                 "<RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>"
                 "</ResponseMetadata></ListUsersResponse>",
-                -EPROTO, "ListUsers: the answer is XML, not JSON: this "
+                -EPROTO,
+                "ListUsers: the answer is XML, not JSON: this "
                 "endpoint ignores ContentType=JSON and Accept: "
                 "application/json (a proxy in between, or not an AWS "
                 "endpoint?)");
@@ -852,8 +852,8 @@ test_size_cap(void **state)
     memset(b.p, ' ', b.len);
     memcpy(b.p, doc, sizeof(doc) - 1);
     aws_error_free(run_fail(LIST_USERS, b, -EFBIG,
-                                     "ListUsers: response larger than "
-                                     "8388608 bytes"));
+                            "ListUsers: response larger than "
+                            "8388608 bytes"));
 }
 
 static void
@@ -877,8 +877,8 @@ test_item_cap(void **state)
         memcpy(q, "{},", 3);
     memcpy(q, tail, sizeof(tail) - 1);
     aws_error_free(run_fail(LIST_USERS, b, -EPROTO,
-                                     "ListUsers: ListUsersResult.Users: more "
-                                     "than 100000 items"));
+                            "ListUsers: ListUsersResult.Users: more "
+                            "than 100000 items"));
 }
 
 static void

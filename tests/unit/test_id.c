@@ -73,8 +73,8 @@ test_hash_tiny_ranges(void **state)
     /* A one-id range has one answer. */
     assert_int_equal(hash("uid:", "anything", 7, 4242, 4242), 4242);
     /* The widest range allowed. */
-    assert_true(hash("uid:", "AIDACKCEVSQ6C2EXAMPLE", 0, 1, UINT32_MAX - 1)
-                >= 1);
+    assert_true(hash("uid:", "AIDACKCEVSQ6C2EXAMPLE", 0, 1, UINT32_MAX - 1) >=
+                1);
 }
 
 static void
@@ -162,8 +162,8 @@ test_collision_created_order(void **state)
         slot(&v[round], "AIDATINY1", 2000);
         slot(&v[1 - round], "AIDATINY2", 1000);
         assert_int_equal(iam_id_taken_init(100, 101, 2, &t), 0);
-        assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED,
-                                      &t), 0);
+        assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED, &t),
+                         0);
         assert_int_equal(find(v, 2, "AIDATINY2")->id, 100);
         assert_int_equal(find(v, 2, "AIDATINY2")->collisions, 0);
         /* Tries 0 and 1 give 100 (taken), try 2 gives 101. */
@@ -189,8 +189,8 @@ test_collision_same_date(void **state)
         slot(&v[round], "AIDATINY2", 1000);
         slot(&v[1 - round], "AIDATINY1", 1000);
         assert_int_equal(iam_id_taken_init(100, 101, 2, &t), 0);
-        assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED,
-                                      &t), 0);
+        assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED, &t),
+                         0);
         assert_int_equal(find(v, 2, "AIDATINY1")->id, 100);
         assert_int_equal(find(v, 2, "AIDATINY1")->collisions, 0);
         assert_int_equal(find(v, 2, "AIDATINY2")->id, 101);
@@ -219,11 +219,10 @@ test_range_full(void **state)
     assert_int_equal(v[2].id, 0);
 
     /* Two fit; then no group fits. */
-    assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED, &t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", v, 2, IAM_ID_ORDER_CREATED, &t), 0);
     slot(&v[2], "AGPATINY1", 0);
-    assert_int_equal(iam_id_place("gid:", &v[2], 1, IAM_ID_ORDER_CREATED,
-                                  &t), -ENOSPC);
+    assert_int_equal(iam_id_place("gid:", &v[2], 1, IAM_ID_ORDER_CREATED, &t),
+                     -ENOSPC);
     assert_int_equal(v[2].id, 0);
     assert_int_equal(t.count, 2);
     iam_id_taken_free(&t);
@@ -243,8 +242,7 @@ place_groups(const char *first, const char *second, struct iam_id_slot *s,
     slot(&u[0], "AIDATINY1", 2000);
     slot(&u[1], "AIDATINY2", 1000);
     assert_int_equal(iam_id_taken_init(100, 105, 6, t), 0);
-    assert_int_equal(iam_id_place("uid:", u, 2, IAM_ID_ORDER_CREATED, t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", u, 2, IAM_ID_ORDER_CREATED, t), 0);
     assert_int_equal(u[1].id, 100);
     assert_int_equal(u[1].collisions, 0);
     assert_int_equal(u[0].id, 104);
@@ -252,8 +250,7 @@ place_groups(const char *first, const char *second, struct iam_id_slot *s,
 
     slot(&g[0], "AGPATINY1", 1700000000);
     slot(&g[1], "AGPATINY2", 1600000000);
-    assert_int_equal(iam_id_place("gid:", g, 2, IAM_ID_ORDER_CREATED, t),
-                     0);
+    assert_int_equal(iam_id_place("gid:", g, 2, IAM_ID_ORDER_CREATED, t), 0);
     assert_int_equal(g[1].id, 103);
     assert_int_equal(g[1].collisions, 0);
     /* AGPATINY1 tries 100 (AIDATINY2's uid, so its private gid), 100,
@@ -285,8 +282,8 @@ test_groups_after_users(void **state)
     for (id = 100; id <= 105; id++)
         assert_true(iam_id_taken_has(&t, id));
     slot(&extra, "iam-sudo", 0);
-    assert_int_equal(iam_id_place("gid:", &extra, 1, IAM_ID_ORDER_GIVEN,
-                                  &t), -ENOSPC);
+    assert_int_equal(iam_id_place("gid:", &extra, 1, IAM_ID_ORDER_GIVEN, &t),
+                     -ENOSPC);
     iam_id_taken_free(&t);
 
     /* The given order is the placement order. */
@@ -321,8 +318,7 @@ test_fill_whole_range(void **state)
     }
     /* A table sized for nothing must grow. */
     assert_int_equal(iam_id_taken_init(5000, 5000 + N - 1, 0, &t), 0);
-    assert_int_equal(iam_id_place("uid:", v, N, IAM_ID_ORDER_CREATED, &t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", v, N, IAM_ID_ORDER_CREATED, &t), 0);
     for (i = 0; i < N; i++) {
         assert_in_range(v[i].id, 5000, 5000 + N - 1);
         assert_int_equal(seen[v[i].id - 5000], 0);
@@ -330,8 +326,8 @@ test_fill_whole_range(void **state)
     }
     assert_int_equal(t.count, N);
     slot(&extra, "AIDAONEMORE", 0);
-    assert_int_equal(iam_id_place("uid:", &extra, 1, IAM_ID_ORDER_CREATED,
-                                  &t), -ENOSPC);
+    assert_int_equal(iam_id_place("uid:", &extra, 1, IAM_ID_ORDER_CREATED, &t),
+                     -ENOSPC);
     iam_id_taken_free(&t);
     free(seen);
     free(v);
@@ -354,16 +350,15 @@ test_place_bad_arguments(void **state)
     assert_int_equal(t.count, 0);
     assert_int_equal(iam_id_place(NULL, v, 1, IAM_ID_ORDER_CREATED, &t),
                      -EINVAL);
-    assert_int_equal(iam_id_place("uid:", NULL, 1, IAM_ID_ORDER_CREATED,
-                                  &t), -EINVAL);
-    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED,
-                                  NULL), -EINVAL);
-    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED,
-                                  &empty), -EINVAL);
-    assert_int_equal(iam_id_place("uid:", NULL, 0, IAM_ID_ORDER_CREATED,
-                                  &t), 0);
-    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED, &t),
+    assert_int_equal(iam_id_place("uid:", NULL, 1, IAM_ID_ORDER_CREATED, &t),
+                     -EINVAL);
+    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED, NULL),
+                     -EINVAL);
+    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED, &empty),
+                     -EINVAL);
+    assert_int_equal(iam_id_place("uid:", NULL, 0, IAM_ID_ORDER_CREATED, &t),
                      0);
+    assert_int_equal(iam_id_place("uid:", v, 1, IAM_ID_ORDER_CREATED, &t), 0);
     assert_int_equal(t.count, 1);
     iam_id_taken_free(&t);
 }
@@ -381,6 +376,9 @@ now(void)
  * 100k users in the default range, fed in a shuffled order. The sums and
  * the rehashed users were computed with a python3 reference placement.
  */
+/* An IAM user id, in an array of them. */
+typedef char key24[24];
+
 static void
 test_100k_users(void **state)
 {
@@ -388,7 +386,7 @@ test_100k_users(void **state)
     struct iam_id_slot *v;
     struct iam_id_slot tmp;
     struct iam_id_taken t;
-    char (*keys)[24];
+    key24 *keys;
     uint64_t sum = 0;
     uint64_t state64 = 42;
     unsigned collisions = 0;
@@ -416,8 +414,7 @@ test_100k_users(void **state)
     }
     assert_int_equal(iam_id_taken_init(MIN, MAX, N, &t), 0);
     t0 = now();
-    assert_int_equal(iam_id_place("uid:", v, N, IAM_ID_ORDER_CREATED, &t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", v, N, IAM_ID_ORDER_CREATED, &t), 0);
     elapsed = now() - t0;
     for (i = 0; i < N; i++) {
         sum += v[i].id;
@@ -459,13 +456,12 @@ test_taken_add(void **state)
     assert_int_equal(iam_id_taken_init(MIN, MAX, 1, &t), 0);
     assert_int_equal(iam_id_taken_add(&t, 2092916082u), 0);
     assert_int_equal(iam_id_taken_add(&t, 2092916082u), 0); /* twice */
-    assert_int_equal(iam_id_taken_add(&t, 1000), 0);  /* out of range */
+    assert_int_equal(iam_id_taken_add(&t, 1000), 0);        /* out of range */
     assert_int_equal(iam_id_taken_add(&t, 0), 0);
     assert_int_equal(t.count, 1);
     assert_true(iam_id_taken_has(&t, 2092916082u));
     assert_false(iam_id_taken_has(&t, 1000));
-    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t), 0);
     assert_int_equal(s.id, 2090348005u);
     assert_int_equal(s.collisions, 1);
     iam_id_taken_free(&t);
@@ -473,8 +469,7 @@ test_taken_add(void **state)
     /* nobody (65534) in a low range: the next try, 65537. */
     assert_int_equal(iam_id_taken_init(65530, 65540, 1, &t), 0);
     assert_int_equal(iam_id_taken_add(&t, 65534), 0);
-    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t),
-                     0);
+    assert_int_equal(iam_id_place("uid:", &s, 1, IAM_ID_ORDER_CREATED, &t), 0);
     assert_int_equal(s.id, 65537);
     iam_id_taken_free(&t);
 

@@ -26,7 +26,7 @@
 #define NOW 1764000000
 
 static char dir[64], path[128];
-static char b64[5][80];  /* blobs of keys 0..4 */
+static char b64[5][80]; /* blobs of keys 0..4 */
 static char line[5][160];
 
 /* An ssh-ed25519 blob whose 32 key bytes are all @fill, in base64. */
@@ -81,9 +81,11 @@ setup(void **state)
         make_key(i, (unsigned char)(0x11 * (i + 1)));
     memset(k, 0, sizeof(k));
     for (i = 0; i < 5; i++) {
-        k[i].key_id = iam_str_of(i == 0 ? "APKA0" : i == 1 ? "APKA1"
-                                 : i == 2 ? "APKA2" : i == 3 ? "APKA3"
-                                 : "APKA4");
+        k[i].key_id = iam_str_of(i == 0   ? "APKA0"
+                                 : i == 1 ? "APKA1"
+                                 : i == 2 ? "APKA2"
+                                 : i == 3 ? "APKA3"
+                                          : "APKA4");
         k[i].line = iam_str_of(line[i]);
         k[i].fingerprint = iam_str_of("SHA256:x");
         k[i].upload_date = NOW - 86400;
@@ -95,8 +97,7 @@ setup(void **state)
     r = iam_db_writer_open(path, &w);
     if (r < 0)
         return -1;
-    r = put_user(w, "alice.at.example.com", "alice@example.com", UID_A, k,
-                 5);
+    r = put_user(w, "alice.at.example.com", "alice@example.com", UID_A, k, 5);
     if (r == 0)
         r = put_user(w, "nokeys", "nokeys", UID_A + 1, NULL, 0);
     memset(&m, 0, sizeof(m));
@@ -122,8 +123,8 @@ teardown(void **state)
 
 /* Runs keys_answer; returns what it printed (static buffer). */
 static const char *
-ask(const char *user, const uint32_t *uid, const char *key,
-    uint32_t max_age, struct keys_result *res)
+ask(const char *user, const uint32_t *uid, const char *key, uint32_t max_age,
+    struct keys_result *res)
 {
     static char out[4096];
     struct keys_request req;
@@ -156,10 +157,9 @@ test_list_active_only(void **state)
 
     (void)state;
     snprintf(want, sizeof(want),
-             "%s iam:alice@example.com\n%s iam:alice@example.com\n",
-             line[0], line[2]);
-    assert_string_equal(ask("alice.at.example.com", &uid, NULL, 0, &res),
-                        want);
+             "%s iam:alice@example.com\n%s iam:alice@example.com\n", line[0],
+             line[2]);
+    assert_string_equal(ask("alice.at.example.com", &uid, NULL, 0, &res), want);
     assert_int_equal(res.decision, KEYS_LISTED);
     assert_int_equal(res.printed, 2);
     /* With MAX_KEY_AGE_DAYS=90 the 100-day-old key is not served. */
@@ -183,18 +183,15 @@ test_offered_key_decisions(void **state)
     assert_string_equal(res.key_id, "APKA0");
     assert_string_equal(res.iam_name, "alice@example.com");
     assert_memory_equal(res.fingerprint, "SHA256:", 7);
-    assert_string_equal(ask("alice.at.example.com", &uid, b64[1], 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", &uid, b64[1], 0, &res), "");
     assert_int_equal(res.decision, KEYS_INACTIVE);
     assert_string_equal(ask("alice.at.example.com", &uid, b64[2], 90, &res),
                         "");
     assert_int_equal(res.decision, KEYS_EXPIRED);
-    assert_string_equal(ask("alice.at.example.com", &uid, b64[3], 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", &uid, b64[3], 0, &res), "");
     assert_int_equal(res.decision, KEYS_EXPIRED);
     make_key(4, 0x99); /* a key nobody has */
-    assert_string_equal(ask("alice.at.example.com", &uid, b64[4], 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", &uid, b64[4], 0, &res), "");
     assert_int_equal(res.decision, KEYS_UNKNOWN_KEY);
     assert_memory_equal(res.fingerprint, "SHA256:", 7);
 }
@@ -207,11 +204,10 @@ test_uid_and_user_checks(void **state)
 
     (void)state;
     /* A local account of the same name has another uid: no IAM key. */
-    assert_string_equal(ask("alice.at.example.com", &other, NULL, 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", &other, NULL, 0, &res), "");
     assert_int_equal(res.decision, KEYS_UID_MISMATCH);
-    assert_string_equal(ask("alice.at.example.com", &other, b64[0], 0,
-                            &res), "");
+    assert_string_equal(ask("alice.at.example.com", &other, b64[0], 0, &res),
+                        "");
     assert_int_equal(res.decision, KEYS_UID_MISMATCH);
     /* the audit line still names the offered key */
     assert_memory_equal(res.fingerprint, "SHA256:", 7);
@@ -237,15 +233,13 @@ test_no_uid_no_key(void **state)
     struct keys_result res;
 
     (void)state;
-    assert_string_equal(ask("alice.at.example.com", NULL, NULL, 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", NULL, NULL, 0, &res), "");
     assert_int_equal(res.decision, KEYS_NO_UID);
     assert_int_equal(res.printed, 0);
     assert_string_equal(keys_decision_word(res.decision), "no-uid");
     /* the audit line still names the IAM user and the offered key */
     assert_string_equal(res.iam_name, "alice@example.com");
-    assert_string_equal(ask("alice.at.example.com", NULL, b64[0], 0, &res),
-                        "");
+    assert_string_equal(ask("alice.at.example.com", NULL, b64[0], 0, &res), "");
     assert_int_equal(res.decision, KEYS_NO_UID);
     assert_memory_equal(res.fingerprint, "SHA256:", 7);
     assert_string_equal(res.key_id, "");
@@ -255,9 +249,24 @@ static void
 test_parse_uid(void **state)
 {
     static const char *const bad[] = {
-        "", "2000000100x", "x2000000100", "-1", "+1", " 1", "1 ", "1\n",
-        "0x10", "00", "01", "4294967295", "4294967296", "18446744073709551617",
-        "99999999999999999999999", "1.0", "1e3", "\xd9\xa1",
+        "",
+        "2000000100x",
+        "x2000000100",
+        "-1",
+        "+1",
+        " 1",
+        "1 ",
+        "1\n",
+        "0x10",
+        "00",
+        "01",
+        "4294967295",
+        "4294967296",
+        "18446744073709551617",
+        "99999999999999999999999",
+        "1.0",
+        "1e3",
+        "\xd9\xa1",
     };
     uint32_t uid = 7;
     size_t i;
@@ -294,8 +303,8 @@ chain(const char *command, const struct chain_tokens *t)
     }
     out[0] = '\0';
     for (i = 0; cmd.argv[i]; i++)
-        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
-                              i ? " | " : "", cmd.argv[i]);
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? " | " : "",
+                              cmd.argv[i]);
     chain_cmd_free(&cmd);
     return out;
 }
@@ -340,8 +349,7 @@ test_chain_errors(void **state)
     assert_non_null(strstr(r, "%u %U %k %t %f %%"));
     assert_memory_equal(chain("/bin/x %C", &t), "ERR -22: unknown token %C",
                         25);
-    assert_memory_equal(chain("/bin/x a%", &t), "ERR -22: \"a%\" ends",
-                        17);
+    assert_memory_equal(chain("/bin/x a%", &t), "ERR -22: \"a%\" ends", 17);
     /* a config error wins over a missing value, whatever the order */
     assert_memory_equal(chain("/bin/x %f %D", &t), "ERR -22:", 8);
     /* no key offered: %k %t %f have no value in this call */
@@ -361,12 +369,12 @@ test_chain_errors(void **state)
                         "ERR -22: quotes and backslashes", 31);
     assert_memory_equal(chain("/bin/x a\\ b", &t),
                         "ERR -22: quotes and backslashes", 31);
-    assert_string_equal(chain("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15",
-                              &t),
+    assert_string_equal(chain("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15", &t),
                         "/bin/x | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | "
                         "11 | 12 | 13 | 14 | 15");
     assert_string_equal(chain("/bin/x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 "
-                              "16", &t),
+                              "16",
+                              &t),
                         "ERR -22: more than 16 words");
 }
 
@@ -381,8 +389,8 @@ test_offered_blob(void **state)
     int reason = -1;
 
     (void)state;
-    assert_int_equal(iam_keyline_parse_blob(b64[0], strlen(b64[0]), &k,
-                                            &reason), 0);
+    assert_int_equal(
+        iam_keyline_parse_blob(b64[0], strlen(b64[0]), &k, &reason), 0);
     assert_int_equal(reason, 0);
     assert_string_equal(k.type, "ssh-ed25519");
     assert_int_equal(iam_keyline_fingerprint(b64[0], strlen(b64[0]), fp), 0);
@@ -395,11 +403,9 @@ test_offered_blob(void **state)
                      -EINVAL);
     assert_int_equal(reason, IAM_KEYLINE_E_TYPE);
     assert_null(k.type);
-    assert_int_equal(iam_keyline_parse_blob("AAAA", 4, &k, &reason),
-                     -EINVAL);
+    assert_int_equal(iam_keyline_parse_blob("AAAA", 4, &k, &reason), -EINVAL);
     assert_int_equal(iam_keyline_parse_blob("", 0, &k, &reason), -EINVAL);
-    assert_int_equal(iam_keyline_parse_blob("AAAA$", 5, &k, &reason),
-                     -EINVAL);
+    assert_int_equal(iam_keyline_parse_blob("AAAA$", 5, &k, &reason), -EINVAL);
 }
 
 static void

@@ -60,8 +60,7 @@ assert_one_clean_line(const char *s)
     assert_int_equal(s[n - 1], '\n');
     for (i = 0; i + 1 < n; i++) {
         if (s[i] < 0x20 || s[i] > 0x7e)
-            fail_msg("byte 0x%02x at %zu in \"%s\"", (unsigned char)s[i], i,
-                     s);
+            fail_msg("byte 0x%02x at %zu in \"%s\"", (unsigned char)s[i], i, s);
     }
 }
 
@@ -97,8 +96,8 @@ static void
 test_escape_sequences_neutralised(void **state)
 {
     char *out = logged(LOG_ERR, "key body "
-                               "\x1b[2J\x1b]0;owned\x07\x9b"
-                       "31m\x7f\t");
+                                "\x1b[2J\x1b]0;owned\x07\x9b"
+                                "31m\x7f\t");
 
     (void)state;
     assert_one_clean_line(out);
@@ -123,7 +122,8 @@ test_backslash_escaped(void **state)
 static void
 test_non_ascii_escaped(void **state)
 {
-    char *out = logged(LOG_ERR, "tag \xe2\x80\xae" "abc");
+    char *out = logged(LOG_ERR, "tag \xe2\x80\xae"
+                                "abc");
 
     (void)state;
     assert_one_clean_line(out);

@@ -69,7 +69,8 @@ setup(void **state)
     if (!f)
         return -1;
     fputs("root:x:0:0:root:/root:/bin/bash\n"
-          "localuser:x:1000:1000::/home/localuser:/bin/sh\n", f);
+          "localuser:x:1000:1000::/home/localuser:/bin/sh\n",
+          f);
     fclose(f);
     f = fopen(group_path, "we");
     if (!f)
@@ -201,8 +202,7 @@ find_group(const struct model *m, const char *name)
 }
 
 static void
-build(bool with_devs, struct fetch *f, struct iam_config *cfg,
-      struct model *m)
+build(bool with_devs, struct fetch *f, struct iam_config *cfg, struct model *m)
 {
     struct iam_name_set local;
 
@@ -353,8 +353,7 @@ test_diff(void **state)
     {
         struct iam_name_set local;
 
-        assert_int_equal(iam_name_set_load(passwd_path, group_path, &local),
-                         0);
+        assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
         assert_int_equal(model_build(&f2, &cfg2, &local, NOW, &m2), 0);
         iam_name_set_free(&local);
     }
@@ -459,7 +458,7 @@ static const char *const hostile_users[][2] = {
     { "Deploy", "AIDADEPLOY" },      /* 3: local "deploy" */
     { "carol", "AIDACAROL" },        /* 4 */
     { "QA", "AIDAQA" },              /* 5: LOCAL_GROUPS "qa" (not local) */
-    { "SSH-Users", "AIDASSHUSERS" },  /* 6: an IAM_AUTHORIZED_GROUPS group */
+    { "SSH-Users", "AIDASSHUSERS" }, /* 6: an IAM_AUTHORIZED_GROUPS group */
 };
 #define NHOSTILE (sizeof(hostile_users) / sizeof(hostile_users[0]))
 
@@ -595,23 +594,22 @@ test_synthesized_refused(void **state)
 
     (void)state;
     /* a local group "IAM-SUDO": sudo's %iam-sudo would match it too */
-    build_hostile(hostile_passwd, "root:x:0:\nIAM-SUDO:x:1005:\n", &f, &cfg,
-                  &m, -EADDRINUSE);
-    fetch_free(&f);
-    release_config(&cfg);
-    /* a local user "iam-users" (one namespace for users and groups) */
-    build_hostile("iam-users:x:1006:1006::/:/bin/sh\n", "root:x:0:\n", &f,
-                  &cfg, &m, -EADDRINUSE);
-    fetch_free(&f);
-    release_config(&cfg);
-    /* the local group of that name is gid 0 */
-    build_hostile(hostile_passwd, "iam-sudo:x:0:\n", &f, &cfg, &m,
+    build_hostile(hostile_passwd, "root:x:0:\nIAM-SUDO:x:1005:\n", &f, &cfg, &m,
                   -EADDRINUSE);
     fetch_free(&f);
     release_config(&cfg);
+    /* a local user "iam-users" (one namespace for users and groups) */
+    build_hostile("iam-users:x:1006:1006::/:/bin/sh\n", "root:x:0:\n", &f, &cfg,
+                  &m, -EADDRINUSE);
+    fetch_free(&f);
+    release_config(&cfg);
+    /* the local group of that name is gid 0 */
+    build_hostile(hostile_passwd, "iam-sudo:x:0:\n", &f, &cfg, &m, -EADDRINUSE);
+    fetch_free(&f);
+    release_config(&cfg);
     /* the local group of exactly that name is used as it is */
-    build_hostile(hostile_passwd, "root:x:0:\niam-sudo:x:27:\n", &f, &cfg,
-                  &m, 0);
+    build_hostile(hostile_passwd, "root:x:0:\niam-sudo:x:27:\n", &f, &cfg, &m,
+                  0);
     assert_null(find_group(&m, "iam-sudo"));
     alice = find_user(&m, "alice");
     assert_int_equal(alice->gids[alice->n_gids - 1], 27);

@@ -170,8 +170,9 @@ static void
 test_map_bad_characters(void **state)
 {
     static const char *const bad[] = {
-        "a b", "a/b", "a:b", "a$", "a!b", "a\nb", "a\tb", "caf\xc3\xa9",
-        "a*", "a#b", "a~", "a'b", "a\"b", "a\\b", "a%b", "(a)", "a;b",
+        "a b",  "a/b",         "a:b", "a$",  "a!b", "a\nb",
+        "a\tb", "caf\xc3\xa9", "a*",  "a#b", "a~",  "a'b",
+        "a\"b", "a\\b",        "a%b", "(a)", "a;b",
     };
     char out[IAM_NAME_BUF];
     size_t i;
@@ -229,12 +230,28 @@ static void
 test_valid_posix(void **state)
 {
     static const char *const good[] = {
-        "a", "_", "A", "first.last.at.example.com", "a-b_c.d9", "_apt",
+        "a",
+        "_",
+        "A",
+        "first.last.at.example.com",
+        "a-b_c.d9",
+        "_apt",
         "abcdefghijklmnopqrstuvwxyz012345",
     };
     static const char *const bad[] = {
-        "", "1a", "-a", ".a", "a b", "a@b", "a+b", "a:b", "a$", "a/b",
-        "abcdefghijklmnopqrstuvwxyz0123456", "caf\xc3\xa9", "a\n",
+        "",
+        "1a",
+        "-a",
+        ".a",
+        "a b",
+        "a@b",
+        "a+b",
+        "a:b",
+        "a$",
+        "a/b",
+        "abcdefghijklmnopqrstuvwxyz0123456",
+        "caf\xc3\xa9",
+        "a\n",
     };
     size_t i;
 
@@ -250,14 +267,38 @@ static void
 test_reserved(void **state)
 {
     static const char *const yes[] = {
-        "root", "ROOT", "Root", "daemon", "sudo", "wheel", "admin", "adm",
-        "nobody", "nogroup", "www-data", "ec2-user", "ubuntu", "ssm-user",
-        "sshd", "systemd-network", "Systemd-Anything", "_apt", "_x",
-        "docker", "postgres", "shadow", "disk", "kmem", "staff", "users",
+        "root",
+        "ROOT",
+        "Root",
+        "daemon",
+        "sudo",
+        "wheel",
+        "admin",
+        "adm",
+        "nobody",
+        "nogroup",
+        "www-data",
+        "ec2-user",
+        "ubuntu",
+        "ssm-user",
+        "sshd",
+        "systemd-network",
+        "Systemd-Anything",
+        "_apt",
+        "_x",
+        "docker",
+        "postgres",
+        "shadow",
+        "disk",
+        "kmem",
+        "staff",
+        "users",
     };
     static const char *const no[] = {
-        "alice", "first.last.at.example.com", "rooty", "roo", "systemd",
-        "sudo-users", "data-science", "a_root",
+        "alice",        "first.last.at.example.com",
+        "rooty",        "roo",
+        "systemd",      "sudo-users",
+        "data-science", "a_root",
     };
     size_t i;
 
@@ -308,8 +349,8 @@ static void
 test_reason_distinct(void **state)
 {
     static const int codes[] = {
-        0, -EINVAL, -ENAMETOOLONG, -EDOM, -ENOBUFS, -EPERM, -EEXIST,
-        -ENOTUNIQ, -EADDRINUSE, -12345,
+        0,      -EINVAL, -ENAMETOOLONG, -EDOM,       -ENOBUFS,
+        -EPERM, -EEXIST, -ENOTUNIQ,     -EADDRINUSE, -12345,
     };
     size_t n = sizeof(codes) / sizeof(codes[0]);
     size_t i;
@@ -351,18 +392,17 @@ static const char passwd_text[] =
     "bob:x:4294967294:1::/:/bin/sh\n"
     "nonl:x:1006:1006::/:/bin/sh";
 
-static const char group_text[] =
-    "root:x:0:\n"
-    "sudo:x:27:alice,bob\n"
-    "# comment\n"
-    "data-science:x:5000:alice\n"
-    "+:::\n"
-    "-nisgroup:::\n"
-    "dup:x:600:\n"
-    "dup:x:601:\n"
-    "badgid:x:zz:\n"
-    "threefields:x:700\n"
-    "localonly:x:4242:\n";
+static const char group_text[] = "root:x:0:\n"
+                                 "sudo:x:27:alice,bob\n"
+                                 "# comment\n"
+                                 "data-science:x:5000:alice\n"
+                                 "+:::\n"
+                                 "-nisgroup:::\n"
+                                 "dup:x:600:\n"
+                                 "dup:x:601:\n"
+                                 "badgid:x:zz:\n"
+                                 "threefields:x:700\n"
+                                 "localonly:x:4242:\n";
 
 static void
 test_set_load(void **state)
@@ -440,12 +480,12 @@ test_set_load(void **state)
     /* Every uid and primary gid of passwd, every gid of group. */
     assert_true(iam_name_set_has_id(&set, 0));
     assert_true(iam_name_set_has_id(&set, 1001));
-    assert_true(iam_name_set_has_id(&set, 2000));       /* alice's 2nd */
+    assert_true(iam_name_set_has_id(&set, 2000));        /* alice's 2nd */
     assert_true(iam_name_set_has_id(&set, 4294967294u)); /* bob's uid */
     assert_true(iam_name_set_has_id(&set, 1));           /* bob's gid */
     assert_true(iam_name_set_has_id(&set, 601));         /* 2nd "dup" */
     assert_true(iam_name_set_has_id(&set, 4242));
-    assert_false(iam_name_set_has_id(&set, 1002));       /* malformed */
+    assert_false(iam_name_set_has_id(&set, 1002)); /* malformed */
     assert_false(iam_name_set_has_id(&set, 1003));
     assert_false(iam_name_set_has_id(&set, 700));
     assert_false(iam_name_set_has_id(&set, 4294967295u));
@@ -533,13 +573,11 @@ test_check_available(void **state)
 
     assert_int_equal(iam_name_check_available("carol", &set), 0);
     assert_int_equal(iam_name_check_available("alice", &set), -EEXIST);
-    assert_int_equal(iam_name_check_available("data-science", &set),
-                     -EEXIST);
+    assert_int_equal(iam_name_check_available("data-science", &set), -EEXIST);
     /* IAM "Alice" next to local "alice": sudo would give it alice's
      * rules, so it is refused like "alice". */
     assert_int_equal(iam_name_check_available("Alice", &set), -EEXIST);
-    assert_int_equal(iam_name_check_available("DATA-science", &set),
-                     -EEXIST);
+    assert_int_equal(iam_name_check_available("DATA-science", &set), -EEXIST);
     assert_int_equal(iam_name_check_available("LocalOnly", &set), -EEXIST);
     assert_int_equal(iam_name_check_available("root", &set), -EPERM);
     assert_int_equal(iam_name_check_available("Root", &set), -EPERM);
@@ -578,8 +616,8 @@ static void
 test_ambiguous(void **state)
 {
     static const char *const in[] = {
-        "x@y", "carol", "x.at.y", "bad name", "1bad", "Bob.at.example",
-        "bob@example", "root",
+        "x@y",  "carol",          "x.at.y",      "bad name",
+        "1bad", "Bob.at.example", "bob@example", "root",
     };
     enum { N = sizeof(in) / sizeof(in[0]) };
     struct iam_name_entry v[N];
@@ -642,8 +680,7 @@ main(void)
         cmocka_unit_test(test_reserved),
         cmocka_unit_test(test_reserved_list_sorted),
         cmocka_unit_test(test_reason_distinct),
-        cmocka_unit_test_setup_teardown(test_set_load, tmp_setup,
-                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_set_load, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_set_nul_byte_line, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_set_empty_files, tmp_setup,

@@ -49,8 +49,7 @@ test_passwd_every_size(void **state)
             memset(buf, 'Z', len);
             memset(&pw, 0, sizeof(pw));
             if (len < need) {
-                assert_int_equal(iam_pack_passwd(&u, &pw, buf, len),
-                                 -ERANGE);
+                assert_int_equal(iam_pack_passwd(&u, &pw, buf, len), -ERANGE);
                 assert_memory_equal(&pw, &zero, sizeof(pw));
                 free(block);
                 continue;
@@ -61,8 +60,7 @@ test_passwd_every_size(void **state)
             assert_int_equal(pw.pw_uid, 2000000123);
             assert_int_equal(pw.pw_gid, 2000000124);
             assert_string_equal(pw.pw_gecos, "first.last@example.com");
-            assert_string_equal(pw.pw_dir,
-                                "/home/first.last.at.example.com");
+            assert_string_equal(pw.pw_dir, "/home/first.last.at.example.com");
             assert_string_equal(pw.pw_shell, "/bin/bash");
             assert_true(pw.pw_name >= buf && pw.pw_shell < buf + len);
             free(block);
@@ -103,9 +101,9 @@ make_group(uint32_t n, struct iam_buf *b, struct iam_group_rec *g)
         mem[i] = iam_str_of(names[i]);
     }
     b->len = 0;
-    assert_int_equal(iam_rec_encode_group(b, 2000000500,
-                                          iam_str_of("admins"),
-                                          IAM_GROUP_IAM, mem, n), 0);
+    assert_int_equal(iam_rec_encode_group(b, 2000000500, iam_str_of("admins"),
+                                          IAM_GROUP_IAM, mem, n),
+                     0);
     assert_int_equal(iam_rec_decode_group(b->p, b->len, g), 0);
 }
 
@@ -156,15 +154,13 @@ test_group_every_size(void **state)
             /* The smallest size that works is exact: strings, pointers,
              * and at most the alignment padding. */
             assert_true(ok_at >= (n + 1) * sizeof(char *) + 7 + 2);
-            assert_true(ok_at <= group_strings(n) +
-                                     (n + 1) * sizeof(char *) +
+            assert_true(ok_at <= group_strings(n) + (n + 1) * sizeof(char *) +
                                      sizeof(char *) - 1);
             /* And every size above works too. */
             for (len = ok_at; len < ok_at + 2 * sizeof(char *); len++) {
                 block = malloc(len + off);
                 assert_non_null(block);
-                assert_int_equal(iam_pack_group(&g, &gr, block + off, len),
-                                 0);
+                assert_int_equal(iam_pack_group(&g, &gr, block + off, len), 0);
                 check_group(&gr, block + off, len, n);
                 free(block);
             }

@@ -104,9 +104,9 @@ test_group_round_trip(void **state)
     int i;
 
     (void)state;
-    assert_int_equal(iam_rec_encode_group(&b, 2000000500,
-                                          iam_str_of("admins"),
-                                          IAM_GROUP_IAM, mem, 3), 0);
+    assert_int_equal(iam_rec_encode_group(&b, 2000000500, iam_str_of("admins"),
+                                          IAM_GROUP_IAM, mem, 3),
+                     0);
     assert_int_equal(iam_rec_decode_group(b.p, b.len, &g), 0);
     assert_int_equal(g.gid, 2000000500);
     assert_int_equal(g.kind, IAM_GROUP_IAM);
@@ -130,9 +130,9 @@ test_group_lying_count(void **state)
     size_t count_at;
 
     (void)state;
-    assert_int_equal(iam_rec_encode_group(&b, 2000000500,
-                                          iam_str_of("g"), IAM_GROUP_IAM,
-                                          mem, 1), 0);
+    assert_int_equal(iam_rec_encode_group(&b, 2000000500, iam_str_of("g"),
+                                          IAM_GROUP_IAM, mem, 1),
+                     0);
     /* layout(1) gid(4) name(2+1) kind(1) -> count at offset 9 */
     count_at = 9;
     b.p[count_at] = 0xff;
@@ -190,9 +190,12 @@ static void
 test_gids_and_meta(void **state)
 {
     uint32_t gids[3] = { 27, 2000000001, 4294967294u }, g;
-    struct iam_meta_rec m = { .created = 1764000000, .uid_min = 2000000000,
-                              .uid_max = 2147483646, .users = 5,
-                              .groups = 7, .keys = 9,
+    struct iam_meta_rec m = { .created = 1764000000,
+                              .uid_min = 2000000000,
+                              .uid_max = 2147483646,
+                              .users = 5,
+                              .groups = 7,
+                              .keys = 9,
                               .account = iam_str_of("123456789012"),
                               .source = iam_str_of("iam"),
                               .digest = iam_str_of("00ff") };
@@ -239,8 +242,7 @@ test_instance(void **state)
     assert_str(id, "i-0123456789abcdef0");
     assert_int_equal(iam_rec_decode_instance(b.p, b.len - 1, &id), -EIO);
     assert_int_equal(id.len, 0);
-    assert_int_equal(iam_rec_decode_instance(empty, sizeof(empty), &id),
-                     -EIO);
+    assert_int_equal(iam_rec_decode_instance(empty, sizeof(empty), &id), -EIO);
     assert_int_equal(iam_rec_decode_instance(layout2, sizeof(layout2), &id),
                      -EIO);
     b.len = 0;

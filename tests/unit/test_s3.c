@@ -85,35 +85,22 @@ static void
 test_parse_invalid(void **state)
 {
     static const char *const bad[] = {
-        "my-bucket/key",                /* no scheme */
-        "http://my-bucket/key",
-        "S3://my-bucket/key",
-        "s3://my-bucket",               /* no key */
-        "s3://my-bucket/",
-        "s3:///key",                    /* no bucket */
-        "s3://bucket/a//b",
-        "s3://bucket/a/",               /* empty last segment */
-        "s3://bucket/.",
-        "s3://bucket/..",
-        "s3://bucket/a/./b",
-        "s3://bucket/a/../b",
-        "s3://bucket/..//x",
-        "s3://bucket//key",             /* key starting with '/' */
-        "s3://bucket/a b",
-        "s3://bucket/a+b",
-        "s3://bucket/a%2Fb",
-        "s3://bucket/a?b",
-        "s3://bucket/a#b",
-        "s3://bucket/caf\xc3\xa9",
-        "s3://Bucket/key",
-        "s3://my_bucket/key",
-        "s3://ab/key",                  /* 2 characters */
-        "s3://-bucket/key",
-        "s3://bucket-/key",
-        "s3://.bucket/key",
-        "s3://bucket./key",
-        "s3://my..bucket/key",
-        "",
+        "my-bucket/key", /* no scheme */
+        "http://my-bucket/key", "S3://my-bucket/key",
+        "s3://my-bucket",                         /* no key */
+        "s3://my-bucket/",      "s3:///key",      /* no bucket */
+        "s3://bucket/a//b",     "s3://bucket/a/", /* empty last segment */
+        "s3://bucket/.",        "s3://bucket/..",
+        "s3://bucket/a/./b",    "s3://bucket/a/../b",
+        "s3://bucket/..//x",    "s3://bucket//key", /* key starting with '/' */
+        "s3://bucket/a b",      "s3://bucket/a+b",
+        "s3://bucket/a%2Fb",    "s3://bucket/a?b",
+        "s3://bucket/a#b",      "s3://bucket/caf\xc3\xa9",
+        "s3://Bucket/key",      "s3://my_bucket/key",
+        "s3://ab/key", /* 2 characters */
+        "s3://-bucket/key",     "s3://bucket-/key",
+        "s3://.bucket/key",     "s3://bucket./key",
+        "s3://my..bucket/key",  "",
     };
     char b64[65], url[128], *u;
     size_t i;
@@ -140,8 +127,8 @@ test_parse_clears(void **state)
 
     (void)state;
     memset(&loc, 'x', sizeof(loc));
-    assert_int_equal(aws_s3_parse_url("s3://bucket/a b", &loc, err,
-                                      sizeof(err)), -EINVAL);
+    assert_int_equal(
+        aws_s3_parse_url("s3://bucket/a b", &loc, err, sizeof(err)), -EINVAL);
     assert_string_equal(loc.bucket, "");
     assert_string_equal(loc.key, "");
     /* A short buffer still gets a terminated message. */
@@ -152,8 +139,7 @@ test_parse_clears(void **state)
 /* @loc is filled by hand: aws_s3_endpoint() takes any location. */
 static void
 endpoint(const char *bucket, const char *key, const char *region,
-         const char *override, const char *want_endpoint,
-         const char *want_path)
+         const char *override, const char *want_endpoint, const char *want_path)
 {
     char ep[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE];
     struct aws_s3_location loc;
@@ -183,24 +169,23 @@ test_endpoint(void **state)
     endpoint("bucket", "key", "cn-north-1", NULL,
              "https://bucket.s3.cn-north-1.amazonaws.com.cn", "/key");
     endpoint("my.bucket", "key", "cn-northwest-1", NULL,
-             "https://s3.cn-northwest-1.amazonaws.com.cn",
-             "/my.bucket/key");
+             "https://s3.cn-northwest-1.amazonaws.com.cn", "/my.bucket/key");
 }
 
 static void
 test_endpoint_bad_region(void **state)
 {
     static const char *const bad[] = {
-        "EU-WEST-1", "", "eu_west_1", "eu-west-1.evil.com", "eu west",
-        "eu-west-1/x",
+        "EU-WEST-1",          "",        "eu_west_1",
+        "eu-west-1.evil.com", "eu west", "eu-west-1/x",
     };
     char ep[AWS_S3_ENDPOINT_SIZE], path[AWS_S3_PATH_SIZE], err[128];
     struct aws_s3_location loc;
     size_t i;
 
     (void)state;
-    assert_int_equal(aws_s3_parse_url("s3://bucket/key", &loc, err,
-                                      sizeof(err)), 0);
+    assert_int_equal(
+        aws_s3_parse_url("s3://bucket/key", &loc, err, sizeof(err)), 0);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(ep, AWS_S3_ENDPOINT_SIZE, "x");
         snprintf(path, AWS_S3_PATH_SIZE, "x");
@@ -235,8 +220,8 @@ test_endpoint_longest(void **state)
     free(u);
     assert_int_equal(aws_s3_endpoint(&loc, region, NULL, ep, path), 0);
     assert_int_equal(strlen(path), 1 + AWS_S3_KEY_MAX);
-    assert_int_equal(aws_s3_endpoint(&loc, region, "http://127.0.0.1:9000",
-                                     ep, path), 0);
+    assert_int_equal(
+        aws_s3_endpoint(&loc, region, "http://127.0.0.1:9000", ep, path), 0);
     assert_int_equal(strlen(path), 1 + 63 + 1 + AWS_S3_KEY_MAX);
 }
 

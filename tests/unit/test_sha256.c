@@ -93,9 +93,8 @@ test_matches_openssl(void **state)
         buf[i] = (uint8_t)(x >> 24);
     }
     for (len = 0; len <= sizeof(buf); len++) {
-        assert_int_equal(EVP_Digest(buf, len, want, &want_len, EVP_sha256(),
-                                    NULL),
-                         1);
+        assert_int_equal(
+            EVP_Digest(buf, len, want, &want_len, EVP_sha256(), NULL), 1);
         assert_int_equal(want_len, IAM_SHA256_LEN);
         iam_sha256(buf, len, got);
         assert_memory_equal(got, want, IAM_SHA256_LEN);
@@ -121,9 +120,8 @@ test_pieces(void **state)
     for (i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7 + 3);
     for (len = 0; len <= sizeof(buf); len++) {
-        assert_int_equal(EVP_Digest(buf, len, want, &want_len, EVP_sha256(),
-                                    NULL),
-                         1);
+        assert_int_equal(
+            EVP_Digest(buf, len, want, &want_len, EVP_sha256(), NULL), 1);
         iam_sha256_init(&c);
         for (off = 0; off < len; off += piece) {
             x = x * 1664525 + 1013904223;

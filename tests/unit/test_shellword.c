@@ -147,24 +147,20 @@ static const struct {
       "SHELL: quote inside an unquoted value; quote the whole "
       "value" },
     /* shell expansion */
-    { "SHELL=\"$(id)\"",
-      "SHELL: command substitution is not supported; put a "
-      "literal $ or ` in single quotes" },
-    { "SHELL=$(id)",
-      "SHELL: command substitution is not supported; put a "
-      "literal $ or ` in single quotes" },
+    { "SHELL=\"$(id)\"", "SHELL: command substitution is not supported; put a "
+                         "literal $ or ` in single quotes" },
+    { "SHELL=$(id)", "SHELL: command substitution is not supported; put a "
+                     "literal $ or ` in single quotes" },
     { "SHELL=\"/bin/`id`\"",
       "SHELL: command substitution is not supported; put a "
       "literal $ or ` in single quotes" },
-    { "SHELL=/bin/`id`",
-      "SHELL: command substitution is not supported; put a "
-      "literal $ or ` in single quotes" },
+    { "SHELL=/bin/`id`", "SHELL: command substitution is not supported; put a "
+                         "literal $ or ` in single quotes" },
     { "IAM_AUTHORIZED_GROUPS=\"$GROUPS\"",
       "IAM_AUTHORIZED_GROUPS: variable expansion ($) is not "
       "supported; put a literal $ in single quotes" },
-    { "SHELL=${X}/sh",
-      "SHELL: variable expansion ($) is not supported; put a "
-      "literal $ in single quotes" },
+    { "SHELL=${X}/sh", "SHELL: variable expansion ($) is not supported; put a "
+                       "literal $ in single quotes" },
     { "SHELL=\"/bin/sh$\"",
       "SHELL: variable expansion ($) is not supported; put a "
       "literal $ in single quotes" },
@@ -205,8 +201,7 @@ test_refused(void **state)
         r = split(bad_cases[i].text, line, &key, &val, why, sizeof(why));
         if (r != -EINVAL || strcmp(why, bad_cases[i].want) != 0) {
             print_error("case %zu [%s]\n got  %d [%s]\n want %d [%s]\n", i,
-                        bad_cases[i].text, r, why, -EINVAL,
-                        bad_cases[i].want);
+                        bad_cases[i].text, r, why, -EINVAL, bad_cases[i].want);
             fail();
         }
         assert_null(key);
@@ -224,8 +219,8 @@ test_nul_byte(void **state)
     char *val;
 
     (void)state;
-    assert_int_equal(iam_shellword_line(line, sizeof(line) - 1, &key, &val,
-                                        why, sizeof(why)),
+    assert_int_equal(iam_shellword_line(line, sizeof(line) - 1, &key, &val, why,
+                                        sizeof(why)),
                      -EINVAL);
     assert_string_equal(why, "NUL byte in the line");
 }
@@ -267,8 +262,7 @@ test_why_max(void **state)
              "%.*s: command substitution is not supported; put a literal $ "
              "or ` in single quotes",
              (int)k, text);
-    assert_int_equal(split(text, line, &key, &val, why, sizeof(why)),
-                     -EINVAL);
+    assert_int_equal(split(text, line, &key, &val, why, sizeof(why)), -EINVAL);
     assert_string_equal(why, want);
 }
 

@@ -38,8 +38,9 @@ static char vectors[512];
 #define V_SERVICE "service"
 /* Not in the .req of that case: it comes from the credentials. */
 #define V_TOKEN_CASE "get-vanilla-with-session-token"
-#define V_TOKEN "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73e" \
-                "bf194267"
+#define V_TOKEN                                                                \
+    "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73e"                 \
+    "bf194267"
 
 /* A parsed .req file; all strings point into @text. */
 struct vreq {
@@ -208,9 +209,8 @@ check_sign(const char *name, const struct vreq *v)
     if (strcmp(name, V_TOKEN_CASE) == 0)
         token = V_TOKEN;
     aws_creds_init(&creds);
-    assert_int_equal(aws_creds_set(V_KEY_ID, V_SECRET, token, 0,
-                                   AWS_CREDS_ENV, &creds),
-                     0);
+    assert_int_equal(
+        aws_creds_set(V_KEY_ID, V_SECRET, token, 0, AWS_CREDS_ENV, &creds), 0);
     req.method = v->method;
     req.host = req_header(v, "Host");
     assert_non_null(req.host);
@@ -273,9 +273,8 @@ test_uri_encode(void **state)
     char *out = NULL;
 
     (void)state;
-    assert_int_equal(aws_sigv4_uri_encode("a b/c~+=&\xe1\x88\xb4", 12,
-                                          false, &out),
-                     0);
+    assert_int_equal(
+        aws_sigv4_uri_encode("a b/c~+=&\xe1\x88\xb4", 12, false, &out), 0);
     assert_string_equal(out, "a%20b%2Fc~%2B%3D%26%E1%88%B4");
     free(out);
     assert_int_equal(aws_sigv4_uri_encode("/a b/", 5, true, &out), 0);
@@ -309,7 +308,7 @@ creq_of(const char *query, const struct aws_sigv4_header *hdrs, size_t n,
     return r;
 }
 
-#define EMPTY_HASH \
+#define EMPTY_HASH                                                             \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static void
@@ -319,9 +318,8 @@ test_canonical_query(void **state)
     char *creq = NULL;
 
     (void)state;
-    assert_int_equal(creq_of("b=2&a=2&a=1&&c&d=%e1%88%b4&e=a+b&f=x%20y",
-                             &h, 1, &creq),
-                     0);
+    assert_int_equal(
+        creq_of("b=2&a=2&a=1&&c&d=%e1%88%b4&e=a+b&f=x%20y", &h, 1, &creq), 0);
     assert_string_equal(creq, "GET\n/\n"
                               "a=1&a=2&b=2&c=&d=%E1%88%B4&e=a%2Bb&f=x%20y\n"
                               "host:x\n\nhost\n" EMPTY_HASH);
@@ -445,24 +443,20 @@ test_scope_bad(void **state)
     assert_string_equal(s, "");
     assert_int_equal(aws_sigv4_scope(V_DATE, "", "iam", s), -EINVAL);
     assert_int_equal(aws_sigv4_scope(V_DATE, "us-east-1", "", s), -EINVAL);
-    assert_int_equal(aws_sigv4_scope(V_DATE, "us-east-1", "i/am", s),
-                     -EINVAL);
+    assert_int_equal(aws_sigv4_scope(V_DATE, "us-east-1", "i/am", s), -EINVAL);
     assert_int_equal(aws_sigv4_scope(V_DATE, long_word, "iam", s), -EINVAL);
     assert_int_equal(aws_sigv4_scope(V_DATE, NULL, "iam", s), -EINVAL);
     assert_int_equal(aws_sigv4_scope("20150830", "us-east-1", "iam", s),
                      -EINVAL);
-    assert_int_equal(aws_sigv4_scope("20150830X123600Z", "us-east-1", "iam",
-                                     s),
+    assert_int_equal(aws_sigv4_scope("20150830X123600Z", "us-east-1", "iam", s),
                      -EINVAL);
-    assert_int_equal(aws_sigv4_scope("2015083OT123600Z", "us-east-1", "iam",
-                                     s),
+    assert_int_equal(aws_sigv4_scope("2015083OT123600Z", "us-east-1", "iam", s),
                      -EINVAL);
     assert_int_equal(aws_sigv4_scope(V_DATE, "us-east-1", "iam", s), 0);
     assert_string_equal(s, "20150830/us-east-1/iam/aws4_request");
     assert_int_equal(aws_sigv4_string_to_sign("bad", s, "x", &sts), -EINVAL);
     assert_null(sts);
-    assert_int_equal(aws_sigv4_string_to_sign(V_DATE, "", "x", &sts),
-                     -EINVAL);
+    assert_int_equal(aws_sigv4_string_to_sign(V_DATE, "", "x", &sts), -EINVAL);
     assert_null(sts);
 }
 
@@ -485,21 +479,18 @@ test_signing_key(void **state)
                                            "us-east-1", "iam", key),
                      0);
     assert_memory_equal(key, want, 32);
-    assert_int_equal(aws_sigv4_signing_key("", V_DATE, "us-east-1", "iam",
-                                           key),
+    assert_int_equal(aws_sigv4_signing_key("", V_DATE, "us-east-1", "iam", key),
                      -EINVAL);
     assert_memory_equal(key, zero, 32);
     memset(big, 'k', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    assert_int_equal(aws_sigv4_signing_key(big, V_DATE, "us-east-1", "iam",
-                                           key),
-                     -EINVAL);
-    assert_int_equal(aws_sigv4_signing_key(V_SECRET, "2012", "us-east-1",
-                                           "iam", key),
-                     -EINVAL);
-    assert_int_equal(aws_sigv4_signing_key(NULL, V_DATE, "us-east-1", "iam",
-                                           key),
-                     -EINVAL);
+    assert_int_equal(
+        aws_sigv4_signing_key(big, V_DATE, "us-east-1", "iam", key), -EINVAL);
+    assert_int_equal(
+        aws_sigv4_signing_key(V_SECRET, "2012", "us-east-1", "iam", key),
+        -EINVAL);
+    assert_int_equal(
+        aws_sigv4_signing_key(NULL, V_DATE, "us-east-1", "iam", key), -EINVAL);
 }
 
 static void
@@ -508,23 +499,22 @@ test_authorization_bad(void **state)
     char out[128];
 
     (void)state;
-    assert_int_equal(aws_sigv4_authorization("AKID", "scope", "host", "sig",
-                                             out, 20),
-                     -ERANGE);
+    assert_int_equal(
+        aws_sigv4_authorization("AKID", "scope", "host", "sig", out, 20),
+        -ERANGE);
     assert_string_equal(out, "");
-    assert_int_equal(aws_sigv4_authorization("", "scope", "host", "sig", out,
-                                             sizeof(out)),
-                     -EINVAL);
-    assert_int_equal(aws_sigv4_authorization("AKID", "s", "h", "x", out,
-                                             sizeof(out)),
-                     0);
+    assert_int_equal(
+        aws_sigv4_authorization("", "scope", "host", "sig", out, sizeof(out)),
+        -EINVAL);
+    assert_int_equal(
+        aws_sigv4_authorization("AKID", "s", "h", "x", out, sizeof(out)), 0);
     assert_string_equal(out, "AWS4-HMAC-SHA256 Credential=AKID/s, "
                              "SignedHeaders=h, Signature=x");
 }
 
 static void
-sign_expect(const struct aws_sigv4_request *req,
-            const struct aws_creds *creds, size_t size, int want)
+sign_expect(const struct aws_sigv4_request *req, const struct aws_creds *creds,
+            size_t size, int want)
 {
     char authz[AWS_SIGV4_AUTHZ_SIZE];
     char date[AWS_SIGV4_AMZ_DATE_SIZE];
@@ -532,9 +522,9 @@ sign_expect(const struct aws_sigv4_request *req,
     assert_true(size <= sizeof(authz));
     memset(authz, 'z', sizeof(authz));
     memset(date, 'z', sizeof(date));
-    assert_int_equal(aws_sigv4_sign(req, creds, V_REGION, "iam", V_NOW,
-                                    authz, size, date),
-                     want);
+    assert_int_equal(
+        aws_sigv4_sign(req, creds, V_REGION, "iam", V_NOW, authz, size, date),
+        want);
     if (want < 0) {
         assert_string_equal(date, "");
         if (size > 0)
@@ -546,8 +536,10 @@ static void
 test_sign_bad(void **state)
 {
     struct aws_sigv4_header reserved[] = {
-        { "Host", "evil" }, { "x-amz-date", "1" },
-        { "X-Amz-Security-Token", "t" }, { "Authorization", "a" },
+        { "Host", "evil" },
+        { "x-amz-date", "1" },
+        { "X-Amz-Security-Token", "t" },
+        { "Authorization", "a" },
     };
     struct aws_sigv4_request req = { 0 };
     struct aws_creds creds, empty;
@@ -556,9 +548,8 @@ test_sign_bad(void **state)
     (void)state;
     aws_creds_init(&empty);
     aws_creds_init(&creds);
-    assert_int_equal(aws_creds_set(V_KEY_ID, V_SECRET, NULL, 0, AWS_CREDS_ENV,
-                                   &creds),
-                     0);
+    assert_int_equal(
+        aws_creds_set(V_KEY_ID, V_SECRET, NULL, 0, AWS_CREDS_ENV, &creds), 0);
     req.method = "GET";
     req.host = "iam.amazonaws.com";
     req.path = "/";

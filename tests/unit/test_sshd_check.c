@@ -19,8 +19,9 @@
 
 #include "sshd_check.h"
 
-#define EIC_DROPIN "/usr/lib/systemd/system/sshd.service.d/" \
-                   "ec2-instance-connect.conf"
+#define EIC_DROPIN                                                             \
+    "/usr/lib/systemd/system/sshd.service.d/"                                  \
+    "ec2-instance-connect.conf"
 
 struct tree {
     char root[64];
@@ -71,8 +72,7 @@ setup(void **state)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag,
-           struct FTW *ftw)
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -153,8 +153,7 @@ test_match_and_relative_include(void **state)
     struct tree *t = *state;
     struct sshd_check c;
 
-    put(t, "/etc/ssh/sshd_config",
-        "Include sshd_config.d/*.conf\n");
+    put(t, "/etc/ssh/sshd_config", "Include sshd_config.d/*.conf\n");
     put(t, "/etc/ssh/sshd_config.d/10-admins.conf",
         "Match User admin\n"
         "    AuthorizedKeysCommand /usr/bin/admin-keys %u\n");
@@ -216,8 +215,10 @@ test_eic_masked(void **state)
 
     test_eic_unit_dropin(state);
     put(t, "/etc/systemd/system/sshd.service.d/.keep", "");
-    snprintf(link, sizeof(link), "%s/etc/systemd/system/sshd.service.d/"
-             "ec2-instance-connect.conf", t->root);
+    snprintf(link, sizeof(link),
+             "%s/etc/systemd/system/sshd.service.d/"
+             "ec2-instance-connect.conf",
+             t->root);
     assert_int_equal(symlink("/dev/null", link), 0);
     assert_int_equal(sshd_check(t->root, &c), 0);
     assert_int_equal(c.result, SSHD_OURS);
@@ -244,15 +245,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ours, setup, teardown),
         cmocka_unit_test(test_nothing),
         cmocka_unit_test_setup_teardown(test_earlier_dropin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_match_and_relative_include,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eic_unit_dropin, setup,
+        cmocka_unit_test_setup_teardown(test_match_and_relative_include, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_eic_unit_dropin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eic_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_sets_only_the_user, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_eic_reset_later, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eic_reset_later, setup, teardown),
     };
     return cmocka_run_group_tests_name("sshd_check", tests, NULL, NULL);
 }
