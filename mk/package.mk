@@ -4,7 +4,8 @@
 #                    UNITDIR, LIBEXECDIR, PAMCONFIGDIR honoured
 #   make uninstall   removes what install put in place, except
 #                    /etc/nss-iam.conf
-#   make deb         build/pkg/libnss-iam_VERSION_ARCH.deb (dpkg-buildpackage)
+#   make deb         build/pkg/libnss-iam_VERSION_ARCH.deb (the NSS module) and
+#                    nss-iam_VERSION_ARCH.deb (the rest) (dpkg-buildpackage)
 #   make rpm         build/pkg/nss-iam-VERSION-REL.ARCH.rpm (rpmbuild)
 #   make man-check   every manual page renders without a groff warning
 #
