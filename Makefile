@@ -33,7 +33,9 @@ LIB_CORE := lib/iam_rec.c lib/iam_seal.c lib/iam_db.c lib/iam_pack.c
 # ... and the rest, for the programs and tests.
 LIB_REST := lib/iam_log.c lib/iam_lines.c lib/iam_db_write.c lib/iam_keyline.c lib/iam_sha256.c \
 	lib/iam_name.c lib/iam_id.c lib/iam_config.c lib/iam_login_defs.c lib/aws_sigv4.c \
-	lib/aws_http.c lib/aws_creds.c lib/aws_client.c lib/aws_iam_json.c \
+	lib/aws_http.c lib/aws_time.c lib/aws_json.c lib/aws_xml.c lib/aws_error.c \
+	lib/aws_creds.c lib/aws_imds.c lib/aws_client.c lib/aws_provider.c \
+	lib/aws_iam_json.c \
 	lib/aws_endpoint.c lib/aws_ec2_tags.c lib/aws_s3.c
 LIB_SRC := $(LIB_CORE) $(LIB_REST)
 LIBS := -llmdb -lcrypto -lcurl -ljson-c -lm
@@ -51,7 +53,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_ec2_tags.c tests/unit/test_model.c tests/unit/test_sha256.c \
 	tests/unit/test_s3.c tests/unit/test_fleet.c tests/unit/test_diff.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
-	tests/unit/test_client.c tests/unit/test_endpoint.c
+	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
+	tests/unit/test_error.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 

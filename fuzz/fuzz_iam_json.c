@@ -1,7 +1,8 @@
 /*
  * fuzz_iam_json: every IAM response parser of aws_iam_json.h on the same
- * arbitrary body (ListUsers, GetGroup, ListSSHPublicKeys, GetSSHPublicKey,
- * the error document).
+ * arbitrary body (ListUsers, GetGroup, ListSSHPublicKeys, GetSSHPublicKey),
+ * the error document reader of aws_error.h and the timestamp reader of
+ * aws_time.h.
  *
  * Invariants (the contract at the top of aws_iam_json.h): the return value
  * is one of the documented codes; on success the result is set and the
@@ -13,7 +14,9 @@
  */
 #include <errno.h>
 
+#include "aws_error.h"
 #include "aws_iam_json.h"
+#include "aws_time.h"
 #include "fuzz.h"
 
 #define ERRLEN AWS_IAM_JSON_ERRBUF_SIZE
@@ -59,17 +62,19 @@ check_page(size_t n, const void *items, bool truncated, const char *marker)
 }
 
 static void
-check_error(const struct aws_iam_json_error *e)
+check_error(const struct aws_error *e)
 {
     FUZZ_ASSERT(e != NULL);
-    check_str(e->code, AWS_IAM_JSON_ERROR_CODE_MAX, 1);
-    (void)aws_iam_json_error_retryable(e->code, 400);
-    (void)aws_iam_json_error_retryable(e->code, 503);
+    check_str(e->code, AWS_ERROR_CODE_MAX, 1);
+    if (e->message)
+        check_str(e->message, AWS_ERROR_TEXT_MAX, 0);
+    (void)aws_error_retryable(e->code, 400);
+    (void)aws_error_retryable(e->code, 503);
 }
 
 /* The shared part of every parser's contract. */
 static void
-check_outcome(int r, const void *result, struct aws_iam_json_error *error,
+check_outcome(int r, const void *result, struct aws_error *error,
               const char *errbuf)
 {
     FUZZ_ASSERT(r == 0 || r == -EREMOTEIO || r == -EPROTO || r == -EFBIG ||
@@ -81,14 +86,14 @@ check_outcome(int r, const void *result, struct aws_iam_json_error *error,
         FUZZ_ASSERT(errbuf[0] != '\0');
     if (error)
         check_error(error);
-    aws_iam_json_error_free(error);
+    aws_error_free(error);
 }
 
 static void
 run_list_users(const char *body, size_t len, char *errbuf)
 {
     struct aws_iam_json_user_page *page;
-    struct aws_iam_json_error *error;
+    struct aws_error *error;
     size_t i;
     int r;
 
@@ -107,7 +112,7 @@ static void
 run_get_group(const char *body, size_t len, char *errbuf)
 {
     struct aws_iam_json_group_page *page;
-    struct aws_iam_json_error *error;
+    struct aws_error *error;
     size_t i;
     int r;
 
@@ -129,7 +134,7 @@ static void
 run_list_keys(const char *body, size_t len, char *errbuf)
 {
     struct aws_iam_json_key_page *page;
-    struct aws_iam_json_error *error;
+    struct aws_error *error;
     size_t i;
     int r;
 
@@ -153,7 +158,7 @@ static void
 run_get_key(const char *body, size_t len, char *errbuf)
 {
     struct aws_iam_json_ssh_key *key;
-    struct aws_iam_json_error *error;
+    struct aws_error *error;
     int r;
 
     errbuf[0] = '\0';
@@ -172,21 +177,18 @@ run_get_key(const char *body, size_t len, char *errbuf)
 }
 
 static void
-run_parse_error(const char *body, size_t len, char *errbuf)
+run_parse_error(const char *body, size_t len)
 {
-    struct aws_iam_json_error *error;
+    struct aws_error *error;
     int r;
 
-    errbuf[0] = '\0';
-    r = aws_iam_json_parse_error(body, len, errbuf, ERRLEN, &error);
-    FUZZ_ASSERT(r == 0 || r == -EPROTO || r == -EFBIG || r == -ENOMEM);
+    r = aws_error_parse(body, len, &error);
+    FUZZ_ASSERT(r == 0 || r == -ENOMSG || r == -EPROTO || r == -EFBIG ||
+                r == -ENOMEM);
     FUZZ_ASSERT((r == 0) == (error != NULL));
-    FUZZ_ASSERT(memchr(errbuf, '\0', ERRLEN) != NULL);
-    if (r < 0)
-        FUZZ_ASSERT(errbuf[0] != '\0');
     if (error)
         check_error(error);
-    aws_iam_json_error_free(error);
+    aws_error_free(error);
 }
 
 int
@@ -201,8 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_get_group(body, size, errbuf);
     run_list_keys(body, size, errbuf);
     run_get_key(body, size, errbuf);
-    run_parse_error(body, size, errbuf);
-    if (size <= 64 && aws_iam_json_parse_time(body, size, &t) == 0) {
+    run_parse_error(body, size);
+    if (size <= 64 && aws_time_parse(body, size, &t) == 0) {
         FUZZ_ASSERT(t >= 0);
         FUZZ_ASSERT(t <= 253402300799);
     }

@@ -9,6 +9,7 @@
 #include "aws_creds.h"
 #include "aws_endpoint.h"
 #include "aws_iam_json.h"
+#include "aws_provider.h"
 #include "iam_log.h"
 
 /* Is @key_id Active in one ListSSHPublicKeys page? 1, 0, or -errno. */
@@ -79,13 +80,19 @@ online_check(const struct iam_config *cfg, const char *iam_name,
              const char *key_id)
 {
     int64_t deadline = aws_client_now_ms() + cfg->verify_online_timeout_ms;
-    struct aws_creds_source src;
+    struct aws_provider_source src;
     struct aws_client_opts o;
     struct aws_client c;
     struct aws_creds creds;
     struct aws_http h;
     int r;
 
+    /* IAM and STS: one short try and one retry, within the deadline. */
+    memset(&o, 0, sizeof(o));
+    o.timeout_ms = cfg->verify_online_timeout_ms;
+    o.max_attempts = 2;
+    o.deadline_ms = deadline;
+    o.backoff_base_ms = 50;
     memset(&src, 0, sizeof(src));
     src.imds_endpoint = cfg->imds_endpoint;
     src.sts_endpoint = cfg->sts_endpoint;
@@ -93,18 +100,17 @@ online_check(const struct iam_config *cfg, const char *iam_name,
     src.assume_role_arn = cfg->assumerole;
     src.session_name = "nss-iam-keys";
     src.imds_timeout_ms = cfg->verify_online_timeout_ms;
-    src.sts_timeout_ms = cfg->verify_online_timeout_ms;
+    src.sts = &o;
     aws_creds_init(&creds);
     r = aws_http_init(&h);
     if (r < 0)
         return r;
-    r = aws_creds_resolve(&src, &h, time(NULL), &creds);
+    r = aws_provider_resolve(&src, &h, time(NULL), &creds);
     if (r < 0) {
         iam_log(LOG_WARNING, "online check: no AWS credentials: %s",
                 strerrordesc_np(-r));
         goto out;
     }
-    memset(&o, 0, sizeof(o));
     r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                          &o.region);
     if (r < 0) {
@@ -115,10 +121,6 @@ online_check(const struct iam_config *cfg, const char *iam_name,
     o.service = "iam";
     o.version = "2010-05-08";
     o.json = true;
-    o.timeout_ms = cfg->verify_online_timeout_ms;
-    o.max_attempts = 2;
-    o.deadline_ms = deadline;
-    o.backoff_base_ms = 50;
     r = aws_client_init(&c, &o, &creds);
     if (r >= 0) {
         r = list_and_find(&c, &h, iam_name, key_id);

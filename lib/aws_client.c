@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "aws_error.h"
 #include "aws_sigv4.h"
 #include "iam_log.h"
 
@@ -316,12 +317,10 @@ static struct attempt
 classify(const char *action, struct aws_http_response *resp, char *errbuf,
          size_t errlen, char *ret_code, size_t code_len)
 {
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct attempt a = { -EREMOTEIO, false, false };
-    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
 
-    if (aws_iam_json_parse_error(resp->body, resp->body_len, perr,
-                                 sizeof(perr), &e) < 0 || !e) {
+    if (aws_error_parse(resp->body, resp->body_len, &e) < 0) {
         snprintf(errbuf, errlen, "%s: HTTP %ld without an AWS error "
                  "document", action, resp->status);
         a.r = -EPROTO;
@@ -332,10 +331,9 @@ classify(const char *action, struct aws_http_response *resp, char *errbuf,
              e->code, e->message ? e->message : "");
     if (ret_code)
         snprintf(ret_code, code_len, "%s", e->code);
-    a.retry = aws_iam_json_error_retryable(e->code, resp->status);
-    a.throttled = strstr(e->code, "Throttl") != NULL ||
-                  strcmp(e->code, "RequestLimitExceeded") == 0;
-    aws_iam_json_error_free(e);
+    a.retry = aws_error_retryable(e->code, resp->status);
+    a.throttled = aws_error_throttling(e->code);
+    aws_error_free(e);
     return a;
 }
 

@@ -21,7 +21,6 @@
 
 #include "aws_creds.h"
 #include "aws_http.h"
-#include "aws_iam_json.h"
 #include "aws_sigv4.h"
 
 /*

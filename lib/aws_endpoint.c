@@ -24,10 +24,8 @@ static const struct partition {
     { "eusc-", NULL, NULL },
 };
 
-/* "us-east-1": lower-case letters and digits in dash-separated parts,
- * starting with a letter (as iam_config checks AWS_REGION). */
-static bool
-is_region(const char *s)
+bool
+aws_endpoint_is_region(const char *s)
 {
     size_t n = strlen(s), i;
     bool dash = false;
@@ -57,7 +55,7 @@ aws_endpoint_iam(const char *region, const char *override,
 
     *ret_url = NULL;
     *ret_signing_region = NULL;
-    if (region && !is_region(region))
+    if (region && !aws_endpoint_is_region(region))
         return -EINVAL;
     for (i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]);
          i++) {

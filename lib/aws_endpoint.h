@@ -5,6 +5,19 @@
 #ifndef AWS_ENDPOINT_H
 #define AWS_ENDPOINT_H
 
+#include <stdbool.h>
+
+/*
+ * aws_endpoint_is_region - whether @s is spelled as a region name:
+ * lower-case letters and digits in dash-separated parts, at least two,
+ * starting with a letter, at most 32 bytes ("us-east-1", "us-gov-west-1",
+ * "cn-north-1"). It says nothing of whether AWS has such a region.
+ * iam_config checks AWS_REGION with it, so a region the configuration
+ * accepts is one this file can place. Pure; thread-safe.
+ */
+bool
+aws_endpoint_is_region(const char *s);
+
 /*
  * aws_endpoint_iam - the IAM endpoint URL and signing region for @region,
  * by partition (the region prefixes of the AWS SDKs' endpoints.json):

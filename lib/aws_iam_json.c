@@ -2,16 +2,14 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* 9999-12-31T23:59:59Z: the last instant a timestamp may name. */
-#define TIME_LAST 253402300799LL
+#include "aws_error.h"
+#include "aws_json.h"
 
 /* Longest Status value looked at; longer ones cannot be known values. */
 #define STATUS_MAX 16
@@ -34,12 +32,6 @@ struct list {
     json_object *array; /* or NULL */
     json_object *one;   /* the single {"member": {...}} item, or NULL */
     size_t n;
-};
-
-/* A piece of the body, not NUL-terminated. */
-struct text {
-    const char *p;
-    size_t len;
 };
 
 static int fail(struct pctx *c, int r, const char *fmt, ...)
@@ -72,17 +64,11 @@ type_name(json_object *o)
     return json_type_to_name(json_object_get_type(o));
 }
 
-/* The member @key of @obj; NULL when absent, JSON null or @obj no object. */
+/* aws_json_member(), under the short name the parsers below use. */
 static json_object *
 member(json_object *obj, const char *key)
 {
-    json_object *v = NULL;
-
-    if (!json_object_is_type(obj, json_type_object))
-        return NULL;
-    if (!json_object_object_get_ex(obj, key, &v))
-        return NULL;
-    return v;
+    return aws_json_member(obj, key);
 }
 
 static bool
@@ -172,193 +158,6 @@ get_string(struct pctx *c, json_object *obj, const char *where, const char *key,
     return 0;
 }
 
-static bool
-take_digits(const char *s, size_t len, size_t *pos, size_t n, int *ret)
-{
-    int v = 0;
-    size_t i;
-
-    if (*pos > len || len - *pos < n)
-        return false;
-    for (i = 0; i < n; i++) {
-        char ch = s[*pos + i];
-
-        if (ch < '0' || ch > '9')
-            return false;
-        v = v * 10 + (ch - '0');
-    }
-    *pos += n;
-    *ret = v;
-    return true;
-}
-
-/* Consume one character of @set at *pos. */
-static bool
-take_char(const char *s, size_t len, size_t *pos, const char *set)
-{
-    if (*pos >= len || s[*pos] == '\0' || !strchr(set, s[*pos]))
-        return false;
-    (*pos)++;
-    return true;
-}
-
-/* Consume a run of digits; false when there is none. */
-static bool
-skip_digits(const char *s, size_t len, size_t *pos)
-{
-    size_t start = *pos;
-
-    while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9')
-        (*pos)++;
-    return *pos > start;
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (y >= 1). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = y / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-    static const int days[12] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* "Z", "+HH:MM", "+HHMM" or "+HH" (or '-') at *pos, in seconds east of
- * UTC. */
-static bool
-take_zone(const char *s, size_t len, size_t *pos, int64_t *ret_offset)
-{
-    int sign, oh, om;
-
-    if (take_char(s, len, pos, "Zz")) {
-        *ret_offset = 0;
-        return true;
-    }
-    if (*pos >= len || (s[*pos] != '+' && s[*pos] != '-'))
-        return false;
-    sign = s[*pos] == '-' ? -1 : 1;
-    (*pos)++;
-    if (!take_digits(s, len, pos, 2, &oh))
-        return false;
-    om = 0;
-    if (take_char(s, len, pos, ":")) {
-        if (!take_digits(s, len, pos, 2, &om))
-            return false;
-    } else if (*pos < len) {
-        /* "+HHMM"; a lone "+HH" is complete as it is. */
-        if (!take_digits(s, len, pos, 2, &om))
-            return false;
-    }
-    if (oh > 23 || om > 59)
-        return false;
-    *ret_offset = sign * (int64_t)(oh * 3600 + om * 60);
-    return true;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.frac](zone)" */
-static int
-parse_iso8601(const char *s, size_t len, int64_t *ret_t)
-{
-    int y, mo, d, h, mi, sec;
-    int64_t offset;
-    size_t i = 0;
-    bool ok;
-
-    ok = take_digits(s, len, &i, 4, &y) && take_char(s, len, &i, "-") &&
-         take_digits(s, len, &i, 2, &mo) && take_char(s, len, &i, "-") &&
-         take_digits(s, len, &i, 2, &d) && take_char(s, len, &i, "Tt ") &&
-         take_digits(s, len, &i, 2, &h) && take_char(s, len, &i, ":") &&
-         take_digits(s, len, &i, 2, &mi) && take_char(s, len, &i, ":") &&
-         take_digits(s, len, &i, 2, &sec);
-    if (ok && take_char(s, len, &i, "."))
-        ok = skip_digits(s, len, &i);
-    /* No zone means local time somewhere: refuse rather than guess. */
-    ok = ok && take_zone(s, len, &i, &offset) && i == len;
-    if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-        d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-        return -EINVAL;
-    *ret_t =
-        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    return 0;
-}
-
-/* Epoch seconds written as text: digits, optional ".digits". */
-static int
-parse_epoch_text(const char *s, size_t len, int64_t *ret_t)
-{
-    int64_t t = 0;
-    size_t i;
-
-    /* 12 digits hold TIME_LAST; more would overflow nothing but is junk. */
-    for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (i == 12)
-            return -EINVAL;
-        t = t * 10 + (s[i] - '0');
-    }
-    if (i == 0)
-        return -EINVAL;
-    if (take_char(s, len, &i, ".") && !skip_digits(s, len, &i))
-        return -EINVAL;
-    if (i != len)
-        return -EINVAL;
-    *ret_t = t;
-    return 0;
-}
-
-int
-aws_iam_json_parse_time(const char *s, size_t len, time_t *ret_time)
-{
-    int64_t t = 0;
-    int r;
-
-    if (len > 4 && s[4] == '-')
-        r = parse_iso8601(s, len, &t);
-    else
-        r = parse_epoch_text(s, len, &t);
-    if (r < 0 || t < 0 || t > TIME_LAST)
-        return -EINVAL;
-    *ret_time = (time_t)t;
-    return 0;
-}
-
-/* A JSON number of epoch seconds; fractions are dropped. */
-static bool
-number_time(json_object *v, time_t *ret_time)
-{
-    double d;
-    int64_t i;
-
-    if (json_object_is_type(v, json_type_int)) {
-        /* json-c clamps out-of-range integers to INT64_MIN/MAX. */
-        i = json_object_get_int64(v);
-        if (i < 0 || i > TIME_LAST)
-            return false;
-        *ret_time = (time_t)i;
-        return true;
-    }
-    d = json_object_get_double(v);
-    if (!isfinite(d) || d < 0 || d >= (double)TIME_LAST + 1)
-        return false;
-    /* d >= 0, so truncation is floor(), and no libm is needed. */
-    *ret_time = (time_t)d;
-    return true;
-}
-
 /*
  * The timestamp member @key of @obj into *ret_time. Absent or null:
  * -EPROTO when @required, else 0 with *ret_time 0.
@@ -368,8 +167,7 @@ get_time(struct pctx *c, json_object *obj, const char *where, const char *key,
          bool required, time_t *ret_time)
 {
     json_object *v = member(obj, key);
-    const char *s;
-    size_t len;
+    int r;
 
     *ret_time = 0;
     if (!v) {
@@ -377,18 +175,11 @@ get_time(struct pctx *c, json_object *obj, const char *where, const char *key,
             return fail(c, -EPROTO, "missing %s.%s", where, key);
         return 0;
     }
-    if (json_object_is_type(v, json_type_int) ||
-        json_object_is_type(v, json_type_double)) {
-        if (!number_time(v, ret_time))
-            return fail(c, -EPROTO, "%s.%s: invalid timestamp", where, key);
-        return 0;
-    }
-    if (!json_object_is_type(v, json_type_string))
-        return fail(c, -EPROTO, "%s.%s: expected timestamp, got %s", where, key,
-                    type_name(v));
-    s = json_object_get_string(v);
-    len = (size_t)json_object_get_string_len(v);
-    if (aws_iam_json_parse_time(s, len, ret_time) < 0)
+    r = aws_json_time(v, ret_time);
+    if (r == -EMEDIUMTYPE)
+        return fail(c, -EPROTO, "%s.%s: expected timestamp, got %s", where,
+                    key, type_name(v));
+    if (r < 0)
         return fail(c, -EPROTO, "%s.%s: invalid timestamp", where, key);
     return 0;
 }
@@ -541,159 +332,16 @@ skip_space(const char *s, size_t len, size_t i)
 static int
 tokenize(struct pctx *c, const char *body, size_t len, json_object **ret_root)
 {
-    struct json_tokener *tok;
-    enum json_tokener_error jerr;
-    json_object *root;
-    int r = 0;
+    char why[96];
+    int r;
 
-    *ret_root = NULL;
-    /* json-c would stop at a NUL and ignore what follows. */
-    if (memchr(body, '\0', len))
-        return fail(c, -EPROTO, "response is not JSON");
-    tok = json_tokener_new_ex(AWS_IAM_JSON_MAX_DEPTH);
-    if (!tok)
-        return fail(c, -ENOMEM, "out of memory");
-    /* Trailing data is allowed here only to be reported precisely below. */
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_ALLOW_TRAILING_CHARS |
-                                    JSON_TOKENER_VALIDATE_UTF8);
-    /* len <= AWS_IAM_JSON_MAX_BODY, so it fits an int. */
-    root = json_tokener_parse_ex(tok, body, (int)len);
-    jerr = json_tokener_get_error(tok);
-    if (jerr == json_tokener_continue)
-        r = fail(c, -EPROTO, "response is not JSON (truncated)");
-    else if (jerr == json_tokener_error_depth)
-        r = fail(c, -EPROTO, "response is not JSON (nested deeper than %d)",
-                 AWS_IAM_JSON_MAX_DEPTH);
-    else if (jerr != json_tokener_success)
-        r = fail(c, -EPROTO, "response is not JSON");
-    else if (skip_space(body, len, json_tokener_get_parse_end(tok)) != len)
-        r = fail(c, -EPROTO, "response is not JSON (trailing data)");
-    json_tokener_free(tok);
-    if (r < 0) {
-        json_object_put(root);
-        return r;
-    }
-    *ret_root = root;
+    r = aws_json_parse(body, len, AWS_IAM_JSON_MAX_DEPTH, why, sizeof(why),
+                       ret_root);
+    if (r == -EPROTO)
+        return fail(c, r, "%s", why);
+    if (r < 0)
+        return fail(c, r, "out of memory");
     return 0;
-}
-
-/*
- * A heap copy of an error text, at most @max bytes, with control bytes
- * turned into '?' (it will be logged) and, for XML, the five predefined
- * entities decoded.
- */
-static char *
-text_dup(struct text t, size_t max, bool xml)
-{
-    static const struct {
-        const char *name;
-        char ch;
-    } ents[] = { { "&amp;", '&' },
-                 { "&lt;", '<' },
-                 { "&gt;", '>' },
-                 { "&quot;", '"' },
-                 { "&apos;", '\'' } };
-    char *out = malloc((t.len < max ? t.len : max) + 1);
-    size_t i = 0, n = 0, e;
-
-    if (!out)
-        return NULL;
-    while (i < t.len && n < max) {
-        unsigned char ch = (unsigned char)t.p[i];
-        size_t step = 1;
-
-        for (e = 0; xml && ch == '&' && e < 5; e++) {
-            size_t el = strlen(ents[e].name);
-
-            if (t.len - i >= el && memcmp(t.p + i, ents[e].name, el) == 0) {
-                ch = (unsigned char)ents[e].ch;
-                step = el;
-                break;
-            }
-        }
-        out[n++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-        i += step;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-/* Build the error struct; an absent text stays NULL. */
-static int
-error_new(struct text code, struct text type, struct text message,
-          struct text request_id, bool xml,
-          struct aws_iam_json_error **ret_error)
-{
-    struct aws_iam_json_error *e = calloc(1, sizeof(*e));
-    int r = -ENOMEM;
-
-    *ret_error = NULL;
-    if (!e)
-        return -ENOMEM;
-    e->code = text_dup(code, AWS_IAM_JSON_ERROR_CODE_MAX, xml);
-    if (!e->code)
-        goto out;
-    if (type.p) {
-        e->type = text_dup(type, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
-        if (!e->type)
-            goto out;
-    }
-    if (message.p) {
-        e->message = text_dup(message, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
-        if (!e->message)
-            goto out;
-    }
-    if (request_id.p) {
-        e->request_id = text_dup(request_id, AWS_IAM_JSON_ERROR_TEXT_MAX, xml);
-        if (!e->request_id)
-            goto out;
-    }
-    *ret_error = e;
-    e = NULL;
-    r = 0;
-out:
-    aws_iam_json_error_free(e);
-    return r;
-}
-
-/* A string member as text; {NULL, 0} unless it is a non-empty string. */
-static struct text
-json_text(json_object *obj, const char *key)
-{
-    json_object *v = member(obj, key);
-    struct text t = { NULL, 0 };
-
-    if (json_object_is_type(v, json_type_string) &&
-        json_object_get_string_len(v) > 0) {
-        t.p = json_object_get_string(v);
-        t.len = (size_t)json_object_get_string_len(v);
-    }
-    return t;
-}
-
-/* An object, or the first item of an array when that is an object. */
-static json_object *
-first_object(json_object *v)
-{
-    if (json_object_is_type(v, json_type_array) &&
-        json_object_array_length(v) > 0)
-        v = json_object_array_get_idx(v, 0);
-    return json_object_is_type(v, json_type_object) ? v : NULL;
-}
-
-/* The Error object of {"Error": ...} or {"Errors": {"Error": ...}}. */
-static json_object *
-find_json_error(json_object *doc)
-{
-    json_object *v = member(doc, "Error");
-
-    if (v)
-        return first_object(v);
-    v = member(doc, "Errors");
-    if (json_object_is_type(v, json_type_object))
-        v = member(v, "Error");
-    return first_object(v);
 }
 
 /*
@@ -702,59 +350,17 @@ find_json_error(json_object *doc)
  */
 static int
 json_error(struct pctx *c, json_object *root, const char *what_else,
-           struct aws_iam_json_error **ret_error)
+           struct aws_error **ret_error)
 {
-    json_object *doc = root, *err = find_json_error(root);
-    struct text code, type, msg, rid;
-    int r;
+    int r = aws_error_from_json(root, ret_error);
 
-    if (!err) {
-        doc = member(root, "ErrorResponse");
-        err = find_json_error(doc);
-    }
-    if (!err)
+    if (r == -ENOMSG)
         return fail(c, -EPROTO, "%s", what_else);
-    code = json_text(err, "Code");
-    if (!code.p || code.len > AWS_IAM_JSON_ERROR_CODE_MAX)
-        return fail(c, -EPROTO, "error response without a valid Error.Code");
-    type = json_text(err, "Type");
-    msg = json_text(err, "Message");
-    if (!msg.p)
-        msg = json_text(err, "message");
-    rid = json_text(doc, "RequestId");
-    if (!rid.p)
-        rid = json_text(member(doc, "ResponseMetadata"), "RequestId");
-    if (!rid.p)
-        rid = json_text(err, "RequestId");
-    r = error_new(code, type, msg, rid, false, ret_error);
+    if (r == -EPROTO)
+        return fail(c, r, "error response without a valid Error.Code");
     if (r < 0)
         return fail(c, r, "out of memory");
     return -EREMOTEIO;
-}
-
-/* The text of the first <tag>...</tag> in @s; false when there is none. */
-static bool
-xml_tag(struct text s, const char *tag, struct text *ret)
-{
-    char open[32], close[32];
-    const char *p, *q;
-    size_t ol, cl;
-
-    ret->p = NULL;
-    ret->len = 0;
-    ol = (size_t)snprintf(open, sizeof(open), "<%s>", tag);
-    cl = (size_t)snprintf(close, sizeof(close), "</%s>", tag);
-    p = memmem(s.p, s.len, open, ol);
-    if (!p)
-        return false;
-    p += ol;
-    q = memmem(p, s.len - (size_t)(p - s.p), close, cl);
-    /* Nested markup or CDATA is not an error text this code understands. */
-    if (!q || q == p || memchr(p, '<', (size_t)(q - p)))
-        return false;
-    ret->p = p;
-    ret->len = (size_t)(q - p);
-    return true;
 }
 
 /*
@@ -776,29 +382,19 @@ xml_answer(struct pctx *c, const char *body, size_t len)
 }
 
 /*
- * An XML <ErrorResponse> (or <Response><Errors>) body: AWS and moto answer
- * in XML when a request fails before ContentType is read (signature,
- * unknown access key). Only the few leaf texts are picked out; nothing
- * else of XML is understood.
+ * An XML error document: AWS and moto answer in XML when a request fails
+ * before ContentType is read (signature, unknown access key).
  */
 static int
 xml_error(struct pctx *c, const char *body, size_t len,
-          struct aws_iam_json_error **ret_error)
+          struct aws_error **ret_error)
 {
-    struct text all = { body, len }, err, code, type, msg, rid;
-    const char *p = memmem(body, len, "<Error>", 7);
-    int r;
+    int r = aws_error_from_xml(body, len, ret_error);
 
-    if (!p)
+    if (r == -ENOMSG)
         return xml_answer(c, body, len);
-    err.p = p;
-    err.len = len - (size_t)(p - body);
-    if (!xml_tag(err, "Code", &code) || code.len > AWS_IAM_JSON_ERROR_CODE_MAX)
-        return fail(c, -EPROTO, "response is not JSON");
-    xml_tag(err, "Type", &type);
-    xml_tag(err, "Message", &msg);
-    xml_tag(all, "RequestId", &rid);
-    r = error_new(code, type, msg, rid, true, ret_error);
+    if (r == -EPROTO)
+        return fail(c, r, "response is not JSON");
     if (r < 0)
         return fail(c, r, "out of memory");
     return -EREMOTEIO;
@@ -806,15 +402,15 @@ xml_error(struct pctx *c, const char *body, size_t len,
 
 /* Report an AWS error in errbuf and hand it to the caller if wanted. */
 static int
-report_error(struct pctx *c, struct aws_iam_json_error *e,
-             struct aws_iam_json_error **ret_error)
+report_error(struct pctx *c, struct aws_error *e,
+             struct aws_error **ret_error)
 {
     fail(c, -EREMOTEIO, "AWS error %s: %s", e->code,
          e->message ? e->message : "(no message)");
     if (ret_error)
         *ret_error = e;
     else
-        aws_iam_json_error_free(e);
+        aws_error_free(e);
     return -EREMOTEIO;
 }
 
@@ -844,10 +440,10 @@ check_args(struct pctx *c, const char *body, size_t len)
  */
 static int
 parse_doc(struct pctx *c, const char *body, size_t len,
-          struct aws_iam_json_error **ret_error, json_object **ret_root,
+          struct aws_error **ret_error, json_object **ret_root,
           json_object **ret_result)
 {
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     json_object *root = NULL, *resp, *result;
     char key[64], missing[160];
     int r;
@@ -891,126 +487,248 @@ out:
     return r;
 }
 
-static void
-user_clear(struct aws_iam_json_user *u)
-{
-    free(u->user_name);
-    free(u->user_id);
-    free(u->arn);
-    free(u->path);
-}
+/* ---- list pages: ListUsers, GetGroup, ListSSHPublicKeys ---- */
 
-static void
-users_free(struct aws_iam_json_user *users, size_t n)
-{
-    size_t i;
+/* One member of an item object, read into the item struct at @off. */
+struct field {
+    const char *key;
+    enum { FIELD_STRING, FIELD_STATUS, FIELD_TIME } type;
+    size_t off;
+    size_t max;      /* FIELD_STRING: the length cap */
+    bool required;   /* FIELD_STRING, FIELD_TIME */
+    const char *def; /* FIELD_STRING: the value when absent, or NULL */
+};
 
-    for (i = 0; users && i < n; i++)
-        user_clear(&users[i]);
-    free(users);
-}
+#define USER(m) offsetof(struct aws_iam_json_user, m)
+#define KEY(m) offsetof(struct aws_iam_json_key_meta, m)
+#define GROUP(m) offsetof(struct aws_iam_json_group, m)
 
-/* One user object into *u, which the caller clears on failure too. */
+/* Each list ends with an entry whose key is NULL. */
+static const struct field user_fields[] = {
+    { "UserName", FIELD_STRING, USER(user_name), AWS_IAM_JSON_USER_NAME_MAX,
+      true, NULL },
+    { "UserId", FIELD_STRING, USER(user_id), AWS_IAM_JSON_ID_MAX, true, NULL },
+    { "Arn", FIELD_STRING, USER(arn), AWS_IAM_JSON_ARN_MAX, false, NULL },
+    { "Path", FIELD_STRING, USER(path), AWS_IAM_JSON_PATH_MAX, false, "/" },
+    { "CreateDate", FIELD_TIME, USER(create_date), 0, true, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+static const struct field key_fields[] = {
+    { "UserName", FIELD_STRING, KEY(user_name), AWS_IAM_JSON_USER_NAME_MAX,
+      true, NULL },
+    { "SSHPublicKeyId", FIELD_STRING, KEY(ssh_public_key_id),
+      AWS_IAM_JSON_ID_MAX, true, NULL },
+    { "Status", FIELD_STATUS, KEY(status), 0, true, NULL },
+    { "UploadDate", FIELD_TIME, KEY(upload_date), 0, true, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+static const struct field group_fields[] = {
+    { "GroupName", FIELD_STRING, GROUP(group_name), AWS_IAM_JSON_GROUP_NAME_MAX,
+      true, NULL },
+    { "GroupId", FIELD_STRING, GROUP(group_id), AWS_IAM_JSON_ID_MAX, true,
+      NULL },
+    { "Arn", FIELD_STRING, GROUP(arn), AWS_IAM_JSON_ARN_MAX, false, NULL },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+
+/* One typed list: the member of <Action>Result that holds it, the size
+ * and the fields of one item. */
+struct list_type {
+    const char *member;
+    size_t size;
+    const struct field *fields;
+};
+
+static const struct list_type users_list = { "Users",
+                                             sizeof(struct aws_iam_json_user),
+                                             user_fields };
+static const struct list_type keys_list = {
+    "SSHPublicKeys", sizeof(struct aws_iam_json_key_meta), key_fields
+};
+
+/* What one page of any list call holds. */
+struct page {
+    void *items; /* n items of the list type's size; NULL when 0 */
+    size_t n;
+    bool is_truncated;
+    char *marker;
+};
+
+/* The object @o into @item (zeroed by the caller, who releases it with
+ * fields_clear() on failure too). @where names @o in reasons. */
 static int
-parse_user(struct pctx *c, json_object *o, const char *where,
-           struct aws_iam_json_user *u)
+parse_fields(struct pctx *c, json_object *o, const char *where,
+             const struct field *f, void *item)
 {
-    int r;
+    void *dst;
+    char **s;
+    int r = 0;
 
     if (!json_object_is_type(o, json_type_object))
         return fail(c, -EPROTO, "%s: expected object, got %s", where,
                     type_name(o));
-    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
-                   STR_REQUIRED, &u->user_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
-                   &u->user_id);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &u->arn);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "Path", AWS_IAM_JSON_PATH_MAX, 0, &u->path);
-    if (r < 0)
-        return r;
-    if (!u->path) {
-        u->path = dup_mem("/", 1);
-        if (!u->path)
-            return fail(c, -ENOMEM, "out of memory");
+    for (; r == 0 && f->key; f++) {
+        dst = (char *)item + f->off;
+        if (f->type == FIELD_STATUS)
+            r = get_status(c, o, where, f->key, dst);
+        else if (f->type == FIELD_TIME)
+            r = get_time(c, o, where, f->key, f->required, dst);
+        else
+            r = get_string(c, o, where, f->key, f->max,
+                           f->required ? STR_REQUIRED : 0, dst);
+        s = dst;
+        if (r == 0 && f->def && !*s) {
+            *s = dup_mem(f->def, strlen(f->def));
+            if (!*s)
+                r = fail(c, -ENOMEM, "out of memory");
+        }
     }
-    return get_time(c, o, where, "CreateDate", true, &u->create_date);
+    return r;
 }
 
-/* The "Users" list of @result (ListUsers, GetGroup). */
-static int
-parse_user_list(struct pctx *c, json_object *result, const char *where,
-                struct aws_iam_json_user **ret_users, size_t *ret_n)
+/* Frees the strings of @item and sets them to NULL. */
+static void
+fields_clear(const struct field *f, void *item)
 {
-    struct aws_iam_json_user *users = NULL;
+    char **s;
+
+    for (; f->key; f++) {
+        s = (char **)((char *)item + f->off);
+        if (f->type == FIELD_STRING) {
+            free(*s);
+            *s = NULL;
+        }
+    }
+}
+
+static void
+items_free(const struct list_type *t, void *items, size_t n)
+{
+    size_t i;
+
+    for (i = 0; items && i < n; i++)
+        fields_clear(t->fields, (char *)items + i * t->size);
+    free(items);
+}
+
+/* The list @t of @result into pg->items and pg->n, which stay empty on
+ * failure. @where names @result in reasons. */
+static int
+parse_items(struct pctx *c, json_object *result, const char *where,
+            const struct list_type *t, struct page *pg)
+{
     struct list l;
     char item[96];
+    char *items;
     size_t i;
     int r;
 
-    *ret_users = NULL;
-    *ret_n = 0;
-    r = get_list(c, result, where, "Users", &l);
+    r = get_list(c, result, where, t->member, &l);
     if (r < 0 || l.n == 0)
         return r;
-    users = calloc(l.n, sizeof(*users));
-    if (!users)
+    items = calloc(l.n, t->size);
+    if (!items)
         return fail(c, -ENOMEM, "out of memory");
     for (i = 0; i < l.n; i++) {
-        snprintf(item, sizeof(item), "%s.Users[%zu]", where, i);
-        r = parse_user(c, list_at(&l, i), item, &users[i]);
-        if (r < 0)
-            goto out;
+        snprintf(item, sizeof(item), "%s.%s[%zu]", where, t->member, i);
+        r = parse_fields(c, list_at(&l, i), item, t->fields,
+                         items + i * t->size);
+        if (r < 0) {
+            items_free(t, items, l.n);
+            return r;
+        }
     }
-    *ret_users = users;
-    *ret_n = l.n;
-    users = NULL;
-out:
-    users_free(users, l.n);
+    pg->items = items;
+    pg->n = l.n;
+    return 0;
+}
+
+/* GetGroup's Group, before its list of members; @g is zeroed. */
+static int
+parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
+{
+    const char *where = "GetGroupResult.Group";
+    json_object *o = member(result, "Group");
+
+    if (!o)
+        return fail(c, -EPROTO, "missing %s", where);
+    return parse_fields(c, o, where, group_fields, g);
+}
+
+/*
+ * One page of a list call: the envelope of c->action, then (with @group)
+ * GetGroup's Group, then the list @t, then IsTruncated and Marker. On 0
+ * *pg owns its items and marker, and *group its strings; on failure
+ * neither holds anything.
+ */
+static int
+parse_page(struct pctx *c, const char *body, size_t len,
+           const struct list_type *t, struct aws_error **ret_error,
+           struct aws_iam_json_group *group, struct page *pg)
+{
+    json_object *root = NULL, *result = NULL;
+    char where[64];
+    int r;
+
+    memset(pg, 0, sizeof(*pg));
+    if (ret_error)
+        *ret_error = NULL;
+    snprintf(where, sizeof(where), "%sResult", c->action);
+    r = parse_doc(c, body, len, ret_error, &root, &result);
+    if (r == 0 && group)
+        r = parse_group(c, result, group);
+    if (r == 0)
+        r = parse_items(c, result, where, t, pg);
+    if (r == 0)
+        r = get_pagination(c, result, where, &pg->is_truncated, &pg->marker);
+    if (r < 0) {
+        items_free(t, pg->items, pg->n);
+        free(pg->marker);
+        memset(pg, 0, sizeof(*pg));
+        if (group)
+            fields_clear(group_fields, group);
+    }
+    json_object_put(root);
     return r;
+}
+
+/* A parsed page whose page struct could not be allocated: releases @pg
+ * and @group (may be NULL) and fails with -ENOMEM. */
+static int
+no_page(struct pctx *c, const struct list_type *t, struct page *pg,
+        struct aws_iam_json_group *group)
+{
+    items_free(t, pg->items, pg->n);
+    free(pg->marker);
+    if (group)
+        fields_clear(group_fields, group);
+    return fail(c, -ENOMEM, "out of memory");
 }
 
 int
 aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
                         size_t errbuf_size,
-                        struct aws_iam_json_error **ret_error,
+                        struct aws_error **ret_error,
                         struct aws_iam_json_user_page **ret_page)
 {
     struct pctx c = { "ListUsers", errbuf, errbuf_size };
-    struct aws_iam_json_user_page *page = NULL;
-    json_object *root = NULL, *result;
+    struct aws_iam_json_user_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &users_list, ret_error, NULL, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_user_list(&c, result, "ListUsersResult", &page->users,
-                        &page->n_users);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, "ListUsersResult", &page->is_truncated,
-                       &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &users_list, &pg, NULL);
+    page->users = pg.items;
+    page->n_users = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_user_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1018,73 +736,37 @@ aws_iam_json_user_page_free(struct aws_iam_json_user_page *page)
 {
     if (!page)
         return;
-    users_free(page->users, page->n_users);
+    items_free(&users_list, page->users, page->n_users);
     free(page->marker);
     free(page);
-}
-
-static int
-parse_group(struct pctx *c, json_object *result, struct aws_iam_json_group *g)
-{
-    const char *where = "GetGroupResult.Group";
-    json_object *o = member(result, "Group");
-    int r;
-
-    if (!o)
-        return fail(c, -EPROTO, "missing %s", where);
-    if (!json_object_is_type(o, json_type_object))
-        return fail(c, -EPROTO, "%s: expected object, got %s", where,
-                    type_name(o));
-    r = get_string(c, o, where, "GroupName", AWS_IAM_JSON_GROUP_NAME_MAX,
-                   STR_REQUIRED, &g->group_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "GroupId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
-                   &g->group_id);
-    if (r < 0)
-        return r;
-    return get_string(c, o, where, "Arn", AWS_IAM_JSON_ARN_MAX, 0, &g->arn);
 }
 
 int
 aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
                        size_t errbuf_size,
-                       struct aws_iam_json_error **ret_error,
+                       struct aws_error **ret_error,
                        struct aws_iam_json_group_page **ret_page)
 {
     struct pctx c = { "GetGroup", errbuf, errbuf_size };
-    struct aws_iam_json_group_page *page = NULL;
-    json_object *root = NULL, *result;
+    struct aws_iam_json_group group = { NULL, NULL, NULL };
+    struct aws_iam_json_group_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &users_list, ret_error, &group, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_group(&c, result, &page->group);
-    if (r < 0)
-        goto out;
-    r = parse_user_list(&c, result, "GetGroupResult", &page->users,
-                        &page->n_users);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, "GetGroupResult", &page->is_truncated,
-                       &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &users_list, &pg, &group);
+    page->group = group;
+    page->users = pg.items;
+    page->n_users = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_group_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1092,116 +774,36 @@ aws_iam_json_group_page_free(struct aws_iam_json_group_page *page)
 {
     if (!page)
         return;
-    free(page->group.group_name);
-    free(page->group.group_id);
-    free(page->group.arn);
-    users_free(page->users, page->n_users);
+    fields_clear(group_fields, &page->group);
+    items_free(&users_list, page->users, page->n_users);
     free(page->marker);
     free(page);
-}
-
-static void
-keys_free(struct aws_iam_json_key_meta *keys, size_t n)
-{
-    size_t i;
-
-    for (i = 0; keys && i < n; i++) {
-        free(keys[i].user_name);
-        free(keys[i].ssh_public_key_id);
-    }
-    free(keys);
-}
-
-static int
-parse_key_meta(struct pctx *c, json_object *o, const char *where,
-               struct aws_iam_json_key_meta *k)
-{
-    int r;
-
-    if (!json_object_is_type(o, json_type_object))
-        return fail(c, -EPROTO, "%s: expected object, got %s", where,
-                    type_name(o));
-    r = get_string(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
-                   STR_REQUIRED, &k->user_name);
-    if (r < 0)
-        return r;
-    r = get_string(c, o, where, "SSHPublicKeyId", AWS_IAM_JSON_ID_MAX,
-                   STR_REQUIRED, &k->ssh_public_key_id);
-    if (r < 0)
-        return r;
-    r = get_status(c, o, where, "Status", &k->status);
-    if (r < 0)
-        return r;
-    return get_time(c, o, where, "UploadDate", true, &k->upload_date);
-}
-
-static int
-parse_key_list(struct pctx *c, json_object *result, const char *where,
-               struct aws_iam_json_key_meta **ret_keys, size_t *ret_n)
-{
-    struct aws_iam_json_key_meta *keys = NULL;
-    struct list l;
-    char item[96];
-    size_t i;
-    int r;
-
-    *ret_keys = NULL;
-    *ret_n = 0;
-    r = get_list(c, result, where, "SSHPublicKeys", &l);
-    if (r < 0 || l.n == 0)
-        return r;
-    keys = calloc(l.n, sizeof(*keys));
-    if (!keys)
-        return fail(c, -ENOMEM, "out of memory");
-    for (i = 0; i < l.n; i++) {
-        snprintf(item, sizeof(item), "%s.SSHPublicKeys[%zu]", where, i);
-        r = parse_key_meta(c, list_at(&l, i), item, &keys[i]);
-        if (r < 0)
-            goto out;
-    }
-    *ret_keys = keys;
-    *ret_n = l.n;
-    keys = NULL;
-out:
-    keys_free(keys, l.n);
-    return r;
 }
 
 int
 aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
                                   size_t errbuf_size,
-                                  struct aws_iam_json_error **ret_error,
+                                  struct aws_error **ret_error,
                                   struct aws_iam_json_key_page **ret_page)
 {
     struct pctx c = { "ListSSHPublicKeys", errbuf, errbuf_size };
-    struct aws_iam_json_key_page *page = NULL;
-    const char *where = "ListSSHPublicKeysResult";
-    json_object *root = NULL, *result;
+    struct aws_iam_json_key_page *page;
+    struct page pg;
     int r;
 
-    if (ret_error)
-        *ret_error = NULL;
     *ret_page = NULL;
-    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    r = parse_page(&c, body, len, &keys_list, ret_error, NULL, &pg);
     if (r < 0)
-        goto out;
+        return r;
     page = calloc(1, sizeof(*page));
-    if (!page) {
-        r = fail(&c, -ENOMEM, "out of memory");
-        goto out;
-    }
-    r = parse_key_list(&c, result, where, &page->keys, &page->n_keys);
-    if (r < 0)
-        goto out;
-    r = get_pagination(&c, result, where, &page->is_truncated, &page->marker);
-    if (r < 0)
-        goto out;
+    if (!page)
+        return no_page(&c, &keys_list, &pg, NULL);
+    page->keys = pg.items;
+    page->n_keys = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
     *ret_page = page;
-    page = NULL;
-out:
-    aws_iam_json_key_page_free(page);
-    json_object_put(root);
-    return r;
+    return 0;
 }
 
 void
@@ -1209,7 +811,7 @@ aws_iam_json_key_page_free(struct aws_iam_json_key_page *page)
 {
     if (!page)
         return;
-    keys_free(page->keys, page->n_keys);
+    items_free(&keys_list, page->keys, page->n_keys);
     free(page->marker);
     free(page);
 }
@@ -1250,7 +852,7 @@ parse_ssh_key(struct pctx *c, json_object *o, struct aws_iam_json_ssh_key *k)
 int
 aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
                                 size_t errbuf_size,
-                                struct aws_iam_json_error **ret_error,
+                                struct aws_error **ret_error,
                                 struct aws_iam_json_ssh_key **ret_key)
 {
     struct pctx c = { "GetSSHPublicKey", errbuf, errbuf_size };
@@ -1290,99 +892,4 @@ aws_iam_json_ssh_key_free(struct aws_iam_json_ssh_key *key)
     free(key->fingerprint);
     free(key->ssh_public_key_body);
     free(key);
-}
-
-int
-aws_iam_json_parse_error(const char *body, size_t len, char *errbuf,
-                         size_t errbuf_size,
-                         struct aws_iam_json_error **ret_error)
-{
-    struct pctx c = { "IAM", errbuf, errbuf_size };
-    struct aws_iam_json_error *e = NULL;
-    json_object *root = NULL;
-    int r;
-
-    *ret_error = NULL;
-    r = check_args(&c, body, len);
-    if (r < 0)
-        goto out;
-    if (body[skip_space(body, len, 0)] == '<') {
-        r = xml_error(&c, body, len, &e);
-    } else {
-        r = tokenize(&c, body, len, &root);
-        if (r < 0)
-            goto out;
-        r = json_error(&c, root, "response is not an AWS error document", &e);
-    }
-    if (r == -EREMOTEIO) {
-        *ret_error = e;
-        r = 0;
-    }
-out:
-    json_object_put(root);
-    return r;
-}
-
-void
-aws_iam_json_error_free(struct aws_iam_json_error *error)
-{
-    if (!error)
-        return;
-    free(error->code);
-    free(error->type);
-    free(error->message);
-    free(error->request_id);
-    free(error);
-}
-
-static bool
-code_in(const char *code, const char *const *codes, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (strcmp(code, codes[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
-bool
-aws_iam_json_error_retryable(const char *code, long http_status)
-{
-    /* Throttling and server-side trouble: the same request may succeed. */
-    static const char *const transient[] = {
-        "Throttling",           "ThrottlingException",
-        "RequestLimitExceeded", "TooManyRequestsException",
-        "RequestTimeout",       "RequestTimeoutException",
-        "ServiceUnavailable",   "ServiceUnavailableException",
-        "InternalFailure",      "InternalError",
-    };
-    /* The request itself is refused: resending changes nothing, and
-     * hammering IAM with it eats the account's shared token bucket. */
-    static const char *const final[] = {
-        "LimitExceeded",        "NoSuchEntity",
-        "AccessDenied",         "AccessDeniedException",
-        "InvalidClientTokenId", "SignatureDoesNotMatch",
-        "IncompleteSignature",  "MissingAuthenticationToken",
-        "InvalidAction",        "InvalidParameterValue",
-        "MissingParameter",     "ValidationError",
-        "OptInRequired",        "UnrecognizedClientException",
-    };
-
-    if (code &&
-        code_in(code, transient, sizeof(transient) / sizeof(transient[0])))
-        return true;
-    if (code && code_in(code, final, sizeof(final) / sizeof(final[0])))
-        return false;
-    switch (http_status) {
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-    case 504:
-        return true;
-    default:
-        return false;
-    }
 }

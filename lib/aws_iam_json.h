@@ -13,16 +13,13 @@
  * AWS SDKs have seen and what moto produces are accepted):
  *   success  {"<Action>Response": {"<Action>Result": {...},
  *             "ResponseMetadata": {...}}}
- *   error    {"Error": {"Type", "Code", "Message"}, "RequestId"}, also
- *            wrapped in {"ErrorResponse": ...} or {"Errors": ...}, and the
- *            XML <ErrorResponse> document that AWS and moto send when the
- *            request fails before the ContentType is looked at (bad
- *            signature, unknown key id).
+ *   error    any AWS error document aws_error.h reads, JSON or XML (AWS
+ *            and moto answer in XML when the request fails before the
+ *            ContentType is looked at: bad signature, unknown key id).
  *   lists    a JSON array, {"member": [...]}, {"member": {one item}},
  *            {} or "" (empty), null (empty).
- *   times    "2024-01-02T03:04:05Z", optional fractional seconds, "Z" or a
- *            +HH:MM / +HHMM / +HH offset; or epoch seconds as a JSON
- *            number (integer or float) or a string of digits.
+ *   times    what aws_time.h reads: ISO-8601 with an offset, or epoch
+ *            seconds as a JSON number (integer or float) or as text.
  *   booleans IsTruncated as true/false or "true"/"false"; absent is false.
  *   fields   absent, null and "" are the same thing: a required field is
  *            an error naming it, an optional one gets its documented
@@ -61,6 +58,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "aws_error.h"
+
 /* Largest body accepted; IAM pages are far smaller (<= 1000 items). */
 #define AWS_IAM_JSON_MAX_BODY (8u * 1024u * 1024u)
 /* Deepest nesting accepted; real responses are 5 levels deep. */
@@ -79,9 +78,6 @@
 #define AWS_IAM_JSON_MARKER_MAX 1024
 #define AWS_IAM_JSON_FINGERPRINT_MAX 128
 #define AWS_IAM_JSON_KEY_BODY_MAX 16384
-/* Error documents: a longer Code is -EPROTO; longer texts are cut. */
-#define AWS_IAM_JSON_ERROR_CODE_MAX 128
-#define AWS_IAM_JSON_ERROR_TEXT_MAX 1024
 
 enum aws_iam_json_key_status {
     AWS_IAM_JSON_KEY_ACTIVE = 0,
@@ -147,17 +143,6 @@ struct aws_iam_json_ssh_key {
 };
 
 /*
- * An AWS error document. Control characters in the texts are replaced by
- * '?', so they can be logged as they are.
- */
-struct aws_iam_json_error {
-    char *code;       /* never NULL: "NoSuchEntity", "Throttling", ... */
-    char *type;       /* "Sender" / "Receiver", or NULL */
-    char *message;    /* or NULL */
-    char *request_id; /* or NULL */
-};
-
-/*
  * aws_iam_json_list_users - parse a ListUsers response.
  * @body, @len: the response body; need not be NUL-terminated.
  * @errbuf, @errbuf_size: receives the reason on failure (may be NULL, 0).
@@ -168,7 +153,7 @@ struct aws_iam_json_error {
  */
 int aws_iam_json_list_users(const char *body, size_t len, char *errbuf,
                             size_t errbuf_size,
-                            struct aws_iam_json_error **ret_error,
+                            struct aws_error **ret_error,
                             struct aws_iam_json_user_page **ret_page);
 
 /* aws_iam_json_user_page_free - free a page and its strings; NULL is ok. */
@@ -185,7 +170,7 @@ void aws_iam_json_user_page_free(struct aws_iam_json_user_page *page);
  */
 int aws_iam_json_get_group(const char *body, size_t len, char *errbuf,
                            size_t errbuf_size,
-                           struct aws_iam_json_error **ret_error,
+                           struct aws_error **ret_error,
                            struct aws_iam_json_group_page **ret_page);
 
 /* aws_iam_json_group_page_free - free a page and its strings; NULL is ok. */
@@ -203,7 +188,7 @@ void aws_iam_json_group_page_free(struct aws_iam_json_group_page *page);
  */
 int aws_iam_json_list_ssh_public_keys(const char *body, size_t len,
                                       char *errbuf, size_t errbuf_size,
-                                      struct aws_iam_json_error **ret_error,
+                                      struct aws_error **ret_error,
                                       struct aws_iam_json_key_page **ret_page);
 
 /* aws_iam_json_key_page_free - free a page and its strings; NULL is ok. */
@@ -219,55 +204,10 @@ void aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
  */
 int aws_iam_json_get_ssh_public_key(const char *body, size_t len, char *errbuf,
                                     size_t errbuf_size,
-                                    struct aws_iam_json_error **ret_error,
+                                    struct aws_error **ret_error,
                                     struct aws_iam_json_ssh_key **ret_key);
 
 /* aws_iam_json_ssh_key_free - free a key and its strings; NULL is ok. */
 void aws_iam_json_ssh_key_free(struct aws_iam_json_ssh_key *key);
-
-/*
- * aws_iam_json_parse_error - parse a body that should be an AWS error
- * document (JSON or XML), e.g. after a non-2xx status, when the caller has
- * no action parser at hand.
- * @body, @len: the response body; need not be NUL-terminated.
- * @errbuf, @errbuf_size: receives the reason on failure (may be NULL, 0).
- * @ret_error: receives the error on 0; free with aws_iam_json_error_free().
- * Returns 0 (it is an error document), -EPROTO (it is not, or it has no
- * Code), -EFBIG, -ENOMEM or -EINVAL.
- */
-int aws_iam_json_parse_error(const char *body, size_t len, char *errbuf,
-                             size_t errbuf_size,
-                             struct aws_iam_json_error **ret_error);
-
-/* aws_iam_json_error_free - free an error and its strings; NULL is ok. */
-void aws_iam_json_error_free(struct aws_iam_json_error *error);
-
-/*
- * aws_iam_json_error_retryable - whether a failed call may be sent again
- * after a backoff.
- * @code: the AWS error code, or NULL when the body had none (an HTML page
- *        from a load balancer, an empty body).
- * @http_status: the HTTP status of the response.
- * Returns true for throttling (Throttling, ThrottlingException,
- * RequestLimitExceeded, TooManyRequestsException), transient server trouble
- * (RequestTimeout, ServiceUnavailable, InternalFailure, InternalError) and,
- * whatever the code, HTTP 429/500/502/503/504; false for everything else.
- * Codes that say the request itself is wrong (LimitExceeded, NoSuchEntity,
- * AccessDenied, InvalidClientTokenId, SignatureDoesNotMatch, ...) are false
- * even with a 5xx status: resending cannot change the answer.
- */
-bool aws_iam_json_error_retryable(const char *code, long http_status);
-
-/*
- * aws_iam_json_parse_time - an IAM timestamp string to seconds since the
- * epoch: ISO-8601 "YYYY-MM-DDTHH:MM:SS[.frac]" followed by "Z", "+HH:MM",
- * "+HHMM" or "+HH" (or '-'), or a string of digits (epoch seconds,
- * optional ".frac"). Fractions are dropped; a missing zone is refused.
- * @s, @len: the text; need not be NUL-terminated.
- * @ret_time: receives the time on 0.
- * Returns 0, or -EINVAL when the text is not such a timestamp or lies
- * outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z.
- */
-int aws_iam_json_parse_time(const char *s, size_t len, time_t *ret_time);
 
 #endif

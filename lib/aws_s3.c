@@ -138,27 +138,3 @@ aws_s3_endpoint(const struct aws_s3_location *loc, const char *region,
     }
     return 0;
 }
-
-void
-aws_s3_error_code(const char *body, size_t len, char *out, size_t out_size)
-{
-    const char *p, *q;
-    size_t n, i;
-
-    out[0] = '\0';
-    p = body ? memmem(body, len, "<Code>", 6) : NULL;
-    if (!p)
-        return;
-    p += 6;
-    q = memmem(p, len - (size_t)(p - body), "</Code>", 7);
-    if (!q)
-        return;
-    n = (size_t)(q - p);
-    if (n >= out_size)
-        n = out_size - 1;
-    for (i = 0; i < n; i++)
-        if (p[i] < 0x20 || p[i] > 0x7e)
-            return;
-    memcpy(out, p, n);
-    out[n] = '\0';
-}

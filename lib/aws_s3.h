@@ -7,7 +7,8 @@
  * whatever SigV4's S3 rules for paths. Bucket names follow S3's rules for
  * new buckets (3 to 63 of a-z 0-9 . -, a letter or digit at each end).
  *
- * Pure functions: no I/O, no allocation.
+ * Pure functions: no I/O, no allocation. (S3's error documents are read by
+ * aws_error.)
  */
 #ifndef AWS_S3_H
 #define AWS_S3_H
@@ -51,13 +52,5 @@ aws_s3_endpoint(const struct aws_s3_location *loc, const char *region,
                 const char *override,
                 char ret_endpoint[AWS_S3_ENDPOINT_SIZE],
                 char ret_path[AWS_S3_PATH_SIZE]);
-
-/*
- * aws_s3_error_code - the <Code> of an S3 XML error document into @out
- * ("" when there is none). For messages only: the text is not trusted
- * beyond being printable ASCII.
- */
-void
-aws_s3_error_code(const char *body, size_t len, char *out, size_t out_size);
 
 #endif

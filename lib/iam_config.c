@@ -1,7 +1,9 @@
 #include "iam_config.h"
+#include "aws_endpoint.h"
 #include "aws_s3.h"
 #include "iam_log.h"
 #include "iam_login_defs.h"
+#include "iam_name.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,27 +29,40 @@ struct parse {
     size_t key_line[64]; /* per keys[] entry: last line that set it */
 };
 
+/* The type of a key: how its value is read and where it is stored. */
 enum kind {
-    KIND_LIST,     /* comma-separated, each entry passes ->check */
-    KIND_SUDOERS,  /* KIND_LIST, or the single value "##ALL##" */
-    KIND_STR,      /* must not be empty; passes ->check */
-    KIND_OPT_STR,  /* empty means NULL; otherwise passes ->check */
-    KIND_UINT,     /* decimal in [min, max] */
-    KIND_DURATION, /* seconds, or N followed by s, m, h or d; [min, max] */
-    KIND_BOOL,
-    KIND_FAIL_MODE,
-    KIND_FACILITY,
-    KIND_UNNEEDED, /* aws-ec2-ssh's useradd settings: accepted, unused */
+    KIND_LIST,      /* comma-separated, each entry checked; iam_strlist */
+    KIND_SUDOERS,   /* KIND_LIST, or the single value "##ALL##" */
+    KIND_STR,       /* must not be empty; checked; char * */
+    KIND_OPT_STR,   /* empty means NULL; otherwise checked; char * */
+    KIND_UINT,      /* decimal in [min, max]; uint32_t */
+    KIND_DURATION,  /* seconds, or N followed by s, m, h or d; uint32_t */
+    KIND_BOOL,      /* one of words[]; bool */
+    KIND_FAIL_MODE, /* one of words[]; enum iam_fail_mode */
+    KIND_FACILITY,  /* a syslog facility name; int */
+    KIND_UNNEEDED,  /* aws-ec2-ssh's useradd settings: accepted, unused */
+};
+
+/* A value test and what a value that passes it is, for the message
+ * "KEY: "VALUE" is not WHAT". */
+struct rule {
+    bool (*ok)(const char *v);
+    const char *what;
 };
 
 struct key_def {
     const char *name;
     enum kind kind;
-    size_t off; /* of the field in struct iam_config */
-    uint32_t min;
+    size_t off;      /* of the field in struct iam_config */
+    const char *def; /* KIND_STR: the default */
+    uint32_t num;    /* numeric kinds: the default */
+    uint32_t min;    /* KIND_UINT, KIND_DURATION: the range */
     uint32_t max;
+    const struct rule *rule; /* strings and list entries: tested first */
+    /* then this, for tests with more than one message */
     int (*check)(struct parse *p, const char *key, const char *v);
-    const char *why; /* KIND_UNNEEDED: what replaces it */
+    const char *words; /* KIND_BOOL, KIND_FAIL_MODE: for the message */
+    const char *why;   /* KIND_UNNEEDED: what replaces it */
 };
 
 static void
@@ -202,78 +217,37 @@ strlist_add(struct iam_strlist *l, const char *s)
     return 0;
 }
 
-/* ---- value checks: each returns 0 or fail() naming @key ---- */
+/* ---- value rules ---- */
+
+/* 1 to @max bytes, each an ASCII letter or digit, one of @extra or, with
+ * @high, any byte of a multi-byte UTF-8 character. */
+static bool
+is_word(const char *v, const char *extra, size_t max, bool high)
+{
+    size_t i;
+
+    for (i = 0; v[i]; i++) {
+        if (!is_alnum(v[i]) && !strchr(extra, v[i]) &&
+            !(high && (unsigned char)v[i] >= 0x80))
+            return false;
+    }
+    return i > 0 && i <= max;
+}
 
 /* IAM group names: [A-Za-z0-9+=,.@_-]{1,128}. */
-static int
-check_iam_group(struct parse *p, const char *key, const char *v)
+static bool
+is_iam_group(const char *v)
 {
-    size_t n = strlen(v);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!is_alnum(v[i]) && !strchr("+=,.@_-", v[i]))
-            break;
-    }
-    if (n == 0 || n > 128 || i < n)
-        return fail(p,
-                    "%s: \"" SHOW "\" is not a valid IAM group name "
-                    "(1 to 128 letters, digits or +=,.@_-)",
-                    key, v);
-    return 0;
-}
-
-/* The same rule as the mapped user names: ^[a-zA-Z_][a-zA-Z0-9_.-]*$,
- * at most 32 characters, which every tool on a Linux box accepts. */
-static int
-check_posix_group(struct parse *p, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    size_t i;
-
-    for (i = 1; i < n; i++) {
-        if (!is_alnum(v[i]) && !strchr("_.-", v[i]))
-            break;
-    }
-    if (n == 0 || n > 32 || (!is_alpha(v[0]) && v[0] != '_') || i < n)
-        return fail(p,
-                    "%s: \"" SHOW "\" is not a valid group name (up to 32 "
-                    "letters, digits, '_', '.' or '-', starting with a "
-                    "letter or '_')",
-                    key, v);
-    return 0;
-}
-
-/* SUDOERS_GROUPS entries: "##ALL##" is only meaningful on its own. */
-static int
-check_sudoers_group(struct parse *p, const char *key, const char *v)
-{
-    if (strcmp(v, IAM_CONFIG_SUDOERS_ALL) == 0)
-        return fail(p, "%s: " IAM_CONFIG_SUDOERS_ALL
-                       " must be the whole value, not one entry of a list",
-                    key);
-    return check_iam_group(p, key, v);
+    return is_word(v, "+=,.@_-", 128, false);
 }
 
 /* EC2 tag keys: up to 128 letters (any script), digits, spaces and
  * _.:/=+-@. Blanks at the ends are surely a typing mistake. */
-static int
-check_tag(struct parse *p, const char *key, const char *v)
+static bool
+is_tag(const char *v)
 {
-    size_t n = strlen(v);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!is_alnum(v[i]) && !strchr(" _.:/=+-@", v[i]) &&
-            (unsigned char)v[i] < 0x80)
-            break;
-    }
-    if (n == 0 || n > 128 || i < n || v[0] == ' ' || v[n - 1] == ' ')
-        return fail(p,
-                    "%s: \"" SHOW "\" is not a valid EC2 tag key (up to "
-                    "128 letters, digits, inner spaces and _.:/=+-@)",
-                    key, v);
-    return 0;
+    return is_word(v, " _.:/=+-@", 128, true) && v[0] != ' ' &&
+           v[strlen(v) - 1] != ' ';
 }
 
 /* The part after "role/": path and name, [A-Za-z0-9+=,.@_/-], the name
@@ -282,16 +256,10 @@ static bool
 is_role_path(const char *s)
 {
     const char *name = strrchr(s, '/');
-    size_t i;
 
     name = name ? name + 1 : s;
-    if (strlen(name) == 0 || strlen(name) > 64)
-        return false;
-    for (i = 0; s[i]; i++) {
-        if (!is_alnum(s[i]) && !strchr("+=,.@_/-", s[i]))
-            return false;
-    }
-    return true;
+    return strlen(name) > 0 && strlen(name) <= 64 &&
+           is_word(s, "+=,.@_/-", SIZE_MAX, false);
 }
 
 /* arn:aws[-a-z]*:iam::<12 digits>:role/[path/]name */
@@ -318,34 +286,87 @@ is_role_arn(const char *s)
     return strncmp(s, ":role/", 6) == 0 && is_role_path(s + 6);
 }
 
-static int
-check_role_arn(struct parse *p, const char *key, const char *v)
+static bool
+is_absolute(const char *v)
 {
-    if (!is_role_arn(v))
-        return fail(p,
-                    "%s: \"" SHOW "\" is not an IAM role ARN "
-                    "(arn:aws:iam::123456789012:role/NAME)",
-                    key, v);
+    return v[0] == '/';
+}
+
+/*
+ * Canonical base64 of 32 bytes: 43 characters and one '=', the last
+ * character's two spare bits zero (a key with any other spelling would
+ * pass here and fail later, at every sync). The key itself is read by
+ * iam-sync, which links the crypto library.
+ */
+static bool
+is_ed25519_public(const char *v)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                              "qrstuvwxyz0123456789+/";
+    const char *last;
+    size_t i, n = strlen(v);
+
+    for (i = 0; i < n && i < 43; i++)
+        if (!is_alnum(v[i]) && v[i] != '+' && v[i] != '/')
+            break;
+    last = n == 44 && i == 43 ? strchr(b64, v[42]) : NULL;
+    return last && v[43] == '=' && ((last - b64) & 3) == 0;
+}
+
+static const struct rule iam_group = {
+    is_iam_group, "a valid IAM group name (1 to 128 letters, digits or +=,.@_-)"
+};
+/* The rule of the mapped user names, which every tool on a Linux box
+ * accepts. */
+static const struct rule posix_group = {
+    iam_name_is_valid_posix,
+    "a valid group name (up to 32 letters, digits, '_', "
+    "'.' or '-', starting with a letter or '_')"
+};
+static const struct rule tag = {
+    is_tag, "a valid EC2 tag key (up to 128 letters, digits, inner spaces "
+            "and _.:/=+-@)"
+};
+static const struct rule role_arn = {
+    is_role_arn, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+};
+static const struct rule absolute = { is_absolute, "an absolute path" };
+/* The one test of a region name, shared with the endpoint table. */
+static const struct rule region = { aws_endpoint_is_region,
+                                    "an AWS region name (like us-east-1)" };
+static const struct rule ed25519_public = {
+    is_ed25519_public, "an Ed25519 public key (44 characters of base64, as "
+                       "iam-sync --print-public-key prints it)"
+};
+
+static int
+check_rule(struct parse *p, const char *key, const char *v,
+           const struct rule *rule)
+{
+    if (!rule->ok(v))
+        return fail(p, "%s: \"" SHOW "\" is not %s", key, v, rule->what);
     return 0;
 }
 
+/* ---- checks with more to say than one rule: 0 or fail() naming @key ---- */
+
+/* SUDOERS_GROUPS entries: "##ALL##" is only meaningful on its own. */
 static int
-check_path(struct parse *p, const char *key, const char *v)
+check_sudoers_group(struct parse *p, const char *key, const char *v)
 {
-    if (v[0] != '/')
-        return fail(p, "%s: \"" SHOW "\" is not an absolute path", key, v);
-    return 0;
+    if (strcmp(v, IAM_CONFIG_SUDOERS_ALL) == 0)
+        return fail(p,
+                    "%s: " IAM_CONFIG_SUDOERS_ALL
+                    " must be the whole value, not one entry of a list",
+                    key);
+    return check_rule(p, key, v, &iam_group);
 }
 
 /* SHELL and HOME_DIR end up in passwd entries, where ':' separates the
  * fields. */
 static int
-check_passwd_path(struct parse *p, const char *key, const char *v)
+check_passwd_field(struct parse *p, const char *key, const char *v)
 {
-    int r = check_path(p, key, v);
-
-    if (r < 0)
-        return r;
     if (strchr(v, ':'))
         return fail(p,
                     "%s: \"" SHOW "\" contains ':', which cannot appear "
@@ -359,7 +380,7 @@ check_passwd_path(struct parse *p, const char *key, const char *v)
 static int
 check_home_dir(struct parse *p, const char *key, const char *v)
 {
-    int r = check_passwd_path(p, key, v);
+    int r = check_passwd_field(p, key, v);
     const char *s;
     int n = 0;
 
@@ -383,35 +404,9 @@ check_home_dir(struct parse *p, const char *key, const char *v)
 static int
 check_command(struct parse *p, const char *key, const char *v)
 {
-    if (v[0] != '/')
+    if (!is_absolute(v))
         return fail(p,
                     "%s: \"" SHOW "\" does not start with an absolute path",
-                    key, v);
-    return 0;
-}
-
-/* us-east-1, us-gov-west-1, cn-north-1: lower-case letters and digits in
- * dash-separated parts, starting with a letter. */
-static int
-check_region(struct parse *p, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    size_t i;
-    bool dash = false;
-
-    for (i = 0; i < n; i++) {
-        if (v[i] == '-') {
-            if (i == 0 || i == n - 1 || v[i - 1] == '-')
-                break;
-            dash = true;
-        } else if (!is_digit(v[i]) && !(v[i] >= 'a' && v[i] <= 'z')) {
-            break;
-        }
-    }
-    if (n > 32 || i < n || !dash || !is_alpha(v[0]))
-        return fail(p,
-                    "%s: \"" SHOW "\" is not an AWS region name (like "
-                    "us-east-1)",
                     key, v);
     return 0;
 }
@@ -511,47 +506,170 @@ check_s3_endpoint(struct parse *p, const char *key, const char *v)
     return 0;
 }
 
-/*
- * Canonical base64 of 32 bytes: 43 characters and one '=', the last
- * character's two spare bits zero (a key with any other spelling would
- * pass here and fail later, at every sync). The key itself is read by
- * iam-sync, which links the crypto library.
- */
-static int
-check_ed25519_public(struct parse *p, const char *key, const char *v)
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-                              "qrstuvwxyz0123456789+/";
-    const char *last;
-    size_t i, n = strlen(v);
+/* ---- the keys ---- */
 
-    for (i = 0; i < n && i < 43; i++)
-        if (!is_alnum(v[i]) && v[i] != '+' && v[i] != '/')
-            break;
-    last = n == 44 && i == 43 ? strchr(b64, v[42]) : NULL;
-    if (!last || v[43] != '=' || ((last - b64) & 3) != 0)
-        return fail(p, "%s: \"" SHOW "\" is not an Ed25519 public key "
-                       "(44 characters of base64, as iam-sync "
-                       "--print-public-key prints it)",
-                    key, v);
-    return 0;
-}
+#define F(name) offsetof(struct iam_config, name)
 
-/* ---- setters ---- */
+/* One entry a key, each starting '{ "NAME", KIND_' on its own line: make
+ * lint-man finds them so and checks that the man page names each. */
+static const struct key_def keys[] = {
+    { "IAM_AUTHORIZED_GROUPS", KIND_LIST, F(iam_authorized_groups),
+      .rule = &iam_group },
+    { "SUDOERS_GROUPS", KIND_SUDOERS, F(sudoers_groups),
+      .check = check_sudoers_group },
+    { "IAM_AUTHORIZED_GROUPS_TAG", KIND_OPT_STR, F(iam_authorized_groups_tag),
+      .rule = &tag },
+    { "SUDOERS_GROUPS_TAG", KIND_OPT_STR, F(sudoers_groups_tag), .rule = &tag },
+    { "ASSUMEROLE", KIND_OPT_STR, F(assumerole), .rule = &role_arn },
+    { "LOCAL_GROUPS", KIND_LIST, F(local_groups), .rule = &posix_group },
+    /* The floor of 65536 is checked in check_together, with its reason. */
+    { "UID_MIN", KIND_UINT, F(uid_min), .num = IAM_CONFIG_DEFAULT_UID_MIN,
+      .min = 1, .max = 4294967293u },
+    { "UID_MAX", KIND_UINT, F(uid_max), .num = IAM_CONFIG_DEFAULT_UID_MAX,
+      .min = 2, .max = 4294967294u },
+    { "SHELL", KIND_STR, F(shell), .def = IAM_CONFIG_DEFAULT_SHELL,
+      .rule = &absolute, .check = check_passwd_field },
+    { "HOME_DIR", KIND_STR, F(home_dir), .def = IAM_CONFIG_DEFAULT_HOME_DIR,
+      .rule = &absolute, .check = check_home_dir },
+    { "SUDO_GROUP", KIND_STR, F(sudo_group),
+      .def = IAM_CONFIG_DEFAULT_SUDO_GROUP, .rule = &posix_group },
+    { "MEMBER_GROUP", KIND_STR, F(member_group),
+      .def = IAM_CONFIG_DEFAULT_MEMBER_GROUP, .rule = &posix_group },
+    { "CHAIN_AUTHORIZED_KEYS_COMMAND", KIND_OPT_STR,
+      F(chain_authorized_keys_command), .check = check_command },
+    { "MAX_KEY_AGE_DAYS", KIND_UINT, F(max_key_age_days), .num = 0, .min = 0,
+      .max = 36500 },
+    { "MAX_REMOVE_PERCENT", KIND_UINT, F(max_remove_percent), .num = 50,
+      .min = 0, .max = 100 },
+    { "AWS_REGION", KIND_STR, F(aws_region), .def = IAM_CONFIG_DEFAULT_REGION,
+      .rule = &region },
+    { "IAM_ENDPOINT", KIND_OPT_STR, F(iam_endpoint), .check = check_url },
+    { "STS_ENDPOINT", KIND_OPT_STR, F(sts_endpoint), .check = check_url },
+    { "EC2_ENDPOINT", KIND_OPT_STR, F(ec2_endpoint), .check = check_url },
+    { "IMDS_ENDPOINT", KIND_STR, F(imds_endpoint),
+      .def = IAM_CONFIG_DEFAULT_IMDS_ENDPOINT, .check = check_url },
+    { "VERIFY_ONLINE", KIND_BOOL, F(verify_online), .num = false,
+      .words = "yes or no" },
+    { "VERIFY_ONLINE_TIMEOUT_MS", KIND_UINT, F(verify_online_timeout_ms),
+      .num = 1500, .min = 100, .max = 60000 },
+    { "VERIFY_ONLINE_FAIL", KIND_FAIL_MODE, F(verify_online_fail),
+      .num = IAM_FAIL_OPEN, .words = "open or closed" },
+    { "TEXTFILE_DIR", KIND_OPT_STR, F(textfile_dir), .rule = &absolute },
+    { "MAX_SNAPSHOT_AGE", KIND_DURATION, F(max_snapshot_age), .num = 3600,
+      .min = 60, .max = 365 * 86400 },
+    { "SYSLOG_FACILITY", KIND_FACILITY, F(syslog_facility),
+      .num = LOG_AUTHPRIV },
+    { "SYNC_CONCURRENCY", KIND_UINT, F(sync_concurrency), .num = 8, .min = 1,
+      .max = 32 },
+    { "MAX_CALLS_PER_SECOND", KIND_UINT, F(max_calls_per_second), .num = 10,
+      .min = 1, .max = 100 },
+    { "SYNC_TIMEOUT", KIND_DURATION, F(sync_timeout), .num = 240, .min = 1,
+      .max = 86400 },
+    { "HTTP_TIMEOUT_MS", KIND_UINT, F(http_timeout_ms), .num = 10000,
+      .min = 100, .max = 600000 },
+    { "LOCK_TIMEOUT", KIND_DURATION, F(lock_timeout), .num = 60, .min = 0,
+      .max = 86400 },
+    { "DB_PATH", KIND_STR, F(db_path), .def = IAM_CONFIG_DEFAULT_DB_PATH,
+      .rule = &absolute },
+    { "SOURCE", KIND_OPT_STR, F(source), .check = check_s3_url },
+    { "SIGNING_PUBLIC_KEY", KIND_LIST, F(signing_public_keys),
+      .rule = &ed25519_public },
+    { "SIGNING_KEY", KIND_OPT_STR, F(signing_key), .rule = &absolute },
+    { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint), .check = check_s3_endpoint },
+    /* aws-ec2-ssh created local accounts with useradd; nothing here
+     * does, so these have nothing left to configure. */
+    { "LOCAL_MARKER_GROUP", KIND_UNNEEDED,
+      .why = "no local accounts are created; MEMBER_GROUP is the group of "
+             "every IAM user" },
+    { "USERADD_PROGRAM", KIND_UNNEEDED,
+      .why = "no local accounts are created; see SHELL and HOME_DIR" },
+    { "USERADD_ARGS", KIND_UNNEEDED,
+      .why = "no local accounts are created; see SHELL and HOME_DIR" },
+    { "USERDEL_PROGRAM", KIND_UNNEEDED,
+      .why = "no local accounts are deleted; access ends with the next "
+             "sync" },
+    { "USERDEL_ARGS", KIND_UNNEEDED,
+      .why = "no local accounts are deleted; access ends with the next "
+             "sync" },
+    { "SUDOERSGROUP", KIND_UNNEEDED,
+      .why = "it was replaced by SUDOERS_GROUPS, which this value does not "
+             "set" },
+    { "DONOTSYNC", KIND_UNNEEDED,
+      .why = "to pause syncing, stop iam-sync.timer" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+_Static_assert(NKEYS <= sizeof(((struct parse *)0)->key_line) / sizeof(size_t),
+               "struct parse.key_line is too small for keys[]");
+
+/* The words of KIND_BOOL and KIND_FAIL_MODE, matched ignoring case. */
+static const struct word {
+    enum kind kind;
+    const char *word;
+    uint32_t value;
+} words[] = {
+    { KIND_BOOL, "yes", true },
+    { KIND_BOOL, "true", true },
+    { KIND_BOOL, "1", true },
+    { KIND_BOOL, "no", false },
+    { KIND_BOOL, "false", false },
+    { KIND_BOOL, "0", false },
+    { KIND_FAIL_MODE, "open", IAM_FAIL_OPEN },
+    { KIND_FAIL_MODE, "closed", IAM_FAIL_CLOSED },
+};
+
+/* ---- setters: one per kind ---- */
 
 static void *
-field(struct parse *p, const struct key_def *k)
+field(struct iam_config *cfg, const struct key_def *k)
 {
-    return (char *)p->cfg + k->off;
+    return (char *)cfg + k->off;
+}
+
+/* Stores @v in the field of a key of a numeric kind. */
+static void
+set_num(struct iam_config *cfg, const struct key_def *k, uint32_t v)
+{
+    void *f = field(cfg, k);
+
+    switch (k->kind) {
+    case KIND_UINT:
+    case KIND_DURATION:
+        *(uint32_t *)f = v;
+        break;
+    case KIND_BOOL:
+        *(bool *)f = v != 0;
+        break;
+    case KIND_FAIL_MODE:
+        *(enum iam_fail_mode *)f = (enum iam_fail_mode)v;
+        break;
+    case KIND_FACILITY:
+        *(int *)f = (int)v;
+        break;
+    default:
+        break;
+    }
+}
+
+/* A string value or list entry: the key's rule, then its check. */
+static int
+check_value(struct parse *p, const struct key_def *k, const char *v)
+{
+    int r = k->rule ? check_rule(p, k->name, v, k->rule) : 0;
+
+    if (r == 0 && k->check)
+        r = k->check(p, k->name, v);
+    return r;
 }
 
 /* Builds the whole new list before replacing the old one, so that an
  * error leaves the previous value in place. Repeated entries are kept
  * once: asking IAM twice for one group gains nothing. */
 static int
-set_list(struct parse *p, const struct key_def *k, char *val,
-         struct iam_strlist *list)
+set_list(struct parse *p, const struct key_def *k, char *val)
 {
+    struct iam_strlist *list = field(p->cfg, k);
     struct iam_strlist l = { NULL, 0 };
     char *s = trim(val);
     char *next = NULL;
@@ -568,7 +686,7 @@ set_list(struct parse *p, const struct key_def *k, char *val,
                      k->name);
             goto out;
         }
-        r = k->check(p, k->name, s);
+        r = check_value(p, k, s);
         if (r < 0)
             goto out;
         if (!strlist_has(&l, s) && strlist_add(&l, s) < 0) {
@@ -599,26 +717,23 @@ set_sudoers(struct parse *p, const struct key_def *k, char *val)
         p->cfg->sudoers_all = true;
         return 0;
     }
-    r = set_list(p, k, s, &p->cfg->sudoers_groups);
+    r = set_list(p, k, s);
     if (r < 0)
         return r;
     p->cfg->sudoers_all = false;
     return 0;
 }
 
+/* KIND_STR and KIND_OPT_STR; an empty KIND_STR never gets here. */
 static int
 set_str(struct parse *p, const struct key_def *k, const char *val)
 {
-    char **dst = field(p, k);
+    char **dst = field(p->cfg, k);
     char *copy = NULL;
     int r;
 
-    if (*val == '\0' && k->kind == KIND_STR)
-        return fail(p,
-                    "%s needs a value (remove the line to get the default)",
-                    k->name);
     if (*val != '\0') {
-        r = k->check(p, k->name, val);
+        r = check_value(p, k, val);
         if (r < 0)
             return r;
         copy = strdup(val);
@@ -650,93 +765,57 @@ parse_digits(const char *s, uint64_t *ret_v, const char **ret_end)
     return 0;
 }
 
-static int
-set_uint(struct parse *p, const struct key_def *k, const char *val)
+/* Seconds in one of a duration's units; 0 for anything else. */
+static uint64_t
+unit_seconds(char c)
 {
-    const char *end;
-    uint64_t v;
-    int r;
-
-    if (*val == '\0')
-        return fail(p,
-                    "%s needs a value (remove the line to get the default)",
-                    k->name);
-    r = parse_digits(val, &v, &end);
-    if (r == -EINVAL || (r == 0 && *end != '\0'))
-        return fail(p, "%s: \"" SHOW "\" is not a number", k->name, val);
-    if (r < 0 || v < k->min || v > k->max)
-        return fail(p, "%s: " SHOW " is out of range (%u to %u)", k->name,
-                    val, k->min, k->max);
-    *(uint32_t *)field(p, k) = (uint32_t)v;
-    return 0;
+    return c == 's'   ? 1
+           : c == 'm' ? 60
+           : c == 'h' ? 3600
+           : c == 'd' ? 86400
+                      : 0;
 }
 
-/* 3600, 90s, 15m, 2h, 1d: one number and at most one unit. */
+/* KIND_UINT: 5000. KIND_DURATION also 90s, 15m, 2h, 1d: one number and
+ * at most one unit. */
 static int
-set_duration(struct parse *p, const struct key_def *k, const char *val)
+set_number(struct parse *p, const struct key_def *k, const char *val)
 {
+    bool duration = k->kind == KIND_DURATION;
+    const char *s = duration ? "s" : "";
     const char *end;
     uint64_t v;
     uint64_t unit = 1;
     int r;
 
-    if (*val == '\0')
-        return fail(p,
-                    "%s needs a value (remove the line to get the default)",
-                    k->name);
     r = parse_digits(val, &v, &end);
-    if (r == 0 && *end != '\0') {
-        unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600
-             : *end == 'd' ? 86400 : 0;
-        if (end[1] != '\0')
-            unit = 0;
-    }
+    if (r == 0 && *end != '\0')
+        unit = duration && end[1] == '\0' ? unit_seconds(*end) : 0;
     if (r == -EINVAL || unit == 0)
-        return fail(p,
-                    "%s: \"" SHOW "\" is not a duration (seconds, or a "
-                    "number followed by s, m, h or d)",
-                    k->name, val);
+        return fail(p, "%s: \"" SHOW "\" is not %s", k->name, val,
+                    duration ? "a duration (seconds, or a number followed "
+                               "by s, m, h or d)"
+                             : "a number");
     if (r < 0 || v * unit < k->min || v * unit > k->max)
-        return fail(p, "%s: " SHOW " is out of range (%us to %us)", k->name,
-                    val, k->min, k->max);
-    *(uint32_t *)field(p, k) = (uint32_t)(v * unit);
+        return fail(p, "%s: " SHOW " is out of range (%u%s to %u%s)", k->name,
+                    val, k->min, s, k->max, s);
+    set_num(p->cfg, k, (uint32_t)(v * unit));
     return 0;
 }
 
+/* KIND_BOOL, KIND_FAIL_MODE */
 static int
-set_bool(struct parse *p, const struct key_def *k, const char *val)
+set_word(struct parse *p, const struct key_def *k, const char *val)
 {
-    static const char *const yes[] = { "yes", "true", "1" };
-    static const char *const no[] = { "no", "false", "0" };
-    bool *dst = field(p, k);
     size_t i;
 
-    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(val, yes[i]) == 0) {
-            *dst = true;
-            return 0;
-        }
-        if (strcasecmp(val, no[i]) == 0) {
-            *dst = false;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (words[i].kind == k->kind && strcasecmp(val, words[i].word) == 0) {
+            set_num(p->cfg, k, words[i].value);
             return 0;
         }
     }
-    return fail(p, "%s: \"" SHOW "\" is not yes or no", k->name, val);
-}
-
-static int
-set_fail_mode(struct parse *p, const struct key_def *k, const char *val)
-{
-    enum iam_fail_mode *dst = field(p, k);
-
-    if (strcasecmp(val, "open") == 0)
-        *dst = IAM_FAIL_OPEN;
-    else if (strcasecmp(val, "closed") == 0)
-        *dst = IAM_FAIL_CLOSED;
-    else
-        return fail(p, "%s: \"" SHOW "\" is not open or closed", k->name,
-                    val);
-    return 0;
+    return fail(p, "%s: \"" SHOW "\" is not %s", k->name, val, k->words);
 }
 
 static int
@@ -749,120 +828,33 @@ set_facility(struct parse *p, const struct key_def *k, const char *val)
                     "%s: unknown facility \"" SHOW "\" (authpriv, auth, "
                     "daemon, user or local0 to local7)",
                     k->name, val);
-    *(int *)field(p, k) = fac;
+    set_num(p->cfg, k, (uint32_t)fac);
     return 0;
 }
-
-#define F(name) offsetof(struct iam_config, name)
-
-static const struct key_def keys[] = {
-    { "IAM_AUTHORIZED_GROUPS", KIND_LIST, F(iam_authorized_groups), 0, 0,
-      check_iam_group, NULL },
-    { "SUDOERS_GROUPS", KIND_SUDOERS, F(sudoers_groups), 0, 0,
-      check_sudoers_group, NULL },
-    { "IAM_AUTHORIZED_GROUPS_TAG", KIND_OPT_STR,
-      F(iam_authorized_groups_tag), 0, 0, check_tag, NULL },
-    { "SUDOERS_GROUPS_TAG", KIND_OPT_STR, F(sudoers_groups_tag), 0, 0,
-      check_tag, NULL },
-    { "ASSUMEROLE", KIND_OPT_STR, F(assumerole), 0, 0, check_role_arn,
-      NULL },
-    { "LOCAL_GROUPS", KIND_LIST, F(local_groups), 0, 0, check_posix_group,
-      NULL },
-    /* The floor of 65536 is checked in check_together, with its reason. */
-    { "UID_MIN", KIND_UINT, F(uid_min), 1, 4294967293u, NULL, NULL },
-    { "UID_MAX", KIND_UINT, F(uid_max), 2, 4294967294u, NULL, NULL },
-    { "SHELL", KIND_STR, F(shell), 0, 0, check_passwd_path, NULL },
-    { "HOME_DIR", KIND_STR, F(home_dir), 0, 0, check_home_dir, NULL },
-    { "SUDO_GROUP", KIND_STR, F(sudo_group), 0, 0, check_posix_group,
-      NULL },
-    { "MEMBER_GROUP", KIND_STR, F(member_group), 0, 0, check_posix_group,
-      NULL },
-    { "CHAIN_AUTHORIZED_KEYS_COMMAND", KIND_OPT_STR,
-      F(chain_authorized_keys_command), 0, 0, check_command, NULL },
-    { "MAX_KEY_AGE_DAYS", KIND_UINT, F(max_key_age_days), 0, 36500, NULL,
-      NULL },
-    { "MAX_REMOVE_PERCENT", KIND_UINT, F(max_remove_percent), 0, 100, NULL,
-      NULL },
-    { "AWS_REGION", KIND_STR, F(aws_region), 0, 0, check_region, NULL },
-    { "IAM_ENDPOINT", KIND_OPT_STR, F(iam_endpoint), 0, 0, check_url,
-      NULL },
-    { "STS_ENDPOINT", KIND_OPT_STR, F(sts_endpoint), 0, 0, check_url,
-      NULL },
-    { "EC2_ENDPOINT", KIND_OPT_STR, F(ec2_endpoint), 0, 0, check_url,
-      NULL },
-    { "IMDS_ENDPOINT", KIND_STR, F(imds_endpoint), 0, 0, check_url, NULL },
-    { "VERIFY_ONLINE", KIND_BOOL, F(verify_online), 0, 0, NULL, NULL },
-    { "VERIFY_ONLINE_TIMEOUT_MS", KIND_UINT, F(verify_online_timeout_ms),
-      100, 60000, NULL, NULL },
-    { "VERIFY_ONLINE_FAIL", KIND_FAIL_MODE, F(verify_online_fail), 0, 0,
-      NULL, NULL },
-    { "TEXTFILE_DIR", KIND_OPT_STR, F(textfile_dir), 0, 0, check_path,
-      NULL },
-    { "MAX_SNAPSHOT_AGE", KIND_DURATION, F(max_snapshot_age), 60,
-      365 * 86400, NULL, NULL },
-    { "SYSLOG_FACILITY", KIND_FACILITY, F(syslog_facility), 0, 0, NULL,
-      NULL },
-    { "SYNC_CONCURRENCY", KIND_UINT, F(sync_concurrency), 1, 32, NULL,
-      NULL },
-    { "MAX_CALLS_PER_SECOND", KIND_UINT, F(max_calls_per_second), 1, 100,
-      NULL, NULL },
-    { "SYNC_TIMEOUT", KIND_DURATION, F(sync_timeout), 1, 86400, NULL,
-      NULL },
-    { "HTTP_TIMEOUT_MS", KIND_UINT, F(http_timeout_ms), 100, 600000, NULL,
-      NULL },
-    { "LOCK_TIMEOUT", KIND_DURATION, F(lock_timeout), 0, 86400, NULL,
-      NULL },
-    { "DB_PATH", KIND_STR, F(db_path), 0, 0, check_path, NULL },
-    { "SOURCE", KIND_OPT_STR, F(source), 0, 0, check_s3_url, NULL },
-    { "SIGNING_PUBLIC_KEY", KIND_LIST, F(signing_public_keys), 0, 0,
-      check_ed25519_public, NULL },
-    { "SIGNING_KEY", KIND_OPT_STR, F(signing_key), 0, 0, check_path, NULL },
-    { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint), 0, 0, check_s3_endpoint,
-      NULL },
-    /* aws-ec2-ssh created local accounts with useradd; nothing here
-     * does, so these have nothing left to configure. */
-    { "LOCAL_MARKER_GROUP", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "no local accounts are created; MEMBER_GROUP is the group of every "
-      "IAM user" },
-    { "USERADD_PROGRAM", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "no local accounts are created; see SHELL and HOME_DIR" },
-    { "USERADD_ARGS", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "no local accounts are created; see SHELL and HOME_DIR" },
-    { "USERDEL_PROGRAM", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "no local accounts are deleted; access ends with the next sync" },
-    { "USERDEL_ARGS", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "no local accounts are deleted; access ends with the next sync" },
-    { "SUDOERSGROUP", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "it was replaced by SUDOERS_GROUPS, which this value does not set" },
-    { "DONOTSYNC", KIND_UNNEEDED, 0, 0, 0, NULL,
-      "to pause syncing, stop iam-sync.timer" },
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-_Static_assert(NKEYS <= sizeof(((struct parse *)0)->key_line) /
-                            sizeof(size_t),
-               "struct parse.key_line is too small for keys[]");
 
 static int
 set_value(struct parse *p, const struct key_def *k, char *val)
 {
+    bool needs_value =
+        k->kind == KIND_STR || k->kind == KIND_UINT || k->kind == KIND_DURATION;
+
+    if (needs_value && *val == '\0')
+        return fail(p, "%s needs a value (remove the line to get the default)",
+                    k->name);
     switch (k->kind) {
     case KIND_LIST:
-        return set_list(p, k, val, field(p, k));
+        return set_list(p, k, val);
     case KIND_SUDOERS:
         return set_sudoers(p, k, val);
     case KIND_STR:
     case KIND_OPT_STR:
         return set_str(p, k, val);
     case KIND_UINT:
-        return set_uint(p, k, val);
     case KIND_DURATION:
-        return set_duration(p, k, val);
+        return set_number(p, k, val);
     case KIND_BOOL:
-        return set_bool(p, k, val);
     case KIND_FAIL_MODE:
-        return set_fail_mode(p, k, val);
+        return set_word(p, k, val);
     case KIND_FACILITY:
         return set_facility(p, k, val);
     case KIND_UNNEEDED:
@@ -1354,34 +1346,21 @@ iam_config_check_login_defs(const struct iam_config *cfg,
 int
 iam_config_defaults(struct iam_config *cfg)
 {
+    const struct key_def *k;
+    char **s;
+
     memset(cfg, 0, sizeof(*cfg));
-    cfg->uid_min = IAM_CONFIG_DEFAULT_UID_MIN;
-    cfg->uid_max = IAM_CONFIG_DEFAULT_UID_MAX;
-    cfg->max_key_age_days = 0;
-    cfg->max_remove_percent = 50;
     cfg->authorized_unset = true;
-    cfg->verify_online = false;
-    cfg->verify_online_timeout_ms = 1500;
-    cfg->verify_online_fail = IAM_FAIL_OPEN;
-    cfg->max_snapshot_age = 3600;
-    cfg->syslog_facility = LOG_AUTHPRIV;
-    cfg->sync_concurrency = 8;
-    cfg->max_calls_per_second = 10;
-    cfg->sync_timeout = 240;
-    cfg->lock_timeout = 60;
-    cfg->http_timeout_ms = 10000;
-    cfg->shell = strdup(IAM_CONFIG_DEFAULT_SHELL);
-    cfg->home_dir = strdup(IAM_CONFIG_DEFAULT_HOME_DIR);
-    cfg->sudo_group = strdup(IAM_CONFIG_DEFAULT_SUDO_GROUP);
-    cfg->member_group = strdup(IAM_CONFIG_DEFAULT_MEMBER_GROUP);
-    cfg->aws_region = strdup(IAM_CONFIG_DEFAULT_REGION);
-    cfg->imds_endpoint = strdup(IAM_CONFIG_DEFAULT_IMDS_ENDPOINT);
-    cfg->db_path = strdup(IAM_CONFIG_DEFAULT_DB_PATH);
-    if (!cfg->shell || !cfg->home_dir || !cfg->sudo_group ||
-        !cfg->member_group || !cfg->aws_region || !cfg->imds_endpoint ||
-        !cfg->db_path) {
-        iam_config_free(cfg);
-        return -ENOMEM;
+    for (k = keys; k < keys + NKEYS; k++) {
+        set_num(cfg, k, k->num);
+        if (k->kind != KIND_STR)
+            continue;
+        s = field(cfg, k);
+        *s = strdup(k->def);
+        if (!*s) {
+            iam_config_free(cfg);
+            return -ENOMEM;
+        }
     }
     return 0;
 }
@@ -1389,30 +1368,16 @@ iam_config_defaults(struct iam_config *cfg)
 void
 iam_config_free(struct iam_config *cfg)
 {
+    const struct key_def *k;
+
     if (!cfg)
         return;
-    strlist_free(&cfg->iam_authorized_groups);
-    strlist_free(&cfg->sudoers_groups);
-    strlist_free(&cfg->local_groups);
-    free(cfg->iam_authorized_groups_tag);
-    free(cfg->sudoers_groups_tag);
-    free(cfg->assumerole);
-    free(cfg->shell);
-    free(cfg->home_dir);
-    free(cfg->sudo_group);
-    free(cfg->member_group);
-    free(cfg->chain_authorized_keys_command);
-    free(cfg->aws_region);
-    free(cfg->iam_endpoint);
-    free(cfg->sts_endpoint);
-    free(cfg->ec2_endpoint);
-    free(cfg->imds_endpoint);
-    free(cfg->textfile_dir);
-    free(cfg->db_path);
-    free(cfg->source);
-    strlist_free(&cfg->signing_public_keys);
-    free(cfg->signing_key);
-    free(cfg->s3_endpoint);
+    for (k = keys; k < keys + NKEYS; k++) {
+        if (k->kind == KIND_LIST || k->kind == KIND_SUDOERS)
+            strlist_free(field(cfg, k));
+        else if (k->kind == KIND_STR || k->kind == KIND_OPT_STR)
+            free(*(char **)field(cfg, k));
+    }
     memset(cfg, 0, sizeof(*cfg));
 }
 

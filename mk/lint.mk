@@ -9,6 +9,8 @@
 #   make lint-cppcheck cppcheck (warning, portability, performance)
 #   make lint-tidy     clang-tidy with .clang-tidy, over lib/ nss_iam/
 #                      keys_cmd/ sync/
+#   make lint-man      every key of lib/iam_config.c's table is set in
+#                      bold on some line of man/nss-iam.conf.5
 #   make format-check  clang-format --dry-run --Werror with .clang-format
 #
 # False positives are suppressed, each with its reason, in
@@ -105,7 +107,8 @@ END { exit found ? 1 : 0 }
 endef
 export LINT_TIDY_AWK
 
-.PHONY: lint lint-banned lint-cppcheck lint-tidy lint-shell format-check
+.PHONY: lint lint-banned lint-cppcheck lint-tidy lint-shell lint-man \
+	format-check
 
 # Every shell script of the tree: the packages' editors and maintainer
 # scripts run as root on every host; the tests decide what passes.
@@ -115,7 +118,7 @@ LINT_SHELL = $(sort $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
 
 lint:
 	@fail=0; \
-	for t in lint-banned lint-cppcheck lint-tidy lint-shell; do \
+	for t in lint-banned lint-cppcheck lint-tidy lint-shell lint-man; do \
 	    $(MAKE) --no-print-directory $$t || fail=1; \
 	done; \
 	exit $$fail
@@ -133,6 +136,29 @@ lint-shell:
 	    echo "lint: shellcheck: ok"; \
 	else \
 	    echo "lint: shellcheck: FAILED"; \
+	    exit 1; \
+	fi
+
+# The keys are the table's '{ "NAME", KIND_' lines; a key the man page
+# never names is a setting nobody can find. No key found at all means
+# the table changed shape and this check with it.
+LINT_MAN_KEYS = $(shell sed -n 's/^ *{ "\([A-Z0-9_]*\)", KIND_.*/\1/p' \
+	lib/iam_config.c)
+
+lint-man:
+	@missing=; \
+	for k in $(LINT_MAN_KEYS); do \
+	    grep -qE "^\.(B|BR|RB|BI|IB) (.*[^A-Z0-9_])?$$k([^A-Z0-9_]|$$)" \
+	        man/nss-iam.conf.5 || missing="$$missing $$k"; \
+	done; \
+	if [ -z "$(LINT_MAN_KEYS)" ]; then \
+	    missing=" (no key found in lib/iam_config.c)"; \
+	fi; \
+	if [ -z "$$missing" ]; then \
+	    echo "lint: man page keys: ok"; \
+	else \
+	    echo "man/nss-iam.conf.5 does not document:$$missing"; \
+	    echo "lint: man page keys: FAILED"; \
 	    exit 1; \
 	fi
 

@@ -10,7 +10,7 @@ check="$build libcmocka-dev valgrind openssh-server openssh-client sudo
 lmdb-utils util-linux procps clang libclang-rt-14-dev cppcheck clang-tidy
 jq curl openssl python3 debhelper dpkg-dev fakeroot rpm lintian groff-base
 debootstrap zstd selinux-policy-dev semodule-utils setools bzip2 strace
-shellcheck"
+shellcheck systemd-container"
 demo="$build openssh-server openssh-client sudo util-linux procps"
 package="$build debhelper dpkg-dev fakeroot rpm lintian groff-base debootstrap
 zstd selinux-policy-dev bzip2"

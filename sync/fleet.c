@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "aws_client.h"
+#include "aws_error.h"
 #include "aws_s3.h"
 #include "aws_sigv4.h"
 #include "fleet_obj.h"
@@ -64,15 +65,17 @@ s3_client(const struct iam_config *cfg, const struct aws_creds *creds,
 static int
 s3_refused(const char *what, const struct aws_http_response *resp)
 {
-    char code[64];
+    struct aws_error *e = NULL;
 
-    aws_s3_error_code(resp->body, resp->body_len, code, sizeof(code));
+    /* S3's <Error><Code>, when the answer has one. */
+    (void)aws_error_from_xml(resp->body, resp->body_len, &e);
     iam_log(LOG_ERR, "%s: HTTP %ld%s%s%s", what, resp->status,
-            code[0] ? " " : "", code,
+            e ? " " : "", e ? e->code : "",
             resp->status == 403 ? " (check the bucket policy and the "
                                   "instance role's s3 permissions)"
             : resp->status == 404 ? " (nothing published there yet?)"
                                   : "");
+    aws_error_free(e);
     return resp->status == 404   ? -ENOENT
            : resp->status == 403 ? -EACCES
                                  : -EREMOTEIO;

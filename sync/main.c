@@ -6,6 +6,7 @@
  *            [--verbose] [--json] [--status]
  *   iam-sync [--config FILE] [--dry-run] [--json] --publish s3://BUCKET/KEY
  *   iam-sync [--config FILE] --print-public-key
+ *   iam-sync --check-sshd
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +30,7 @@ struct args {
     bool verbose;
     bool status;
     bool print_public_key;
+    bool check_sshd;
 };
 
 static void
@@ -41,6 +43,7 @@ usage(FILE *f)
             "       iam-sync [--config FILE] [--dry-run] [--json] "
             "--publish s3://BUCKET/KEY\n"
             "       iam-sync [--config FILE] --print-public-key\n"
+            "       iam-sync --check-sshd\n"
             "exit status: 0 published or unchanged, 1 AWS or local failure "
             "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
             "refused by a safety rule\n");
@@ -59,6 +62,7 @@ parse_args(int argc, char **argv, struct args *ret)
         { "status", no_argument, NULL, 's' },
         { "publish", required_argument, NULL, 'p' },
         { "print-public-key", no_argument, NULL, 'k' },
+        { "check-sshd", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -95,6 +99,9 @@ parse_args(int argc, char **argv, struct args *ret)
             break;
         case 'k':
             ret->print_public_key = true;
+            break;
+        case 'S':
+            ret->check_sshd = true;
             break;
         case 'h':
             usage(stdout);
@@ -159,6 +166,10 @@ main(int argc, char **argv)
     }
     if (check_publish(a.fl.publish) < 0)
         return SYNC_EXIT_USAGE;
+    /* Run by the packages at install time, before anyone has written
+     * nss-iam.conf: it reads neither that nor the snapshot. */
+    if (a.check_sshd)
+        return sync_check_sshd();
     /* Until the config names the facility, notices go to stderr. */
     iam_log_init("iam-sync", LOG_DAEMON, true, LOG_INFO);
     if (iam_config_setup(a.config, a.config_given, &cfg, err,

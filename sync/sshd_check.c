@@ -359,6 +359,23 @@ dropin_parts(const char *file, char *unit, size_t usize, const char **name)
     return true;
 }
 
+/* "" when every %-token of @cmd is one the chained command expands
+ * (keys_cmd/chain.c: %u %U %k %t %f %%), else a warning: sshd's %h, %C
+ * and %D cannot be passed on, and such a chained command is not run. */
+static const char *
+chain_note(const char *cmd)
+{
+    const char *p;
+
+    for (p = strchr(cmd, '%'); p; p = strchr(p + 2, '%')) {
+        if (!p[1] || !strchr("uUktf%", p[1]))
+            return " (but it uses a token other than %u %U %k %t %f, "
+                   "which CHAIN_AUTHORIZED_KEYS_COMMAND cannot pass on: "
+                   "rewrite it with those)";
+    }
+    return "";
+}
+
 void
 sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
 {
@@ -388,23 +405,28 @@ sshd_check_fix(const struct sshd_check *c, char *buf, size_t size)
                  "sshd never asks iam-authorized-keys and IAM users cannot "
                  "log in. Keep that command as a fallback with "
                  "CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
-                 "/etc/nss-iam.conf, then %s",
-                 c->file, c->command, c->command, how);
+                 "/etc/nss-iam.conf, then %s%s",
+                 c->file, c->command, c->command, how,
+                 chain_note(c->command));
         break;
     case SSHD_CONFIG:
         snprintf(buf, size,
                  "%s:%u sets AuthorizedKeysCommand %s before nss-iam's "
                  "drop-in, and sshd keeps the first value: IAM users cannot "
-                 "log in. Move that command into "
-                 "CHAIN_AUTHORIZED_KEYS_COMMAND in /etc/nss-iam.conf, "
-                 "remove the line, and reload sshd",
-                 c->file, c->line, c->command);
+                 "log in. Keep that command as a fallback with "
+                 "CHAIN_AUTHORIZED_KEYS_COMMAND=\"%s\" in "
+                 "/etc/nss-iam.conf, then remove the line and reload sshd%s",
+                 c->file, c->line, c->command, c->command,
+                 chain_note(c->command));
         break;
     case SSHD_NONE:
         snprintf(buf, size,
-                 "no AuthorizedKeysCommand is set: is "
-                 "/etc/ssh/sshd_config.d/ with nss-iam's drop-in included "
-                 "by /etc/ssh/sshd_config?");
+                 "no AuthorizedKeysCommand is set: sshd reads nss-iam's "
+                 "drop-in /etc/ssh/sshd_config.d/00-nss-iam.conf only when "
+                 "/etc/ssh/sshd_config includes it (\"Include "
+                 "/etc/ssh/sshd_config.d/*.conf\" at its top; RHEL 8 has "
+                 "no such line: copy the drop-in's lines there instead), "
+                 "then reload sshd");
         break;
     }
 }

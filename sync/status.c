@@ -1,9 +1,13 @@
-/* iam-sync --status: the health of the published snapshot. */
+/*
+ * iam-sync --status: the health of the published snapshot; and
+ * --check-sshd: whether sshd asks iam-authorized-keys for keys.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "iam_db.h"
 #include "sshd_check.h"
@@ -108,4 +112,27 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
     }
     iam_db_close(db);
     return r < 0 ? 1 : 0;
+}
+
+int
+sync_check_sshd(void)
+{
+    static const char config[] = "/etc/ssh/sshd_config";
+    struct sshd_check sc;
+    char fix[2048];
+
+    sshd_check(status_root(), &sc);
+    sshd_check_fix(&sc, fix, sizeof(fix));
+    if (sc.result == SSHD_OURS) {
+        printf("sshd: %s\n", fix);
+        return 0;
+    }
+    /* No sshd here (a publisher, an image without openssh-server): the
+     * drop-in waits for one, and nothing is wrong yet. */
+    if (sc.result == SSHD_NONE && access(config, F_OK) < 0) {
+        printf("sshd: %s does not exist: nothing to check\n", config);
+        return 0;
+    }
+    fprintf(stderr, "iam-sync: sshd: %s\n", fix);
+    return 1;
 }

@@ -13,6 +13,7 @@
 #include "aws_client.h"
 #include "aws_creds.h"
 #include "aws_endpoint.h"
+#include "aws_provider.h"
 #include "aws_sigv4.h"
 #include "diff.h"
 #include "fetch.h"
@@ -84,6 +85,28 @@ load_previous(struct run *run, bool users)
     return 0;
 }
 
+static int64_t
+deadline(const struct run *run)
+{
+    return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
+}
+
+/*
+ * How every AWS call of a run is made (IAM, and STS for ASSUMEROLE): the
+ * same timeout, attempts, rate limit and deadline.
+ */
+static void
+call_opts(const struct run *run, struct aws_client_opts *ret)
+{
+    const struct iam_config *cfg = run->cfg;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->timeout_ms = cfg->http_timeout_ms;
+    ret->max_attempts = MAX_ATTEMPTS;
+    ret->calls_per_sec = cfg->max_calls_per_second;
+    ret->deadline_ms = deadline(run);
+}
+
 /*
  * Credentials: the instance's own (environment, then IMDS), used for EC2
  * tags; then ASSUMEROLE's, when set, for IAM (the users may live in
@@ -93,7 +116,8 @@ static int
 resolve_creds(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
-    struct aws_creds_source src;
+    struct aws_provider_source src;
+    struct aws_client_opts sts;
     struct aws_http h;
     char session[64];
     time_t now = time(NULL);
@@ -101,18 +125,20 @@ resolve_creds(struct run *run)
 
     memset(&src, 0, sizeof(src));
     snprintf(session, sizeof(session), "nss-iam-%ld", (long)getpid());
+    call_opts(run, &sts);
     src.imds_endpoint = cfg->imds_endpoint;
     src.sts_endpoint = cfg->sts_endpoint;
     src.region = cfg->aws_region;
     src.session_name = session;
+    src.sts = &sts;
     r = aws_http_init(&h);
     if (r < 0)
         return r;
-    r = aws_creds_resolve(&src, &h, now, &run->base);
+    r = aws_provider_resolve(&src, &h, now, &run->base);
     /* ASSUMEROLE is for IAM; an instance fed from S3 never calls IAM. */
     if (r >= 0 && cfg->assumerole && !run->from_fleet) {
         src.assume_role_arn = cfg->assumerole;
-        r = aws_creds_assume_role(&src, &h, &run->base, now, &run->creds);
+        r = aws_provider_assume_role(&src, &h, &run->base, &run->creds);
     } else if (r >= 0) {
         r = aws_creds_copy(&run->base, &run->creds);
     }
@@ -133,7 +159,7 @@ connect_iam(struct run *run)
     struct aws_client_opts o;
     int r;
 
-    memset(&o, 0, sizeof(o));
+    call_opts(run, &o);
     r = aws_endpoint_iam(cfg->aws_region, cfg->iam_endpoint, &o.endpoint,
                          &o.region);
     if (r < 0) {
@@ -144,10 +170,6 @@ connect_iam(struct run *run)
     o.service = "iam";
     o.version = IAM_VERSION;
     o.json = true;
-    o.timeout_ms = cfg->http_timeout_ms;
-    o.max_attempts = MAX_ATTEMPTS;
-    o.calls_per_sec = cfg->max_calls_per_second;
-    o.deadline_ms = run->start_ms + (int64_t)cfg->sync_timeout * 1000;
     r = aws_client_init(&run->iam, &o, &run->creds);
     if (r < 0) {
         iam_log(LOG_ERR, "IAM endpoint %s: %s", o.endpoint,
@@ -299,12 +321,6 @@ select_users(struct fetch *f, void *arg)
             f->wanted[i] = false;
     free(status);
     return r;
-}
-
-static int64_t
-deadline(const struct run *run)
-{
-    return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
 }
 
 /*

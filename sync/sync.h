@@ -37,4 +37,14 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl);
 int
 sync_status(const struct iam_config *cfg, const char *db_path, bool json);
 
+/*
+ * sync_check_sshd - whether sshd asks iam-authorized-keys for keys, from
+ * the sshd units and configuration files only (no AWS, no snapshot, no
+ * nss-iam.conf). Returns 0 when it does, or when sshd has no
+ * configuration at all (printed on stdout); 1 when another
+ * AuthorizedKeysCommand wins or none is set, with the fix on stderr.
+ */
+int
+sync_check_sshd(void);
+
 #endif

@@ -9,6 +9,7 @@
 #include "aws_client.h"
 #include "aws_ec2_tags.h"
 #include "aws_http.h"
+#include "aws_imds.h"
 #include "iam_log.h"
 
 #define EC2_VERSION "2016-11-15"

@@ -9,8 +9,9 @@ at moto. On the way back, for JSON responses (ContentType=JSON):
     returns every item at once: MaxItems from the request (default
     --page-size), Marker an opaque token made here.
   * the fault chosen by --fault or at run time by
-    GET /__proxy/fault?name=NAME[&action=ACTION][&count=N] is applied
-    (name=none clears it). Faults: throttle-once, throttle-N,
+    GET /__proxy/fault?name=NAME[&action=ACTION][&count=N][&seconds=S]
+    is applied (name=none clears it; seconds: how long this stall lasts,
+    instead of --stall-seconds). Faults: throttle-once, throttle-N,
     throttle-forever, 500, 503, reset-mid-body, stall, truncated-body,
     invalid-json, wrong-shape, huge-body, loop-marker, missing-marker,
     bad-key-body, lose-90-percent.
@@ -62,7 +63,7 @@ class State:
         self.injected = 0
         self.set_fault("none", None, None)
 
-    def set_fault(self, name, action, count):
+    def set_fault(self, name, action, count, seconds=None):
         if name.startswith("throttle-") and name[9:].isdigit():
             count, name = int(name[9:]), "throttle"
         elif name == "throttle-once":
@@ -75,6 +76,7 @@ class State:
             self.fault = None if name == "none" else name
             self.fault_action = action or None
             self.remaining = count
+            self.stall = seconds
 
     def count(self, action):
         with self.lock:
@@ -220,7 +222,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/__proxy/fault":
             try:
                 count = int(q["count"]) if q.get("count") else None
-                st.set_fault(q.get("name", "none"), q.get("action"), count)
+                seconds = float(q["seconds"]) if q.get("seconds") else None
+                st.set_fault(q.get("name", "none"), q.get("action"), count,
+                             seconds)
             except ValueError as e:
                 return self.send(400, json.dumps({"error": str(e)}).encode())
             return self.send(200, json.dumps(st.stats()["fault"]).encode())
@@ -245,7 +249,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "ServiceUnavailable"
             return self.send(int(fault), error_body(code, fault, False))
         if fault == "stall":
-            time.sleep(self.server.stall_seconds)
+            time.sleep(self.server.state.stall or self.server.stall_seconds)
         try:
             status, headers, rbody = self.forward(body)
         except OSError as e:

@@ -2,7 +2,8 @@
 # iam-sync against a failing AWS: moto (signature and policy checks on,
 # "basic" scenario) behind aws_proxy.py, which pages the lists and
 # injects one fault per scenario (throttling, 5xx, resets, stalls, broken
-# bodies, pagination loops, an invalid key, a vanished user list).
+# bodies, pagination loops, an invalid key, a vanished user list, and the
+# same for STS AssumeRole).
 #
 # Before each scenario the IAM state is flipped (the user grace joins or
 # leaves ssh-users), so that a sync which got through would have to publish
@@ -101,21 +102,34 @@ cfg=$work/nss-iam.conf
 write_config "$cfg" "SYNC_TIMEOUT=\"$SYNC_TIMEOUT\""
 cfg_short=$work/nss-iam-short.conf
 write_config "$cfg_short" "SYNC_TIMEOUT=\"$SHORT_SYNC_TIMEOUT\""
+# ASSUMEROLE: the seeded instance user's keys may only assume the reader
+# role, which may read IAM.
+role_arn=$(jq -r .reader_role.Arn "$work/seed/manifest.json")
+if [ -z "$role_arn" ] || [ "$role_arn" = null ]; then
+    fail_setup "no reader role in the seed manifest"
+fi
+cfg_role=$work/nss-iam-role.conf
+write_config "$cfg_role" "SYNC_TIMEOUT=\"$SYNC_TIMEOUT\"" \
+    "ASSUMEROLE=\"$role_arn\""
+cfg_role_short=$work/nss-iam-role-short.conf
+write_config "$cfg_role_short" "SYNC_TIMEOUT=\"$SHORT_SYNC_TIMEOUT\"" \
+    "ASSUMEROLE=\"$role_arn\""
 
 mkdir -p "$work/snap" "$work/ref"
 db=$work/snap/passwd.mdb
 
-# run_sync CONFIG DB: one iam-sync run; sets rc, ms (wall time),
+# run_sync CONFIG DB [CREDS]: one iam-sync run with the keys of
+# $work/seed/CREDS (default creds.env); sets rc, ms (wall time),
 # $work/out (the --json line) and $work/err (the --verbose log).
 rc=
 ms=
 run_sync() {
-    local t0 t1
+    local t0 t1 creds=${3:-creds.env}
     t0=$(date +%s%N)
     (
         set -a
         # shellcheck source=/dev/null
-        . "$work/seed/creds.env"
+        . "$work/seed/$creds"
         set +a
         exec "$sync_bin" --config "$1" --db "$2" --json --verbose
     ) >"$work/out" 2>"$work/err" </dev/null
@@ -220,13 +234,15 @@ no_temp_files() {
 #   injected=N    the proxy must have injected exactly N faults (else >= 1)
 #   config=FILE   the config to use (default: SYNC_TIMEOUT=$SYNC_TIMEOUT)
 #   limit=S       the run must end within S seconds
+#   creds=FILE    the keys iam-sync runs with, in $work/seed (default
+#                 creds.env)
 #   state=A|B     the IAM state to sync to (default: the one the snapshot
 #                 does not hold; the snapshot is moved away from it first)
 scenario() {
     local name=$1 fault=$2 want_rc=$3 cause=$4
     shift 4
     local retries='' injected='' conf=$cfg limit=$((SYNC_TIMEOUT + MARGIN))
-    local target='' opt faults
+    local target='' opt faults creds=creds.env
     for opt in "$@"; do
         case $opt in
         retries=*) retries=${opt#*=} ;;
@@ -234,6 +250,7 @@ scenario() {
         config=*) conf=${opt#*=} ;;
         limit=*) limit=${opt#*=} ;;
         state=*) target=${opt#*=} ;;
+        creds=*) creds=${opt#*=} ;;
         esac
     done
     scen=$name
@@ -259,7 +276,7 @@ scenario() {
         ! proxy_ctl "fault?$fault" >/dev/null; then
         fail_setup "$name: the proxy refuses fault $fault"
     fi
-    run_sync "$conf" "$db"
+    run_sync "$conf" "$db" "$creds"
     faults=$(proxy_ctl stats | jq -r .faults)
     proxy_ctl 'fault?name=none' >/dev/null
 
@@ -368,6 +385,24 @@ scenario_ok
 scenario "stall forever, SYNC_TIMEOUT=$SHORT_SYNC_TIMEOUT" \
     'name=stall&action=ListUsers' 1 'deadline reached' \
     config="$cfg_short" limit=$((SHORT_SYNC_TIMEOUT + MARGIN))
+scenario_ok
+
+# STS AssumeRole (ASSUMEROLE, the instance's keys) goes through the same
+# client as IAM: the same retries and backoff, within the same deadline.
+scenario "AssumeRole throttled twice" 'name=throttle-2&action=AssumeRole' 0 \
+    'AssumeRole: HTTP 400 Throttling' injected=2 config="$cfg_role" \
+    creds=creds-instance.env
+updated_to "$snap_state"; scenario_ok
+scenario "AssumeRole: STS down (HTTP 503 forever)" \
+    'name=503&action=AssumeRole' 1 \
+    'aws_creds: STS AssumeRole: HTTP 503 ServiceUnavailable' \
+    injected="$attempts" config="$cfg_role" creds=creds-instance.env
+scenario_ok
+scenario "AssumeRole: STS stalls, SYNC_TIMEOUT=$SHORT_SYNC_TIMEOUT" \
+    'name=stall&action=AssumeRole&seconds=60' 1 \
+    'aws_creds: STS AssumeRole: (deadline reached|.*timed out)' \
+    config="$cfg_role_short" creds=creds-instance.env \
+    limit=$((SHORT_SYNC_TIMEOUT + MARGIN))
 scenario_ok
 
 # Broken bodies: not retried, nothing published.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Static checks through `make lint`: one TAP line per tool (the banned
-# functions listed in mk/lint.mk, cppcheck, clang-tidy). A tool passes when
+# functions listed in mk/lint.mk, cppcheck, clang-tidy, shellcheck, the
+# configuration keys in the man page). A tool passes when
 # make lint printed "lint: TOOL: ok"; otherwise its findings follow the
 # "not ok" line. Then one line per shipped binary: the glibc it needs.
 set -u
@@ -32,7 +33,8 @@ findings() {
         { chunk = chunk $0 "\n" }' "$out"
 }
 
-for tool in "banned functions" cppcheck clang-tidy shellcheck; do
+for tool in "banned functions" cppcheck clang-tidy shellcheck \
+    "man page keys"; do
     if grep -qx "lint: $tool: ok" "$out"; then
         tap_ok "lint: $tool"
     else

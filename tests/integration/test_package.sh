@@ -23,11 +23,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
 in_private_namespace "$@"
 . "$here/lib/moto.sh"
+# shellcheck source=lib/debroot.sh
+. "$here/lib/debroot.sh"
 
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 pkg=$build/pkg
-suite=bookworm
 # Everything the package needs at run time, and what the checks run, is
 # in the cached root: installing the .deb downloads nothing.
 include=openssh-server,sudo,liblmdb0,libjson-c5,libcurl4,libssl3
@@ -76,6 +77,50 @@ if [ -z "$deb" ] || [ -z "$libdeb" ]; then
     fail_setup "no .deb"
 fi
 
+# ---- make install ----
+
+# Staged (DESTDIR, as the packages build): the example under share, never
+# /etc/nss-iam.conf, which is the administrator's.
+st=$work/staged
+make -C "$root" BUILD="$build" install DESTDIR="$st" PREFIX=/usr \
+    UNITDIR=/usr/lib/systemd/system >"$work/install.log" 2>&1
+check_eq "make install DESTDIR: the example, the drop-in 00-nss-iam.conf, the preset" \
+    "644 $st/etc/ssh/sshd_config.d/00-nss-iam.conf
+644 $st/usr/lib/systemd/system-preset/80-nss-iam.preset
+644 $st/usr/share/nss-iam/nss-iam.conf" \
+    "$(stat -c '%a %n' "$st/etc/ssh/sshd_config.d/00-nss-iam.conf" \
+        "$st/usr/lib/systemd/system-preset/80-nss-iam.preset" \
+        "$st/usr/share/nss-iam/nss-iam.conf" 2>&1)"
+check_eq "make install DESTDIR: no /etc/nss-iam.conf, no old drop-in name" \
+    "" "$(cd "$st/etc" && ls -d nss-iam.conf ssh/sshd_config.d/nss-iam.conf 2>/dev/null)"
+
+# live_install DIR: "make install" without DESTDIR, every directory under
+# DIR, and /var/lib (where it makes /var/lib/nss-iam) on a tmpfs.
+live_install() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    unshare -m --propagation private bash -c \
+        'mount -t tmpfs tmpfs /var/lib && exec "$@"' _ \
+        make -C "$root" BUILD="$build" install DESTDIR= PREFIX="$1/usr" \
+        SYSCONFDIR="$1/etc" UNITDIR="$1/usr/lib/systemd/system" \
+        >"$work/live.log" 2>&1
+}
+live_install "$work/live1"
+check_eq "live make install, no configuration yet: the example, 0644" \
+    "644 same" "$(stat -c %a "$work/live1/etc/nss-iam.conf" 2>&1) $(cmp -s \
+        "$root/contrib/nss-iam.conf" "$work/live1/etc/nss-iam.conf" && echo same)"
+mkdir -p "$work/live2/etc/ssh/sshd_config.d"
+printf 'IAM_AUTHORIZED_GROUPS="ops"\n' >"$work/live2/etc/nss-iam.conf"
+chmod 0600 "$work/live2/etc/nss-iam.conf"
+cp -p "$work/live2/etc/nss-iam.conf" "$work/live2.conf"
+cp "$root/contrib/sshd_config.d/nss-iam.conf" \
+    "$work/live2/etc/ssh/sshd_config.d/nss-iam.conf"
+live_install "$work/live2"
+check "live make install over a written configuration: kept byte for byte" \
+    cmp "$work/live2.conf" "$work/live2/etc/nss-iam.conf"
+check_eq "... and its mode" 600 "$(stat -c %a "$work/live2/etc/nss-iam.conf")"
+check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
+    "00-nss-iam.conf" "$(ls "$work/live2/etc/ssh/sshd_config.d")"
+
 # ---- the .debs' contents ----
 
 arch=$(dpkg --print-architecture)
@@ -90,9 +135,9 @@ check_eq "libnss-iam: the module and the nsswitch.conf editor only" \
 -rw-r--r-- root/root ./usr/share/doc/libnss-iam/changelog.gz
 -rw-r--r-- root/root ./usr/share/doc/libnss-iam/copyright" \
     "$(deb_list "$libdeb")"
-want_deb="-rw-r--r-- root/root ./etc/nss-iam.conf
--rw-r--r-- root/root ./etc/ssh/sshd_config.d/nss-iam.conf
+want_deb="-rw-r--r-- root/root ./etc/ssh/sshd_config.d/00-nss-iam.conf
 -r--r----- root/root ./etc/sudoers.d/nss-iam
+-rw-r--r-- root/root ./lib/systemd/system-preset/80-nss-iam.preset
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.service
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.timer
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/iam-verify-key
@@ -105,10 +150,11 @@ want_deb="-rw-r--r-- root/root ./etc/nss-iam.conf
 -rw-r--r-- root/root ./usr/share/man/man8/iam-authorized-keys.8.gz
 -rw-r--r-- root/root ./usr/share/man/man8/iam-sync.8.gz
 -rw-r--r-- root/root ./usr/share/man/man8/libnss_iam.8.gz
+-rw-r--r-- root/root ./usr/share/nss-iam/nss-iam.conf
 -rw-r--r-- root/root ./usr/share/pam-configs/nss-iam-mkhomedir"
 check_eq "nss-iam: files, modes and owners" "$want_deb" "$(deb_list "$deb")"
-check_eq "nss-iam: conffiles" \
-    "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
+check_eq "nss-iam: conffiles (not /etc/nss-iam.conf: the administrator's)" \
+    "$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
     "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)"
 check_eq "libnss-iam: no conffiles" "" \
     "$(dpkg-deb --ctrl-tarfile "$libdeb" | tar -t | grep conffiles)"
@@ -145,9 +191,9 @@ if [ -n "$rpmf" ]; then
     rpm -qlpv "$rpmf" 2>/dev/null |
         awk '$1 !~ /^[dl]/ {print $1, $3, $4, $NF}' |
         LC_ALL=C sort -k4 >"$work/rpm.list"
-    want_rpm="-rw-r--r-- root root /etc/nss-iam.conf
--rw-r--r-- root root /etc/ssh/sshd_config.d/nss-iam.conf
+    want_rpm="-rw-r--r-- root root /etc/ssh/sshd_config.d/00-nss-iam.conf
 -r--r----- root root /etc/sudoers.d/nss-iam
+-rw-r--r-- root root /usr/lib/systemd/system-preset/80-nss-iam.preset
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.service
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.timer
 -rw-r--r-- root root /usr/lib64/libnss_iam.so.2
@@ -160,15 +206,40 @@ if [ -n "$rpmf" ]; then
 -rw-r--r-- root root /usr/share/man/man5/nss-iam.conf.5
 -rw-r--r-- root root /usr/share/man/man8/iam-authorized-keys.8
 -rw-r--r-- root root /usr/share/man/man8/iam-sync.8
--rw-r--r-- root root /usr/share/man/man8/libnss_iam.8"
+-rw-r--r-- root root /usr/share/man/man8/libnss_iam.8
+-rw-r--r-- root root /usr/share/nss-iam/nss-iam.conf"
     check_eq "rpm: files, modes and owners" "$want_rpm" "$(cat "$work/rpm.list")"
     check_eq "rpm: /var/lib/nss-iam is a 0755 root directory" \
         "drwxr-xr-x root root /var/lib/nss-iam" \
         "$(rpm -qlpv "$rpmf" 2>/dev/null | awk '$NF == "/var/lib/nss-iam" {print $1, $3, $4, $NF}')"
-    check_eq "rpm: config files" \
-        "$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
+    check_eq "rpm: config files (not /etc/nss-iam.conf: the administrator's)" \
+        "$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
         "$(rpm -qpc "$rpmf" 2>/dev/null)"
+    check_eq "rpm: the preset in the payload enables iam-sync.timer" \
+        "enable iam-sync.timer" \
+        "$(rpm2archive - <"$rpmf" 2>/dev/null | tar -xzOf - \
+            ./usr/lib/systemd/system-preset/80-nss-iam.preset | grep -v '^#')"
     scripts=$(rpm -qp --scripts "$rpmf" 2>/dev/null)
+    # The systemd macros as built here (rpm/macros.systemd-standin where
+    # rpm has no systemd-rpm-macros): preset on install, disable on
+    # erase, restart on upgrade; the service started on upgrade.
+    check_eq "rpm: systemd scriptlets (preset, disable, restart, start)" \
+        "postinstall preset iam-sync.timer
+postinstall start iam-sync.timer
+postinstall start iam-sync.service
+preuninstall disable iam-sync.timer iam-sync.service
+postuninstall try-restart iam-sync.timer" \
+        "$(echo "$scripts" | awk '/scriptlet/ {s=$1; next}
+            /^[ \t]*systemctl .*(preset|disable --now|try-restart|start) iam-sync/ {
+                sub(/ >\/dev\/null.*/, ""); sub(/.*systemctl /, "")
+                sub(/^--no-(reload|block) /, ""); sub(/^--now /, "")
+                sub(/^disable --now/, "disable"); print s, $0 }')"
+    check_eq "rpm: %posttrans writes the example only where no file is, then --check-sshd" \
+        "posttrans [ ! -e \"\$conf\" ] && [ ! -L \"\$conf\" ]
+posttrans /usr/sbin/iam-sync --check-sshd" \
+        "$(echo "$scripts" | awk '/scriptlet/ {s=$1; next}
+            /^if \[ ! -e "\$conf" \]/ { sub(/^if /, ""); sub(/; then$/, ""); print s, $0 }
+            /iam-sync --check-sshd >/ { print s, $1, $2 }')"
     check_eq "rpm: %post enables and %preun disables through authselect-setup" \
         "postinstall enable
 preuninstall disable" \
@@ -245,37 +316,9 @@ fi
 
 # ---- a Debian 12 root ----
 
-# debian_mirror: the Debian archive apt on this machine uses.
-debian_mirror() {
-    local m
-    m=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]]*$/\1/p' \
-        /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
-    if [ -z "$m" ]; then
-        m=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\/debian\)\/\{0,1\}[[:space:]].*/\2/p' \
-            /etc/apt/sources.list 2>/dev/null | head -n 1)
-    fi
-    echo "${m:-http://deb.debian.org/debian}"
-}
-
-cache=$root/cache/debootstrap
-key=$(printf '%s minbase %s\n' "$suite" "$include" | sha256sum | cut -c1-12)
-tarball=$cache/$suite-minbase-$key.tar.zst
-if [ ! -f "$tarball" ]; then
-    echo "# building the cached root $tarball (once)"
-    mkdir -p "$cache" "$work/ds"
-    if ! debootstrap --variant=minbase --include="$include" "$suite" \
-        "$work/ds" "$(debian_mirror)" >"$work/debootstrap.log" 2>&1; then
-        tail -n 5 "$work/debootstrap.log" | sed 's/^/# /'
-        fail_setup "debootstrap failed"
-    fi
-    rm -f "$work/ds"/var/cache/apt/archives/*.deb
-    tar --numeric-owner --xattrs -C "$work/ds" -cf - . |
-        zstd -q -T0 -o "$tarball.tmp.$$" && mv "$tarball.tmp.$$" "$tarball"
-    rm -rf --one-file-system "$work/ds"
-fi
 mkdir -p "$r"
-zstd -q -dc "$tarball" | tar --numeric-owner --xattrs -C "$r" -xf - ||
-    fail_setup "cannot unpack $tarball"
+debroot_unpack "$r" "$include" "$work/debootstrap.log" 2>"$work/debroot.err" ||
+    fail_setup "$(cat "$work/debroot.err")"
 mount -t proc proc "$r/proc" || fail_setup "cannot mount proc"
 mount --bind /dev "$r/dev" || fail_setup "cannot bind /dev"
 mkdir -p "$r/run/sshd"
@@ -328,7 +371,7 @@ check "nsswitch.conf: iam added after files on passwd and group, nothing else" \
     cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
 check_eq "nsswitch.conf: exactly two lines changed" 2 \
     "$(diff "$work/nsswitch.before" "$r/etc/nsswitch.conf" | grep -c '^>')"
-conffiles_want=$(printf '/etc/nss-iam.conf\n/etc/ssh/sshd_config.d/nss-iam.conf\n/etc/sudoers.d/nss-iam')
+conffiles_want=$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')
 check_eq "conffiles registered with dpkg, for nss-iam" "$conffiles_want" \
     "$(in_root dpkg-query -W -f='${Conffiles}\n' nss-iam | awk 'NF {print $1}')"
 check_eq "modes: sudoers 0440, programs 0755, state directory 0755 root" \
@@ -512,8 +555,9 @@ check "... sudo.conf is byte-identical to before" \
 check_eq "... pam_mkhomedir no longer in common-session" 0 \
     "$(grep -c pam_mkhomedir "$r/etc/pam.d/common-session")"
 check_fails "... iam-sync is gone" test -e "$r/usr/sbin/iam-sync"
-check "... conffiles and the snapshot are kept" \
-    test -f "$r/etc/nss-iam.conf" -a -f "$r/var/lib/nss-iam/passwd.mdb"
+check "... conffiles, nss-iam.conf and the snapshot are kept" \
+    test -f "$r/etc/ssh/sshd_config.d/00-nss-iam.conf" -a \
+    -f "$r/etc/nss-iam.conf" -a -f "$r/var/lib/nss-iam/passwd.mdb"
 check_eq "... the module still serves alice from the snapshot" "$pw" \
     "$(in_root getent passwd alice)"
 
@@ -521,8 +565,9 @@ in_root apt-get purge -y nss-iam >"$work/apt-purge-tools.log" 2>&1
 check_eq "apt-get purge nss-iam: gone, libnss-iam installed" \
     "not-installed
 install ok installed" "$(status nss-iam libnss-iam)"
-check_fails "... the snapshot and the conffiles are gone" \
-    test -e "$r/var/lib/nss-iam/passwd.mdb" -o -e "$r/etc/nss-iam.conf"
+check_fails "... the snapshot, the conffiles and the unedited nss-iam.conf are gone" \
+    test -e "$r/var/lib/nss-iam/passwd.mdb" -o -e "$r/etc/nss-iam.conf" \
+    -o -e "$r/etc/ssh/sshd_config.d/00-nss-iam.conf"
 check "... the module and iam in nsswitch.conf are kept" \
     test -f "$r/usr/lib/$multiarch/libnss_iam.so.2" -a \
     -f "$r/var/lib/nss-iam/nsswitch.state"
@@ -750,5 +795,149 @@ snapshot_etc "$work/etc.after2"
 diff "$work/etc.admin" "$work/etc.after2" >"$work/etc2.diff"
 check_eq "purge: /etc is as before this install too" "" \
     "$(grep '^[<>]' "$work/etc2.diff")"
+
+# ---- the .rpm installed with rpm --root ----
+
+# rpm installs into a copy of the cached Debian root and runs the
+# scriptlets chrooted there, with its /bin/sh; no systemd runs, as in an
+# image build (dnf --installroot). --nodeps: the root's packages are
+# Debian's. The binaries, built here, run there.
+
+# rpm_root DIR: a fresh copy of the root with an empty rpm database.
+rpm_root() {
+    mkdir -p "$1" &&
+        zstd -q -dc "$tarball" | tar --numeric-owner -C "$1" -xf - &&
+        rpm --root "$1" --dbpath /var/lib/rpm --initdb
+}
+
+# rpm_in DIR ARGS...: rpm on the root DIR, never asked anything; what it
+# says, less rpm's own notes about running on Debian, in $work/rpm.out.
+rpm_in() {
+    local rr=$1 rc
+    shift
+    rpm --root "$rr" --dbpath /var/lib/rpm --nodeps "$@" </dev/null \
+        >"$work/rpm.all" 2>&1
+    rc=$?
+    grep -v -e '^rpm: RPM should not be used directly' \
+        -e '^rpm: However assuming you know' "$work/rpm.all" >"$work/rpm.out"
+    return $rc
+}
+
+# An AL2023-shaped EC2 Instance Connect unit drop-in.
+eic_dropin() {
+    mkdir -p "$1/etc/systemd/system/sshd.service.d"
+    printf '%s\n' '[Service]' 'ExecStart=' \
+        'ExecStart=/usr/sbin/sshd -D -o "AuthorizedKeysCommand /opt/aws/bin/eic_run_authorized_keys %%u %%f" -o "AuthorizedKeysCommandUser ec2-instance-connect" $SSHD_OPTS' \
+        >"$1/etc/systemd/system/sshd.service.d/ec2-instance-connect.conf"
+}
+
+if [ -n "$rpmf" ]; then
+    # A configuration written before the package (an image build,
+    # cloud-init): kept byte for byte, nothing asked, nothing beside it.
+    ra=$work/rpm-a
+    rpm_root "$ra" || fail_setup "cannot make the rpm root"
+    printf 'IAM_AUTHORIZED_GROUPS="ops"\n' >"$ra/etc/nss-iam.conf"
+    chmod 0600 "$ra/etc/nss-iam.conf"
+    cp -p "$ra/etc/nss-iam.conf" "$work/rpm-a.conf"
+    rpm_in "$ra" -i "$rpmf"
+    check_eq "rpm -i over a written /etc/nss-iam.conf: exit 0, nothing said" \
+        "0 " "$? $(cat "$work/rpm.out")"
+    check "... kept byte for byte" cmp "$work/rpm-a.conf" "$ra/etc/nss-iam.conf"
+    check_eq "... its mode kept, no .rpmnew nor any other file beside it" \
+        "600 nss-iam.conf" \
+        "$(stat -c %a "$ra/etc/nss-iam.conf") $(cd "$ra/etc" && ls -d nss-iam.conf*)"
+    check "... sshd's drop-in is 00-nss-iam.conf" \
+        test -f "$ra/etc/ssh/sshd_config.d/00-nss-iam.conf"
+    rpm_in "$ra" -e nss-iam
+    check_eq "rpm -e: exit 0" 0 "$?"
+    check "rpm -e: /etc/nss-iam.conf is kept byte for byte, no .rpmsave" \
+        test "$(cd "$ra/etc" && ls -d nss-iam.conf*)" = nss-iam.conf -a \
+        "$(sha256sum <"$ra/etc/nss-iam.conf")" = \
+        "$(sha256sum <"$work/rpm-a.conf")"
+
+    # EC2 Instance Connect's unit drop-in in place: the install says what
+    # to do, with the command it found, and succeeds.
+    eic_dropin "$ra"
+    rpm_in "$ra" -i "$rpmf"
+    check_eq "rpm -i with EIC's unit drop-in: exit 0" 0 "$?"
+    check "... it prints the fix: the chain line with the path found, the mask" \
+        grep -qF 'CHAIN_AUTHORIZED_KEYS_COMMAND="/opt/aws/bin/eic_run_authorized_keys %u %f" in /etc/nss-iam.conf, then mask the drop-in: ln -s /dev/null /etc/systemd/system/sshd.service.d/ec2-instance-connect.conf' \
+        "$work/rpm.out"
+    check "... and what it costs" grep -q \
+        '^nss-iam: IAM users cannot log in with ssh until this is fixed' \
+        "$work/rpm.out"
+
+    # A fresh root: the example, 0644 root.
+    rb=$work/rpm-b
+    rpm_root "$rb" || fail_setup "cannot make the rpm root"
+    rpm_in "$rb" -i "$rpmf"
+    check_eq "rpm -i, no configuration yet: exit 0, nothing said" "0 " \
+        "$? $(cat "$work/rpm.out")"
+    check_eq "... /etc/nss-iam.conf is the example, 0644 root" "644 0:0 same" \
+        "$(stat -c '%a %u:%g' "$rb/etc/nss-iam.conf" 2>&1) $(cmp -s \
+            "$rb/usr/share/nss-iam/nss-iam.conf" "$rb/etc/nss-iam.conf" && echo same)"
+    # An image's first boot applies every preset (systemctl preset-all,
+    # with an empty /etc/machine-id), under Fedora's, RHEL's and Amazon
+    # Linux's policy "disable *" (99-default-disable.preset); a site's
+    # own preset file wins.
+    if command -v systemctl >/dev/null; then
+        echo 'disable *' \
+            >"$rb/usr/lib/systemd/system-preset/99-default-disable.preset"
+        systemctl --root="$rb" preset-all >"$work/preset.log" 2>&1
+        check_eq "first boot (preset-all): iam-sync.timer enabled" \
+            "iam-sync.timer" \
+            "$(readlink "$rb/etc/systemd/system/timers.target.wants/iam-sync.timer" |
+                sed 's#.*/lib/systemd/system/##')"
+        mkdir -p "$rb/etc/systemd/system-preset"
+        echo 'disable iam-sync.timer' >"$rb/etc/systemd/system-preset/80-nss-iam.preset"
+        systemctl --root="$rb" preset-all >>"$work/preset.log" 2>&1
+        check_fails "... and disabled by the site's /etc/systemd/system-preset/80-nss-iam.preset" \
+            test -e "$rb/etc/systemd/system/timers.target.wants/iam-sync.timer"
+    fi
+
+    # The upgrade from a package that owned /etc/nss-iam.conf and the
+    # drop-in under its old name: the file the administrator edited
+    # stays where it is (rpm moves it aside; %posttrans puts it back),
+    # the old drop-in goes.
+    mkdir -p "$work/old/top"
+    cat >"$work/old/old.spec" <<'SPEC'
+Name: nss-iam
+Version: 0.0.9
+Release: 1
+Summary: An earlier nss-iam, as far as its configuration files go
+License: MIT
+BuildArch: noarch
+%description
+It owns /etc/nss-iam.conf and the sshd drop-in under its old name.
+%install
+mkdir -p %{buildroot}/etc/ssh/sshd_config.d
+echo '#IAM_AUTHORIZED_GROUPS="ssh-users"' >%{buildroot}/etc/nss-iam.conf
+echo 'AuthorizedKeysCommand /usr/sbin/iam-authorized-keys -- %%u %%U %%k' \
+    >%{buildroot}/etc/ssh/sshd_config.d/nss-iam.conf
+%files
+%config(noreplace) /etc/nss-iam.conf
+%config(noreplace) /etc/ssh/sshd_config.d/nss-iam.conf
+SPEC
+    rpmbuild -bb --define "_topdir $work/old/top" "$work/old/old.spec" \
+        >"$work/old/build.log" 2>&1
+    oldrpm=$(find "$work/old/top/RPMS" -name 'nss-iam-0.0.9-*.rpm' | head -n 1)
+    rc=$work/rpm-c
+    rpm_root "$rc" || fail_setup "cannot make the rpm root"
+    if [ -n "$oldrpm" ] && rpm_in "$rc" -i "$oldrpm"; then
+        echo 'IAM_AUTHORIZED_GROUPS="ops"' >>"$rc/etc/nss-iam.conf"
+        cp -p "$rc/etc/nss-iam.conf" "$work/rpm-c.conf"
+        rpm_in "$rc" -U "$rpmf"
+        check_eq "rpm -U from a package owning /etc/nss-iam.conf: exit 0" 0 "$?"
+        check "... the edited /etc/nss-iam.conf is kept byte for byte" \
+            cmp "$work/rpm-c.conf" "$rc/etc/nss-iam.conf"
+        check_eq "... nothing left beside it (.rpmsave, .rpm-keep)" \
+            "nss-iam.conf" "$(cd "$rc/etc" && ls -d nss-iam.conf*)"
+        check_eq "... sshd_config.d holds 00-nss-iam.conf only (old name gone)" \
+            "00-nss-iam.conf" "$(ls "$rc/etc/ssh/sshd_config.d")"
+    else
+        tap_not_ok "rpm -U from a package owning /etc/nss-iam.conf: no old package"
+        sed 's/^/# /' "$work/old/build.log" "$work/rpm.out" | tail -n 10
+    fi
+fi
 
 tap_done

@@ -459,48 +459,10 @@ check_eq "a new login of alice: no sudo" no \
 
 # The keys command runs as nobody with sshd's minimal environment, so its
 # credentials come from the instance role through IMDS, as on EC2. This
-# stand-in IMDS serves the seeded least-privilege user's keys as the role
-# credentials (moto's own IMDS serves keys that moto's checks refuse).
-python3 - "$work/seed/creds.env" "$work/imds.port" <<'PY' \
+# stand-in IMDS (imds_stub.py) serves the seeded least-privilege user's
+# keys as the role credentials.
+python3 "$here/imds_stub.py" "$work/seed/creds.env" "$work/imds.port" \
     >"$work/imds.log" 2>&1 &
-import datetime, http.server, json, os, sys
-creds = dict(l.strip().split("=", 1) for l in open(sys.argv[1]) if "=" in l)
-role = "nss-iam-test-role"
-exp = (datetime.datetime.now(datetime.timezone.utc)
-       + datetime.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
-doc = json.dumps({"Code": "Success", "Type": "AWS-HMAC",
-                  "AccessKeyId": creds["AWS_ACCESS_KEY_ID"],
-                  "SecretAccessKey": creds["AWS_SECRET_ACCESS_KEY"],
-                  "Token": "", "Expiration": exp})
-class H(http.server.BaseHTTPRequestHandler):
-    def reply(self, code, body):
-        b = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def do_PUT(self):
-        if self.path == "/latest/api/token":
-            return self.reply(200, "test-imds-token")
-        self.reply(404, "")
-    def do_GET(self):
-        if self.headers.get("X-aws-ec2-metadata-token") != "test-imds-token":
-            return self.reply(401, "")
-        base = "/latest/meta-data/iam/security-credentials/"
-        if self.path == base:
-            return self.reply(200, role)
-        if self.path == base + role:
-            return self.reply(200, doc)
-        self.reply(404, "")
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-tmp = sys.argv[2] + ".tmp"
-with open(tmp, "w") as f:
-    f.write("%d\n" % s.server_address[1])
-os.rename(tmp, sys.argv[2])
-s.serve_forever()
-PY
 imds_pid=$!
 for _ in $(seq 50); do
     [ -s "$work/imds.port" ] && break

@@ -1,5 +1,6 @@
 /*
- * Tests for lib/aws_creds.c and lib/aws_http.c.
+ * Tests for lib/aws_creds.c, lib/aws_imds.c, lib/aws_provider.c and
+ * lib/aws_http.c.
  *
  * Three kinds of peer:
  *   - none: parsers, validation, URL rules;
@@ -34,6 +35,8 @@
 
 #include "aws_creds.h"
 #include "aws_http.h"
+#include "aws_imds.h"
+#include "aws_provider.h"
 #include "aws_sigv4.h"
 
 #define T_ARN "arn:aws:iam::123456789012:role/test"
@@ -375,39 +378,6 @@ clear_env(void)
 /* ---- pure tests ---- */
 
 static void
-test_time_parse(void **state)
-{
-    static const char *const bad[] = {
-        "", "abc", "2026-13-01T00:00:00Z", "2026-11-25 15:07:37Z",
-        "2026-11-25T15:07:37", "2026-11-25T15:07:37.Z", "2026-11-25T24:00:00Z",
-        "2026-11-25T15:07:37+2:00", "2026-11-25T15:07:37Zjunk",
-        "99999999999999999999999", "12a", "1.2.3", "-5",
-    };
-    time_t t = 1;
-    size_t i;
-
-    (void)state;
-    assert_int_equal(aws_time_parse("2026-11-25T15:07:37.134979Z", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T15:07:37Z", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T17:07:37+02:00", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("2026-11-25T14:37:37-00:30", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("1795619257", &t), 0);
-    assert_int_equal(t, 1795619257);
-    assert_int_equal(aws_time_parse("1795619257.75", &t), 0);
-    assert_int_equal(t, 1795619257);
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        t = 1;
-        assert_int_equal(aws_time_parse(bad[i], &t), -EINVAL);
-        assert_int_equal(t, 0);
-    }
-    assert_int_equal(aws_time_parse(NULL, &t), -EINVAL);
-}
-
-static void
 test_creds_set(void **state)
 {
     struct aws_creds c, d;
@@ -491,7 +461,7 @@ test_need_refresh(void **state)
 static int
 parse_imds(const char *doc, struct aws_creds *c)
 {
-    return aws_creds_parse_imds(doc, strlen(doc), c);
+    return aws_provider_parse_imds(doc, strlen(doc), c);
 }
 
 static void
@@ -544,7 +514,7 @@ test_parse_imds(void **state)
                                 "\"2026-11-26T14:07:30Z\"}",
                                 &c),
                      -EINVAL);
-    assert_int_equal(aws_creds_parse_imds(NULL, 0, &c), -EBADMSG);
+    assert_int_equal(aws_provider_parse_imds(NULL, 0, &c), -EBADMSG);
     aws_creds_reset(&c);
 }
 
@@ -571,50 +541,213 @@ test_parse_sts(void **state)
     (void)state;
     aws_creds_init(&c);
     doc = STS_DOC("\"2026-11-25T15:07:37.134979Z\"");
-    assert_int_equal(aws_creds_parse_sts(doc, strlen(doc), &c), 0);
+    assert_int_equal(aws_provider_parse_sts(doc, strlen(doc), &c), 0);
     assert_string_equal(c.access_key_id, "ASIAX");
     assert_string_equal(c.secret_access_key, "sec");
     assert_string_equal(c.session_token, "FQo=");
     assert_int_equal(c.expiration, 1795619257);
     assert_int_equal(c.origin, AWS_CREDS_ASSUMED_ROLE);
     doc = STS_DOC("1795619257");
-    assert_int_equal(aws_creds_parse_sts(doc, strlen(doc), &c), 0);
+    assert_int_equal(aws_provider_parse_sts(doc, strlen(doc), &c), 0);
     assert_int_equal(c.expiration, 1795619257);
     doc = STS_DOC("1.795619257E9");
-    assert_int_equal(aws_creds_parse_sts(doc, strlen(doc), &c), 0);
+    assert_int_equal(aws_provider_parse_sts(doc, strlen(doc), &c), 0);
     assert_int_equal(c.expiration, 1795619257);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(aws_creds_parse_sts(bad[i], strlen(bad[i]), &c),
+        assert_int_equal(aws_provider_parse_sts(bad[i], strlen(bad[i]), &c),
                          -EBADMSG);
         assert_string_equal(c.access_key_id, "");
     }
     aws_creds_reset(&c);
 }
 
-static void
-test_sts_error(void **state)
+/*
+ * STS behind a scripted transport and a fake clock (struct
+ * aws_client_io): AssumeRole gets the retries, backoff and deadline of
+ * every other AWS call, and its refusals are told apart.
+ */
+struct sts_answer {
+    int r;
+    long status;
+    const char *body;
+};
+
+struct sts_fake {
+    const struct sts_answer *script; /* the last answer repeats */
+    size_t n;
+    size_t calls;
+    int64_t now;
+};
+
+static int
+sts_request(void *ctx, struct aws_http *h, const struct aws_http_request *req,
+            struct aws_http_response *ret)
 {
-    static const char denied[] =
-        "{\"Error\":{\"Code\":\"AccessDenied\",\"Message\":\"no\"}}";
-    static const char xml[] =
-        "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>"
-        "<Message>x</Message></Error></Errors></ErrorResponse>";
-    static const char thr[] = "{\"Error\":{\"Code\":\"Throttling\"}}";
-    static const char val[] = "{\"Error\":{\"Code\":\"ValidationError\"}}";
+    struct sts_fake *f = ctx;
+    const struct sts_answer *a = &f->script[f->calls < f->n ? f->calls
+                                                            : f->n - 1];
+
+    (void)h;
+    memset(ret, 0, sizeof(*ret));
+    f->calls++;
+    assert_non_null(strstr(req->body, "Action=AssumeRole&"));
+    if (a->r < 0) {
+        f->now += req->timeout_ms;
+        return a->r;
+    }
+    f->now += 10;
+    ret->status = a->status;
+    ret->body_len = strlen(a->body);
+    ret->body = strdup(a->body);
+    assert_non_null(ret->body);
+    return 0;
+}
+
+static int64_t
+sts_now(void *ctx)
+{
+    return ((struct sts_fake *)ctx)->now;
+}
+
+static void
+sts_sleep(void *ctx, int64_t ms)
+{
+    ((struct sts_fake *)ctx)->now += ms;
+}
+
+/* AssumeRole of T_ARN with @o's retries on @script; *ret_calls: sent. */
+static int
+sts_scripted(const struct sts_answer *script, size_t n,
+             struct aws_client_opts o, size_t *ret_calls,
+             struct aws_creds *ret)
+{
+    struct sts_fake f = { script, n, 0, 0 };
+    struct aws_client_io io = { sts_request, sts_now, sts_sleep, &f };
+    struct aws_provider_source src = { 0 };
+    struct aws_creds base;
+    int r;
+
+    aws_creds_init(&base);
+    assert_int_equal(aws_creds_set("AKIDBASE", "basesecret", NULL, 0,
+                                   AWS_CREDS_ENV, &base),
+                     0);
+    o.io = &io;
+    src.sts_endpoint = "https://sts.amazonaws.com";
+    src.assume_role_arn = T_ARN;
+    src.session_name = "nss-iam-test";
+    src.sts = &o;
+    r = aws_provider_assume_role(&src, NULL, &base, ret);
+    aws_creds_reset(&base);
+    *ret_calls = f.calls;
+    return r;
+}
+
+#define STS_ERR(code)                                                     \
+    "{\"Error\":{\"Type\":\"Sender\",\"Code\":\"" code "\",\"Message\":" \
+    "\"m\"},\"RequestId\":\"r\"}"
+#define STS_OK STS_DOC("1.795619257E9")
+
+static void
+test_sts_retried(void **state)
+{
+    static const struct sts_answer script[] = {
+        { 0, 400, STS_ERR("Throttling") },
+        { 0, 503, STS_ERR("ServiceUnavailable") },
+        { -ECONNRESET, 0, NULL },
+        { 0, 502, "<html>Bad Gateway</html>" },
+        { 0, 200, STS_OK },
+    };
+    struct aws_client_opts o = { .max_attempts = 6 };
+    struct aws_creds c;
+    size_t calls;
 
     (void)state;
-    assert_int_equal(aws_creds_sts_error(403, denied, strlen(denied)),
-                     -EACCES);
+    aws_creds_init(&c);
+    assert_int_equal(sts_scripted(script, 5, o, &calls, &c), 0);
+    assert_int_equal(calls, 5);
+    assert_string_equal(c.access_key_id, "ASIAX");
+    assert_int_equal(c.expiration, 1795619257);
+    assert_int_equal(c.origin, AWS_CREDS_ASSUMED_ROLE);
+    aws_creds_reset(&c);
+}
+
+static void
+test_sts_refused(void **state)
+{
+    static const struct sts_answer denied[] = {
+        { 0, 403, STS_ERR("AccessDenied") },
+    };
     /* The code decides even when the status is unusual. */
-    assert_int_equal(aws_creds_sts_error(400, denied, strlen(denied)),
-                     -EACCES);
-    assert_int_equal(aws_creds_sts_error(400, xml, strlen(xml)), -EACCES);
-    assert_int_equal(aws_creds_sts_error(403, "", 0), -EACCES);
-    assert_int_equal(aws_creds_sts_error(400, thr, strlen(thr)), -EAGAIN);
-    assert_int_equal(aws_creds_sts_error(503, "oops", 4), -EAGAIN);
-    assert_int_equal(aws_creds_sts_error(400, val, strlen(val)), -EINVAL);
-    assert_int_equal(aws_creds_sts_error(404, NULL, 0), -EINVAL);
-    assert_int_equal(aws_creds_sts_error(302, "", 0), -EIO);
+    static const struct sts_answer denied400[] = {
+        { 0, 400, STS_ERR("AccessDenied") },
+    };
+    /* STS answers in XML when the signature fails, whatever was asked. */
+    static const struct sts_answer xml[] = {
+        { 0, 403,
+          "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>"
+          "<Message>x</Message></Error></Errors></ErrorResponse>" },
+    };
+    static const struct sts_answer invalid[] = {
+        { 0, 400, STS_ERR("ValidationError") },
+    };
+    static const struct sts_answer oops[] = { { 0, 503, "oops" } };
+    static const struct sts_answer throttled[] = {
+        { 0, 400, STS_ERR("Throttling") },
+    };
+    static const struct sts_answer redirect[] = { { 0, 302, "" } };
+    /* Refusals without an error document: not retried (below 500). */
+    static const struct sts_answer bare403[] = { { 0, 403, "" } };
+    static const struct sts_answer bare404[] = { { 0, 404, "nope" } };
+    static const struct sts_answer html[] = { { 0, 200, "<html></html>" } };
+    struct aws_client_opts o = { .max_attempts = 3 };
+    struct aws_creds c;
+    size_t calls;
+
+    (void)state;
+    aws_creds_init(&c);
+    assert_int_equal(sts_scripted(denied, 1, o, &calls, &c), -EACCES);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(denied400, 1, o, &calls, &c), -EACCES);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(xml, 1, o, &calls, &c), -EACCES);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(invalid, 1, o, &calls, &c), -EREMOTEIO);
+    assert_int_equal(calls, 1);
+    /* Worth retrying, but never answered: every attempt is used. */
+    assert_int_equal(sts_scripted(oops, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 3);
+    assert_int_equal(sts_scripted(throttled, 1, o, &calls, &c), -EREMOTEIO);
+    assert_int_equal(calls, 3);
+    assert_int_equal(sts_scripted(redirect, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(bare403, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(bare404, 1, o, &calls, &c), -EPROTO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sts_scripted(html, 1, o, &calls, &c), -EBADMSG);
+    assert_int_equal(calls, 1);
+    assert_string_equal(c.access_key_id, "");
+    assert_null(c.session_token);
+    aws_creds_reset(&c);
+}
+
+/* An STS that never answers: the deadline ends the attempts. */
+static void
+test_sts_deadline(void **state)
+{
+    static const struct sts_answer silent[] = { { -ETIMEDOUT, 0, NULL } };
+    struct aws_client_opts o = { .max_attempts = 50, .timeout_ms = 2000,
+                                 .deadline_ms = 5000 };
+    struct aws_creds c;
+    size_t calls;
+
+    (void)state;
+    aws_creds_init(&c);
+    assert_int_equal(sts_scripted(silent, 1, o, &calls, &c), -ETIMEDOUT);
+    assert_true(calls >= 2);
+    assert_true(calls < 50);
+    assert_string_equal(c.access_key_id, "");
+    aws_creds_reset(&c);
 }
 
 static void
@@ -625,23 +758,23 @@ test_from_env(void **state)
     (void)state;
     aws_creds_init(&c);
     clear_env();
-    assert_int_equal(aws_creds_from_env(&c), -ENOENT);
+    assert_int_equal(aws_provider_env(&c), -ENOENT);
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    assert_int_equal(aws_creds_from_env(&c), -ENOENT);
+    assert_int_equal(aws_provider_env(&c), -ENOENT);
     setenv("AWS_SECRET_ACCESS_KEY", "", 1);
-    assert_int_equal(aws_creds_from_env(&c), -ENOENT);
+    assert_int_equal(aws_provider_env(&c), -ENOENT);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
-    assert_int_equal(aws_creds_from_env(&c), 0);
+    assert_int_equal(aws_provider_env(&c), 0);
     assert_string_equal(c.access_key_id, "AKIDENV");
     assert_string_equal(c.secret_access_key, "envsecret");
     assert_null(c.session_token);
     assert_int_equal(c.expiration, 0);
     assert_int_equal(c.origin, AWS_CREDS_ENV);
     setenv("AWS_SESSION_TOKEN", "envtoken", 1);
-    assert_int_equal(aws_creds_from_env(&c), 0);
+    assert_int_equal(aws_provider_env(&c), 0);
     assert_string_equal(c.session_token, "envtoken");
     setenv("AWS_ACCESS_KEY_ID", "AKID ENV", 1);
-    assert_int_equal(aws_creds_from_env(&c), -EINVAL);
+    assert_int_equal(aws_provider_env(&c), -EINVAL);
     assert_string_equal(c.access_key_id, "");
     clear_env();
     aws_creds_reset(&c);
@@ -656,7 +789,7 @@ test_imds_init(void **state)
     (void)state;
     assert_int_equal(aws_imds_init(NULL, 0, &m), 0);
     assert_string_equal(m.endpoint, "http://169.254.169.254");
-    assert_int_equal(m.timeout_ms, AWS_CREDS_DEFAULT_IMDS_TIMEOUT_MS);
+    assert_int_equal(m.timeout_ms, AWS_IMDS_DEFAULT_TIMEOUT_MS);
     assert_int_equal(aws_imds_init("http://127.0.0.1:1//", 7, &m), 0);
     assert_string_equal(m.endpoint, "http://127.0.0.1:1");
     assert_int_equal(m.timeout_ms, 7);
@@ -862,7 +995,7 @@ test_imds_canned(void **state)
     assert_int_equal(aws_imds_get(&m, &h, "latest", 2000, &body, &len),
                      -EINVAL);
     /* The role list is a 404 here: no instance role. */
-    assert_int_equal(aws_creds_from_imds(&m, &h, 2000, &c), -ENOENT);
+    assert_int_equal(aws_provider_imds(&m, &h, 2000, &c), -ENOENT);
     aws_imds_reset(&m);
     assert_string_equal(m.token, "");
     aws_http_destroy(&h);
@@ -872,7 +1005,11 @@ static int
 assume_at(const char *endpoint, const char *arn, int duration,
           struct aws_creds *ret)
 {
-    struct aws_creds_source src = { 0 };
+    /* Two attempts, a millisecond apart: retries are test_sts_*'s. */
+    static const struct aws_client_opts quick = { .max_attempts = 2,
+                                                  .backoff_base_ms = 1,
+                                                  .backoff_cap_ms = 1 };
+    struct aws_provider_source src = { 0 };
     struct aws_creds base;
     struct aws_http h;
     int r;
@@ -885,7 +1022,8 @@ assume_at(const char *endpoint, const char *arn, int duration,
     src.sts_endpoint = endpoint;
     src.assume_role_arn = arn;
     src.duration_seconds = duration;
-    r = aws_creds_assume_role(&src, &h, &base, time(NULL), ret);
+    src.sts = &quick;
+    r = aws_provider_assume_role(&src, &h, &base, ret);
     aws_http_destroy(&h);
     aws_creds_reset(&base);
     return r;
@@ -902,7 +1040,7 @@ test_assume_role_errors(void **state)
     url_of(ep, sizeof(ep), canned_port, "/sts-xml");
     assert_int_equal(assume_at(ep, T_ARN, 0, &c), -EACCES);
     url_of(ep, sizeof(ep), canned_port, "/sts-throttle");
-    assert_int_equal(assume_at(ep, T_ARN, 0, &c), -EAGAIN);
+    assert_int_equal(assume_at(ep, T_ARN, 0, &c), -EREMOTEIO);
     url_of(ep, sizeof(ep), canned_port, "/sts-html");
     assert_int_equal(assume_at(ep, T_ARN, 0, &c), -EBADMSG);
     assert_string_equal(c.access_key_id, "");
@@ -954,7 +1092,7 @@ test_moto_imds(void **state)
     assert_int_equal(aws_imds_get(&m, &h, "/latest/meta-data/nope", now,
                                   &body, &len),
                      -EIO);
-    assert_int_equal(aws_creds_from_imds(&m, &h, now, &c), 0);
+    assert_int_equal(aws_provider_imds(&m, &h, now, &c), 0);
     assert_string_equal(c.access_key_id, "test-key");
     assert_string_equal(c.secret_access_key, "test-secret-key");
     assert_string_equal(c.session_token, "test-session-token");
@@ -971,7 +1109,7 @@ test_moto_imds(void **state)
 static void
 test_moto_resolve(void **state)
 {
-    struct aws_creds_source src = { 0 };
+    struct aws_provider_source src = { 0 };
     struct aws_creds c;
     struct aws_http h;
     char imds[64], sts[64], closed[64];
@@ -987,21 +1125,21 @@ test_moto_resolve(void **state)
     clear_env();
     /* 1. No environment: the instance role. */
     src.imds_endpoint = imds;
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), 0);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), 0);
     assert_int_equal(c.origin, AWS_CREDS_IMDS);
     assert_string_equal(c.access_key_id, "test-key");
     /* 2. The environment wins; IMDS is not even asked. */
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
     src.imds_endpoint = closed;
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), 0);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), 0);
     assert_int_equal(c.origin, AWS_CREDS_ENV);
     assert_string_equal(c.access_key_id, "AKIDENV");
     /* 3. AssumeRole on top of the environment keys. */
     src.sts_endpoint = sts;
     src.assume_role_arn = T_ARN;
     src.session_name = "nss-iam-test";
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), 0);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), 0);
     assert_int_equal(c.origin, AWS_CREDS_ASSUMED_ROLE);
     assert_memory_equal(c.access_key_id, "ASIA", 4);
     assert_true(strlen(c.secret_access_key) >= 40);
@@ -1013,7 +1151,7 @@ test_moto_resolve(void **state)
     src.imds_endpoint = imds;
     src.session_name = NULL;
     src.duration_seconds = 900;
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), 0);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), 0);
     assert_int_equal(c.origin, AWS_CREDS_ASSUMED_ROLE);
     assert_true(c.expiration > now + 900 - 120);
     assert_true(c.expiration < now + 900 + 120);
@@ -1021,12 +1159,12 @@ test_moto_resolve(void **state)
     assert_true(aws_creds_need_refresh(&c, now + 60));
     /* 4. Nothing at all: IMDS unreachable. */
     src.imds_endpoint = closed;
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), -ECONNREFUSED);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), -ECONNREFUSED);
     assert_string_equal(c.access_key_id, "");
     src.session_name = "x";
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
-    assert_int_equal(aws_creds_resolve(&src, &h, now, &c), -EINVAL);
+    assert_int_equal(aws_provider_resolve(&src, &h, now, &c), -EINVAL);
     clear_env();
     aws_creds_reset(&c);
     aws_http_destroy(&h);
@@ -1137,18 +1275,15 @@ test_moto_signature_verified(void **state)
     aws_http_response_free(&resp);
     url_of(ep, sizeof(ep), moto_auth_port, "/");
     {
-        struct aws_creds_source src = { 0 };
+        struct aws_provider_source src = { 0 };
 
         src.sts_endpoint = ep;
         src.assume_role_arn = T_ARN;
-        assert_int_equal(aws_creds_assume_role(&src, &h, &user, time(NULL),
-                                               &c),
-                         0);
+        assert_int_equal(aws_provider_assume_role(&src, &h, &user, &c), 0);
         assert_memory_equal(c.access_key_id, "ASIA", 4);
         /* The same key with a wrong secret: SignatureDoesNotMatch. */
         user.secret_access_key[0] ^= 1;
-        assert_int_equal(aws_creds_assume_role(&src, &h, &user, time(NULL),
-                                               &c),
+        assert_int_equal(aws_provider_assume_role(&src, &h, &user, &c),
                          -EACCES);
         assert_string_equal(c.access_key_id, "");
     }
@@ -1162,12 +1297,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_creds_set),
         cmocka_unit_test(test_need_refresh),
         cmocka_unit_test(test_parse_imds),
         cmocka_unit_test(test_parse_sts),
-        cmocka_unit_test(test_sts_error),
+        cmocka_unit_test(test_sts_retried),
+        cmocka_unit_test(test_sts_refused),
+        cmocka_unit_test(test_sts_deadline),
         cmocka_unit_test(test_from_env),
         cmocka_unit_test(test_imds_init),
         cmocka_unit_test(test_url_split),

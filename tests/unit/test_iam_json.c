@@ -78,11 +78,11 @@ from_string(const char *s)
  * Parse @b as @a, check the return value and errbuf, check that no result
  * escaped, and free everything. Returns the AWS error, if any.
  */
-static struct aws_iam_json_error *
+static struct aws_error *
 run_fail(enum action a, struct body b, int want_r, const char *want_reason)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct aws_iam_json_user_page *up = NULL;
     struct aws_iam_json_group_page *gp = NULL;
     struct aws_iam_json_key_page *kp = NULL;
@@ -123,14 +123,14 @@ static void
 fixture_fail(enum action a, const char *name, int want_r,
              const char *want_reason)
 {
-    aws_iam_json_error_free(run_fail(a, load(name), want_r, want_reason));
+    aws_error_free(run_fail(a, load(name), want_r, want_reason));
 }
 
 static void
 inline_fail(enum action a, const char *json, int want_r,
             const char *want_reason)
 {
-    aws_iam_json_error_free(
+    aws_error_free(
         run_fail(a, from_string(json), want_r, want_reason));
 }
 
@@ -138,7 +138,7 @@ static struct aws_iam_json_user_page *
 users_ok(struct body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct aws_iam_json_user_page *page = NULL;
     int r;
 
@@ -222,7 +222,7 @@ static void
 test_moto_get_group_empty(void **state)
 {
     struct body b = load("moto-get-group-empty.json");
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct aws_iam_json_group_page *p = NULL;
 
     (void)state;
@@ -240,7 +240,7 @@ static struct aws_iam_json_key_page *
 keys_ok(struct body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct aws_iam_json_key_page *p = NULL;
     int r;
 
@@ -282,7 +282,7 @@ static struct aws_iam_json_ssh_key *
 key_ok(struct body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     struct aws_iam_json_ssh_key *k = NULL;
     int r;
 
@@ -326,7 +326,7 @@ test_moto_get_ssh_public_key(void **state)
 static void
 test_moto_errors(void **state)
 {
-    struct aws_iam_json_error *e;
+    struct aws_error *e;
 
     (void)state;
     e = run_fail(GET_GROUP, load("moto-error-no-such-group.json"), -EREMOTEIO,
@@ -336,14 +336,14 @@ test_moto_errors(void **state)
     assert_string_equal(e->type, "Sender");
     assert_string_equal(e->message, "Group nope not found");
     assert_string_equal(e->request_id, "request-id");
-    assert_false(aws_iam_json_error_retryable(e->code, 404));
-    aws_iam_json_error_free(e);
+    assert_false(aws_error_retryable(e->code, 404));
+    aws_error_free(e);
 
     e = run_fail(GET_KEY, load("moto-error-no-such-key.json"), -EREMOTEIO,
                  "GetSSHPublicKey: AWS error NoSuchEntity: The SSH Public "
                  "Key with id APKANOPE cannot be found");
     assert_string_equal(e->code, "NoSuchEntity");
-    aws_iam_json_error_free(e);
+    aws_error_free(e);
 
     /* Without ContentType=JSON moto answers in XML. */
     e = run_fail(GET_GROUP, load("moto-error-no-such-group.xml"), -EREMOTEIO,
@@ -353,7 +353,7 @@ test_moto_errors(void **state)
     assert_string_equal(e->message, "Group nope not found");
     assert_string_equal(e->request_id, "Kcxtw5HoBNmQ5BFyTAqNk6a5BEvQNNfMd4m"
                                        "w5Zaonc2qp4ECQeqE");
-    aws_iam_json_error_free(e);
+    aws_error_free(e);
 
     /* Authentication failures are XML even when JSON was asked for. */
     e = run_fail(LIST_USERS, load("moto-error-invalid-token.xml"), -EREMOTEIO,
@@ -363,8 +363,8 @@ test_moto_errors(void **state)
     assert_string_equal(e->code, "InvalidClientTokenId");
     assert_string_equal(e->type, "Sender");
     assert_null(e->request_id);
-    assert_false(aws_iam_json_error_retryable(e->code, 403));
-    aws_iam_json_error_free(e);
+    assert_false(aws_error_retryable(e->code, 403));
+    aws_error_free(e);
 
     /* Not wanting the error document is fine, and leaks nothing. */
     {
@@ -606,7 +606,7 @@ test_embedded_nul_body(void **state)
     b.p = malloc(b.len);
     assert_non_null(b.p);
     memcpy(b.p, json, b.len);
-    aws_iam_json_error_free(
+    aws_error_free(
         run_fail(LIST_USERS, b, -EPROTO, "ListUsers: response is not JSON"));
 }
 
@@ -821,7 +821,7 @@ test_length_caps(void **state)
     k = key_ok(key_body_of(AWS_IAM_JSON_KEY_BODY_MAX));
     assert_int_equal(strlen(k->ssh_public_key_body), AWS_IAM_JSON_KEY_BODY_MAX);
     aws_iam_json_ssh_key_free(k);
-    aws_iam_json_error_free(
+    aws_error_free(
         run_fail(GET_KEY, key_body_of(AWS_IAM_JSON_KEY_BODY_MAX + 1), -EPROTO,
                  "GetSSHPublicKey: GetSSHPublicKeyResult.SSHPublicKey."
                  "SSHPublicKeyBody: longer than 16384 bytes"));
@@ -851,7 +851,7 @@ test_size_cap(void **state)
     assert_non_null(b.p);
     memset(b.p, ' ', b.len);
     memcpy(b.p, doc, sizeof(doc) - 1);
-    aws_iam_json_error_free(run_fail(LIST_USERS, b, -EFBIG,
+    aws_error_free(run_fail(LIST_USERS, b, -EFBIG,
                                      "ListUsers: response larger than "
                                      "8388608 bytes"));
 }
@@ -876,7 +876,7 @@ test_item_cap(void **state)
     for (i = 0; i < n - 1; i++, q += 3)
         memcpy(q, "{},", 3);
     memcpy(q, tail, sizeof(tail) - 1);
-    aws_iam_json_error_free(run_fail(LIST_USERS, b, -EPROTO,
+    aws_error_free(run_fail(LIST_USERS, b, -EPROTO,
                                      "ListUsers: ListUsersResult.Users: more "
                                      "than 100000 items"));
 }
@@ -885,7 +885,7 @@ static void
 test_bad_args(void **state)
 {
     struct aws_iam_json_user_page *p = NULL;
-    struct aws_iam_json_error *e = NULL;
+    struct aws_error *e = NULL;
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
     char small[12];
 
@@ -912,7 +912,7 @@ test_bad_args(void **state)
 static void
 test_error_documents(void **state)
 {
-    struct aws_iam_json_error *e;
+    struct aws_error *e;
 
     (void)state;
     e = run_fail(LIST_USERS, load("error-throttling.xml"), -EREMOTEIO,
@@ -921,13 +921,13 @@ test_error_documents(void **state)
     assert_string_equal(e->code, "Throttling");
     assert_string_equal(e->type, "Sender");
     assert_string_equal(e->request_id, "3f0d2c1e-1111-4a4a-9b9b-EXAMPLE");
-    assert_true(aws_iam_json_error_retryable(e->code, 400));
-    aws_iam_json_error_free(e);
+    assert_true(aws_error_retryable(e->code, 400));
+    aws_error_free(e);
 
     e = run_fail(GET_KEY, load("error-wrapped.json"), -EREMOTEIO,
                  "GetSSHPublicKey: AWS error Throttling: Rate exceeded");
     assert_string_equal(e->request_id, "wrapped-req-1");
-    aws_iam_json_error_free(e);
+    aws_error_free(e);
 
     fixture_fail(LIST_USERS, "error-no-code.json", -EPROTO,
                  "ListUsers: error response without a valid Error.Code");
@@ -939,7 +939,7 @@ test_error_documents(void **state)
     assert_string_equal(e->message, "line one?line two?end");
     assert_string_equal(e->request_id, "ctl-1");
     assert_string_equal(e->type, "Receiver");
-    aws_iam_json_error_free(e);
+    aws_error_free(e);
 
     e = run_fail(LIST_USERS,
                  from_string("{\"Errors\":[{\"Code\":\"RequestLimitExceeded\""
@@ -949,165 +949,10 @@ test_error_documents(void **state)
     assert_null(e->message);
     assert_null(e->type);
     assert_string_equal(e->request_id, "q");
-    aws_iam_json_error_free(e);
+    aws_error_free(e);
 
     inline_fail(LIST_USERS, "{\"Error\":{\"Code\":5}}", -EPROTO,
                 "ListUsers: error response without a valid Error.Code");
-}
-
-static void
-test_parse_error(void **state)
-{
-    struct aws_iam_json_error *e = NULL;
-    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
-    struct body b;
-
-    (void)state;
-    b = load("moto-error-no-such-key.json");
-    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
-                     0);
-    free(b.p);
-    assert_string_equal(e->code, "NoSuchEntity");
-    aws_iam_json_error_free(e);
-
-    b = load("moto-error-invalid-token.xml");
-    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
-                     0);
-    free(b.p);
-    assert_string_equal(e->code, "InvalidClientTokenId");
-    aws_iam_json_error_free(e);
-
-    b = load("moto-list-users.json");
-    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
-                     -EPROTO);
-    free(b.p);
-    assert_null(e);
-    assert_string_equal(err, "IAM: response is not an AWS error document");
-
-    b = load("html-503.html");
-    assert_int_equal(aws_iam_json_parse_error(b.p, b.len, err, sizeof(err), &e),
-                     -EPROTO);
-    free(b.p);
-    assert_null(e);
-    assert_string_equal(err, "IAM: response is not JSON");
-}
-
-static void
-test_retryable(void **state)
-{
-    (void)state;
-    assert_true(aws_iam_json_error_retryable("Throttling", 400));
-    assert_true(aws_iam_json_error_retryable("ThrottlingException", 400));
-    assert_true(aws_iam_json_error_retryable("RequestLimitExceeded", 400));
-    assert_true(aws_iam_json_error_retryable("RequestTimeout", 400));
-    assert_true(aws_iam_json_error_retryable("ServiceUnavailable", 503));
-    assert_true(aws_iam_json_error_retryable("InternalFailure", 500));
-    assert_true(aws_iam_json_error_retryable(NULL, 500));
-    assert_true(aws_iam_json_error_retryable(NULL, 502));
-    assert_true(aws_iam_json_error_retryable(NULL, 503));
-    assert_true(aws_iam_json_error_retryable(NULL, 504));
-    assert_true(aws_iam_json_error_retryable(NULL, 429));
-    assert_true(aws_iam_json_error_retryable("SomethingNew", 503));
-    assert_false(aws_iam_json_error_retryable(NULL, 501));
-    assert_false(aws_iam_json_error_retryable(NULL, 400));
-    assert_false(aws_iam_json_error_retryable(NULL, 200));
-    assert_false(aws_iam_json_error_retryable("SomethingNew", 400));
-    assert_false(aws_iam_json_error_retryable("LimitExceeded", 409));
-    assert_false(aws_iam_json_error_retryable("NoSuchEntity", 404));
-    assert_false(aws_iam_json_error_retryable("AccessDenied", 403));
-    assert_false(aws_iam_json_error_retryable("InvalidClientTokenId", 403));
-    assert_false(aws_iam_json_error_retryable("SignatureDoesNotMatch", 403));
-    /* A refusal stays a refusal even behind a 5xx status. */
-    assert_false(aws_iam_json_error_retryable("AccessDenied", 503));
-    /* Codes compare exactly. */
-    assert_false(aws_iam_json_error_retryable("throttling", 400));
-}
-
-/* ---- timestamps ---- */
-
-static void
-time_ok(const char *s, time_t want)
-{
-    time_t t = -1;
-    int r = aws_iam_json_parse_time(s, strlen(s), &t);
-
-    if (r != 0)
-        fail_msg("%s: r=%d", s, r);
-    if (t != want)
-        fail_msg("%s: got %lld, want %lld", s, (long long)t, (long long)want);
-}
-
-static void
-time_bad(const char *s)
-{
-    time_t t = 12345;
-
-    if (aws_iam_json_parse_time(s, strlen(s), &t) != -EINVAL)
-        fail_msg("%s: accepted", s);
-    assert_int_equal(t, 12345);
-}
-
-static void
-test_parse_time(void **state)
-{
-    (void)state;
-    time_ok("2024-01-02T03:04:05Z", T_2024);
-    time_ok("2024-01-02T03:04:05.999999999Z", T_2024);
-    time_ok("2024-01-02T03:04:05+00:00", T_2024);
-    time_ok("2024-01-02T04:04:05+01", T_2024);
-    time_ok("2024-01-02T03:04:05-00:00", T_2024);
-    time_ok("2024-01-01T23:04:05-0400", T_2024);
-    time_ok("2024-01-02 03:04:05Z", T_2024);
-    time_ok("1704164645", T_2024);
-    time_ok("1704164645.9", T_2024);
-    time_ok("0", 0);
-    time_ok("1970-01-01T00:00:00Z", 0);
-    time_ok("2000-02-29T00:00:00Z", 951782400);
-    time_ok("2038-01-19T03:14:08Z", 2147483648LL);
-    time_ok("9999-12-31T23:59:59Z", 253402300799LL);
-    time_ok("253402300799", 253402300799LL);
-    time_ok("2016-12-31T23:59:60Z", 1483228800);
-
-    time_bad("");
-    time_bad("2024-01-02T03:04:05");
-    time_bad("2024-01-02");
-    time_bad("2024-01-02T03:04Z");
-    time_bad("2024-1-02T03:04:05Z");
-    time_bad("2024-01-02T03:04:05.Z");
-    time_bad("2024-01-02T03:04:05ZZ");
-    time_bad("2024-01-02T03:04:05+1:00");
-    time_bad("2024-01-02T03:04:05+01:0");
-    time_bad("2024-01-02T03:04:05+24:00");
-    time_bad("2024-13-02T03:04:05Z");
-    time_bad("2024-00-02T03:04:05Z");
-    time_bad("2023-02-29T03:04:05Z");
-    time_bad("1900-02-29T00:00:00Z");
-    time_bad("2024-04-31T00:00:00Z");
-    time_bad("2024-01-02T24:00:00Z");
-    time_bad("2024-01-02T23:60:00Z");
-    time_bad("2024-01-02T23:59:61Z");
-    time_bad("1969-12-31T23:59:59Z");
-    time_bad("1970-01-01T00:00:00+00:01");
-    time_bad("253402300800");
-    time_bad("9999999999999");
-    time_bad("-1");
-    time_bad("1704164645.");
-    time_bad("17041 64645");
-    time_bad("+2024-01-02T03:04:05Z");
-}
-
-static void
-test_parse_time_bounded(void **state)
-{
-    /* Only @len bytes are read: the text need not be NUL-terminated. */
-    static const char s[] = "2024-01-02T03:04:05Zjunk";
-    time_t t = 0;
-
-    (void)state;
-    assert_int_equal(aws_iam_json_parse_time(s, 20, &t), 0);
-    assert_int_equal(t, T_2024);
-    assert_int_equal(aws_iam_json_parse_time(s, 19, &t), -EINVAL);
-    assert_int_equal(aws_iam_json_parse_time(s, 21, &t), -EINVAL);
 }
 
 int
@@ -1139,10 +984,6 @@ main(void)
         cmocka_unit_test(test_item_cap),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_error_documents),
-        cmocka_unit_test(test_parse_error),
-        cmocka_unit_test(test_retryable),
-        cmocka_unit_test(test_parse_time),
-        cmocka_unit_test(test_parse_time_bounded),
     };
 
     fixture_path("iam", fixtures, sizeof(fixtures));

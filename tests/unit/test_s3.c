@@ -240,45 +240,6 @@ test_endpoint_longest(void **state)
     assert_int_equal(strlen(path), 1 + 63 + 1 + AWS_S3_KEY_MAX);
 }
 
-static void
-error_code(const char *body, size_t out_size, const char *want)
-{
-    char out[64];
-
-    assert_true(out_size <= sizeof(out));
-    memset(out, 'x', sizeof(out));
-    aws_s3_error_code(body, strlen(body), out, out_size);
-    assert_string_equal(out, want);
-}
-
-static void
-test_error_code(void **state)
-{
-    char out[8];
-
-    (void)state;
-    error_code("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"
-               "<Code>AccessDenied</Code><Message>Access Denied</Message>"
-               "</Error>", 64, "AccessDenied");
-    error_code("<Error><Message>no code</Message></Error>", 64, "");
-    error_code("<Error><Code>AccessDenied", 64, "");
-    error_code("<Error><Code>Access\nDenied</Code></Error>", 64, "");
-    error_code("<Error><Code>Acc\x01</Code></Error>", 64, "");
-    error_code("<Error><Code>caf\xc3\xa9</Code></Error>", 64, "");
-    error_code("<Code></Code>", 64, "");
-    error_code("<Error><Code>AccessDenied</Code></Error>", 7, "Access");
-    error_code("<Error><Code>NoSuchKey</Code></Error>", 10, "NoSuchKey");
-    error_code("", 64, "");
-
-    /* The length bounds the search: a Code past it is not seen. */
-    memset(out, 'x', sizeof(out));
-    aws_s3_error_code("<Code>Nope</Code>", 10, out, sizeof(out));
-    assert_string_equal(out, "");
-    memset(out, 'x', sizeof(out));
-    aws_s3_error_code(NULL, 0, out, sizeof(out));
-    assert_string_equal(out, "");
-}
-
 int
 main(void)
 {
@@ -289,7 +250,6 @@ main(void)
         cmocka_unit_test(test_endpoint),
         cmocka_unit_test(test_endpoint_bad_region),
         cmocka_unit_test(test_endpoint_longest),
-        cmocka_unit_test(test_error_code),
     };
 
     return cmocka_run_group_tests_name("s3", tests, NULL, NULL);

@@ -138,7 +138,10 @@ test_earlier_dropin(void **state)
     sshd_check_fix(&c, fix, sizeof(fix));
     assert_non_null(strstr(fix, "/etc/ssh/sshd_config.d/50-cloud.conf:3 "
                                 "sets AuthorizedKeysCommand /usr/bin/other"));
-    assert_non_null(strstr(fix, "CHAIN_AUTHORIZED_KEYS_COMMAND"));
+    assert_non_null(strstr(fix, "CHAIN_AUTHORIZED_KEYS_COMMAND=\"/usr/bin/"
+                                "other %u\" in /etc/nss-iam.conf, then "
+                                "remove the line"));
+    assert_null(strstr(fix, "token"));
 }
 
 /* Inside a Match block it is conditional, not the first global value;

@@ -14,6 +14,14 @@ tap_not_ok() {
     echo "not ok $tap_n - $*"
 }
 
+# tap_skip WHY...: a check this machine cannot run, for lack of WHY. It
+# counts as passed: use it only when a prerequisite is absent, never when
+# something present fails.
+tap_skip() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP $*"
+}
+
 # fail_setup WHY...: a suite that cannot set up says why, as one failed
 # check, and stops.
 fail_setup() {
