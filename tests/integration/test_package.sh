@@ -345,6 +345,8 @@ in_root apt-get install -y --no-install-recommends "${both[@]}" \
 rc=$?
 check_eq "apt-get install of both .debs in Debian 12 succeeds" 0 "$rc"
 [ "$rc" -eq 0 ] || tail -n 20 "$work/apt-install.log" | sed 's/^/# /'
+check_eq "... and says nothing of sshd (iam-sync --check-sshd passes)" "" \
+    "$(grep 'cannot log in' "$work/apt-install.log")"
 # status PKG...: dpkg's Status of each, one a line ("not-installed" for
 # a package dpkg knows nothing of, or nothing more).
 status() {
@@ -374,6 +376,14 @@ check_eq "nsswitch.conf: exactly two lines changed" 2 \
 conffiles_want=$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')
 check_eq "conffiles registered with dpkg, for nss-iam" "$conffiles_want" \
     "$(in_root dpkg-query -W -f='${Conffiles}\n' nss-iam | awk 'NF {print $1}')"
+check_eq "/etc/nss-iam.conf: the example, 0644 root, its checksum recorded" \
+    "644 0:0 same same" \
+    "$(stat -c '%a %u:%g' "$r/etc/nss-iam.conf" 2>&1) $(cmp -s \
+        "$r/usr/share/nss-iam/nss-iam.conf" "$r/etc/nss-iam.conf" && echo same) $(
+        [ "$(sha256sum <"$r/etc/nss-iam.conf" | cut -d' ' -f1)" = \
+            "$(cat "$r/var/lib/nss-iam/nss-iam.conf.sha256" 2>/dev/null)" ] && echo same)"
+check_eq "sshd_config.d holds 00-nss-iam.conf" "00-nss-iam.conf" \
+    "$(ls "$r/etc/ssh/sshd_config.d")"
 check_eq "modes: sudoers 0440, programs 0755, state directory 0755 root" \
     "440 0:0 /etc/sudoers.d/nss-iam
 755 0:0 /usr/sbin/iam-sync
@@ -728,6 +738,11 @@ check_eq "... libnss-iam's record of them says obsolete" "" \
     "$(in_root dpkg-query -W -f='${Conffiles}\n' libnss-iam | awk 'NF && $3 != "obsolete"')"
 check "... the administrator's nss-iam.conf is kept" \
     cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+check_eq "... owned by no package, nothing beside it" \
+    "nss-iam.conf 1" \
+    "$(cd "$r/etc" && ls -d nss-iam.conf*) $(in_root dpkg -S /etc/nss-iam.conf >/dev/null 2>&1; echo $?)"
+check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
+    "00-nss-iam.conf" "$(ls "$r/etc/ssh/sshd_config.d")"
 check_eq "... iam-sync is nss-iam's, the module libnss-iam's" \
     "nss-iam: /usr/sbin/iam-sync
 libnss-iam:$arch: /usr/lib/$multiarch/libnss_iam.so.2" \
@@ -749,6 +764,9 @@ in_root dpkg -P nss-iam >"$work/dpkg-purge5b.log" 2>&1
 check_eq "... then purge of nss-iam: both gone" "not-installed
 not-installed" "$(status libnss-iam nss-iam)"
 check_fails "... /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
+check "... the administrator's nss-iam.conf is still kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
 snapshot_etc "$work/etc.after5"
 diff "$work/etc.before" "$work/etc.after5" >"$work/etc5.diff"
 check_eq "... /etc is as before (paths, modes, owners, checksums)" "" \
@@ -768,9 +786,27 @@ check "... nsswitch.conf keeps iam" \
     cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
 check "... sudo.conf keeps its line" \
     cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
+check "... the administrator's nss-iam.conf is kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
+    "00-nss-iam.conf" "$(ls "$r/etc/ssh/sshd_config.d")"
 in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge6.log" 2>&1
 check "... purge of both: nsswitch.conf is byte-identical to before" \
     cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check "... the administrator's nss-iam.conf is still kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# An unedited 0.1.0 example is today's example after the upgrade, which
+# purge removes.
+in_root apt-get install -y --no-install-recommends /tmp/libnss-iam_0.1.0.deb \
+    >"$work/apt-single7.log" 2>&1
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
+    >"$work/apt-split7.log" 2>&1 </dev/null
+check "upgrade from 0.1.0 with its example unedited: today's example" \
+    cmp "$r/usr/share/nss-iam/nss-iam.conf" "$r/etc/nss-iam.conf"
+in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge7.log" 2>&1
+check_fails "... which purge removes" test -e "$r/etc/nss-iam.conf"
 
 # ---- an administrator's own group_source line ----
 
@@ -795,6 +831,54 @@ snapshot_etc "$work/etc.after2"
 diff "$work/etc.admin" "$work/etc.after2" >"$work/etc2.diff"
 check_eq "purge: /etc is as before this install too" "" \
     "$(grep '^[<>]' "$work/etc2.diff")"
+
+# ---- /etc/nss-iam.conf is the administrator's ----
+
+# Written before the package (an image build, cloud-init): dpkg -i with
+# no terminal and no --force-conf* option keeps it and asks nothing.
+printf 'IAM_AUTHORIZED_GROUPS="ops"\n' >"$r/etc/nss-iam.conf"
+chmod 0600 "$r/etc/nss-iam.conf"
+cp -p "$r/etc/nss-iam.conf" "$work/conf.pre"
+in_root dpkg -i "${both[@]}" >"$work/dpkg-pre.log" 2>&1 </dev/null
+check_eq "dpkg -i over a written /etc/nss-iam.conf, stdin not a terminal: exit 0" \
+    0 "$?"
+check_eq "... nothing asked" "" \
+    "$(grep -iE 'configuration file|\*\*\*|What would you like' "$work/dpkg-pre.log")"
+check "... kept byte for byte" cmp "$work/conf.pre" "$r/etc/nss-iam.conf"
+check_eq "... its mode kept, nothing beside it" "600 nss-iam.conf" \
+    "$(stat -c %a "$r/etc/nss-iam.conf") $(cd "$r/etc" && ls -d nss-iam.conf*)"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-pre-purge.log" 2>&1
+check "... purge keeps it byte for byte" \
+    cmp "$work/conf.pre" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# The example, edited by the administrator: purge keeps it.
+in_root dpkg -i "${both[@]}" >"$work/dpkg-ed.log" 2>&1 </dev/null
+echo 'IAM_AUTHORIZED_GROUPS="ops"' >>"$r/etc/nss-iam.conf"
+cp -p "$r/etc/nss-iam.conf" "$work/conf.edited"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-ed-purge.log" 2>&1
+check "purge after an edit of the example: kept byte for byte" \
+    cmp "$work/conf.edited" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# EC2 Instance Connect's unit drop-in, as its Debian and Ubuntu package
+# has it: sshd takes that command first. The install says so, and
+# succeeds.
+eicd=$r/etc/systemd/system/ssh.service.d
+mkdir -p "$eicd"
+printf '%s\n' '[Service]' 'ExecStart=' \
+    'ExecStart=/usr/sbin/sshd -D -o "AuthorizedKeysCommand /usr/share/ec2-instance-connect/eic_run_authorized_keys %%u %%f" -o "AuthorizedKeysCommandUser ec2-instance-connect" $SSHD_OPTS' \
+    >"$eicd/ec2-instance-connect.conf"
+in_root dpkg -i "${both[@]}" >"$work/dpkg-eic.log" 2>&1 </dev/null
+check_eq "dpkg -i with EIC's unit drop-in: exit 0" 0 "$?"
+check "... it says IAM users cannot log in until it is fixed" grep -q \
+    '^nss-iam: IAM users cannot log in with ssh until this is fixed (iam-sync --check-sshd)' \
+    "$work/dpkg-eic.log"
+check "... with the fix --check-sshd prints, naming the command found" grep -qF \
+    '/usr/share/ec2-instance-connect/eic_run_authorized_keys %u %f' \
+    "$work/dpkg-eic.log"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-eic-purge.log" 2>&1
+rm -rf "$eicd"
 
 # ---- the .rpm installed with rpm --root ----
 
