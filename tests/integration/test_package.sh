@@ -13,7 +13,11 @@
 # the module, the module's purge takes iam out, removal and reinstall, a
 # second architecture's module counted, and the upgrade from the single
 # libnss-iam of 0.1.0 (tests/fixtures/deb-single-0.1.0); each removal
-# gives back /etc as it was.
+# gives back /etc as it was. /etc/nss-iam.conf is the administrator's:
+# a file written before the install is kept and nothing is asked, the
+# example copied where there is none is purged only unedited, an edited
+# one from 0.1.0 survives the upgrade and purge. An EC2 Instance Connect
+# unit drop-in gets --check-sshd's warning at install.
 # Nothing on the host is modified; prints TAP.
 # shellcheck source-path=SCRIPTDIR
 # dpkg-query formats and awk programs are single-quoted on purpose:
@@ -890,7 +894,7 @@ rm -rf "$eicd"
 # rpm_root DIR: a fresh copy of the root with an empty rpm database.
 rpm_root() {
     mkdir -p "$1" &&
-        zstd -q -dc "$tarball" | tar --numeric-owner -C "$1" -xf - &&
+        debroot_unpack "$1" "$include" "$work/debootstrap.log" &&
         rpm --root "$1" --dbpath /var/lib/rpm --initdb
 }
 
