@@ -114,8 +114,8 @@ export LINT_TIDY_AWK
 # Every shell script of the tree: the packages' editors and maintainer
 # scripts run as root on every host; the tests decide what passes.
 LINT_SHELL = $(sort $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
-	tests/integration/lib/*.sh fuzz/*.sh debian/*.postinst debian/*.postrm \
-	debian/*.prerm .ci/run))
+	tests/integration/lib/*.sh fuzz/*.sh debian/*.preinst debian/*.postinst \
+	debian/*.postrm debian/*.prerm .ci/run))
 
 lint:
 	@fail=0; \

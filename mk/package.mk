@@ -13,7 +13,8 @@
 # scripts, so that a file written before the package (by an image build,
 # cloud-init, configuration management) is kept as it is and dpkg has no
 # conffile question to ask.
-#   make deb         build/pkg/libnss-iam_VERSION_ARCH.deb (dpkg-buildpackage)
+#   make deb         build/pkg/libnss-iam_VERSION_ARCH.deb (the NSS module) and
+#                    nss-iam_VERSION_ARCH.deb (the rest) (dpkg-buildpackage)
 #   make rpm         build/pkg/nss-iam-VERSION-REL.ARCH.rpm (rpmbuild)
 #   make man-check   every manual page renders without a groff warning
 #

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# The packages: "make deb" and "make rpm" build, their file lists and
-# modes are as specified, lintian finds no error, the units pass
-# systemd-analyze verify. Then the .deb is installed with apt into a
-# minimal Debian 12 root (debootstrap, cached under cache/debootstrap/),
-# entered with chroot inside a private mount namespace: nsswitch.conf,
-# units, conffiles, pam, sshd and sudo configuration are checked, iam-sync
-# runs against moto on the host (the chroot shares the network
-# namespace), the installed NSS module and keys command serve what it
-# published; then remove and purge give back /etc as it was.
+# The packages: "make deb" builds libnss-iam (the NSS module, Multi-Arch:
+# same) and nss-iam (everything else), "make rpm" nss-iam and
+# nss-iam-selinux; their file lists and modes are as specified, lintian
+# finds no error, the units pass systemd-analyze verify. Then the .debs
+# are installed with apt into a minimal Debian 12 root (debootstrap,
+# cached under cache/debootstrap/), entered with chroot inside a private
+# mount namespace: nsswitch.conf, units, conffiles, pam, sshd and sudo
+# configuration are checked, iam-sync runs against moto on the host (the
+# chroot shares the network namespace), the installed NSS module and keys
+# command serve what it published. Then the life of the packages: an
+# administrator's removal of iam survives upgrades, the tools go without
+# the module, the module's purge takes iam out, removal and reinstall, a
+# second architecture's module counted, and the upgrade from the single
+# libnss-iam of 0.1.0 (tests/fixtures/deb-single-0.1.0); each removal
+# gives back /etc as it was. /etc/nss-iam.conf is the administrator's:
+# a file written before the install is kept and nothing is asked, the
+# example copied where there is none is purged only unedited, an edited
+# one from 0.1.0 survives the upgrade and purge. An EC2 Instance Connect
+# unit drop-in gets --check-sshd's warning at install.
 # Nothing on the host is modified; prints TAP.
 # shellcheck source-path=SCRIPTDIR
 # dpkg-query formats and awk programs are single-quoted on purpose:
@@ -54,18 +64,19 @@ in_root() {
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 rm -f "$pkg"/*.deb "$pkg"/*.rpm
 make -C "$root" BUILD="$build" deb >"$work/deb.log" 2>&1
-check_eq "make deb builds build/pkg/libnss-iam_*.deb" 1 \
-    "$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | wc -l)"
+check_eq "make deb builds build/pkg/libnss-iam_*.deb and nss-iam_*.deb" "1 1" \
+    "$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | wc -l) $(find "$pkg" -maxdepth 1 -name 'nss-iam_*.deb' | wc -l)"
 make -C "$root" BUILD="$build" rpm >"$work/rpm.log" 2>&1
 check_eq "make rpm builds build/pkg/nss-iam-*.rpm" 1 \
     "$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name '*.src.rpm' \
         ! -name 'nss-iam-selinux-*' | wc -l)"
 check_eq "make rpm builds build/pkg/nss-iam-selinux-*.noarch.rpm" 1 \
     "$(find "$pkg" -maxdepth 1 -name 'nss-iam-selinux-*.noarch.rpm' | wc -l)"
-deb=$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | head -n 1)
+libdeb=$(find "$pkg" -maxdepth 1 -name 'libnss-iam_*.deb' | head -n 1)
+deb=$(find "$pkg" -maxdepth 1 -name 'nss-iam_*.deb' | head -n 1)
 rpmf=$(find "$pkg" -maxdepth 1 -name 'nss-iam-*.rpm' ! -name 'nss-iam-selinux-*' | head -n 1)
 serpm=$(find "$pkg" -maxdepth 1 -name 'nss-iam-selinux-*.rpm' | head -n 1)
-if [ -z "$deb" ]; then
+if [ -z "$deb" ] || [ -z "$libdeb" ]; then
     tail -n 20 "$work/deb.log" | sed 's/^/# /'
     fail_setup "no .deb"
 fi
@@ -114,43 +125,67 @@ check_eq "... and its mode" 600 "$(stat -c %a "$work/live2/etc/nss-iam.conf")"
 check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
     "00-nss-iam.conf" "$(ls "$work/live2/etc/ssh/sshd_config.d")"
 
-# ---- the .deb's contents ----
+# ---- the .debs' contents ----
 
-# The mode, owner and path of each file (directories left out).
-dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $1, $2, $6}' >"$work/deb.list"
+arch=$(dpkg --print-architecture)
+version=$(dpkg-deb -f "$deb" Version)
+# deb_list DEB: the mode, owner and path of each file (no directories).
+deb_list() {
+    dpkg-deb -c "$1" | awk '$1 !~ /^d/ {print $1, $2, $6}' | LC_ALL=C sort -k3
+}
+check_eq "libnss-iam: the module and the nsswitch.conf editor only" \
+    "-rw-r--r-- root/root ./usr/lib/$multiarch/libnss_iam.so.2
+-rwxr-xr-x root/root ./usr/libexec/nss-iam/nsswitch-edit
+-rw-r--r-- root/root ./usr/share/doc/libnss-iam/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/libnss-iam/copyright" \
+    "$(deb_list "$libdeb")"
 want_deb="-rw-r--r-- root/root ./etc/ssh/sshd_config.d/00-nss-iam.conf
 -r--r----- root/root ./etc/sudoers.d/nss-iam
 -rw-r--r-- root/root ./lib/systemd/system-preset/80-nss-iam.preset
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.service
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.timer
--rw-r--r-- root/root ./usr/lib/$multiarch/libnss_iam.so.2
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/iam-verify-key
--rwxr-xr-x root/root ./usr/libexec/nss-iam/nsswitch-edit
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/sudoconf-edit
 -rwxr-xr-x root/root ./usr/sbin/iam-authorized-keys
 -rwxr-xr-x root/root ./usr/sbin/iam-sync
--rw-r--r-- root/root ./usr/share/doc/libnss-iam/changelog.gz
--rw-r--r-- root/root ./usr/share/doc/libnss-iam/copyright
+-rw-r--r-- root/root ./usr/share/doc/nss-iam/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/nss-iam/copyright
 -rw-r--r-- root/root ./usr/share/man/man5/nss-iam.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/iam-authorized-keys.8.gz
 -rw-r--r-- root/root ./usr/share/man/man8/iam-sync.8.gz
 -rw-r--r-- root/root ./usr/share/man/man8/libnss_iam.8.gz
 -rw-r--r-- root/root ./usr/share/nss-iam/nss-iam.conf
 -rw-r--r-- root/root ./usr/share/pam-configs/nss-iam-mkhomedir"
-check_eq "deb: files, modes and owners" "$want_deb" \
-    "$(LC_ALL=C sort -k3 "$work/deb.list")"
-check_eq "deb: conffiles (not /etc/nss-iam.conf: the administrator's)" \
+check_eq "nss-iam: files, modes and owners" "$want_deb" "$(deb_list "$deb")"
+check_eq "nss-iam: conffiles (not /etc/nss-iam.conf: the administrator's)" \
     "$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
     "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)"
-depends=$(dpkg-deb -f "$deb" Depends)
-check_eq "deb: Depends names the four libraries" \
+check_eq "libnss-iam: no conffiles" "" \
+    "$(dpkg-deb --ctrl-tarfile "$libdeb" | tar -t | grep conffiles)"
+# deb_depends DEB: the package names of Depends, sorted.
+deb_depends() {
+    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
+        LC_ALL=C sort | xargs
+}
+check_eq "nss-iam: Depends names the four libraries" \
     "libcurl4 libjson-c5 liblmdb0 libssl3" \
-    "$(echo "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' |
-        grep -E '^lib(lmdb0|json-c5|curl4|ssl3)$' | LC_ALL=C sort | xargs)"
-check_eq "deb: package name and architecture" "libnss-iam $(dpkg --print-architecture)" \
-    "$(dpkg-deb -f "$deb" Package Architecture | awk '{print $2}' | xargs)"
+    "$(deb_depends "$deb" | tr ' ' '\n' | grep -E '^lib(lmdb0|json-c5|curl4|ssl3)$' | xargs)"
+check_eq "nss-iam: Depends on the module of the same version" \
+    "libnss-iam (= $version)" \
+    "$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ *//' | grep '^libnss-iam ')"
+check_eq "libnss-iam: Depends on libc and LMDB only" "libc6 liblmdb0" \
+    "$(deb_depends "$libdeb")"
+check_eq "Package, Architecture, Multi-Arch (dpkg-deb -f)" \
+    "libnss-iam $arch same
+nss-iam $arch foreign" \
+    "$(for d in "$libdeb" "$deb"; do
+        dpkg-deb -f "$d" Package Architecture Multi-Arch | awk '{print $2}' | xargs
+    done)"
+check_eq "nss-iam: Breaks and Replaces the single libnss-iam of 0.1.0" \
+    "libnss-iam (<< 0.1.1~) libnss-iam (<< 0.1.1~)" \
+    "$(dpkg-deb -f "$deb" Breaks Replaces | sed 's/^[A-Za-z]*: //' | xargs)"
 
-lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1
+lintian --tag-display-limit 0 "$libdeb" "$deb" >"$work/lintian.log" 2>&1
 check_eq "lintian: no error" "" "$(grep '^E:' "$work/lintian.log")"
 grep -E '^[WI]:' "$work/lintian.log" | sed 's/^/# lintian: /'
 
@@ -304,15 +339,37 @@ snapshot_etc "$work/etc.before"
 
 # ---- install ----
 
-cp "$deb" "$r/tmp/"
+cp "$deb" "$libdeb" "$r/tmp/"
 debname=${deb##*/}
-in_root apt-get install -y --no-install-recommends "/tmp/$debname" \
+libdebname=${libdeb##*/}
+# The two packages, as apt takes them.
+both=("/tmp/$libdebname" "/tmp/$debname")
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
     >"$work/apt-install.log" 2>&1
 rc=$?
-check_eq "apt-get install of the .deb in Debian 12 succeeds" 0 "$rc"
+check_eq "apt-get install of both .debs in Debian 12 succeeds" 0 "$rc"
 [ "$rc" -eq 0 ] || tail -n 20 "$work/apt-install.log" | sed 's/^/# /'
-check_eq "dpkg: libnss-iam is installed" "install ok installed" \
-    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
+check_eq "... and says nothing of sshd (iam-sync --check-sshd passes)" "" \
+    "$(grep 'cannot log in' "$work/apt-install.log")"
+# status PKG...: dpkg's Status of each, one a line ("not-installed" for
+# a package dpkg knows nothing of, or nothing more).
+status() {
+    local p s
+    for p in "$@"; do
+        s=$(in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+        case $s in
+        '' | *' not-installed') echo not-installed ;;
+        *) echo "$s" ;;
+        esac
+    done
+}
+check_eq "dpkg: libnss-iam and nss-iam are installed" \
+    "install ok installed
+install ok installed" "$(status libnss-iam nss-iam)"
+check_eq "dpkg: Multi-Arch of the installed packages" \
+    "libnss-iam:$arch same
+nss-iam foreign" \
+    "$(in_root dpkg-query -W -f='${binary:Package} ${Multi-Arch}\n' libnss-iam nss-iam)"
 
 sed -E 's/^(passwd|group):([[:space:]]+)files$/\1:\2files iam/' \
     "$work/nsswitch.before" >"$work/nsswitch.want"
@@ -320,9 +377,17 @@ check "nsswitch.conf: iam added after files on passwd and group, nothing else" \
     cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
 check_eq "nsswitch.conf: exactly two lines changed" 2 \
     "$(diff "$work/nsswitch.before" "$r/etc/nsswitch.conf" | grep -c '^>')"
-check_eq "conffiles registered with dpkg" \
-    "$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
-    "$(in_root dpkg-query -W -f='${Conffiles}\n' libnss-iam | awk 'NF {print $1}')"
+conffiles_want=$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')
+check_eq "conffiles registered with dpkg, for nss-iam" "$conffiles_want" \
+    "$(in_root dpkg-query -W -f='${Conffiles}\n' nss-iam | awk 'NF {print $1}')"
+check_eq "/etc/nss-iam.conf: the example, 0644 root, its checksum recorded" \
+    "644 0:0 same same" \
+    "$(stat -c '%a %u:%g' "$r/etc/nss-iam.conf" 2>&1) $(cmp -s \
+        "$r/usr/share/nss-iam/nss-iam.conf" "$r/etc/nss-iam.conf" && echo same) $(
+        [ "$(sha256sum <"$r/etc/nss-iam.conf" | cut -d' ' -f1)" = \
+            "$(cat "$r/var/lib/nss-iam/nss-iam.conf.sha256" 2>/dev/null)" ] && echo same)"
+check_eq "sshd_config.d holds 00-nss-iam.conf" "00-nss-iam.conf" \
+    "$(ls "$r/etc/ssh/sshd_config.d")"
 check_eq "modes: sudoers 0440, programs 0755, state directory 0755 root" \
     "440 0:0 /etc/sudoers.d/nss-iam
 755 0:0 /usr/sbin/iam-sync
@@ -454,34 +519,82 @@ check_eq "sudo: alice (admins) may run anything" \
     "(ALL : ALL) NOPASSWD: ALL" \
     "$(in_root sudo -l -U alice 2>&1 | sed -n 's/^ *\((ALL : ALL) NOPASSWD: ALL\)$/\1/p')"
 
-# ---- reinstall, remove, purge ----
+# ---- reinstall; upgrades over an administrator's removal of iam ----
 
-in_root apt-get install -y --reinstall "/tmp/$debname" >"$work/apt-reinstall.log" 2>&1
+in_root apt-get install -y --reinstall "${both[@]}" >"$work/apt-reinstall.log" 2>&1
 check "reinstall: nsswitch.conf unchanged (iam not added twice)" \
     cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
 check "reinstall: sudo.conf unchanged (the line not added twice)" \
     cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
 
-in_root apt-get remove -y libnss-iam >"$work/apt-remove.log" 2>&1
-check_eq "apt-get remove: package config-files only" "deinstall ok config-files" \
-    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
-check "remove: nsswitch.conf is byte-identical to before" \
+# The administrator takes iam out by hand; the editor's record of what
+# the package added stays, so that removal still takes out what it added.
+cp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+in_root dpkg -i "${both[@]}" >"$work/dpkg-again.log" 2>&1
+check_eq "dpkg -i of the same version again (an upgrade to dpkg)" \
+    "install ok installed
+install ok installed" "$(status libnss-iam nss-iam)"
+check "... iam stays out of nsswitch.conf, as the administrator left it" \
     cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
-check "remove: sudo.conf is byte-identical to before" \
+
+# repack DEB OUT SED: DEB with its control file edited by the sed script.
+repack() {
+    local x=$work/repack
+    rm -rf "$x"
+    dpkg-deb -R "$1" "$x" && sed -i "$3" "$x/DEBIAN/control" &&
+        dpkg-deb -b "$x" "$2" >/dev/null
+}
+up=$version+t1
+repack "$libdeb" "$r/tmp/libnss-iam_up.deb" "s/^Version: .*/Version: $up/"
+repack "$deb" "$r/tmp/nss-iam_up.deb" \
+    "s/^Version: .*/Version: $up/; s/libnss-iam (= $version)/libnss-iam (= $up)/"
+in_root apt-get install -y --no-install-recommends /tmp/libnss-iam_up.deb \
+    /tmp/nss-iam_up.deb >"$work/apt-up.log" 2>&1
+check_eq "upgrade to $up: both installed at that version" "$up $up" \
+    "$(in_root dpkg-query -W -f='${Version}\n' libnss-iam nss-iam | xargs)"
+check "... iam stays out of nsswitch.conf" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+cp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+
+# ---- the tools go, the module stays ----
+
+in_root apt-get remove -y nss-iam >"$work/apt-remove.log" 2>&1
+check_eq "apt-get remove nss-iam: its config-files left, libnss-iam installed" \
+    "deinstall ok config-files
+install ok installed" "$(status nss-iam libnss-iam)"
+check "... nsswitch.conf keeps iam (the module is installed)" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check "... sudo.conf is byte-identical to before" \
     cmp "$work/sudo.conf.before" "$r/etc/sudo.conf"
-check_fails "remove: the NSS module is gone" \
-    test -e "$r/usr/lib/$multiarch/libnss_iam.so.2"
-check_eq "remove: pam_mkhomedir no longer in common-session" 0 \
+check_eq "... pam_mkhomedir no longer in common-session" 0 \
     "$(grep -c pam_mkhomedir "$r/etc/pam.d/common-session")"
-check "remove: conffiles and the snapshot are kept" \
+check_fails "... iam-sync is gone" test -e "$r/usr/sbin/iam-sync"
+check "... conffiles, nss-iam.conf and the snapshot are kept" \
     test -f "$r/etc/ssh/sshd_config.d/00-nss-iam.conf" -a \
-    -f "$r/var/lib/nss-iam/passwd.mdb"
-check_eq "remove: getent passwd root still works" \
-    "root:x:0:0:root:/root:/bin/bash" "$(in_root getent passwd root)"
+    -f "$r/etc/nss-iam.conf" -a -f "$r/var/lib/nss-iam/passwd.mdb"
+check_eq "... the module still serves alice from the snapshot" "$pw" \
+    "$(in_root getent passwd alice)"
+
+in_root apt-get purge -y nss-iam >"$work/apt-purge-tools.log" 2>&1
+check_eq "apt-get purge nss-iam: gone, libnss-iam installed" \
+    "not-installed
+install ok installed" "$(status nss-iam libnss-iam)"
+check_fails "... the snapshot, the conffiles and the unedited nss-iam.conf are gone" \
+    test -e "$r/var/lib/nss-iam/passwd.mdb" -o -e "$r/etc/nss-iam.conf" \
+    -o -e "$r/etc/ssh/sshd_config.d/00-nss-iam.conf"
+check "... the module and iam in nsswitch.conf are kept" \
+    test -f "$r/usr/lib/$multiarch/libnss_iam.so.2" -a \
+    -f "$r/var/lib/nss-iam/nsswitch.state"
+check "... nsswitch.conf unchanged" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check_eq "... getent passwd root works, alice is unknown" \
+    "root:x:0:0:root:/root:/bin/bash 2" \
+    "$(in_root getent passwd root) $(in_root getent passwd alice >/dev/null; echo $?)"
+
+# ---- the module goes ----
 
 in_root apt-get purge -y libnss-iam >"$work/apt-purge.log" 2>&1
-check_eq "apt-get purge: package gone" "" \
-    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>/dev/null)"
+check_eq "apt-get purge libnss-iam: gone" "not-installed" "$(status libnss-iam)"
 check_fails "purge: /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
 check "purge: nsswitch.conf is byte-identical to before" \
     cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
@@ -492,6 +605,213 @@ diff "$work/etc.before" "$work/etc.after" >"$work/etc.diff"
 check_eq "purge: /etc is as before (paths, modes, owners, checksums)" "" \
     "$(grep '^[<>]' "$work/etc.diff")"
 
+# ---- remove both, then install them again ----
+
+# After a removal dpkg passes postinst the removed version as $2, as for
+# an upgrade: the module coming back must put iam back all the same.
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
+    >"$work/apt-install3.log" 2>&1
+in_root apt-get remove -y nss-iam libnss-iam >"$work/apt-remove3.log" 2>&1
+check_eq "remove both: config-files left of each" "deinstall ok config-files
+deinstall ok config-files" "$(status libnss-iam nss-iam)"
+check "... nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check "... sudo.conf is byte-identical to before" \
+    cmp "$work/sudo.conf.before" "$r/etc/sudo.conf"
+check_fails "... the NSS module is gone" \
+    test -e "$r/usr/lib/$multiarch/libnss_iam.so.2"
+check_eq "... getent passwd root still works" \
+    "root:x:0:0:root:/root:/bin/bash" "$(in_root getent passwd root)"
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
+    >"$work/apt-install4.log" 2>&1
+check_eq "install again after the removal" "install ok installed
+install ok installed" "$(status libnss-iam nss-iam)"
+check "... iam is added again" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge4.log" 2>&1
+check "... purge of both: nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+
+# ---- a second architecture ----
+
+other=i386
+[ "$arch" != i386 ] || other=amd64
+other_ma=$(dpkg-architecture -a"$other" -qDEB_HOST_MULTIARCH 2>/dev/null)
+# libnss-iam for $other, made from this one: this architecture's module
+# under $other's directory, without Depends (the root has no $other
+# libc). What is tested is dpkg's bookkeeping and the scripts.
+x=$work/other
+rm -rf "$x"
+dpkg-deb -R "$libdeb" "$x"
+mv "$x/usr/lib/$multiarch" "$x/usr/lib/$other_ma"
+sed -i "s,usr/lib/$multiarch/,usr/lib/$other_ma/," "$x/DEBIAN/md5sums"
+sed -i -e "s/^Architecture: .*/Architecture: $other/" -e '/^Depends:/d' \
+    "$x/DEBIAN/control"
+dpkg-deb -b "$x" "$r/tmp/libnss-iam_other.deb" >/dev/null
+in_root dpkg --add-architecture "$other"
+
+in_root dpkg -i "/tmp/$libdebname" >"$work/ma1.log" 2>&1
+check "libnss-iam:$arch alone: iam added" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+cp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+in_root dpkg -i /tmp/libnss-iam_other.deb >"$work/ma2.log" 2>&1
+check_eq "libnss-iam:$other installed beside it, both Multi-Arch: same" \
+    "libnss-iam:$arch install ok installed same
+libnss-iam:$other install ok installed same" \
+    "$(in_root dpkg-query -W -f='${binary:Package} ${Status} ${Multi-Arch}\n' libnss-iam |
+        LC_ALL=C sort)"
+check "... iam not added back: libnss-iam:$arch was configured already" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+cp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+in_root dpkg -r "libnss-iam:$arch" >"$work/ma3.log" 2>&1
+check "remove libnss-iam:$arch: iam stays, libnss-iam:$other is installed" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+in_root dpkg -r "libnss-iam:$other" >"$work/ma4.log" 2>&1
+check "remove libnss-iam:$other, the last one: iam taken out" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+in_root dpkg -P "libnss-iam:$arch" "libnss-iam:$other" >"$work/ma5.log" 2>&1
+in_root dpkg -i "/tmp/$libdebname" /tmp/libnss-iam_other.deb >"$work/ma6.log" 2>&1
+check "both architectures installed together: iam added once" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+in_root dpkg -P "libnss-iam:$arch" "libnss-iam:$other" >"$work/ma7.log" 2>&1
+check "both purged together: nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check_fails "... /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
+in_root dpkg --remove-architecture "$other"
+
+# ---- upgrade from the single libnss-iam of 0.1.0 ----
+
+# tests/fixtures/deb-single-0.1.0: the control files of that package as
+# it shipped (control, conffiles, maintainer scripts with debhelper's
+# parts), and its files with their modes. The contents are today's: the
+# programs from the new packages, the configuration from contrib/.
+fixture=$root/tests/fixtures/deb-single-0.1.0
+x=$work/single
+rm -rf "$x" "$work/new-x"
+mkdir -p "$x/DEBIAN" "$work/new-x"
+dpkg-deb -x "$libdeb" "$work/new-x"
+dpkg-deb -x "$deb" "$work/new-x"
+while read -r mode path src; do
+    case $src in
+    deb:*) from=$(find "$work/new-x" -type f -name "${src#deb:}" | head -n 1) ;;
+    *) from=$root/$src ;;
+    esac
+    install -D -m "$mode" "$from" "$x${path//@MULTIARCH@/$multiarch}" ||
+        fail_setup "fixture: no $src for $path"
+done <"$fixture/files"
+for f in conffiles shlibs triggers; do
+    install -m 0644 "$fixture/$f" "$x/DEBIAN/"
+done
+for f in postinst prerm postrm; do
+    install -m 0755 "$fixture/$f" "$x/DEBIAN/"
+done
+sed "s/@ARCH@/$arch/" "$fixture/control" >"$x/DEBIAN/control"
+(cd "$x" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' |
+    LC_ALL=C sort | xargs md5sum) >"$x/DEBIAN/md5sums"
+dpkg-deb --root-owner-group -b "$x" "$r/tmp/libnss-iam_0.1.0.deb" \
+    >"$work/single.log" 2>&1 || fail_setup "cannot build the 0.1.0 package"
+
+# install_single: the 0.1.0 package, an administrator's line in its
+# nss-iam.conf, a published snapshot.
+install_single() {
+    in_root apt-get install -y --no-install-recommends /tmp/libnss-iam_0.1.0.deb \
+        >"$work/apt-single.log" 2>&1
+    echo '# the administrator was here' >>"$r/etc/nss-iam.conf"
+    sync_in_root >/dev/null 2>&1
+}
+
+install_single
+check_eq "0.1.0: the single package is installed" "0.1.0 install ok installed" \
+    "$(in_root dpkg-query -W -f='${Version} ${Status}' libnss-iam)"
+check "0.1.0: iam added" cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+cp "$r/etc/nss-iam.conf" "$work/conf.admin"
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
+    >"$work/apt-split.log" 2>&1 </dev/null
+rc=$?
+check_eq "apt-get install of both over 0.1.0 succeeds" 0 "$rc"
+[ "$rc" -eq 0 ] || tail -n 20 "$work/apt-split.log" | sed 's/^/# /'
+check_eq "... both installed at $version" "$version $version" \
+    "$(in_root dpkg-query -W -f='${Version}\n' libnss-iam nss-iam | xargs)"
+check "... nsswitch.conf as 0.1.0 left it" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check "... sudo.conf as 0.1.0 left it" \
+    cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
+check_eq "... the conffiles are nss-iam's" "$conffiles_want" \
+    "$(in_root dpkg-query -W -f='${Conffiles}\n' nss-iam | awk 'NF {print $1 $3}')"
+check_eq "... libnss-iam's record of them says obsolete" "" \
+    "$(in_root dpkg-query -W -f='${Conffiles}\n' libnss-iam | awk 'NF && $3 != "obsolete"')"
+check "... the administrator's nss-iam.conf is kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+check_eq "... owned by no package, nothing beside it" \
+    "nss-iam.conf 1" \
+    "$(cd "$r/etc" && ls -d nss-iam.conf*) $(in_root dpkg -S /etc/nss-iam.conf >/dev/null 2>&1; echo $?)"
+check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
+    "00-nss-iam.conf" "$(ls "$r/etc/ssh/sshd_config.d")"
+check_eq "... iam-sync is nss-iam's, the module libnss-iam's" \
+    "nss-iam: /usr/sbin/iam-sync
+libnss-iam:$arch: /usr/lib/$multiarch/libnss_iam.so.2" \
+    "$(in_root dpkg -S /usr/sbin/iam-sync "/usr/lib/$multiarch/libnss_iam.so.2" 2>&1)"
+check_eq "... iam-sync.timer enabled" "/lib/systemd/system/iam-sync.timer" \
+    "$(readlink "$r/etc/systemd/system/timers.target.wants/iam-sync.timer")"
+check_eq "... pam_mkhomedir in common-session" 1 \
+    "$(grep -c pam_mkhomedir "$r/etc/pam.d/common-session")"
+check_eq "... the module serves alice" "alice /home/alice" \
+    "$(in_root getent passwd alice | cut -d: -f1,6 | tr : ' ')"
+check "... iam-sync --status: healthy" in_root /usr/sbin/iam-sync \
+    --config /tmp/nss-iam-test.conf --status
+# libnss-iam's old record of the conffiles must not take them with it.
+in_root apt-get remove -y nss-iam libnss-iam >"$work/apt-remove5.log" 2>&1
+in_root dpkg -P libnss-iam >"$work/dpkg-purge5.log" 2>&1
+check "... purge of libnss-iam, nss-iam removed: nss-iam.conf is kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+in_root dpkg -P nss-iam >"$work/dpkg-purge5b.log" 2>&1
+check_eq "... then purge of nss-iam: both gone" "not-installed
+not-installed" "$(status libnss-iam nss-iam)"
+check_fails "... /var/lib/nss-iam is gone" test -e "$r/var/lib/nss-iam"
+check "... the administrator's nss-iam.conf is still kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+snapshot_etc "$work/etc.after5"
+diff "$work/etc.before" "$work/etc.after5" >"$work/etc5.diff"
+check_eq "... /etc is as before (paths, modes, owners, checksums)" "" \
+    "$(grep '^[<>]' "$work/etc5.diff")"
+
+# dpkg unpacking nss-iam first deconfigures 0.1.0 (nss-iam Breaks it),
+# whose prerm then takes iam and the sudo.conf line out.
+install_single
+in_root dpkg --auto-deconfigure -i "/tmp/$debname" "/tmp/$libdebname" \
+    >"$work/dpkg-split.log" 2>&1 </dev/null
+check_eq "dpkg --auto-deconfigure -i nss-iam libnss-iam over 0.1.0" \
+    "install ok installed
+install ok installed" "$(status libnss-iam nss-iam)"
+check "... which deconfigured 0.1.0 first" \
+    grep -q '^De-configuring libnss-iam' "$work/dpkg-split.log"
+check "... nsswitch.conf keeps iam" \
+    cmp "$work/nsswitch.want" "$r/etc/nsswitch.conf"
+check "... sudo.conf keeps its line" \
+    cmp "$work/sudo.conf.want" "$r/etc/sudo.conf"
+check "... the administrator's nss-iam.conf is kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+check_eq "... the drop-in's old name gone, 00-nss-iam.conf in place" \
+    "00-nss-iam.conf" "$(ls "$r/etc/ssh/sshd_config.d")"
+in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge6.log" 2>&1
+check "... purge of both: nsswitch.conf is byte-identical to before" \
+    cmp "$work/nsswitch.before" "$r/etc/nsswitch.conf"
+check "... the administrator's nss-iam.conf is still kept" \
+    cmp "$work/conf.admin" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# An unedited 0.1.0 example is today's example after the upgrade, which
+# purge removes.
+in_root apt-get install -y --no-install-recommends /tmp/libnss-iam_0.1.0.deb \
+    >"$work/apt-single7.log" 2>&1
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
+    >"$work/apt-split7.log" 2>&1 </dev/null
+check "upgrade from 0.1.0 with its example unedited: today's example" \
+    cmp "$r/usr/share/nss-iam/nss-iam.conf" "$r/etc/nss-iam.conf"
+in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge7.log" 2>&1
+check_fails "... which purge removes" test -e "$r/etc/nss-iam.conf"
+
 # ---- an administrator's own group_source line ----
 
 # The site chose "static": the package keeps it, says what it costs, and
@@ -499,23 +819,70 @@ check_eq "purge: /etc is as before (paths, modes, owners, checksums)" "" \
 printf 'Set group_source static\n' >>"$r/etc/sudo.conf"
 cp -p "$r/etc/sudo.conf" "$work/sudo.conf.admin"
 snapshot_etc "$work/etc.admin"
-in_root apt-get install -y --no-install-recommends "/tmp/$debname" \
+in_root apt-get install -y --no-install-recommends "${both[@]}" \
     >"$work/apt-install2.log" 2>&1
 check_eq "install over an admin's group_source static succeeds" \
-    "install ok installed" \
-    "$(in_root dpkg-query -W -f='${Status}' libnss-iam 2>&1)"
+    "install ok installed" "$(status nss-iam)"
 check "... sudo.conf is left as the administrator wrote it" \
     cmp "$work/sudo.conf.admin" "$r/etc/sudo.conf"
 check "... and the install says what static costs" \
     grep -q "sudo.conf:$(wc -l <"$work/sudo.conf.admin") sets group_source 'static': left as it is" \
     "$work/apt-install2.log"
-in_root apt-get purge -y libnss-iam >"$work/apt-purge2.log" 2>&1
+in_root apt-get purge -y nss-iam libnss-iam >"$work/apt-purge2.log" 2>&1
 check "purge: the admin's sudo.conf is byte-identical" \
     cmp "$work/sudo.conf.admin" "$r/etc/sudo.conf"
 snapshot_etc "$work/etc.after2"
 diff "$work/etc.admin" "$work/etc.after2" >"$work/etc2.diff"
 check_eq "purge: /etc is as before this install too" "" \
     "$(grep '^[<>]' "$work/etc2.diff")"
+
+# ---- /etc/nss-iam.conf is the administrator's ----
+
+# Written before the package (an image build, cloud-init): dpkg -i with
+# no terminal and no --force-conf* option keeps it and asks nothing.
+printf 'IAM_AUTHORIZED_GROUPS="ops"\n' >"$r/etc/nss-iam.conf"
+chmod 0600 "$r/etc/nss-iam.conf"
+cp -p "$r/etc/nss-iam.conf" "$work/conf.pre"
+in_root dpkg -i "${both[@]}" >"$work/dpkg-pre.log" 2>&1 </dev/null
+check_eq "dpkg -i over a written /etc/nss-iam.conf, stdin not a terminal: exit 0" \
+    0 "$?"
+check_eq "... nothing asked" "" \
+    "$(grep -iE 'configuration file|\*\*\*|What would you like' "$work/dpkg-pre.log")"
+check "... kept byte for byte" cmp "$work/conf.pre" "$r/etc/nss-iam.conf"
+check_eq "... its mode kept, nothing beside it" "600 nss-iam.conf" \
+    "$(stat -c %a "$r/etc/nss-iam.conf") $(cd "$r/etc" && ls -d nss-iam.conf*)"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-pre-purge.log" 2>&1
+check "... purge keeps it byte for byte" \
+    cmp "$work/conf.pre" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# The example, edited by the administrator: purge keeps it.
+in_root dpkg -i "${both[@]}" >"$work/dpkg-ed.log" 2>&1 </dev/null
+echo 'IAM_AUTHORIZED_GROUPS="ops"' >>"$r/etc/nss-iam.conf"
+cp -p "$r/etc/nss-iam.conf" "$work/conf.edited"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-ed-purge.log" 2>&1
+check "purge after an edit of the example: kept byte for byte" \
+    cmp "$work/conf.edited" "$r/etc/nss-iam.conf"
+rm -f "$r/etc/nss-iam.conf"
+
+# EC2 Instance Connect's unit drop-in, as its Debian and Ubuntu package
+# has it: sshd takes that command first. The install says so, and
+# succeeds.
+eicd=$r/etc/systemd/system/ssh.service.d
+mkdir -p "$eicd"
+printf '%s\n' '[Service]' 'ExecStart=' \
+    'ExecStart=/usr/sbin/sshd -D -o "AuthorizedKeysCommand /usr/share/ec2-instance-connect/eic_run_authorized_keys %%u %%f" -o "AuthorizedKeysCommandUser ec2-instance-connect" $SSHD_OPTS' \
+    >"$eicd/ec2-instance-connect.conf"
+in_root dpkg -i "${both[@]}" >"$work/dpkg-eic.log" 2>&1 </dev/null
+check_eq "dpkg -i with EIC's unit drop-in: exit 0" 0 "$?"
+check "... it says IAM users cannot log in until it is fixed" grep -q \
+    '^nss-iam: IAM users cannot log in with ssh until this is fixed (iam-sync --check-sshd)' \
+    "$work/dpkg-eic.log"
+check "... with the fix --check-sshd prints, naming the command found" grep -qF \
+    '/usr/share/ec2-instance-connect/eic_run_authorized_keys %u %f' \
+    "$work/dpkg-eic.log"
+in_root dpkg -P nss-iam libnss-iam >"$work/dpkg-eic-purge.log" 2>&1
+rm -rf "$eicd"
 
 # ---- the .rpm installed with rpm --root ----
 
@@ -527,7 +894,7 @@ check_eq "purge: /etc is as before this install too" "" \
 # rpm_root DIR: a fresh copy of the root with an empty rpm database.
 rpm_root() {
     mkdir -p "$1" &&
-        zstd -q -dc "$tarball" | tar --numeric-owner -C "$1" -xf - &&
+        debroot_unpack "$1" "$include" "$work/debootstrap.log" &&
         rpm --root "$1" --dbpath /var/lib/rpm --initdb
 }
 
