@@ -2,7 +2,7 @@
 """A stand-in EC2 instance metadata service (IMDSv2) on 127.0.0.1.
 
 It serves the seeded least-privilege user's access key as the instance
-role's credentials, because moto's own IMDS hands out fixed keys that
+role's credentials, and an instance id, because moto's own IMDS hands out fixed keys that
 moto's checks refuse. A token (PUT /latest/api/token) is required for
 every GET, as on an instance that requires IMDSv2.
 
@@ -19,6 +19,8 @@ import os
 import sys
 
 ROLE = "nss-iam-test-role"
+# The instance the snapshot records it was made on (iam-sync asks).
+INSTANCE_ID = "i-0123456789abcdef0"
 TOKEN = "test-imds-token"
 CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
 
@@ -62,6 +64,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, ROLE)
         if self.path == CREDS_PATH + ROLE:
             return self.reply(200, self.doc)
+        if self.path == "/latest/meta-data/instance-id":
+            return self.reply(200, INSTANCE_ID)
         self.reply(404, "")
 
     def log_message(self, *args):

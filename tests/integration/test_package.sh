@@ -500,10 +500,11 @@ check_eq "installed NSS module: alice's groups" \
     "alice iam-sudo iam-users ssh-users" \
     "$(in_root id -nG alice | tr ' ' '\n' | LC_ALL=C sort | xargs)"
 keys=$(chroot --userspec=nobody:nogroup "$r" /usr/sbin/iam-authorized-keys \
-    alice "$uid" 2>/dev/null)
+    alice "$uid" 2>"$work/keys.err")
 check_eq "iam-authorized-keys as nobody prints alice's two keys" \
     "ssh-rsa iam:alice
 ssh-rsa iam:alice" "$(echo "$keys" | awk '{print $1, $3}')"
+sed 's/^/# keys command: /' "$work/keys.err"
 check_eq "iam-authorized-keys: a wrong uid gets nothing" "" \
     "$(chroot --userspec=nobody:nogroup "$r" /usr/sbin/iam-authorized-keys \
         alice 4242 2>/dev/null)"

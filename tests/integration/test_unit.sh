@@ -383,9 +383,10 @@ check_eq "StateDirectory: /var/lib/nss-iam is 0755 root" "755 0:0" \
     "$(stat -c '%a %u:%g' "$r/var/lib/nss-iam" 2>&1)"
 check_eq "the snapshot /var/lib/nss-iam/passwd.mdb is 0644 root" "644 0:0" \
     "$(stat -c '%a %u:%g' "$r/var/lib/nss-iam/passwd.mdb" 2>&1)"
-check_eq "credentials from the instance role through IMDSv2" \
+check_eq "credentials and the instance id from IMDSv2" \
     "GET /latest/meta-data/iam/security-credentials/ 200
 GET /latest/meta-data/iam/security-credentials/nss-iam-test-role 200
+GET /latest/meta-data/instance-id 200
 PUT /latest/api/token 200" "$(LC_ALL=C sort -u "$work/imds.log")"
 
 # iam-sync.8's way to see a run's result.
@@ -417,6 +418,8 @@ check_eq "metrics: exit status 0 and the users of the summary" \
     "$(grep -E '^nss_iam_(sync_exit_status|users) ' "$prom" 2>&1 | xargs)"
 check "iam-sync --status in the booted root: the snapshot is healthy" \
     in_box /usr/sbin/iam-sync --status
+check "... and made on this instance (IMDS's instance id)" \
+    grep -q "i-0123456789abcdef0" <<<"$(in_box /usr/sbin/iam-sync --status)"
 
 # ---- the sandbox in force ----
 

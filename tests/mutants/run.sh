@@ -6,7 +6,7 @@
 #
 # A .mut file:
 #   # what the invariant is (comment lines)
-#   file: lib/snapshot/iam_db.c              the file to break
+#   file: lib/snapshot/iam_db.c     the file to break
 #   from: <one exact line>          must occur exactly once in the file
 #   to:   <its replacement>         (blanks around it dropped; the line
 #                                    keeps its own indentation)

@@ -38,6 +38,8 @@ _debroot_build() {
     echo "# building the cached root $tarball (once)"
     mkdir -p "$DEBROOT_CACHE" || return 1
     ds=$(mktemp -d /tmp/nss-iam-debootstrap.XXXXXX) || return 1
+    # mktemp's 0700 would become the root's "/": nobody could run anything.
+    chmod 0755 "$ds"
     if ! debootstrap --variant=minbase --include="$include" "$DEBROOT_SUITE" \
         "$ds" "$(debian_mirror)" >"$log" 2>&1; then
         tail -n 5 "$log" | sed 's/^/# /'
@@ -63,4 +65,6 @@ debroot_unpack() {
         echo "cannot unpack $tarball" >&2
         return 1
     fi
+    # "/" of a root is 0755, whatever mode a cached tarball gave it.
+    chmod 0755 "$dest"
 }
