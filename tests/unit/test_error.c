@@ -17,39 +17,16 @@
 
 #include "aws_error.h"
 #include "aws_xml.h"
+#include "fixture_body.h"
 #include "fixture_path.h"
 
 /* The bodies' directory, found by main() before any test runs. */
 static char fixtures[512];
 
-/* A body in a buffer of exactly its length, so ASan sees any overread. */
-struct body {
-    char *p;
-    size_t len;
-};
-
-static struct body
+static struct fixture_body
 load(const char *name)
 {
-    char path[1024];
-    struct body b = { NULL, 0 };
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", fixtures, name);
-    f = fopen(path, "re");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    b.len = (size_t)n;
-    b.p = malloc(b.len);
-    assert_non_null(b.p);
-    assert_int_equal(fread(b.p, 1, b.len, f), b.len);
-    fclose(f);
-    return b;
+    return fixture_body_load(fixtures, name);
 }
 
 /* aws_error_parse() of @s (copied to a buffer of its exact length). */
@@ -72,7 +49,7 @@ parse(const char *s, struct aws_error **ret)
 static int
 parse_file(const char *name, struct aws_error **ret)
 {
-    struct body b = load(name);
+    struct fixture_body b = load(name);
     int r = aws_error_parse(b.p, b.len, ret);
 
     free(b.p);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "aws_iam_json.h"
+#include "fixture_body.h"
 #include "fixture_path.h"
 
 /* The bodies' directory, found by main() before any test runs. */
@@ -32,40 +33,16 @@ enum action {
     GET_KEY,
 };
 
-/* A body in a buffer of exactly its length, so ASan sees any overread. */
-struct body {
-    char *p;
-    size_t len;
-};
-
-static struct body
+static struct fixture_body
 load(const char *name)
 {
-    char path[1024];
-    struct body b = { NULL, 0 };
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s", fixtures, name);
-    f = fopen(path, "re");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    b.len = (size_t)n;
-    b.p = malloc(b.len);
-    assert_non_null(b.p);
-    assert_int_equal(fread(b.p, 1, b.len, f), b.len);
-    fclose(f);
-    return b;
+    return fixture_body_load(fixtures, name);
 }
 
-static struct body
+static struct fixture_body
 from_string(const char *s)
 {
-    struct body b;
+    struct fixture_body b;
 
     b.len = strlen(s);
     b.p = malloc(b.len ? b.len : 1);
@@ -79,7 +56,8 @@ from_string(const char *s)
  * escaped, and free everything. Returns the AWS error, if any.
  */
 static struct aws_error *
-run_fail(enum action a, struct body b, int want_r, const char *want_reason)
+run_fail(enum action a, struct fixture_body b, int want_r,
+         const char *want_reason)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
     struct aws_error *e = NULL;
@@ -134,7 +112,7 @@ inline_fail(enum action a, const char *json, int want_r,
 }
 
 static struct aws_iam_json_user_page *
-users_ok(struct body b)
+users_ok(struct fixture_body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
     struct aws_error *e = NULL;
@@ -193,7 +171,7 @@ test_moto_list_users(void **state)
 static void
 test_moto_get_group(void **state)
 {
-    struct body b = load("moto-get-group.json");
+    struct fixture_body b = load("moto-get-group.json");
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
     struct aws_iam_json_group_page *p = NULL;
     int r;
@@ -220,7 +198,7 @@ test_moto_get_group(void **state)
 static void
 test_moto_get_group_empty(void **state)
 {
-    struct body b = load("moto-get-group-empty.json");
+    struct fixture_body b = load("moto-get-group-empty.json");
     struct aws_error *e = NULL;
     struct aws_iam_json_group_page *p = NULL;
 
@@ -236,7 +214,7 @@ test_moto_get_group_empty(void **state)
 }
 
 static struct aws_iam_json_key_page *
-keys_ok(struct body b)
+keys_ok(struct fixture_body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
     struct aws_error *e = NULL;
@@ -278,7 +256,7 @@ test_moto_list_ssh_public_keys(void **state)
 }
 
 static struct aws_iam_json_ssh_key *
-key_ok(struct body b)
+key_ok(struct fixture_body b)
 {
     char err[AWS_IAM_JSON_ERRBUF_SIZE] = "";
     struct aws_error *e = NULL;
@@ -367,7 +345,7 @@ test_moto_errors(void **state)
 
     /* Not wanting the error document is fine, and leaks nothing. */
     {
-        struct body b = load("moto-error-no-such-group.json");
+        struct fixture_body b = load("moto-error-no-such-group.json");
         struct aws_iam_json_group_page *p = NULL;
 
         assert_int_equal(aws_iam_json_get_group(b.p, b.len, NULL, 0, NULL, &p),
@@ -526,7 +504,7 @@ test_key_minimal(void **state)
 static void
 test_group_member_truncated(void **state)
 {
-    struct body b = load("get-group-member-truncated.json");
+    struct fixture_body b = load("get-group-member-truncated.json");
     struct aws_iam_json_group_page *p = NULL;
 
     (void)state;
@@ -599,7 +577,7 @@ test_embedded_nul_body(void **state)
 {
     static const char json[] = "{\"ListUsersResponse\":{\"ListUsersResult\":"
                                "{\"Users\":[]}}}\0{\"junk\":1}";
-    struct body b;
+    struct fixture_body b;
 
     (void)state;
     b.len = sizeof(json) - 1;
@@ -781,7 +759,7 @@ test_pagination(void **state)
 }
 
 /* Build a GetSSHPublicKey body whose key body is @n bytes long. */
-static struct body
+static struct fixture_body
 key_body_of(size_t n)
 {
     static const char head[] =
@@ -789,7 +767,7 @@ key_body_of(size_t n)
         "\"SSHPublicKey\":{\"UserName\":\"a\",\"SSHPublicKeyId\":\"k\","
         "\"Status\":\"Active\",\"SSHPublicKeyBody\":\"";
     static const char tail[] = "\"}}}}";
-    struct body b;
+    struct fixture_body b;
 
     b.len = sizeof(head) - 1 + n + sizeof(tail) - 1;
     b.p = malloc(b.len);
@@ -833,7 +811,7 @@ test_size_cap(void **state)
     static const char doc[] = "{\"ListUsersResponse\":{\"ListUsersResult\":"
                               "{\"Users\":[]}}}";
     struct aws_iam_json_user_page *p;
-    struct body b;
+    struct fixture_body b;
 
     (void)state;
     /* Exactly at the cap is parsed (padding is whitespace). */
@@ -863,7 +841,7 @@ test_item_cap(void **state)
         "{\"ListUsersResponse\":{\"ListUsersResult\":{\"Users\":[";
     static const char tail[] = "{}]}}}";
     size_t n = AWS_IAM_JSON_MAX_ITEMS + 1, i;
-    struct body b;
+    struct fixture_body b;
     char *q;
 
     (void)state;
