@@ -12,6 +12,7 @@
 #include "iam_db.h"
 #include "iam_instance.h"
 #include "sshd_check.h"
+#include "sudo_check.h"
 #include "sync.h"
 
 static const char *const sshd_words[] = {
@@ -54,12 +55,42 @@ instance_words(const struct iam_meta_rec *m, const char *here, char *ret,
         snprintf(ret, len, "%.*s", (int)m->instance.len, m->instance.p);
 }
 
+/* Whether this host gives sudo through IAM groups at all. */
+static bool
+sudo_used(const struct iam_config *cfg)
+{
+    return cfg->sudoers_all || cfg->sudoers_groups.n > 0 ||
+           cfg->sudoers_groups_tag;
+}
+
+/* Whether a user removed from SUDOERS_GROUPS loses sudo in open sessions
+ * too, and where that is decided. */
+static void
+sudo_words(const struct sudo_check *su, char *ret, size_t len)
+{
+    if (su->dynamic)
+        snprintf(ret, len, "group_source dynamic (/etc/sudo.conf:%u)",
+                 su->line);
+    else if (su->line == 0)
+        snprintf(ret, len,
+                 "group_source %s (sudo's default): a user removed from "
+                 "SUDOERS_GROUPS keeps sudo in sessions opened before; add "
+                 "\"Set group_source dynamic\" to /etc/sudo.conf",
+                 su->value);
+    else
+        snprintf(ret, len,
+                 "group_source %s (/etc/sudo.conf:%u): a user removed from "
+                 "SUDOERS_GROUPS keeps sudo in sessions opened before; set "
+                 "it to dynamic",
+                 su->value, su->line);
+}
+
 static void
 print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
            long age, bool stale, const struct sshd_check *sc, const char *here,
-           bool json)
+           const struct sudo_check *su, bool json)
 {
-    char when[32], seen[32], fix[2048], made[256];
+    char when[32], seen[32], fix[2048], made[256], sudo[512];
     /* Only an instance id is printed (JSON needs no escaping then). */
     int ilen = iam_instance_id_valid(m->instance.p, m->instance.len)
                    ? (int)m->instance.len
@@ -72,11 +103,12 @@ print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
                "\"%s\", \"age_seconds\": %ld, \"stale\": %s, \"users\": %u, "
                "\"groups\": %u, \"keys\": %u, \"account\": \"%.*s\", "
                "\"source\": \"%.*s\", \"instance\": \"%.*s\", "
-               "\"this_instance\": \"%s\", \"sshd\": \"%s\"}\n",
+               "\"this_instance\": \"%s\", \"sshd\": \"%s\", "
+               "\"sudo_group_source\": \"%s\"}\n",
                path, when, seen, age, stale ? "true" : "false", m->users,
                m->groups, m->keys, (int)m->account.len, m->account.p,
                (int)m->source.len, m->source.p, ilen, m->instance.p, here,
-               sshd_words[sc->result]);
+               sshd_words[sc->result], su ? su->value : "");
         return;
     }
     sshd_check_fix(sc, fix, sizeof(fix));
@@ -87,6 +119,10 @@ print_meta(const char *path, const struct iam_meta_rec *m, time_t checked,
            path, when, seen, age, stale ? ", older than MAX_SNAPSHOT_AGE" : "",
            m->users, m->groups, m->keys, (int)m->account.len, m->account.p,
            (int)m->source.len, m->source.p, made, fix);
+    if (su) {
+        sudo_words(su, sudo, sizeof(sudo));
+        printf("sudo:     %s\n", sudo);
+    }
 }
 
 /* Where the sshd and systemd files are read: "/", or a test's tree. */
@@ -101,6 +137,7 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
 {
     char here[IAM_INSTANCE_ID_SIZE];
     struct iam_meta_rec m;
+    struct sudo_check su;
     struct sshd_check sc;
     struct iam_db_txn t;
     struct iam_db *db;
@@ -132,7 +169,12 @@ sync_status(const struct iam_config *cfg, const char *db_path, bool json)
              * (a publisher's host, say) is only reported. */
             sshd_check(status_root(), &sc);
             iam_instance_id_local(IAM_INSTANCE_ID_PATH, here);
-            print_meta(db_path, &m, checked, age, stale, &sc, here, json);
+            /* A sudo upgrade that replaced sudo.conf drops the line the
+             * packages added: reported, as the login still works. */
+            if (sudo_used(cfg))
+                sudo_check(status_root(), &su);
+            print_meta(db_path, &m, checked, age, stale, &sc, here,
+                       sudo_used(cfg) ? &su : NULL, json);
             r = stale ? -ESTALE : 0;
             /* The readers refuse it: nobody from IAM logs in. */
             if (iam_instance_other(m.instance, here))

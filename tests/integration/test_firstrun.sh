@@ -164,6 +164,47 @@ status_with_eic --json
 check_eq "--status --json: sshd overridden-by-unit" overridden-by-unit \
     "$(jq -r .sshd "$work/out")"
 
+# ---- sudo.conf: does a removal from SUDOERS_GROUPS reach open sessions? -
+
+# A sudo upgrade that replaces /etc/sudo.conf drops the packages' line
+# silently: --status reads it again. A file mounted over /etc/sudo.conf in
+# a private mount namespace stands in for the host's.
+conf "$work/sudo.conf" "$url_b" 'IAM_AUTHORIZED_GROUPS="ssh-users"' \
+    'SUDOERS_GROUPS="admins"'
+status_with_sudo_conf() {
+    printf '%s' "$1" >"$work/sudo.conf.test"
+    shift
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    unshare -m --propagation private bash -c '
+        mount --bind "$0" /etc/sudo.conf || exit 99
+        exec "$@"' "$work/sudo.conf.test" "$sync_bin" --config "$@" \
+        --db "$db" --status >"$work/out" 2>"$work/err"
+}
+if [ -f /etc/sudo.conf ]; then
+    status_with_sudo_conf '# Path askpass x
+Set group_source dynamic
+' "$work/sudo.conf"
+    check_eq "--status, sudo.conf sets group_source dynamic: exit 0" 0 "$?"
+    check "... it says so, with the line" grep -qx \
+        'sudo:     group_source dynamic (/etc/sudo.conf:2)' "$work/out"
+    status_with_sudo_conf '# Set group_source dynamic
+' "$work/sudo.conf"
+    check_eq "sudo.conf without the line (a sudo upgrade): still exit 0" 0 "$?"
+    check "... it names sudo's default and the line to add" grep -qx \
+        "sudo:     group_source adaptive (sudo's default): a user removed from SUDOERS_GROUPS keeps sudo in sessions opened before; add \"Set group_source dynamic\" to /etc/sudo.conf" \
+        "$work/out"
+    status_with_sudo_conf 'Set group_source dynamic
+set group_source Static
+' "$work/sudo.conf" --json
+    check_eq "... --json: the value in force (the last line wins)" static \
+        "$(jq -r .sudo_group_source "$work/out")"
+    status_with_sudo_conf '' "$work/b.conf"
+    check "no SUDOERS_GROUPS: no sudo line" bash -c \
+        "! grep -q '^sudo:' '$work/out'"
+else
+    tap_skip "no /etc/sudo.conf to mount over (sudo is not installed)"
+fi
+
 # The same account, the same loss: still refused.
 cp "$work/a.mdb" "$db"
 conf "$work/few.conf" "$url_a" 'IAM_AUTHORIZED_GROUPS="admins"'
