@@ -353,7 +353,7 @@ check_eq "systemctl enable --now iam-sync.timer: enabled and waiting" \
     "$? $(in_box systemctl is-enabled iam-sync.timer) $(in_box systemctl is-active iam-sync.timer)"
 enabled_at=$SECONDS
 check_eq "iam-sync.timer: the shipped schedule" \
-    "OnBootUSec=30s OnUnitActiveUSec=5min Persistent=yes RandomizedDelayUSec=1min Unit=iam-sync.service" \
+    "OnBootUSec=30s OnUnitActiveUSec=5min Persistent=no RandomizedDelayUSec=1min Unit=iam-sync.service" \
     "$(in_box systemctl show iam-sync.timer --property=TimersMonotonic \
         --property=RandomizedDelayUSec --property=Persistent --property=Unit |
         sed 's/^TimersMonotonic={ \([A-Za-z]*=[^ ]*\) ;.*/\1/' | LC_ALL=C sort | xargs)"
