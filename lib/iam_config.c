@@ -35,6 +35,7 @@ enum kind {
     KIND_FAIL_MODE, /* one of words[]; enum iam_fail_mode */
     KIND_FACILITY,  /* a syslog facility name; int */
     KIND_UNNEEDED,  /* aws-ec2-ssh's useradd settings: accepted, unused */
+    KIND_MAP,       /* "L:R,R;L:R": left by .left, rights by .rule */
 };
 
 struct key_def {
@@ -48,6 +49,7 @@ struct key_def {
     /* strings and list entries: tested by this rule first, then by this
      * check (iam_config_check.h) */
     const struct iam_config_rule *rule;
+    const struct iam_config_rule *left; /* KIND_MAP: the left names */
     int (*check)(const char *key, const char *v, char *why, size_t whylen);
     const char *words; /* KIND_BOOL, KIND_FAIL_MODE: for the message */
     const char *why;   /* KIND_UNNEEDED: what replaces it */
@@ -174,6 +176,12 @@ static const struct key_def keys[] = {
     { "ASSUMEROLE", KIND_OPT_STR, F(assumerole),
       .rule = &iam_config_rule_role_arn },
     { "LOCAL_GROUPS", KIND_LIST, F(local_groups),
+      .rule = &iam_config_rule_posix_group },
+    { "SHARED_ACCOUNTS", KIND_MAP, F(shared_accounts),
+      .left = &iam_config_rule_posix_user,
+      .rule = &iam_config_rule_iam_group },
+    { "LOCAL_GROUP_MAP", KIND_MAP, F(local_group_map),
+      .left = &iam_config_rule_iam_group,
       .rule = &iam_config_rule_posix_group },
     /* The floor of 65536 is checked in check_together, with its reason. */
     { "UID_MIN", KIND_UINT, F(uid_min), .num = IAM_CONFIG_DEFAULT_UID_MIN,
@@ -334,9 +342,9 @@ check_value(struct parse *p, const struct key_def *k, const char *v)
  * error leaves the previous value in place. Repeated entries are kept
  * once: asking IAM twice for one group gains nothing. */
 static int
-set_list(struct parse *p, const struct key_def *k, char *val)
+set_list(struct parse *p, const struct key_def *k, struct iam_strlist *list,
+         char *val)
 {
-    struct iam_strlist *list = field(p->cfg, k);
     struct iam_strlist l = { NULL, 0 };
     char *s = trim(val);
     char *next = NULL;
@@ -374,6 +382,99 @@ out:
     return r;
 }
 
+static void
+map_free(struct iam_map *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++) {
+        free(m->v[i].left);
+        strlist_free(&m->v[i].right);
+    }
+    free(m->v);
+    free(m->where);
+    memset(m, 0, sizeof(*m));
+}
+
+/* One "LEFT:R1,R2" of a map; @s is modified. */
+static int
+map_add(struct parse *p, const struct key_def *k, struct iam_map *m, char *s)
+{
+    char why[IAM_CONFIG_CHECK_WHY_MAX];
+    struct iam_map_entry *v, e = { NULL, { NULL, 0 } };
+    char *colon = strchr(s, ':');
+    size_t i;
+    int r;
+
+    if (!colon || strchr(colon + 1, ':'))
+        return fail(p, "%s: \"" SHOW "\" is not NAME:GROUP[,GROUP...]",
+                    k->name, trim(s));
+    *colon = '\0';
+    s = trim(s);
+    if (iam_config_check_rule(k->name, s, k->left, why, sizeof(why)) < 0)
+        return fail(p, "%s", why);
+    for (i = 0; i < m->n; i++)
+        if (strcmp(m->v[i].left, s) == 0)
+            return fail(p, "%s: %s is mapped twice (join its lists)", k->name,
+                        s);
+    if (*trim(colon + 1) == '\0')
+        return fail(p, "%s: %s maps to nothing", k->name, s);
+    /* set_list() checks each right name and reports into p */
+    r = set_list(p, k, &e.right, colon + 1);
+    if (r < 0)
+        return r;
+    e.left = strdup(s);
+    v = e.left ? realloc(m->v, (m->n + 1) * sizeof(*v)) : NULL;
+    if (!v) {
+        free(e.left);
+        strlist_free(&e.right);
+        return oom(p);
+    }
+    v[m->n++] = e;
+    m->v = v;
+    return 0;
+}
+
+/* KIND_MAP: entries split on ';'. Like set_list(), the old value stays
+ * until the new one is whole. */
+static int
+set_map(struct parse *p, const struct key_def *k, char *val)
+{
+    struct iam_map *dst = field(p->cfg, k);
+    struct iam_map m = { NULL, 0, NULL };
+    char *s = trim(val), *next;
+    int r = 0;
+
+    while (*s != '\0') {
+        next = strchr(s, ';');
+        if (next)
+            *next = '\0';
+        if (*trim(s) == '\0' && next) {
+            r = fail(p, "%s: empty entry (look for \";;\")", k->name);
+            goto out;
+        }
+        if (*trim(s) != '\0') {
+            r = map_add(p, k, &m, s);
+            if (r < 0)
+                goto out;
+        }
+        if (!next)
+            break;
+        s = next + 1;
+    }
+    if (asprintf(&m.where, "%s:%zu", p->name, p->line) < 0) {
+        m.where = NULL;
+        r = oom(p);
+        goto out;
+    }
+    map_free(dst);
+    *dst = m;
+    memset(&m, 0, sizeof(m));
+out:
+    map_free(&m);
+    return r;
+}
+
 static int
 set_sudoers(struct parse *p, const struct key_def *k, char *val)
 {
@@ -385,7 +486,7 @@ set_sudoers(struct parse *p, const struct key_def *k, char *val)
         p->cfg->sudoers_all = true;
         return 0;
     }
-    r = set_list(p, k, s);
+    r = set_list(p, k, field(p->cfg, k), s);
     if (r < 0)
         return r;
     p->cfg->sudoers_all = false;
@@ -511,7 +612,9 @@ set_value(struct parse *p, const struct key_def *k, char *val)
                     k->name);
     switch (k->kind) {
     case KIND_LIST:
-        return set_list(p, k, val);
+        return set_list(p, k, field(p->cfg, k), val);
+    case KIND_MAP:
+        return set_map(p, k, val);
     case KIND_SUDOERS:
         return set_sudoers(p, k, val);
     case KIND_STR:
@@ -700,6 +803,8 @@ iam_config_free(struct iam_config *cfg)
     for (k = keys; k < keys + NKEYS; k++) {
         if (k->kind == KIND_LIST || k->kind == KIND_SUDOERS)
             strlist_free(field(cfg, k));
+        else if (k->kind == KIND_MAP)
+            map_free(field(cfg, k));
         else if (k->kind == KIND_STR || k->kind == KIND_OPT_STR)
             free(*(char **)field(cfg, k));
     }

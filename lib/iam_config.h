@@ -71,6 +71,22 @@ struct iam_strlist {
     size_t n;
 };
 
+/*
+ * A map "LEFT:R1,R2;LEFT2:R3": each entry a name and its list. The order
+ * is the file's; a left name appears once. @where is "FILE:LINE" of the
+ * line that set it (NULL when unset), for messages about it at run time.
+ */
+struct iam_map_entry {
+    char *left;
+    struct iam_strlist right;
+};
+
+struct iam_map {
+    struct iam_map_entry *v;
+    size_t n;
+    char *where;
+};
+
 /* What the keys command does when the online check cannot reach IAM. */
 enum iam_fail_mode {
     IAM_FAIL_OPEN = 0,   /* answer from the snapshot */
@@ -105,6 +121,14 @@ struct iam_config {
     /* LOCAL_GROUPS: local UNIX groups every IAM user joins. Default
      * empty. */
     struct iam_strlist local_groups;
+    /* SHARED_ACCOUNTS: local account -> IAM groups whose members' keys
+     * open it ("ec2-user:ssh-ops,ssh-admins;deploy:deployers"). The
+     * accounts must exist in /etc/passwd; nothing here creates them.
+     * Default empty. */
+    struct iam_map shared_accounts;
+    /* LOCAL_GROUP_MAP: IAM group -> local groups (from /etc/group) its
+     * members join ("ssh-ops:docker,adm"). Default empty. */
+    struct iam_map local_group_map;
     /* UID_MIN, UID_MAX: the id range of IAM users and groups; UID_MIN is
      * at least IAM_CONFIG_UID_FLOOR. uid_range_line: the later line that
      * set one of them, 0 for the defaults (for messages). */

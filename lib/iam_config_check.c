@@ -140,6 +140,11 @@ const struct iam_config_rule iam_config_rule_posix_group = {
     "a valid group name (up to 32 letters, digits, '_', "
     "'.' or '-', starting with a letter or '_')"
 };
+const struct iam_config_rule iam_config_rule_posix_user = {
+    iam_name_is_valid_posix,
+    "a valid user name (up to 32 letters, digits, '_', '.' or '-', "
+    "starting with a letter or '_')"
+};
 const struct iam_config_rule iam_config_rule_tag = {
     is_tag, "a valid EC2 tag key (up to 128 letters, digits, inner spaces "
             "and _.:/=+-@)"

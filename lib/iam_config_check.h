@@ -32,6 +32,8 @@ struct iam_config_rule {
 extern const struct iam_config_rule iam_config_rule_iam_group;
 /* Local group names, as iam_name_is_valid_posix(). */
 extern const struct iam_config_rule iam_config_rule_posix_group;
+/* Local user names (SHARED_ACCOUNTS), as iam_name_is_valid_posix(). */
+extern const struct iam_config_rule iam_config_rule_posix_user;
 /* EC2 tag keys: up to 128 letters of any script, digits, inner spaces
  * and _.:/=+-@. */
 extern const struct iam_config_rule iam_config_rule_tag;

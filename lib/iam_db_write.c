@@ -47,7 +47,7 @@ struct iam_db_writer {
     struct iam_file_temp file; /* LMDB writes through its name */
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi dbi[7];
+    MDB_dbi dbi[9];
     unsigned puts; /* in the current transaction */
     struct iam_buf buf;
     char digest[IAM_SHA256_HEX_SIZE];
@@ -65,9 +65,24 @@ static const struct {
     { IAM_DB_GR_NAME, 0 },
     { IAM_DB_USER_GIDS, 0 },
     { IAM_DB_USER_KEYS, 0 },
+    { IAM_DB_SHARED_ACCT, 0 },
+    { IAM_DB_SHARED_KEY, 0 },
     { IAM_DB_META, 0 },
 };
-enum { PW_UID, PW_NAME, GR_GID, GR_NAME, USER_GIDS, USER_KEYS, META, NDBI };
+enum {
+    PW_UID,
+    PW_NAME,
+    GR_GID,
+    GR_NAME,
+    USER_GIDS,
+    USER_KEYS,
+    SHARED_ACCT,
+    SHARED_KEY,
+    META,
+    NDBI
+};
+
+_Static_assert(NDBI <= IAM_DB_MAXDBS, "IAM_DB_MAXDBS is too small");
 
 static int
 writer_errno(int mdb_rc)
@@ -352,6 +367,43 @@ iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
     return put_named(w, USER_KEYS, name);
 }
 
+int
+iam_db_writer_put_shared_acct(struct iam_db_writer *w, const char *account,
+                              uint32_t uid, const struct iam_str *groups,
+                              uint32_t n)
+{
+    int r;
+
+    if (w->sealed)
+        return -EINVAL;
+    w->buf.len = 0;
+    r = iam_rec_encode_shared_acct(&w->buf, uid, groups, n);
+    if (r < 0)
+        return r;
+    return put_named(w, SHARED_ACCT, account);
+}
+
+int
+iam_db_writer_put_shared_key(struct iam_db_writer *w,
+                             const struct iam_shared_key_rec *k,
+                             const struct iam_str *groups, uint32_t n)
+{
+    MDB_val key = { k->fingerprint.len, (void *)k->fingerprint.p };
+    MDB_val v;
+    int r;
+
+    if (w->sealed || k->fingerprint.len == 0 ||
+        k->fingerprint.len > NAME_MAX_BYTES)
+        return -EINVAL;
+    w->buf.len = 0;
+    r = iam_rec_encode_shared_key(&w->buf, k, groups, n);
+    if (r < 0)
+        return r;
+    v.mv_size = w->buf.len;
+    v.mv_data = w->buf.p;
+    return put(w, SHARED_KEY, &key, &v);
+}
+
 static void
 hash_len(struct iam_sha256_ctx *md, size_t n)
 {
@@ -372,6 +424,16 @@ hash_db(struct iam_db_writer *w, int db, struct iam_sha256_ctx *md)
     size_t n = 0;
     int r;
 
+    MDB_stat st;
+
+    /* Empty shared databases stay out of the digest: a snapshot without
+     * SHARED_ACCOUNTS hashes as it did before they existed, so an
+     * upgrade alone publishes nothing new. */
+    if (db == SHARED_ACCT || db == SHARED_KEY) {
+        r = writer_errno(mdb_stat(w->txn, w->dbi[db], &st));
+        if (r < 0 || st.ms_entries == 0)
+            return r;
+    }
     r = writer_errno(mdb_cursor_open(w->txn, w->dbi[db], &cur));
     if (r < 0)
         return r;

@@ -61,6 +61,21 @@ iam_db_writer_put_user_keys(struct iam_db_writer *w, const char *name,
                             const struct iam_key_rec *keys, uint32_t n);
 
 /*
+ * SHARED_ACCOUNTS: put_shared_acct records a local @account (its @uid,
+ * the @n IAM groups that open it); put_shared_key indexes one member's
+ * key under its fingerprint, with the @n of those groups the member is
+ * in. -EEXIST for a fingerprint already indexed.
+ */
+int
+iam_db_writer_put_shared_acct(struct iam_db_writer *w, const char *account,
+                              uint32_t uid, const struct iam_str *groups,
+                              uint32_t n);
+int
+iam_db_writer_put_shared_key(struct iam_db_writer *w,
+                             const struct iam_shared_key_rec *k,
+                             const struct iam_str *groups, uint32_t n);
+
+/*
  * iam_db_writer_seal - compute the content digest (over every record in
  * key order, so it depends on what the snapshot says, not on the order of
  * the puts or on @meta), store it in @meta->digest (pointing at storage

@@ -394,6 +394,9 @@ struct loader {
     struct raw_group *groups;
     size_t n_groups;
     size_t cap_groups;
+    struct raw_group *users; /* gid holds the uid */
+    size_t n_users;
+    size_t cap_users;
     size_t nis_lines;
     size_t bad_lines;
 };
@@ -441,27 +444,36 @@ add_id(struct loader *ld, uint32_t id)
     return 0;
 }
 
+/* One name and id into a growable raw list (groups, or users). */
 static int
-add_group(struct loader *ld, const char *name, gid_t gid, size_t line)
+add_raw(struct raw_group **v, size_t *n, size_t *cap, const char *name,
+        gid_t id, size_t line)
 {
     struct raw_group *nv;
     char *copy;
 
-    if (ld->n_groups == ld->cap_groups) {
-        nv = reallocarray(ld->groups, next_cap(ld->cap_groups), sizeof(*nv));
+    if (*n == *cap) {
+        nv = reallocarray(*v, next_cap(*cap), sizeof(*nv));
         if (!nv)
             return -ENOMEM;
-        ld->groups = nv;
-        ld->cap_groups = next_cap(ld->cap_groups);
+        *v = nv;
+        *cap = next_cap(*cap);
     }
     copy = strdup(name);
     if (!copy)
         return -ENOMEM;
-    ld->groups[ld->n_groups].name = copy;
-    ld->groups[ld->n_groups].gid = gid;
-    ld->groups[ld->n_groups].line = line;
-    ld->n_groups++;
+    (*v)[*n].name = copy;
+    (*v)[*n].gid = id;
+    (*v)[*n].line = line;
+    (*n)++;
     return 0;
+}
+
+static int
+add_group(struct loader *ld, const char *name, gid_t gid, size_t line)
+{
+    return add_raw(&ld->groups, &ld->n_groups, &ld->cap_groups, name, gid,
+                   line);
 }
 
 /*
@@ -552,6 +564,9 @@ load_line(struct loader *ld, char *line, const char *path, size_t lineno,
         r = add_group(ld, fields[0], id, lineno);
     else
         r = add_id(ld, gid); /* a primary gid is in use, group line or not */
+    if (r >= 0 && !is_group)
+        r = add_raw(&ld->users, &ld->n_users, &ld->cap_users, fields[0], id,
+                    lineno);
     if (r >= 0)
         r = add_id(ld, id);
     if (r >= 0)
@@ -692,34 +707,45 @@ unique_names(char **v, size_t n)
     return out;
 }
 
-/* Move the sorted, first-wins groups into @set; frees the raw list. */
+/* Move a sorted, first-wins list into *@ret; frees the raw list. */
 static int
-finish_groups(struct loader *ld, struct iam_name_set *set)
+finish_list(struct raw_group **raw, size_t *n_raw,
+            struct iam_name_group **ret, size_t *ret_n)
 {
     size_t i;
     size_t out = 0;
 
-    if (ld->n_groups == 0)
+    if (*n_raw == 0)
         return 0;
-    qsort(ld->groups, ld->n_groups, sizeof(*ld->groups), cmp_raw_group);
-    set->groups = calloc(ld->n_groups, sizeof(*set->groups));
-    if (!set->groups)
+    qsort(*raw, *n_raw, sizeof(**raw), cmp_raw_group);
+    *ret = calloc(*n_raw, sizeof(**ret));
+    if (!*ret)
         return -ENOMEM;
-    for (i = 0; i < ld->n_groups; i++) {
-        if (out > 0 &&
-            strcmp(set->groups[out - 1].name, ld->groups[i].name) == 0) {
-            free(ld->groups[i].name);
+    for (i = 0; i < *n_raw; i++) {
+        if (out > 0 && strcmp((*ret)[out - 1].name, (*raw)[i].name) == 0) {
+            free((*raw)[i].name);
             continue;
         }
-        set->groups[out].name = ld->groups[i].name;
-        set->groups[out].gid = ld->groups[i].gid;
+        (*ret)[out].name = (*raw)[i].name;
+        (*ret)[out].gid = (*raw)[i].gid;
         out++;
     }
-    set->n_groups = out;
-    free(ld->groups);
-    ld->groups = NULL;
-    ld->n_groups = 0;
+    *ret_n = out;
+    free(*raw);
+    *raw = NULL;
+    *n_raw = 0;
     return 0;
+}
+
+static int
+finish_groups(struct loader *ld, struct iam_name_set *set)
+{
+    int r;
+
+    r = finish_list(&ld->groups, &ld->n_groups, &set->groups, &set->n_groups);
+    if (r >= 0)
+        r = finish_list(&ld->users, &ld->n_users, &set->users, &set->n_users);
+    return r;
 }
 
 static void
@@ -733,6 +759,9 @@ loader_free(struct loader *ld)
     for (i = 0; i < ld->n_groups; i++)
         free(ld->groups[i].name);
     free(ld->groups);
+    for (i = 0; i < ld->n_users; i++)
+        free(ld->users[i].name);
+    free(ld->users);
     free(ld->ids);
     memset(ld, 0, sizeof(*ld));
 }
@@ -824,6 +853,26 @@ iam_name_set_group_gid(const struct iam_name_set *set, const char *name,
     return 0;
 }
 
+int
+iam_name_set_user_uid(const struct iam_name_set *set, const char *name,
+                      uid_t *ret_uid)
+{
+    const struct iam_name_group *u;
+
+    if (ret_uid)
+        *ret_uid = 0;
+    if (!set || !name || !ret_uid)
+        return -EINVAL;
+    if (set->n_users == 0)
+        return -ESRCH;
+    u = bsearch(name, set->users, set->n_users, sizeof(*set->users),
+                cmp_group_key);
+    if (!u)
+        return -ESRCH;
+    *ret_uid = u->gid;
+    return 0;
+}
+
 void
 iam_name_set_free(struct iam_name_set *set)
 {
@@ -837,6 +886,9 @@ iam_name_set_free(struct iam_name_set *set)
     for (i = 0; i < set->n_groups; i++)
         free(set->groups[i].name);
     free(set->groups);
+    for (i = 0; i < set->n_users; i++)
+        free(set->users[i].name);
+    free(set->users);
     free(set->ids);
     memset(set, 0, sizeof(*set));
 }

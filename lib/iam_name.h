@@ -120,6 +120,8 @@ struct iam_name_set {
     size_t n_ids;
     struct iam_name_group *groups; /* sorted by name, unique, first wins */
     size_t n_groups;
+    struct iam_name_group *users; /* passwd: by name, gid = the uid */
+    size_t n_users;
     size_t nis_lines; /* "+..." / "-..." lines ignored */
     size_t bad_lines; /* malformed lines ignored */
 };
@@ -176,6 +178,15 @@ iam_name_set_has_id(const struct iam_name_set *set, uint32_t id);
 int
 iam_name_set_group_gid(const struct iam_name_set *set, const char *name,
                        gid_t *ret_gid);
+
+/*
+ * iam_name_set_user_uid - uid of the local user @name (SHARED_ACCOUNTS),
+ * matched exactly; the first line of a name wins, as in getpwnam().
+ * Returns 0, -ESRCH (no such local user) or -EINVAL (NULL argument).
+ */
+int
+iam_name_set_user_uid(const struct iam_name_set *set, const char *name,
+                      uid_t *ret_uid);
 
 /*
  * iam_name_set_free - release what iam_name_set_load() allocated and

@@ -35,6 +35,10 @@ struct iam_db {
     MDB_dbi gr_name;
     MDB_dbi user_gids;
     MDB_dbi user_keys;
+    /* absent from snapshots written before SHARED_ACCOUNTS */
+    bool has_shared;
+    MDB_dbi shared_acct;
+    MDB_dbi shared_key;
 };
 
 int
@@ -263,6 +267,21 @@ read_format(struct iam_db *db, MDB_txn *txn)
     return 0;
 }
 
+/* The shared databases, when the writer made them. */
+static int
+open_shared(struct iam_db *db, MDB_txn *txn)
+{
+    int r;
+
+    r = open_dbi(txn, IAM_DB_SHARED_ACCT, 0, &db->shared_acct);
+    if (r >= 0)
+        r = open_dbi(txn, IAM_DB_SHARED_KEY, 0, &db->shared_key);
+    if (r == -ESRCH)
+        return 0;
+    db->has_shared = r >= 0;
+    return r;
+}
+
 /* Opens every sub-database once; the handles then serve all threads. */
 static int
 open_schema(struct iam_db *db)
@@ -286,6 +305,8 @@ open_schema(struct iam_db *db)
         r = open_dbi(txn, IAM_DB_USER_GIDS, 0, &db->user_gids);
     if (r >= 0)
         r = open_dbi(txn, IAM_DB_USER_KEYS, 0, &db->user_keys);
+    if (r >= 0)
+        r = open_shared(db, txn);
     if (r >= 0)
         r = read_format(db, txn);
     if (r < 0) {
@@ -669,6 +690,38 @@ iam_db_user_keys(struct iam_db_txn *t, const char *name,
                  struct iam_rec_iter *ret)
 {
     return user_seq(t, t->db->user_keys, name, iam_rec_decode_keys, ret);
+}
+
+int
+iam_db_shared_acct(struct iam_db_txn *t, const char *name,
+                   struct iam_shared_acct_rec *ret)
+{
+    MDB_val k, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!t->db->has_shared || !name_key(name, &k))
+        return -ESRCH;
+    r = get(t, t->db->shared_acct, &k, &v);
+    if (r < 0)
+        return r;
+    return iam_rec_decode_shared_acct(v.mv_data, v.mv_size, ret);
+}
+
+int
+iam_db_shared_key(struct iam_db_txn *t, const char *fp,
+                  struct iam_shared_key_rec *ret)
+{
+    MDB_val k, v;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!t->db->has_shared || !name_key(fp, &k))
+        return -ESRCH;
+    r = get(t, t->db->shared_key, &k, &v);
+    if (r < 0)
+        return r;
+    return iam_rec_decode_shared_key(v.mv_data, v.mv_size, ret);
 }
 
 int

@@ -16,6 +16,13 @@
  *   "gr.name"    name -> u32 gid
  *   "user.gids"  user name -> gids record (supplementary groups)
  *   "user.keys"  user name -> keys record
+ *   "shared.acct" local account name -> shared account record
+ *   "shared.key" key fingerprint ("SHA256:...") -> shared key record
+ *
+ * The two shared databases (SHARED_ACCOUNTS) came later, within format 2:
+ * readers that predate them open the databases they know by name and
+ * never see these, and a reader finding a file without them serves no
+ * shared account. They enter the digest only when not empty.
  *
  * After the LMDB data, the file ends in a seal: a checksum of every byte
  * before it (iam_seal.h).
@@ -62,7 +69,9 @@
 #define IAM_DB_GR_NAME "gr.name"
 #define IAM_DB_USER_GIDS "user.gids"
 #define IAM_DB_USER_KEYS "user.keys"
-#define IAM_DB_MAXDBS 8
+#define IAM_DB_SHARED_ACCT "shared.acct"
+#define IAM_DB_SHARED_KEY "shared.key"
+#define IAM_DB_MAXDBS 10
 
 struct iam_db;
 
@@ -149,6 +158,19 @@ iam_db_user_gids(struct iam_db_txn *t, const char *name,
 int
 iam_db_user_keys(struct iam_db_txn *t, const char *name,
                  struct iam_rec_iter *ret);
+
+/*
+ * SHARED_ACCOUNTS. shared_acct: the record of local account @name.
+ * shared_key: the indexed key of fingerprint @fp ("SHA256:..."), one
+ * LMDB lookup. -ESRCH when there is none (also for a snapshot written
+ * before these records existed), -EIO for a corrupt record.
+ */
+int
+iam_db_shared_acct(struct iam_db_txn *t, const char *name,
+                   struct iam_shared_acct_rec *ret);
+int
+iam_db_shared_key(struct iam_db_txn *t, const char *fp,
+                  struct iam_shared_key_rec *ret);
 
 /* The meta record (counts, creation time, source) and the instance
  * record (ret->instance, empty when there is none). -EIO if either is

@@ -236,6 +236,56 @@ iam_rec_decode_keys(const void *p, size_t len, struct iam_rec_iter *ret)
     return decode_seq(p, len, KEY_MIN, key_next, &scratch, ret);
 }
 
+/* The "u32 n, n * str" tail of both shared records. */
+static bool
+get_groups(struct cur *c, uint32_t *ret_n, struct iam_rec_iter *ret)
+{
+    struct iam_str scratch;
+
+    if (!get_u32(c, ret_n))
+        return false;
+    ret->p = c->p;
+    ret->left = c->left;
+    ret->remaining = *ret_n;
+    return check_seq(*ret, STR_MIN, str_next, &scratch) == 0;
+}
+
+int
+iam_rec_decode_shared_acct(const void *p, size_t len,
+                           struct iam_shared_acct_rec *ret)
+{
+    struct cur c = { p, len };
+    struct iam_shared_acct_rec a;
+
+    memset(ret, 0, sizeof(*ret));
+    memset(&a, 0, sizeof(a));
+    if (!get_layout(&c) || !get_u32(&c, &a.uid) ||
+        !get_groups(&c, &a.ngroups, &a.groups))
+        return -EIO;
+    *ret = a;
+    return 0;
+}
+
+int
+iam_rec_decode_shared_key(const void *p, size_t len,
+                          struct iam_shared_key_rec *ret)
+{
+    struct cur c = { p, len };
+    struct iam_shared_key_rec k;
+
+    memset(ret, 0, sizeof(*ret));
+    memset(&k, 0, sizeof(k));
+    if (!get_layout(&c) || !get_str(&c, &k.iam_name) ||
+        !get_str(&c, &k.key_id) || !get_str(&c, &k.line) ||
+        !get_str(&c, &k.fingerprint) ||
+        !get_groups(&c, &k.ngroups, &k.groups))
+        return -EIO;
+    if (k.iam_name.len == 0 || k.line.len == 0 || k.fingerprint.len == 0)
+        return -EIO;
+    *ret = k;
+    return 0;
+}
+
 int
 iam_rec_decode_meta(const void *p, size_t len, struct iam_meta_rec *ret)
 {
@@ -521,6 +571,49 @@ int
 iam_rec_encode_u32(struct iam_buf *b, uint32_t v)
 {
     return put_u32(b, v);
+}
+
+static int
+put_groups(struct iam_buf *b, const struct iam_str *groups, uint32_t n)
+{
+    uint32_t i;
+    int r;
+
+    PUT(put_u32(b, n));
+    for (i = 0; i < n; i++) {
+        if (groups[i].len == 0)
+            return -EINVAL;
+        PUT(put_str(b, groups[i]));
+    }
+    return 0;
+}
+
+int
+iam_rec_encode_shared_acct(struct iam_buf *b, uint32_t uid,
+                           const struct iam_str *groups, uint32_t n)
+{
+    int r;
+
+    PUT(put_u8(b, IAM_REC_LAYOUT));
+    PUT(put_u32(b, uid));
+    return put_groups(b, groups, n);
+}
+
+int
+iam_rec_encode_shared_key(struct iam_buf *b,
+                          const struct iam_shared_key_rec *k,
+                          const struct iam_str *groups, uint32_t n)
+{
+    int r;
+
+    if (k->iam_name.len == 0 || k->line.len == 0 || k->fingerprint.len == 0)
+        return -EINVAL;
+    PUT(put_u8(b, IAM_REC_LAYOUT));
+    PUT(put_str(b, k->iam_name));
+    PUT(put_str(b, k->key_id));
+    PUT(put_str(b, k->line));
+    PUT(put_str(b, k->fingerprint));
+    return put_groups(b, groups, n);
 }
 
 void

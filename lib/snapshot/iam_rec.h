@@ -23,6 +23,13 @@
  *             str source, str digest
  *   instance = u8 1, str id  (the EC2 instance the snapshot was made on;
  *             stored apart from meta, under its own key, see iam_db.h)
+ *   shared account = u8 1, u32 uid, u32 n, n * str IAM group
+ *             (SHARED_ACCOUNTS: a local account, its uid in /etc/passwd
+ *             at the sync, and the IAM groups whose members' keys open it)
+ *   shared key = u8 1, str iam_name, str key_id, str line,
+ *             str fingerprint, u32 n, n * str IAM group (an Active key of
+ *             a member of a shared account's group, and the groups among
+ *             those that its owner is in)
  *
  * The leading u8 is the record layout; a decoder refuses any other value,
  * so a reader never misreads a record written by a newer layout. Decoders
@@ -108,6 +115,21 @@ struct iam_meta_rec {
     struct iam_str instance;
 };
 
+struct iam_shared_acct_rec {
+    uint32_t uid;
+    uint32_t ngroups;
+    struct iam_rec_iter groups; /* iam_rec_str_next() */
+};
+
+struct iam_shared_key_rec {
+    struct iam_str iam_name; /* the owner, an IAM user name */
+    struct iam_str key_id;
+    struct iam_str line; /* canonical "TYPE BASE64" */
+    struct iam_str fingerprint;
+    uint32_t ngroups;
+    struct iam_rec_iter groups; /* iam_rec_str_next() */
+};
+
 /* Growable output buffer for the encoders (writer side only). */
 struct iam_buf {
     uint8_t *p;
@@ -142,6 +164,12 @@ iam_rec_decode_meta(const void *p, size_t len, struct iam_meta_rec *ret);
 /* The instance record: a non-empty id. */
 int
 iam_rec_decode_instance(const void *p, size_t len, struct iam_str *ret);
+int
+iam_rec_decode_shared_acct(const void *p, size_t len,
+                           struct iam_shared_acct_rec *ret);
+int
+iam_rec_decode_shared_key(const void *p, size_t len,
+                          struct iam_shared_key_rec *ret);
 /* A u32 value (by-name indexes map a name to a uid or gid). */
 int
 iam_rec_decode_u32(const void *p, size_t len, uint32_t *ret);
@@ -180,6 +208,15 @@ int
 iam_rec_encode_instance(struct iam_buf *b, struct iam_str id);
 int
 iam_rec_encode_u32(struct iam_buf *b, uint32_t v);
+/* @groups: @n IAM group names; the key's iam_name, line and fingerprint
+ * must not be empty. */
+int
+iam_rec_encode_shared_acct(struct iam_buf *b, uint32_t uid,
+                           const struct iam_str *groups, uint32_t n);
+int
+iam_rec_encode_shared_key(struct iam_buf *b,
+                          const struct iam_shared_key_rec *k,
+                          const struct iam_str *groups, uint32_t n);
 
 /* iam_buf_free - release @b's memory and reset it. */
 void
