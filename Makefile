@@ -153,7 +153,8 @@ $(BUILD)/tests/test_keys: tests/unit/test_keys.c $(KEYS_TESTED_OBJ) \
 		$(KEYS_TESTED_OBJ) $(TEST_LIBS)
 
 # iam-sync's decisions (model, state, diff), tested apart from its main().
-SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/state.o \
+SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/model_shared.o \
+	$(OBJ)/sync/state.o \
 	$(OBJ)/sync/diff.o $(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
 $(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)

@@ -21,6 +21,9 @@ static const char *const decision_words[] = {
     [KEYS_BAD_UID] = "bad-uid",
     [KEYS_BAD_USER] = "bad-user",
     [KEYS_BAD_KEY] = "bad-key",
+    [KEYS_SHARED_ACCEPTED] = "accepted-shared",
+    [KEYS_SHARED_NO_KEY] = "shared-needs-key",
+    [KEYS_SHARED_NOT_MEMBER] = "not-in-shared-group",
 };
 
 const char *
@@ -149,6 +152,92 @@ answer_all(struct iam_rec_iter *it, const struct keys_request *req, FILE *out,
     return r < 0 ? -EIO : 0;
 }
 
+/* Is one of @k's groups one of @a's? Both lists are a few names. */
+static int
+in_account_groups(const struct iam_shared_acct_rec *a,
+                  const struct iam_shared_key_rec *k)
+{
+    struct iam_rec_iter ki = k->groups, ai;
+    struct iam_str kg, ag;
+    int r, q;
+
+    while ((r = iam_rec_str_next(&ki, &kg)) == 1) {
+        ai = a->groups;
+        while ((q = iam_rec_str_next(&ai, &ag)) == 1)
+            if (kg.len == ag.len && memcmp(kg.p, ag.p, kg.len) == 0)
+                return 1;
+        if (q < 0)
+            return -EIO;
+    }
+    return r < 0 ? -EIO : 0;
+}
+
+/* The offered key, from the index; its decision, printed if accepted. */
+static int
+answer_shared_key(struct iam_db_txn *t, const struct iam_shared_acct_rec *a,
+                  const struct keys_request *req, FILE *out,
+                  struct keys_result *ret, char *line, size_t size)
+{
+    struct iam_shared_key_rec k;
+    struct iam_key_rec kr;
+    int r;
+
+    ret->decision = KEYS_UNKNOWN_KEY;
+    r = iam_db_shared_key(t, ret->fingerprint, &k);
+    if (r == -ESRCH)
+        return 0;
+    if (r < 0)
+        return r;
+    /* The fingerprint found it; the blob itself must match too. */
+    copy_str(line, size, k.line);
+    if (iam_keyline_blob_equals(line, req->key) != 1)
+        return 0;
+    copy_str(ret->iam_name, sizeof(ret->iam_name), k.iam_name);
+    copy_str(ret->key_id, sizeof(ret->key_id), k.key_id);
+    r = in_account_groups(a, &k);
+    if (r <= 0) {
+        ret->decision = KEYS_SHARED_NOT_MEMBER;
+        return r;
+    }
+    memset(&kr, 0, sizeof(kr));
+    kr.key_id = k.key_id;
+    kr.line = k.line;
+    kr.status = IAM_KEY_ACTIVE;
+    kr.upload_date = k.upload_date;
+    ret->decision = key_state(&kr, req);
+    if (ret->decision != KEYS_ACCEPTED)
+        return 0;
+    ret->printed = (unsigned)print_key(&kr, ret->iam_name, out, line, size);
+    ret->decision = ret->printed ? KEYS_SHARED_ACCEPTED : KEYS_INVALID;
+    return 0;
+}
+
+/* %u is no IAM user: a shared account, or unknown. */
+static int
+answer_shared(struct iam_db_txn *t, const struct keys_request *req, FILE *out,
+              struct keys_result *ret, char *line, size_t size)
+{
+    struct iam_shared_acct_rec a;
+    int r;
+
+    r = iam_db_shared_acct(t, req->user, &a);
+    if (r == -ESRCH) {
+        ret->decision = KEYS_UNKNOWN_USER;
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    if (!req->has_uid)
+        ret->decision = KEYS_NO_UID;
+    else if (req->uid != a.uid)
+        ret->decision = KEYS_UID_MISMATCH;
+    else if (!req->key)
+        ret->decision = KEYS_SHARED_NO_KEY;
+    else
+        return answer_shared_key(t, &a, req, out, ret, line, size);
+    return 0;
+}
+
 int
 keys_answer(const struct iam_db *db, const struct keys_request *req, FILE *out,
             struct keys_result *ret)
@@ -169,8 +258,7 @@ keys_answer(const struct iam_db *db, const struct keys_request *req, FILE *out,
         return r;
     r = iam_db_user_by_name(&t, req->user, &u);
     if (r == -ESRCH) {
-        ret->decision = KEYS_UNKNOWN_USER;
-        r = 0;
+        r = answer_shared(&t, req, out, ret, line, sizeof(line));
         goto out;
     }
     if (r < 0)

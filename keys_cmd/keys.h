@@ -28,6 +28,10 @@ enum keys_decision {
     KEYS_BAD_UID,      /* the uid argument is not a canonical uid */
     KEYS_BAD_USER,     /* the user argument is not a valid user name */
     KEYS_BAD_KEY,      /* the key argument is not base64 */
+    /* SHARED_ACCOUNTS: %u is a shared local account */
+    KEYS_SHARED_ACCEPTED,  /* the offered key opens it: printed */
+    KEYS_SHARED_NO_KEY,    /* no key offered: a shared account lists none */
+    KEYS_SHARED_NOT_MEMBER, /* the key's owner is in none of its groups */
 };
 
 struct keys_request {
@@ -63,6 +67,15 @@ keys_decision_word(enum keys_decision d);
 int
 keys_answer(const struct iam_db *db, const struct keys_request *req, FILE *out,
             struct keys_result *ret);
+
+/*
+ * A shared account (SHARED_ACCOUNTS) answers only an offered key, found
+ * by its fingerprint in the snapshot's index (one lookup, whatever the
+ * number of keys), when %U is the account's uid and the key's owner is
+ * in one of the account's IAM groups as of the snapshot. The one key is
+ * printed "TYPE BASE64 iam:<IAM user name>"; the account's own
+ * authorized_keys file is sshd's business and keeps working beside it.
+ */
 
 /*
  * keys_valid_offered - true if @b64 can be an offered key blob: strict

@@ -122,7 +122,8 @@ still_active(const struct args *a, const struct iam_config *cfg,
 {
     int r;
 
-    if (!cfg->verify_online || res->decision != KEYS_ACCEPTED)
+    if (!cfg->verify_online || (res->decision != KEYS_ACCEPTED &&
+                                res->decision != KEYS_SHARED_ACCEPTED))
         return true;
     r = verify_key(cfg, a->config_given ? a->config : NULL, res->iam_name,
                    res->key_id);

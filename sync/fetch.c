@@ -282,32 +282,105 @@ get_group(const struct fetch_opts *o, struct aws_http *h, struct fetch *f,
     return r;
 }
 
-/* Configured groups, authorized first, each name once. */
+/* Adds @name to f->groups unless it is there; 1 when added. */
+static int
+add_group_name(struct fetch *f, const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < f->n_groups; k++)
+        if (strcmp(f->groups[k].name, name) == 0)
+            return 0;
+    f->groups[f->n_groups].name = strdup(name);
+    if (!f->groups[f->n_groups].name)
+        return -ENOMEM;
+    f->n_groups++;
+    return 1;
+}
+
+static size_t
+map_size(const struct iam_map *m)
+{
+    size_t i, n = 0;
+
+    for (i = 0; m && i < m->n; i++)
+        n += m->v[i].right.n;
+    return n;
+}
+
+/* The IAM groups of the two maps: SHARED_ACCOUNTS' right sides and
+ * LOCAL_GROUP_MAP's left sides. */
+static int
+collect_mapped(const struct fetch_opts *o, struct fetch *f)
+{
+    const struct iam_map *sa = o->shared_accounts, *lm = o->local_group_map;
+    size_t i, j;
+    int r = 0;
+
+    for (i = 0; sa && r >= 0 && i < sa->n; i++)
+        for (j = 0; r >= 0 && j < sa->v[i].right.n; j++) {
+            r = add_group_name(f, sa->v[i].right.v[j]);
+            if (r == 1)
+                f->groups[f->n_groups - 1].mapped_only = true;
+        }
+    for (i = 0; lm && r >= 0 && i < lm->n; i++) {
+        r = add_group_name(f, lm->v[i].left);
+        if (r == 1)
+            f->groups[f->n_groups - 1].mapped_only = true;
+    }
+    return r < 0 ? r : 0;
+}
+
+/* Configured groups, authorized first, each name once; then the groups
+ * only the maps name. */
 static int
 collect_groups(const struct fetch_opts *o, struct fetch *f)
 {
     const struct iam_strlist *lists[2] = { o->authorized_groups,
                                            o->sudoers_groups };
-    size_t i, j, k;
+    size_t i, j;
+    int r;
 
-    f->groups = calloc(lists[0]->n + lists[1]->n + 1, sizeof(*f->groups));
+    f->groups = calloc(lists[0]->n + lists[1]->n + map_size(o->shared_accounts) +
+                           (o->local_group_map ? o->local_group_map->n : 0) + 1,
+                       sizeof(*f->groups));
     if (!f->groups)
         return -ENOMEM;
     for (i = 0; i < 2; i++) {
         for (j = 0; j < lists[i]->n; j++) {
-            for (k = 0; k < f->n_groups; k++)
-                if (strcmp(f->groups[k].name, lists[i]->v[j]) == 0)
-                    break;
-            if (k < f->n_groups)
-                continue;
-            f->groups[f->n_groups].name = strdup(lists[i]->v[j]);
-            if (!f->groups[f->n_groups].name)
-                return -ENOMEM;
-            f->groups[f->n_groups].authorized = i == 0;
-            f->n_groups++;
+            r = add_group_name(f, lists[i]->v[j]);
+            if (r < 0)
+                return r;
+            if (r == 1)
+                f->groups[f->n_groups - 1].authorized = i == 0;
         }
     }
-    return 0;
+    return collect_mapped(o, f);
+}
+
+const struct fetch_group *
+fetch_group_find(const struct fetch *f, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < f->n_groups; i++)
+        if (strcmp(f->groups[i].name, name) == 0)
+            return &f->groups[i];
+    return NULL;
+}
+
+void
+fetch_mark_shared(struct fetch *f, const struct iam_map *shared_accounts)
+{
+    const struct fetch_group *g;
+    size_t i, j, k;
+
+    for (i = 0; shared_accounts && i < shared_accounts->n; i++)
+        for (j = 0; j < shared_accounts->v[i].right.n; j++) {
+            g = fetch_group_find(f, shared_accounts->v[i].right.v[j]);
+            for (k = 0; g && k < g->n_members; k++)
+                f->wanted[g->members[k]] = true;
+        }
 }
 
 static int
@@ -541,6 +614,10 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         r = fetch_mark_authorized(ret, o->authorized_groups);
     if (r >= 0 && o->select)
         r = o->select(ret, o->select_arg);
+    /* After the select: a shared account's member whose own name is
+     * refused here still opens the shared account. */
+    if (r >= 0)
+        fetch_mark_shared(ret, o->shared_accounts);
     if (r >= 0)
         r = list_all_keys(o, ret);
     if (r >= 0)

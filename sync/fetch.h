@@ -38,6 +38,8 @@ struct fetch_group {
     size_t n_members;
     bool authorized; /* one of IAM_AUTHORIZED_GROUPS: members' keys
                         were fetched */
+    bool mapped_only; /* named only by SHARED_ACCOUNTS or LOCAL_GROUP_MAP:
+                         read for its members, not served as a group */
 };
 
 struct fetch_key {
@@ -71,6 +73,11 @@ struct fetch_opts {
     unsigned concurrency;
     const struct iam_strlist *authorized_groups; /* empty: every user */
     const struct iam_strlist *sudoers_groups;
+    /* SHARED_ACCOUNTS and LOCAL_GROUP_MAP: their IAM groups are read
+     * too; the members of @shared_accounts' groups get their keys
+     * fetched (for the shared key index only). May be NULL. */
+    const struct iam_map *shared_accounts;
+    const struct iam_map *local_group_map;
     struct known_keys *known; /* the bodies it holds are moved out */
     /*
      * Called once the users and groups are known, before any key is
@@ -101,6 +108,17 @@ fetch_free(struct fetch *f);
 int
 fetch_mark_authorized(struct fetch *f,
                       const struct iam_strlist *authorized_groups);
+
+/*
+ * fetch_mark_shared - also fetch the keys of the members of the IAM
+ * groups of @shared_accounts (they do not become authorized).
+ */
+void
+fetch_mark_shared(struct fetch *f, const struct iam_map *shared_accounts);
+
+/* fetch_group_find - the fetched group named @name, or NULL. */
+const struct fetch_group *
+fetch_group_find(const struct fetch *f, const char *name);
 
 /* A previously known body for @key_id, or NULL. */
 const char *

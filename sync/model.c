@@ -478,7 +478,8 @@ add_iam_groups(const struct fetch *f, const struct iam_config *cfg,
     if (!seen)
         return -ENOMEM;
     for (i = 0; r >= 0 && i < f->n_groups; i++) {
-        if (!f->groups[i].group_id ||
+        /* a group only the maps name is read for its members */
+        if (!f->groups[i].group_id || f->groups[i].mapped_only ||
             group_id_served(f, ret_src, m->n_groups, f->groups[i].group_id))
             continue;
         g = &m->groups[m->n_groups];
@@ -745,6 +746,8 @@ build_all_groups(const struct fetch *f, const struct iam_config *cfg,
     }
     local_gids(cfg, local, x.v, &x.n);
     r = assign_groups(f, cfg, &x, m);
+    if (r >= 0)
+        r = model_shared_map_groups(f, cfg, local, idx, m);
 out:
     free(src);
     free(idx);
@@ -780,6 +783,8 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
         r = build_users(f, &n, slots, cfg, now, ret);
     if (r >= 0)
         r = build_all_groups(f, cfg, local, &taken, ret);
+    if (r >= 0)
+        r = model_shared_build(f, cfg, local, now, &ret->shared);
     account_of(f, ret->account, sizeof(ret->account));
 out:
     iam_id_taken_free(&taken);
@@ -868,12 +873,28 @@ settings_list(FILE *out, const char *name, const struct iam_strlist *l)
     fputc('\n', out);
 }
 
+static void
+settings_map(FILE *out, const char *name, const struct iam_map *m)
+{
+    size_t i, j;
+
+    fprintf(out, "%s", name);
+    for (i = 0; i < m->n; i++) {
+        fprintf(out, " %s:", m->v[i].left);
+        for (j = 0; j < m->v[i].right.n; j++)
+            fprintf(out, "%s%s", j ? "," : "", m->v[i].right.v[j]);
+    }
+    fputc('\n', out);
+}
+
 void
 model_settings(const struct iam_config *cfg, FILE *out)
 {
     settings_list(out, "IAM_AUTHORIZED_GROUPS", &cfg->iam_authorized_groups);
     settings_list(out, "SUDOERS_GROUPS", &cfg->sudoers_groups);
     settings_list(out, "LOCAL_GROUPS", &cfg->local_groups);
+    settings_map(out, "SHARED_ACCOUNTS", &cfg->shared_accounts);
+    settings_map(out, "LOCAL_GROUP_MAP", &cfg->local_group_map);
     fprintf(out,
             "SUDOERS_ALL %d\nUID_MIN %u\nUID_MAX %u\nSHELL %s\n"
             "HOME_DIR %s\nSUDO_GROUP %s\nMEMBER_GROUP %s\n"
@@ -907,6 +928,8 @@ model_write(const struct model *m, const struct iam_config *cfg,
     free(by_name);
     for (i = 0; r >= 0 && i < m->n_groups; i++)
         r = write_group(m, &m->groups[i], w);
+    if (r >= 0)
+        r = model_shared_write(&m->shared, w);
     return r;
 }
 
@@ -926,5 +949,6 @@ model_free(struct model *m)
     for (i = 0; m->groups && i < m->n_groups; i++)
         free(m->groups[i].members);
     free(m->groups);
+    model_shared_free(&m->shared);
     memset(m, 0, sizeof(*m));
 }

@@ -17,6 +17,7 @@
 #include "iam_db_write.h"
 #include "iam_keyline.h"
 #include "iam_name.h"
+#include "model_shared.h"
 
 struct model_key {
     const char *key_id; /* borrowed from the fetch */
@@ -52,6 +53,7 @@ struct model {
     size_t n_users;
     struct model_group *groups; /* served shared groups */
     size_t n_groups;
+    struct model_shared shared; /* SHARED_ACCOUNTS */
     char account[16]; /* from the users' ARNs, or "" */
     /* what was refused or skipped, for the summary line */
     unsigned refused_names;

@@ -512,6 +512,8 @@ fetch_from_iam(struct run *run)
     fo.concurrency = run->cfg->sync_concurrency;
     fo.authorized_groups = &run->cfg->iam_authorized_groups;
     fo.sudoers_groups = &run->cfg->sudoers_groups;
+    fo.shared_accounts = &run->cfg->shared_accounts;
+    fo.local_group_map = &run->cfg->local_group_map;
     fo.known = &run->known;
     fo.select = select_users;
     fo.select_arg = run;
@@ -766,6 +768,15 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     aws_creds_init(&run.base);
     aws_creds_init(&run.creds);
     run.from_fleet = cfg->source && !fl->publish;
+    /* A fleet object carries the groups of IAM_AUTHORIZED_GROUPS and
+     * SUDOERS_GROUPS only: the maps need IAM itself, for now. */
+    if (run.from_fleet &&
+        (cfg->shared_accounts.n || cfg->local_group_map.n))
+        iam_log(LOG_WARNING,
+                "SOURCE is set: SHARED_ACCOUNTS and LOCAL_GROUP_MAP are not "
+                "served from a fleet object (they need a direct sync from "
+                "IAM): no shared account opens and no mapped group is "
+                "given");
     /* A dry run writes nothing here, nor does a publisher: no lock. */
     if (!fl->dry_run && !fl->publish) {
         lock = lock_take(fl->db_path, cfg->lock_timeout);

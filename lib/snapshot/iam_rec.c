@@ -277,7 +277,7 @@ iam_rec_decode_shared_key(const void *p, size_t len,
     memset(&k, 0, sizeof(k));
     if (!get_layout(&c) || !get_str(&c, &k.iam_name) ||
         !get_str(&c, &k.key_id) || !get_str(&c, &k.line) ||
-        !get_str(&c, &k.fingerprint) ||
+        !get_str(&c, &k.fingerprint) || !get_i64(&c, &k.upload_date) ||
         !get_groups(&c, &k.ngroups, &k.groups))
         return -EIO;
     if (k.iam_name.len == 0 || k.line.len == 0 || k.fingerprint.len == 0)
@@ -613,6 +613,7 @@ iam_rec_encode_shared_key(struct iam_buf *b,
     PUT(put_str(b, k->key_id));
     PUT(put_str(b, k->line));
     PUT(put_str(b, k->fingerprint));
+    PUT(put_i64(b, k->upload_date));
     return put_groups(b, groups, n);
 }
 

@@ -27,7 +27,8 @@
  *             (SHARED_ACCOUNTS: a local account, its uid in /etc/passwd
  *             at the sync, and the IAM groups whose members' keys open it)
  *   shared key = u8 1, str iam_name, str key_id, str line,
- *             str fingerprint, u32 n, n * str IAM group (an Active key of
+ *             str fingerprint, i64 upload_date, u32 n, n * str IAM group
+ *             (an Active key of
  *             a member of a shared account's group, and the groups among
  *             those that its owner is in)
  *
@@ -126,6 +127,7 @@ struct iam_shared_key_rec {
     struct iam_str key_id;
     struct iam_str line; /* canonical "TYPE BASE64" */
     struct iam_str fingerprint;
+    int64_t upload_date;
     uint32_t ngroups;
     struct iam_rec_iter groups; /* iam_rec_str_next() */
 };
