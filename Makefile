@@ -55,7 +55,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
 	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
-	tests/unit/test_sudo_check.c
+	tests/unit/test_sudo_check.c tests/unit/test_shared.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -147,6 +147,12 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libiam.a $(TESTLIB)
 # from its main().
 KEYS_TESTED_OBJ := $(OBJ)/keys_cmd/keys.o $(OBJ)/keys_cmd/chain.o
 $(BUILD)/tests/test_keys: tests/unit/test_keys.c $(KEYS_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Ikeys_cmd $(LDFLAGS) -o $@ $< \
+		$(KEYS_TESTED_OBJ) $(TEST_LIBS)
+
+$(BUILD)/tests/test_shared: tests/unit/test_shared.c $(KEYS_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Ikeys_cmd $(LDFLAGS) -o $@ $< \
