@@ -3,7 +3,7 @@
  * with two Active ssh-rsa 2048-bit keys that pass the key-line
  * validation, written and published through the real writer.
  *
- *   mkkeysnap DB USERS ARGS_FILE AUTHORIZED_KEYS_FILE
+ *   mkkeysnap DB USERS ARGS_FILE AUTHORIZED_KEYS_FILE [SHARED_ARGS_FILE]
  *
  * User i is "user<i>" (5 digits), uid = gid = 2000000001 + 7 i, in its
  * private group and in the member group "iam-users". The keys are
@@ -14,8 +14,15 @@
  * BLOB": what sshd passes as %u %U %k, offering one of the user's keys.
  * AUTHORIZED_KEYS_FILE gets user00000's two key lines, the file a
  * classic authorized_keys setup reads for that login.
+ *
+ * With SHARED_ARGS_FILE, the snapshot also holds the shared account
+ * "shared" (uid SHARED_UID, SHARED_ACCOUNTS="shared:ops") and every
+ * user's keys in the fingerprint index, each user a member of "ops";
+ * SHARED_ARGS_FILE gets the same offers in the same order, as
+ * "shared SHARED_UID BLOB".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +40,7 @@
 #define RSA_BYTES 256
 #define KEYS_PER_USER 2
 #define LINE_SIZE 1024
+#define SHARED_UID 4300u
 
 struct user_keys {
     char line[KEYS_PER_USER][LINE_SIZE];
@@ -129,6 +137,29 @@ put_user(struct iam_db_writer *w, unsigned i, const struct user_keys *uk)
     return r;
 }
 
+/* User @i's keys in the shared index, owner in group "ops". */
+static int
+put_shared_keys(struct iam_db_writer *w, unsigned i, const struct user_keys *uk)
+{
+    struct iam_str ops = iam_str_of("ops");
+    struct iam_shared_key_rec k;
+    char name[16], kid[32];
+    int r = 0, j;
+
+    snprintf(name, sizeof(name), "user%05u", i);
+    for (j = 0; r == 0 && j < KEYS_PER_USER; j++) {
+        snprintf(kid, sizeof(kid), "APKABENCH%011u%d", i, j);
+        memset(&k, 0, sizeof(k));
+        k.iam_name = iam_str_of(name);
+        k.key_id = iam_str_of(kid);
+        k.line = iam_str_of(uk->line[j]);
+        k.fingerprint = iam_str_of(uk->fp[j]);
+        k.upload_date = 1700000000;
+        r = iam_db_writer_put_shared_key(w, &k, &ops, 1);
+    }
+    return r;
+}
+
 /* A user name, in an array of them. */
 typedef char name16[16];
 
@@ -155,7 +186,8 @@ put_members(struct iam_db_writer *w, unsigned n)
 
 /* "USER UID BLOB" lines, users in a fixed random order. */
 static int
-write_args(const char *path, struct user_keys *uk, unsigned n, uint64_t *seed)
+write_args(const char *path, struct user_keys *uk, unsigned n, uint64_t *seed,
+           bool shared)
 {
     unsigned *order = calloc(n, sizeof(*order)), i, j, t;
     FILE *f = fopen(path, "we");
@@ -179,7 +211,10 @@ write_args(const char *path, struct user_keys *uk, unsigned n, uint64_t *seed)
         unsigned u = order[i], k = u % KEYS_PER_USER;
 
         sscanf(uk[u].line[k], "%*s %1023s", blob);
-        fprintf(f, "user%05u %u %s\n", u, UID_BASE + UID_STEP * u, blob);
+        if (shared)
+            fprintf(f, "shared %u %s\n", SHARED_UID, blob);
+        else
+            fprintf(f, "user%05u %u %s\n", u, UID_BASE + UID_STEP * u, blob);
     }
     free(order);
     return fclose(f) == 0 ? 0 : -errno;
@@ -199,8 +234,9 @@ write_authorized_keys(const char *path, const struct user_keys *uk)
 }
 
 static int
-build(const char *db, unsigned n, struct user_keys *uk)
+build(const char *db, unsigned n, struct user_keys *uk, bool shared)
 {
+    struct iam_str ops = iam_str_of("ops");
     struct iam_db_writer *w;
     struct iam_meta_rec meta;
     unsigned i;
@@ -213,6 +249,10 @@ build(const char *db, unsigned n, struct user_keys *uk)
         r = put_user(w, i, &uk[i]);
     if (r == 0)
         r = put_members(w, n);
+    if (r == 0 && shared)
+        r = iam_db_writer_put_shared_acct(w, "shared", SHARED_UID, &ops, 1);
+    for (i = 0; r == 0 && shared && i < n; i++)
+        r = put_shared_keys(w, i, &uk[i]);
     memset(&meta, 0, sizeof(meta));
     meta.created = 1700000000;
     meta.uid_min = UID_MIN;
@@ -234,16 +274,17 @@ build(const char *db, unsigned n, struct user_keys *uk)
 int
 main(int argc, char **argv)
 {
-    uint64_t seed = 0x2545f4914f6cdd1dull;
+    uint64_t seed = 0x2545f4914f6cdd1dull, order_seed;
+    bool shared = argc == 6;
     struct user_keys *uk;
     char comment[32];
     unsigned n, i, k;
     char *end;
     int r = 0;
 
-    if (argc != 5) {
+    if (argc != 5 && argc != 6) {
         fprintf(stderr, "usage: mkkeysnap DB USERS ARGS_FILE "
-                        "AUTHORIZED_KEYS_FILE\n");
+                        "AUTHORIZED_KEYS_FILE [SHARED_ARGS_FILE]\n");
         return 2;
     }
     n = (unsigned)strtoul(argv[2], &end, 10);
@@ -260,9 +301,13 @@ main(int argc, char **argv)
             r = make_key(&seed, comment, uk[i].line[k], uk[i].fp[k]);
         }
     if (r == 0)
-        r = build(argv[1], n, uk);
+        r = build(argv[1], n, uk, shared);
+    order_seed = seed;
     if (r == 0)
-        r = write_args(argv[3], uk, n, &seed);
+        r = write_args(argv[3], uk, n, &seed, false);
+    /* the same offers in the same order, to the shared account */
+    if (r == 0 && shared)
+        r = write_args(argv[5], uk, n, &order_seed, true);
     if (r == 0)
         r = write_authorized_keys(argv[4], &uk[0]);
     free(uk);

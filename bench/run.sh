@@ -224,9 +224,9 @@ say "  NSS done in $t_nss s"
 t_area=$SECONDS
 say "2/4 keys command: $keys_calls calls, $nss_users users"
 "$bin/mkkeysnap" "$db" "$nss_users" "$work/keys.args" \
-    "$work/authorized_keys" || die "mkkeysnap failed"
+    "$work/authorized_keys" "$work/shared.args" || die "mkkeysnap failed"
 kcfg=$work/nss-iam.conf
-printf 'IAM_AUTHORIZED_GROUPS="ssh-users"\nSUDOERS_GROUPS="admins"\n' >"$kcfg"
+printf 'IAM_AUTHORIZED_GROUPS="ssh-users"\nSUDOERS_GROUPS="admins"\nSHARED_ACCOUNTS="shared:ops"\n' >"$kcfg"
 chmod 0644 "$kcfg"
 # As sshd calls it (AuthorizedKeysCommand ... %u %U %k), on the default
 # snapshot path; each call offers one key of another user.
@@ -241,6 +241,18 @@ fi
 first_blob=$(awk 'NR == 6 { print $3 }' "$work/keys.args")
 [ "$(cut -d' ' -f2 "$work/keys.out")" = "$first_blob" ] ||
     die "the keys command printed another key than the offered one"
+# The same offers to the shared account: one index lookup by fingerprint
+# among the 10,000 keys of the 5000 users, not a scan.
+"$bin/exectime" -n "$keys_calls" -w 5 -a "$work/shared.args" \
+    -o "$work/shared.out" -- "$build/iam-authorized-keys" --config "$kcfg" \
+    >"$work/shared.txt" || die "shared keys command timing failed"
+if [ "$(kv "$work/shared.txt" failed)" != 0 ] ||
+    [ "$(kv "$work/shared.txt" lines_min)" != 1 ] ||
+    [ "$(kv "$work/shared.txt" lines_max)" != 1 ]; then
+    die "the keys command did not print one key per shared call: $(cat "$work/shared.txt")"
+fi
+[ "$(cut -d' ' -f2 "$work/shared.out")" = "$first_blob" ] ||
+    die "the keys command printed another key than the offered one (shared)"
 "$bin/exectime" -n "$keys_calls" -w 5 -- cat "$work/authorized_keys" \
     >"$work/cat.txt" || die "cat timing failed"
 t_keys=$((SECONDS - t_area))
@@ -497,6 +509,10 @@ keys_table() {
         "$(ms_of_us "$km")" "$(ms_of_us "$cm")" "$(yesno "$km <= 2000")"
     printf '| wall time per call, p99 | %s ms | %s ms (`cat`) | — | — |\n' \
         "$(ms_of_us "$kp")" "$(ms_of_us "$cp")"
+    printf '| shared account (SHARED_ACCOUNTS, index of %s keys), median | %s ms | %s ms (the same offers to the IAM users themselves) | — | — |\n' \
+        "$((2 * nss_users))" "$(ms_of_us "$(kv "$work/shared.txt" median_us)")" "$(ms_of_us "$km")"
+    printf '| shared account, p99 | %s ms | %s ms | — | — |\n' \
+        "$(ms_of_us "$(kv "$work/shared.txt" p99_us)")" "$(ms_of_us "$kp")"
     printf '| peak RSS of the command | %s KiB | %s KiB (`cat`) | — | — |\n' \
         "$(kv "$work/keys.txt" maxrss_kib)" "$(kv "$work/cat.txt" maxrss_kib)"
     if [ "$am" != n/a ]; then
