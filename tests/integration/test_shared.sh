@@ -145,6 +145,12 @@ sync_now() {
         "$build/iam-sync" --config "$cfg"
     ) >>"$work/sync.log" 2>&1
 }
+# The first sync's warnings go to syslog: the sink must be listening.
+for _ in $(seq 50); do
+    [ -s "$work/sink.ready" ] && break
+    sleep 0.1
+done
+[ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
 sync_now || fail_setup "iam-sync failed: $(tail -n 3 "$work/sync.log")"
 
 # iam-sync logs to syslog (the sink) and, on a terminal, to stderr.
