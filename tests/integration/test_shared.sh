@@ -90,11 +90,14 @@ done
 sshd_env_setup 2>"$work/env.err" || fail_setup "$(cat "$work/env.err")"
 # sshd_env.sh bind-mounted $run/etc/passwd over /etc/passwd: appending to
 # the copy adds the account in this namespace only.
-echo 'opsacct:*:4300:4300:shared ops:/home/opsacct:/bin/bash' \
-    >>"$run/etc/passwd"
+{
+    echo 'opsacct:*:4300:4300:shared ops:/home/opsacct:/bin/bash'
+    echo 'deployacct:*:4310:4310:shared deploy:/home/deployacct:/bin/bash'
+} >>"$run/etc/passwd"
 cp /etc/group "$run/etc/group"
 {
     echo 'opsacct:x:4300:'
+    echo 'deployacct:x:4310:'
     echo 'app-restart:x:4400:'
     echo 'tops:x:4401:'
 } >>"$run/etc/group"
@@ -106,6 +109,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$work/own" </dev/null
 install -d -m 0700 -o 4300 -g 4300 /home/opsacct /home/opsacct/.ssh
 install -m 0600 -o 4300 -g 4300 "$work/own.pub" \
     /home/opsacct/.ssh/authorized_keys
+install -d -m 0700 -o 4310 -g 4310 /home/deployacct
 
 # The "restart" tier of the shipped example, uncommented as its header
 # says, with the restart program replaced by one this machine has.
@@ -133,7 +137,7 @@ write_config() {
     mv "$cfg.tmp" "$cfg"
 }
 # line 6: the shared accounts, one of them unknown here
-write_config 'SHARED_ACCOUNTS="opsacct:ssh-ops;ghost:ssh-ops"' \
+write_config 'SHARED_ACCOUNTS="opsacct:ssh-ops;ghost:ssh-ops;deployacct:deployers"' \
     'LOCAL_GROUP_MAP="deployers:app-restart;ssh-ops:tops,nosuchgroup"'
 
 sync_now() {
@@ -227,6 +231,12 @@ audit_has "... his key is not in the shared index" \
     user=opsacct iam_user=- "key=$(fp bob.smith 0)" decision=unknown-key
 denied "dana (in deployers, not ssh-ops) cannot log in to opsacct" \
     "$(keyfile dana 0)" opsacct
+audit_has "... her key is indexed, but for deployers only" \
+    user=opsacct iam_user=dana "key=$(fp dana 0)" \
+    decision=not-in-shared-group printed=0
+login "dana logs in to deployacct (deployers)" "$(keyfile dana 0)" deployacct
+denied "alice (not in deployers) cannot log in to deployacct" \
+    "$(keyfile alice 0)" deployacct
 login "opsacct's own ~/.ssh/authorized_keys key still works" \
     "$work/own" opsacct
 denied "alice's key does not open localtest, a local account not shared" \
