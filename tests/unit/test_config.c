@@ -1560,8 +1560,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 36 keys, each shown once */
-    assert_int_equal(keys, 36);
+    /* 38 keys, each shown once */
+    assert_int_equal(keys, 38);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");
