@@ -326,6 +326,11 @@ model_shared_build(const struct fetch *f, const struct iam_config *cfg,
     for (u = 0; u < f->n_users; u++)
         free(ug[u].v);
     free(ug);
+    if (r >= 0)
+        iam_log(LOG_INFO,
+                "SHARED_ACCOUNTS: %zu account(s) served, %zu key(s) "
+                "indexed",
+                ret->n_accts, ret->n_keys);
 out_free:
     if (r < 0)
         model_shared_free(ret);
