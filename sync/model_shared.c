@@ -205,7 +205,8 @@ servable(const struct fetch_key *fk, const char *iam_name,
                 r == -EINVAL ? iam_keyline_strerror(reason) : "error");
         return r == -EINVAL ? 0 : r;
     }
-    line[parsed.key_len] = '\0';
+    /* Whole, as user.keys holds it: iam-sync reuses these lines as
+     * bodies (state.c), and the keys command prints "TYPE BASE64". */
     ret->line = line;
     ret->upload_date = fk->upload_date;
     memcpy(ret->fingerprint, parsed.fingerprint, sizeof(ret->fingerprint));

@@ -36,7 +36,7 @@ struct model_shared_acct {
 struct model_shared_key {
     const char *iam_name; /* borrowed from the fetch */
     const char *key_id;
-    char *line; /* owned: "TYPE BASE64" */
+    char *line; /* owned: canonical, as in user.keys */
     char fingerprint[IAM_KEYLINE_FP_SIZE];
     int64_t upload_date;
     const char **groups; /* owned array; names borrowed from the config */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iam_db.h"
+#include "iam_keyline.h"
 
 static int
 cmp_user(const void *a, const void *b)
@@ -149,6 +150,40 @@ read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
     return r == -ESRCH ? 0 : r;
 }
 
+/*
+ * The lines of the shared key index into @known too: a member of a
+ * shared account's group who has no account of their own would
+ * otherwise cost a GetSSHPublicKey per key at every sync. A key id also
+ * held by user.keys is there twice, with the same line; the fetch takes
+ * one and the other is freed with the list.
+ */
+static int
+read_shared_known(struct iam_db_txn *t, struct known_keys *known)
+{
+    char after[IAM_KEYLINE_FP_SIZE] = "";
+    struct iam_shared_key_rec k;
+    size_t cap = known->n;
+    int r;
+
+    while ((r = iam_db_shared_key_next(t, after, &k)) == 0) {
+        if (k.fingerprint.len >= sizeof(after))
+            return -EIO;
+        memcpy(after, k.fingerprint.p, k.fingerprint.len);
+        after[k.fingerprint.len] = '\0';
+        if (grow((void **)&known->v, &cap, known->n, sizeof(*known->v), 64))
+            return -ENOMEM;
+        known->v[known->n].key_id = dup_str(k.key_id);
+        known->v[known->n].line = dup_str(k.line);
+        if (!known->v[known->n].key_id || !known->v[known->n].line) {
+            free(known->v[known->n].key_id);
+            free(known->v[known->n].line);
+            return -ENOMEM;
+        }
+        known->n++;
+    }
+    return r == -ESRCH ? 0 : r;
+}
+
 /* Reads the snapshot: its meta, and its users when @users. */
 static int
 read_snapshot(const char *path, bool users, const char *sudo_group,
@@ -186,6 +221,8 @@ read_snapshot(const char *path, bool users, const char *sudo_group,
             memcpy(ret->instance, meta.instance.p, meta.instance.len);
         if (users)
             r = read_users(&t, sudo_group, sudo_local_gid, ret, ret_known);
+        if (users && r >= 0 && ret_known)
+            r = read_shared_known(&t, ret_known);
     }
     iam_db_end(&t);
 out:

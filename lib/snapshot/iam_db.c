@@ -725,6 +725,32 @@ iam_db_shared_key(struct iam_db_txn *t, const char *fp,
 }
 
 int
+iam_db_shared_key_next(struct iam_db_txn *t, const char *after,
+                       struct iam_shared_key_rec *ret)
+{
+    size_t n = strnlen(after, NAME_KEY_MAX + 1);
+    MDB_val k = { n, (void *)after }, v;
+    MDB_cursor *cur = NULL;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!t->db->has_shared || n > NAME_KEY_MAX)
+        return -ESRCH;
+    r = iam_db_errno(mdb_cursor_open(t->txn, t->db->shared_key, &cur));
+    if (r < 0)
+        return r == -ESRCH ? -EIO : r;
+    r = iam_db_errno(
+        mdb_cursor_get(cur, &k, &v, n ? MDB_SET_RANGE : MDB_FIRST));
+    /* SET_RANGE stops at @after itself when it is there */
+    if (r >= 0 && n && k.mv_size == n && memcmp(k.mv_data, after, n) == 0)
+        r = iam_db_errno(mdb_cursor_get(cur, &k, &v, MDB_NEXT));
+    if (r >= 0)
+        r = iam_rec_decode_shared_key(v.mv_data, v.mv_size, ret);
+    mdb_cursor_close(cur);
+    return r;
+}
+
+int
 iam_db_meta(struct iam_db_txn *t, struct iam_meta_rec *ret)
 {
     MDB_val k = { 4, (void *)"meta" }, v;

@@ -172,6 +172,15 @@ int
 iam_db_shared_key(struct iam_db_txn *t, const char *fp,
                   struct iam_shared_key_rec *ret);
 
+/*
+ * iam_db_shared_key_next - the indexed key whose fingerprint follows
+ * @after in byte order ("" for the first), for iam-sync's reuse of the
+ * key bodies it already holds. -ESRCH at the end.
+ */
+int
+iam_db_shared_key_next(struct iam_db_txn *t, const char *after,
+                       struct iam_shared_key_rec *ret);
+
 /* The meta record (counts, creation time, source) and the instance
  * record (ret->instance, empty when there is none). -EIO if either is
  * missing (meta) or malformed. */

@@ -125,7 +125,7 @@ struct iam_shared_acct_rec {
 struct iam_shared_key_rec {
     struct iam_str iam_name; /* the owner, an IAM user name */
     struct iam_str key_id;
-    struct iam_str line; /* canonical "TYPE BASE64" */
+    struct iam_str line; /* canonical "TYPE BASE64 [comment]" */
     struct iam_str fingerprint;
     int64_t upload_date;
     uint32_t ngroups;

@@ -146,7 +146,7 @@ sync_now() {
         # shellcheck disable=SC1091
         . "$work/seed/creds.env"
         set +a
-        "$build/iam-sync" --config "$cfg"
+        "$build/iam-sync" --config "$cfg" "$@"
     ) >>"$work/sync.log" 2>&1
 }
 # The first sync's warnings go to syslog: the sink must be listening.
@@ -280,7 +280,11 @@ printf 'passwd: files iam\ngroup: files iam\nshadow: files\n' \
 
 iam_admin remove_user_from_group GroupName=ssh-ops UserName=alice ||
     fail_setup "RemoveUserFromGroup failed"
-check "iam-sync after alice leaves ssh-ops" sync_now
+: >"$work/sync.log"
+check "iam-sync after alice leaves ssh-ops" sync_now --json
+# grace's key body came from the shared index of the previous snapshot
+check "... without one GetSSHPublicKey call (bodies reused)" \
+    grep -q '"get_key": 0,' "$work/sync.log"
 denied "alice's key no longer opens opsacct" "$(keyfile alice 0)" opsacct
 audit_has "... the audit line names her key, refused" \
     user=opsacct "key=$(fp alice 0)" decision=unknown-key printed=0

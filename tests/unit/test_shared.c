@@ -246,6 +246,12 @@ test_index_lookup(void **state)
     assert_int_equal(a.uid, EC2_USER_UID);
     assert_int_equal(a.ngroups, 2);
     assert_int_equal(iam_db_shared_acct(&t, "root", &a), -ESRCH);
+    /* the walk iam-sync does to reuse the bodies: both, in byte order */
+    assert_int_equal(iam_db_shared_key_next(&t, "", &k), 0);
+    assert_true(iam_str_eq(k.fingerprint, strcmp(fp[0], fp[1]) < 0 ? fp[0]
+                                                                   : fp[1]));
+    assert_int_equal(iam_db_shared_key_next(&t, fp[0], &k), strcmp(fp[0], fp[1]) < 0 ? 0 : -ESRCH);
+    assert_int_equal(iam_db_shared_key_next(&t, fp[1], &k), strcmp(fp[1], fp[0]) < 0 ? 0 : -ESRCH);
     iam_db_end(&t);
     iam_db_close(db);
 }
