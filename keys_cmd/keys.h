@@ -29,8 +29,8 @@ enum keys_decision {
     KEYS_BAD_USER,     /* the user argument is not a valid user name */
     KEYS_BAD_KEY,      /* the key argument is not base64 */
     /* SHARED_ACCOUNTS: %u is a shared local account */
-    KEYS_SHARED_ACCEPTED,  /* the offered key opens it: printed */
-    KEYS_SHARED_NO_KEY,    /* no key offered: a shared account lists none */
+    KEYS_SHARED_ACCEPTED,   /* the offered key opens it: printed */
+    KEYS_SHARED_NO_KEY,     /* no key offered: a shared account lists none */
     KEYS_SHARED_NOT_MEMBER, /* the key's owner is in none of its groups */
 };
 

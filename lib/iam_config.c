@@ -178,8 +178,7 @@ static const struct key_def keys[] = {
     { "LOCAL_GROUPS", KIND_LIST, F(local_groups),
       .rule = &iam_config_rule_posix_group },
     { "SHARED_ACCOUNTS", KIND_MAP, F(shared_accounts),
-      .left = &iam_config_rule_posix_user,
-      .rule = &iam_config_rule_iam_group },
+      .left = &iam_config_rule_posix_user, .rule = &iam_config_rule_iam_group },
     { "LOCAL_GROUP_MAP", KIND_MAP, F(local_group_map),
       .left = &iam_config_rule_iam_group,
       .rule = &iam_config_rule_posix_group },
@@ -407,8 +406,8 @@ map_add(struct parse *p, const struct key_def *k, struct iam_map *m, char *s)
     int r;
 
     if (!colon || strchr(colon + 1, ':'))
-        return fail(p, "%s: \"" SHOW "\" is not NAME:GROUP[,GROUP...]",
-                    k->name, trim(s));
+        return fail(p, "%s: \"" SHOW "\" is not NAME:GROUP[,GROUP...]", k->name,
+                    trim(s));
     *colon = '\0';
     s = trim(s);
     if (iam_config_check_rule(k->name, s, k->left, why, sizeof(why)) < 0)

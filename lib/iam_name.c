@@ -709,8 +709,8 @@ unique_names(char **v, size_t n)
 
 /* Move a sorted, first-wins list into *@ret; frees the raw list. */
 static int
-finish_list(struct raw_group **raw, size_t *n_raw,
-            struct iam_name_group **ret, size_t *ret_n)
+finish_list(struct raw_group **raw, size_t *n_raw, struct iam_name_group **ret,
+            size_t *ret_n)
 {
     size_t i;
     size_t out = 0;

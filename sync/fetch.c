@@ -341,9 +341,10 @@ collect_groups(const struct fetch_opts *o, struct fetch *f)
     size_t i, j;
     int r;
 
-    f->groups = calloc(lists[0]->n + lists[1]->n + map_size(o->shared_accounts) +
-                           (o->local_group_map ? o->local_group_map->n : 0) + 1,
-                       sizeof(*f->groups));
+    f->groups =
+        calloc(lists[0]->n + lists[1]->n + map_size(o->shared_accounts) +
+                   (o->local_group_map ? o->local_group_map->n : 0) + 1,
+               sizeof(*f->groups));
     if (!f->groups)
         return -ENOMEM;
     for (i = 0; i < 2; i++) {

@@ -36,8 +36,8 @@ struct fetch_group {
     char *group_id;  /* NULL when the group does not exist */
     size_t *members; /* indexes into fetch.users */
     size_t n_members;
-    bool authorized; /* one of IAM_AUTHORIZED_GROUPS: members' keys
-                        were fetched */
+    bool authorized;  /* one of IAM_AUTHORIZED_GROUPS: members' keys
+                         were fetched */
     bool mapped_only; /* named only by SHARED_ACCOUNTS or LOCAL_GROUP_MAP:
                          read for its members, not served as a group */
 };

@@ -54,7 +54,7 @@ struct model {
     struct model_group *groups; /* served shared groups */
     size_t n_groups;
     struct model_shared shared; /* SHARED_ACCOUNTS */
-    char account[16]; /* from the users' ARNs, or "" */
+    char account[16];           /* from the users' ARNs, or "" */
     /* what was refused or skipped, for the summary line */
     unsigned refused_names;
     unsigned invalid_keys;

@@ -44,8 +44,7 @@ mapped_gid(const struct iam_config *cfg, const struct iam_name_set *local,
         return 0;
     }
     if (gid == 0)
-        iam_log(LOG_WARNING,
-                "%s: LOCAL_GROUP_MAP: %s: %s is gid 0: not given",
+        iam_log(LOG_WARNING, "%s: LOCAL_GROUP_MAP: %s: %s is gid 0: not given",
                 cfg->local_group_map.where, iam_group, name);
     return gid;
 }
@@ -165,8 +164,7 @@ collect_user_groups(const struct fetch *f, const struct model_shared *s,
             name = s->accts[i].groups->v[j];
             g = fetch_group_find(f, name);
             for (k = 0; g && k < g->n_members; k++) {
-                r = add_group(&ug[g->members[k]].v, &ug[g->members[k]].n,
-                              name);
+                r = add_group(&ug[g->members[k]].v, &ug[g->members[k]].n, name);
                 if (r < 0)
                     return r;
             }
@@ -178,8 +176,7 @@ collect_user_groups(const struct fetch *f, const struct model_shared *s,
  * limit. Fills @ret's line and fingerprint; 1 kept, 0 not. */
 static int
 servable(const struct fetch_key *fk, const char *iam_name,
-         const struct iam_config *cfg, time_t now,
-         struct model_shared_key *ret)
+         const struct iam_config *cfg, time_t now, struct model_shared_key *ret)
 {
     struct iam_keyline parsed;
     int reason = 0, r;
@@ -242,8 +239,8 @@ drop_ambiguous(struct model_shared *s)
 
     qsort(s->keys, s->n_keys, sizeof(*s->keys), cmp_fp);
     for (i = 0; i < s->n_keys; i = j) {
-        for (j = i + 1; j < s->n_keys &&
-                        strcmp(s->keys[j].fingerprint, s->keys[i].fingerprint) == 0;
+        for (j = i + 1; j < s->n_keys && strcmp(s->keys[j].fingerprint,
+                                                s->keys[i].fingerprint) == 0;
              j++)
             ;
         if (j - i > 1) {
@@ -353,8 +350,8 @@ views_of(const char *const *names, size_t n)
 static int
 write_acct(const struct model_shared_acct *a, struct iam_db_writer *w)
 {
-    struct iam_str *g = views_of((const char *const *)a->groups->v,
-                                 a->groups->n);
+    struct iam_str *g =
+        views_of((const char *const *)a->groups->v, a->groups->n);
     int r;
 
     if (!g)

@@ -770,8 +770,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     run.from_fleet = cfg->source && !fl->publish;
     /* A fleet object carries the groups of IAM_AUTHORIZED_GROUPS and
      * SUDOERS_GROUPS only: the maps need IAM itself, for now. */
-    if (run.from_fleet &&
-        (cfg->shared_accounts.n || cfg->local_group_map.n))
+    if (run.from_fleet && (cfg->shared_accounts.n || cfg->local_group_map.n))
         iam_log(LOG_WARNING,
                 "SOURCE is set: SHARED_ACCOUNTS and LOCAL_GROUP_MAP are not "
                 "served from a fleet object (they need a direct sync from "

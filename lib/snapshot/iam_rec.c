@@ -600,8 +600,7 @@ iam_rec_encode_shared_acct(struct iam_buf *b, uint32_t uid,
 }
 
 int
-iam_rec_encode_shared_key(struct iam_buf *b,
-                          const struct iam_shared_key_rec *k,
+iam_rec_encode_shared_key(struct iam_buf *b, const struct iam_shared_key_rec *k,
                           const struct iam_str *groups, uint32_t n)
 {
     int r;

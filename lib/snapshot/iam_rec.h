@@ -216,8 +216,7 @@ int
 iam_rec_encode_shared_acct(struct iam_buf *b, uint32_t uid,
                            const struct iam_str *groups, uint32_t n);
 int
-iam_rec_encode_shared_key(struct iam_buf *b,
-                          const struct iam_shared_key_rec *k,
+iam_rec_encode_shared_key(struct iam_buf *b, const struct iam_shared_key_rec *k,
                           const struct iam_str *groups, uint32_t n);
 
 /* iam_buf_free - release @b's memory and reset it. */

@@ -37,8 +37,7 @@ static int
 parse(struct iam_config *cfg, const char *text, char *err, size_t len)
 {
     assert_int_equal(iam_config_defaults(cfg), 0);
-    return iam_config_parse_buffer("t.conf", text, strlen(text), cfg, err,
-                                   len);
+    return iam_config_parse_buffer("t.conf", text, strlen(text), cfg, err, len);
 }
 
 static void
@@ -124,8 +123,7 @@ test_map_errors(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(parse(&cfg, cases[i].text, err, sizeof(err)),
-                         -EINVAL);
+        assert_int_equal(parse(&cfg, cases[i].text, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, cases[i].err);
         /* the failed line left no partial map behind */
         assert_int_equal(cfg.shared_accounts.n, 0);
@@ -146,8 +144,7 @@ make_key(int i, unsigned char fill)
     n = EVP_EncodeBlock((unsigned char *)b64[i], blob, sizeof(blob));
     b64[i][n] = '\0';
     snprintf(line[i], sizeof(line[i]), "ssh-ed25519 %.79s", b64[i]);
-    assert_int_equal(iam_keyline_fingerprint(b64[i], strlen(b64[i]), fp[i]),
-                     0);
+    assert_int_equal(iam_keyline_fingerprint(b64[i], strlen(b64[i]), fp[i]), 0);
 }
 
 static int
@@ -248,10 +245,12 @@ test_index_lookup(void **state)
     assert_int_equal(iam_db_shared_acct(&t, "root", &a), -ESRCH);
     /* the walk iam-sync does to reuse the bodies: both, in byte order */
     assert_int_equal(iam_db_shared_key_next(&t, "", &k), 0);
-    assert_true(iam_str_eq(k.fingerprint, strcmp(fp[0], fp[1]) < 0 ? fp[0]
-                                                                   : fp[1]));
-    assert_int_equal(iam_db_shared_key_next(&t, fp[0], &k), strcmp(fp[0], fp[1]) < 0 ? 0 : -ESRCH);
-    assert_int_equal(iam_db_shared_key_next(&t, fp[1], &k), strcmp(fp[1], fp[0]) < 0 ? 0 : -ESRCH);
+    assert_true(
+        iam_str_eq(k.fingerprint, strcmp(fp[0], fp[1]) < 0 ? fp[0] : fp[1]));
+    assert_int_equal(iam_db_shared_key_next(&t, fp[0], &k),
+                     strcmp(fp[0], fp[1]) < 0 ? 0 : -ESRCH);
+    assert_int_equal(iam_db_shared_key_next(&t, fp[1], &k),
+                     strcmp(fp[1], fp[0]) < 0 ? 0 : -ESRCH);
     iam_db_end(&t);
     iam_db_close(db);
 }
