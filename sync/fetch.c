@@ -289,7 +289,7 @@ add_group_name(struct fetch *f, const char *name)
     size_t k;
 
     for (k = 0; k < f->n_groups; k++)
-        if (strcmp(f->groups[k].name, name) == 0)
+        if (f->groups[k].name && strcmp(f->groups[k].name, name) == 0)
             return 0;
     f->groups[f->n_groups].name = strdup(name);
     if (!f->groups[f->n_groups].name)

@@ -154,21 +154,23 @@ static int
 collect_user_groups(const struct fetch *f, const struct model_shared *s,
                     struct user_groups *ug)
 {
+    const struct iam_strlist *gl;
     const struct fetch_group *g;
-    const char *name;
     size_t i, j, k;
     int r;
 
-    for (i = 0; i < s->n_accts; i++)
-        for (j = 0; j < s->accts[i].groups->n; j++) {
-            name = s->accts[i].groups->v[j];
-            g = fetch_group_find(f, name);
+    for (i = 0; i < s->n_accts; i++) {
+        gl = s->accts[i].groups;
+        for (j = 0; gl && j < gl->n; j++) {
+            g = fetch_group_find(f, gl->v[j]);
             for (k = 0; g && k < g->n_members; k++) {
-                r = add_group(&ug[g->members[k]].v, &ug[g->members[k]].n, name);
+                r = add_group(&ug[g->members[k]].v, &ug[g->members[k]].n,
+                              gl->v[j]);
                 if (r < 0)
                     return r;
             }
         }
+    }
     return 0;
 }
 
