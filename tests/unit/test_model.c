@@ -333,6 +333,81 @@ test_keys(void **state)
 }
 
 /* devs deleted in IAM: alice loses sudo; the diff says so. */
+static bool
+has_gid(const struct model_user *u, uint32_t gid)
+{
+    uint32_t i;
+
+    for (i = 0; i < u->n_gids; i++)
+        if (u->gids[i] == gid)
+            return true;
+    return false;
+}
+
+/*
+ * SHARED_ACCOUNTS and LOCAL_GROUP_MAP: devs = alice and bob, who is in no
+ * authorized group. Only an account /etc/passwd has, other than root, is
+ * served; the index holds the servable keys of devs' members, bob's too,
+ * and not a key two of them uploaded; devs' served members get the mapped
+ * gid.
+ */
+static void
+test_shared_accounts(void **state)
+{
+    static const char maps[] =
+        "SHARED_ACCOUNTS=\"localuser:devs;root:devs;ghost:devs\"\n"
+        "LOCAL_GROUP_MAP=\"devs:localuser\"\n";
+    const struct model_shared_key *k;
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct fetch f;
+    struct model m;
+    char err[256];
+
+    (void)state;
+    make_fetch(&f, true);
+    make_config(&cfg);
+    assert_int_equal(iam_config_parse_buffer("t.conf", maps, strlen(maps), &cfg,
+                                             err, sizeof(err)),
+                     0);
+    /* bob (6) joins devs with alice's Active key 0 and a key of his own
+     * (alice's copy of it is too old to serve) */
+    f.groups[1].members = realloc(f.groups[1].members, 2 * sizeof(size_t));
+    assert_non_null(f.groups[1].members);
+    f.groups[1].members[f.groups[1].n_members++] = 6;
+    f.keys[6].v = calloc(2, sizeof(struct fetch_key));
+    assert_non_null(f.keys[6].v);
+    f.keys[6].n = 2;
+    f.keys[6].v[0].key_id = xdup("APKABOB0");
+    f.keys[6].v[0].body = xdup(key_line[0]);
+    f.keys[6].v[1].key_id = xdup("APKABOB1");
+    f.keys[6].v[1].body = xdup(key_line[2]);
+    f.keys[6].v[0].upload_date = f.keys[6].v[1].upload_date = NOW - DAY;
+    assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
+    assert_int_equal(model_build(&f, &cfg, &local, NOW, &m), 0);
+    iam_name_set_free(&local);
+
+    assert_int_equal(m.shared.n_accts, 1);
+    assert_string_equal(m.shared.accts[0].name, "localuser");
+    assert_int_equal(m.shared.accts[0].uid, 1000);
+    assert_int_equal(m.shared.n_keys, 1);
+    assert_int_equal(m.shared.ambiguous_keys, 1);
+    k = &m.shared.keys[0];
+    assert_string_equal(k->iam_name, "bob");
+    assert_string_equal(k->key_id, "APKABOB1");
+    assert_string_equal(k->line, key_line[2]);
+    assert_int_equal(k->n_groups, 1);
+    assert_string_equal(k->groups[0], "devs");
+    /* bob is served no account of his own */
+    assert_null(find_user(&m, "bob"));
+    /* devs -> localuser (gid 1000): alice, not first.last */
+    assert_true(has_gid(find_user(&m, "alice"), 1000));
+    assert_false(has_gid(find_user(&m, "first.last.at.example.com"), 1000));
+    model_free(&m);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
 static void
 test_diff(void **state)
 {
@@ -694,6 +769,7 @@ main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_groups_and_sudo),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_shared_accounts),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_configured_names_win),
         cmocka_unit_test(test_name_status_configured),
