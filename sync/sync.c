@@ -15,6 +15,7 @@
 #include "aws_endpoint.h"
 #include "aws_provider.h"
 #include "diff.h"
+#include "explain.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "iam_db_write.h"
@@ -498,6 +499,20 @@ fetch_from_fleet(struct run *run)
     return SYNC_EXIT_OK;
 }
 
+/* --explain: the one user's keys, nobody else's (no full sync). */
+static int
+select_explained(struct fetch *f, void *arg)
+{
+    const struct run *run = arg;
+    long who = explain_find(f, run->fl->explain);
+    size_t i;
+
+    for (i = 0; i < f->n_users; i++)
+        if ((long)i != who)
+            f->wanted[i] = false;
+    return select_users(f, arg);
+}
+
 static int
 fetch_from_iam(struct run *run)
 {
@@ -513,7 +528,7 @@ fetch_from_iam(struct run *run)
     fo.authorized_groups = &run->cfg->iam_authorized_groups;
     fo.sudoers_groups = &run->cfg->sudoers_groups;
     fo.known = &run->known;
-    fo.select = select_users;
+    fo.select = run->fl->explain ? select_explained : select_users;
     fo.select_arg = run;
     r = fetch_all(&fo, &run->fetch);
     /* The bodies it held are the fetch's now; its key ids are not needed. */
@@ -721,6 +736,56 @@ run_publisher(struct run *run)
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 
+/*
+ * --explain NAME: the model built for that user, from IAM (every user and
+ * the configured groups, as a sync sees them, but the keys of that user
+ * only), or from the snapshot with --offline or in fleet mode. Writes
+ * nothing. 0: the user can log in now; 1: not, or no answer.
+ */
+static int
+run_explain(struct run *run)
+{
+    struct explain ex;
+    int r;
+
+    memset(&ex, 0, sizeof(ex));
+    ex.query = run->fl->explain;
+    ex.config_path = run->fl->config_path;
+    ex.db_path = run->fl->db_path;
+    ex.now = time(NULL);
+    ex.from_iam = !run->fl->offline && !run->from_fleet;
+    ex.where = run->from_fleet
+                   ? "the snapshot (SOURCE is set: this instance applies "
+                     "fleet objects, it does not ask IAM)"
+                   : "the snapshot (--offline)";
+    r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot read /etc/passwd or /etc/group: %s",
+                strerrordesc_np(-r));
+        return 1;
+    }
+    load_previous(run, true);
+    if (ex.from_iam) {
+        if (connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK)
+            return 1;
+    } else {
+        r = explain_snapshot_fetch(run->fl->db_path, run->cfg, &run->fetch);
+        if (r < 0 && r != -ENOENT) {
+            iam_log(LOG_ERR, "%s: cannot read the snapshot: %s",
+                    run->fl->db_path, strerrordesc_np(-r));
+            return 1;
+        }
+    }
+    r = explain_walk(&run->fetch, run->cfg, &run->local, &run->old, &ex);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot explain %s: %s", ex.query,
+                strerrordesc_np(-r));
+        return 1;
+    }
+    explain_print(&ex, run->cfg, run->fl->json, stdout);
+    return ex.can_log_in ? 0 : 1;
+}
+
 /* TEXTFILE_DIR: the run's outcome for node_exporter (real runs only). */
 static void
 report_metrics(const struct run *run, int status)
@@ -767,6 +832,10 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     aws_creds_init(&run.creds);
     run.from_fleet = cfg->source && !fl->publish;
     /* A dry run writes nothing here, nor does a publisher: no lock. */
+    if (fl->explain) {
+        status = run_explain(&run);
+        goto out;
+    }
     if (!fl->dry_run && !fl->publish) {
         lock = lock_take(fl->db_path, cfg->lock_timeout);
         if (lock < 0) {
@@ -784,6 +853,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     if (status != SYNC_EXIT_USAGE)
         summary(&run);
     report_metrics(&run, status);
+out:
     if (lock >= 0)
         close(lock);
     model_free(&run.model);
