@@ -126,8 +126,8 @@ walk_uid(const struct model_trail *t, struct explain *ex)
              t->uid);
     else
         step(ex, "uid", "UID_MIN", true,
-             "uid %u, private group gid %u: moved from %u (taken by %s%s) "
-             "after %u tries",
+             "uid %u, private group gid %u: moved from %u (taken by %s%s), "
+             "try %u",
              t->uid, t->uid, t->first_uid, t->uid_with ? "IAM user " : "",
              t->uid_with ? t->uid_with : "a local account or a reserved id",
              t->uid_tries);
