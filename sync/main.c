@@ -210,8 +210,11 @@ main(int argc, char **argv)
         iam_config_free(&cfg);
         return SYNC_EXIT_USAGE;
     }
+    /* --explain says why itself: only errors besides, unless asked */
     iam_log_init("iam-sync", cfg.syslog_facility, a.verbose,
-                 a.verbose ? LOG_DEBUG : LOG_INFO);
+                 a.verbose    ? LOG_DEBUG
+                 : a.fl.explain ? LOG_ERR
+                              : LOG_INFO);
     if (!a.fl.db_path)
         a.fl.db_path = cfg.db_path;
     a.fl.config_path = a.config;

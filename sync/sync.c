@@ -25,6 +25,7 @@
 #include "lock.h"
 #include "metrics.h"
 #include "model.h"
+#include "progress.h"
 #include "state.h"
 #include "tags.h"
 
@@ -59,6 +60,7 @@ struct run {
     struct model model;
     struct diff_counts diff;
     const char *result;
+    struct progress progress; /* the line on a terminal */
 };
 
 /*
@@ -102,7 +104,7 @@ deadline(const struct run *run)
  * same timeout, attempts, rate limit and deadline.
  */
 static void
-call_opts(const struct run *run, struct aws_client_opts *ret)
+call_opts(struct run *run, struct aws_client_opts *ret)
 {
     const struct iam_config *cfg = run->cfg;
 
@@ -111,6 +113,8 @@ call_opts(const struct run *run, struct aws_client_opts *ret)
     ret->max_attempts = MAX_ATTEMPTS;
     ret->calls_per_sec = cfg->max_calls_per_second;
     ret->deadline_ms = deadline(run);
+    ret->on_call = progress_call;
+    ret->on_call_arg = &run->progress;
 }
 
 /*
@@ -499,6 +503,12 @@ fetch_from_fleet(struct run *run)
     return SYNC_EXIT_OK;
 }
 
+static void
+progress_phase_cb(void *arg, const char *name, unsigned long planned)
+{
+    progress_phase(arg, name, planned);
+}
+
 /* --explain: the one user's keys, nobody else's (no full sync). */
 static int
 select_explained(struct fetch *f, void *arg)
@@ -530,7 +540,11 @@ fetch_from_iam(struct run *run)
     fo.known = &run->known;
     fo.select = run->fl->explain ? select_explained : select_users;
     fo.select_arg = run;
+    fo.phase = progress_phase_cb;
+    fo.phase_arg = &run->progress;
     r = fetch_all(&fo, &run->fetch);
+    /* The calls are made: what is logged from here on starts clean. */
+    progress_end(&run->progress);
     /* The bodies it held are the fetch's now; its key ids are not needed. */
     known_keys_free(&run->known);
     /*
@@ -782,6 +796,7 @@ run_explain(struct run *run)
                 strerrordesc_np(-r));
         return 1;
     }
+    progress_end(&run->progress); /* stdout may be the same terminal */
     explain_print(&ex, run->cfg, run->fl->json, stdout);
     return ex.can_log_in ? 0 : 1;
 }
@@ -831,9 +846,11 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
     aws_creds_init(&run.base);
     aws_creds_init(&run.creds);
     run.from_fleet = cfg->source && !fl->publish;
+    progress_init(&run.progress);
     /* A dry run writes nothing here, nor does a publisher: no lock. */
     if (fl->explain) {
         status = run_explain(&run);
+        progress_end(&run.progress);
         goto out;
     }
     if (!fl->dry_run && !fl->publish) {
@@ -850,6 +867,7 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
         iam_db_writer_sweep(fl->db_path);
     }
     status = fl->publish ? run_publisher(&run) : run_locked(&run);
+    progress_end(&run.progress);
     if (status != SYNC_EXIT_USAGE)
         summary(&run);
     report_metrics(&run, status);

@@ -29,7 +29,7 @@ db=$work/db/passwd.mdb
 cleanup() {
     moto_stop "$basic/moto"
     moto_stop "$hostile/moto"
-    rm -rf --one-file-system "$work"
+    [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -221,6 +221,51 @@ sync "$creds" "$work/noadm.conf" "$db"
 check "... agreeing with the snapshot: she is in no sudo group" \
     test -z "$(awk '$1 == "group" && $2 == "iam-sudo" && / alice( |$)/' \
         "$work/dump1")"
+
+# ---- the progress line ------------------------------------------------------
+
+# on_pty OUT [ENV=VALUE...] -- ARGS...: iam-sync ARGS on a pseudo-terminal
+# (util-linux script), with the basic seed's credentials and the given
+# variables; everything the terminal showed goes to OUT.
+on_pty() {
+    local out=$1 cmd
+    shift
+    local envs=()
+    while [ "$1" != -- ]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    cmd=$(printf '%q ' "$build/iam-sync" --config "$conf" "$@")
+    (
+        unset JOURNAL_STREAM
+        set -a
+        # shellcheck disable=SC1090
+        . "$creds"
+        set +a
+        exec env "${envs[@]}" script -qfec "$cmd" /dev/null
+    ) >"$out" 2>&1 </dev/null
+}
+
+progress_re=$'\r\033\[Kiam-sync: ListSSHPublicKeys: [0-9]+ of 11 calls, [0-9]+ retries, '
+if ! command -v script >/dev/null; then
+    tap_skip "util-linux script (a pty) is not installed"
+else
+    rm -f "$work/db2.mdb"
+    on_pty "$work/pty" -- --db "$work/db2.mdb"
+    check "on a terminal, a sync draws the progress line (phase, calls of planned, retries)" \
+        grep -qaE "$progress_re" "$work/pty"
+    check "... and erases it before anything else is written" \
+        grep -qaF $'\r\033[Kiam-sync: warning:' "$work/pty"
+    on_pty "$work/pty-j" JOURNAL_STREAM=8:12345 -- --db "$work/db2.mdb" --force
+    check_eq "under the journal (JOURNAL_STREAM set): no progress line" 0 \
+        "$(grep -ac 'calls, ' "$work/pty-j")"
+    on_pty "$work/pty-e" -- --db "$db" --explain alice
+    check "--explain on a terminal: the line, then the explanation on a clean line" \
+        grep -qaF $'\r\033[Kalice: the user\'s facts from IAM' "$work/pty-e"
+fi
+sync "$creds" "$conf" "$work/db3.mdb"
+check_eq "stderr in a file: no progress line" 0 "$(grep -ac 'calls, ' "$work/err")"
 
 # ---- usage errors ---------------------------------------------------------
 
