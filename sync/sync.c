@@ -751,15 +751,80 @@ run_publisher(struct run *run)
 }
 
 /*
+ * Fleet mode: the object in place at SOURCE, read whole (no ETag sent)
+ * and checked as a sync checks it; nothing is remembered. @where says
+ * whether it is the one this instance applied last.
+ */
+static int
+explain_fleet(struct run *run, char *where, size_t len)
+{
+    struct fleet_refused refused;
+    struct fleet_seen seen, applied;
+    int r;
+
+    if (connect_aws(run) < 0 || local_files_digest(run) < 0 ||
+        load_seen(run) < 0)
+        return -EIO;
+    fleet_seen_load(run->fl->db_path, &applied);
+    seen = run->seen;
+    seen.etag[0] = '\0';
+    refused = run->refused;
+    refused.etag[0] = '\0';
+    r = fleet_get(run->cfg, &run->base, deadline(run), &seen, &refused,
+                  time(NULL), &run->got, &run->fleet);
+    if (r < 0)
+        return r;
+    run->fetch = run->got.fetch;
+    memset(&run->got.fetch, 0, sizeof(run->got.fetch));
+    snprintf(where, len, "the fleet object %s (%s), everyone else's too",
+             run->cfg->source,
+             strcmp(run->got.etag, applied.etag) == 0
+                 ? "the one this instance applied last"
+                 : "not the one this instance applied last: the next sync "
+                   "applies it");
+    return 0;
+}
+
+/* Where the facts come from: IAM, the fleet object, or the snapshot. */
+static int
+explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
+{
+    int r;
+
+    ex->from_iam = !run->fl->offline && !run->from_fleet;
+    if (ex->from_iam)
+        return connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK
+                   ? -EIO
+                   : 0;
+    ex->where = where;
+    snprintf(where, len, "%s",
+             run->fl->offline ? "the snapshot (--offline)"
+                              : "the snapshot (the fleet object could not "
+                                "be used: see above)");
+    if (run->from_fleet && !run->fl->offline &&
+        explain_fleet(run, where, len) == 0)
+        return 0;
+    r = explain_snapshot_fetch(run->fl->db_path, run->cfg, &run->fetch);
+    if (r < 0 && r != -ENOENT) {
+        iam_log(LOG_ERR, "%s: cannot read the snapshot: %s", run->fl->db_path,
+                strerrordesc_np(-r));
+        return r;
+    }
+    return 0;
+}
+
+/*
  * --explain NAME: the model built for that user, from IAM (every user and
  * the configured groups, as a sync sees them, but the keys of that user
- * only), or from the snapshot with --offline or in fleet mode. Writes
- * nothing. 0: the user can log in now; 1: not, or no answer.
+ * only), from the fleet object in fleet mode, or from the snapshot with
+ * --offline. Writes nothing. 0: the user can log in now; 1: not, or no
+ * answer.
  */
 static int
 run_explain(struct run *run)
 {
     struct explain ex;
+    char where[1400];
     int r;
 
     memset(&ex, 0, sizeof(ex));
@@ -767,11 +832,6 @@ run_explain(struct run *run)
     ex.config_path = run->fl->config_path;
     ex.db_path = run->fl->db_path;
     ex.now = time(NULL);
-    ex.from_iam = !run->fl->offline && !run->from_fleet;
-    ex.where = run->from_fleet
-                   ? "the snapshot (SOURCE is set: this instance applies "
-                     "fleet objects, it does not ask IAM)"
-                   : "the snapshot (--offline)";
     r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot read /etc/passwd or /etc/group: %s",
@@ -779,17 +839,8 @@ run_explain(struct run *run)
         return 1;
     }
     load_previous(run, true);
-    if (ex.from_iam) {
-        if (connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK)
-            return 1;
-    } else {
-        r = explain_snapshot_fetch(run->fl->db_path, run->cfg, &run->fetch);
-        if (r < 0 && r != -ENOENT) {
-            iam_log(LOG_ERR, "%s: cannot read the snapshot: %s",
-                    run->fl->db_path, strerrordesc_np(-r));
-            return 1;
-        }
-    }
+    if (explain_fetch(run, &ex, where, sizeof(where)) < 0)
+        return 1;
     r = explain_walk(&run->fetch, run->cfg, &run->local, &run->old, &ex);
     if (r < 0) {
         iam_log(LOG_ERR, "cannot explain %s: %s", ex.query,
