@@ -33,6 +33,7 @@ struct explain {
     const char *db_path;
     bool from_iam;     /* the user's facts are IAM's; else the snapshot's */
     const char *where; /* why not from IAM, when not */
+    const char *facts; /* "iam", "fleet" or "snapshot" */
     bool found;        /* an IAM user of that name (or mapped name) */
     bool in_snapshot;  /* the snapshot serves the user now */
     bool can_log_in;   /* ... with at least one Active key */

@@ -71,7 +71,7 @@ print_json(const struct explain *ex, const struct iam_config *cfg, FILE *out)
     size_t i;
 
     put_str(o, "name", ex->query);
-    put_str(o, "facts", ex->from_iam ? "iam" : "snapshot");
+    put_str(o, "facts", ex->facts);
     json_object_object_add(o, "found", json_object_new_boolean(ex->found));
     json_object_object_add(o, "in_snapshot",
                            json_object_new_boolean(ex->in_snapshot));

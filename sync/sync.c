@@ -792,6 +792,7 @@ explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
     int r;
 
     ex->from_iam = !run->fl->offline && !run->from_fleet;
+    ex->facts = ex->from_iam ? "iam" : "snapshot";
     if (ex->from_iam)
         return connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK
                    ? -EIO
@@ -802,8 +803,10 @@ explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
                               : "the snapshot (the fleet object could not "
                                 "be used: see above)");
     if (run->from_fleet && !run->fl->offline &&
-        explain_fleet(run, where, len) == 0)
+        explain_fleet(run, where, len) == 0) {
+        ex->facts = "fleet";
         return 0;
+    }
     r = explain_snapshot_fetch(run->fl->db_path, run->cfg, &run->fetch);
     if (r < 0 && r != -ENOENT) {
         iam_log(LOG_ERR, "%s: cannot read the snapshot: %s", run->fl->db_path,
