@@ -111,8 +111,7 @@ walk_name(const struct model_trail *t, struct explain *ex)
              t->clash_key ? t->clash_key : "?",
              t->clash_with ? t->clash_with : "?");
     else if (t->name[0])
-        step(ex, "name", NULL, false, "maps to %s: refused: %s", t->name,
-             why);
+        step(ex, "name", NULL, false, "maps to %s: refused: %s", t->name, why);
     else
         step(ex, "name", NULL, false, "refused: %s", why);
 }
@@ -122,8 +121,7 @@ walk_uid(const struct model_trail *t, struct explain *ex)
 {
     if (t->uid_tries == 0)
         step(ex, "uid", "UID_MIN", true,
-             "uid %u, private group gid %u: its first choice", t->uid,
-             t->uid);
+             "uid %u, private group gid %u: its first choice", t->uid, t->uid);
     else
         step(ex, "uid", "UID_MIN", true,
              "uid %u, private group gid %u: moved from %u (taken by %s%s), "
@@ -185,9 +183,8 @@ walk_keys(const struct model_trail *t, const struct iam_config *cfg,
              k->verdict == MODEL_KEY_ACTIVE,
              "%s: %s, %ld days old (limit %s%u): %s%s%s; %s", k->src->key_id,
              k->src->status == AWS_IAM_JSON_KEY_ACTIVE ? "Active" : "Inactive",
-             age, cfg->max_key_age_days ? "" : "none, ",
-             cfg->max_key_age_days, key_what[k->verdict],
-             k->verdict == MODEL_KEY_INVALID ? ": " : "",
+             age, cfg->max_key_age_days ? "" : "none, ", cfg->max_key_age_days,
+             key_what[k->verdict], k->verdict == MODEL_KEY_INVALID ? ": " : "",
              k->verdict == MODEL_KEY_INVALID ? iam_keyline_strerror(k->reason)
                                              : "",
              state_key(was, k->src->key_id) ? "in the snapshot"
@@ -207,8 +204,8 @@ walk_local_groups(const struct model *m, const struct model_user *u,
         for (i = 0; i < m->groups[k].n_members; i++)
             if (&m->users[m->groups[k].members[i]] == u &&
                 len + strlen(m->groups[k].name) + 2 < sizeof(list))
-                len += (size_t)snprintf(list + len, sizeof(list) - len,
-                                        " %s", m->groups[k].name);
+                len += (size_t)snprintf(list + len, sizeof(list) - len, " %s",
+                                        m->groups[k].name);
     step(ex, "groups here", "LOCAL_GROUPS", true,
          "%u supplementary gids; served groups:%s", u->n_gids,
          len ? list : " none");
@@ -233,10 +230,9 @@ static void
 walk_snapshot(const struct model_trail *t, const struct state *old,
               const struct state *new, struct explain *ex)
 {
-    const struct state_user *was = t->name[0] ? state_user(old, t->name)
-                                              : NULL;
-    const struct state_user *will = t->index >= 0 ? state_user(new, t->name)
-                                                  : NULL;
+    const struct state_user *was = t->name[0] ? state_user(old, t->name) : NULL;
+    const struct state_user *will =
+        t->index >= 0 ? state_user(new, t->name) : NULL;
     size_t i;
 
     ex->snapshot_created = old->exists ? old->created : 0;
@@ -278,8 +274,8 @@ walk_served(const struct iam_config *cfg, const struct model *m,
         step(ex, "sudo", "SUDOERS_GROUPS", true,
              "yes: SUDOERS_GROUPS is ##ALL##");
     else
-        step(ex, "sudo", "SUDOERS_GROUPS", true,
-             "yes: member of IAM group %s", t->sudo_by);
+        step(ex, "sudo", "SUDOERS_GROUPS", true, "yes: member of IAM group %s",
+             t->sudo_by);
     walk_local_groups(m, u, ex);
 }
 

@@ -75,7 +75,7 @@ explain_snapshot_fetch(const char *path, const struct iam_config *cfg,
 
 /* explain_print - @ex as text, or as one JSON object (@json). */
 void
-explain_print(const struct explain *ex, const struct iam_config *cfg,
-              bool json, FILE *out);
+explain_print(const struct explain *ex, const struct iam_config *cfg, bool json,
+              FILE *out);
 
 #endif

@@ -5,8 +5,8 @@
 
 /* "FILE:LINE" of @rule, or "default" when the file does not set it. */
 static void
-where(const struct explain *ex, const struct iam_config *cfg,
-      const char *rule, char *buf, size_t len)
+where(const struct explain *ex, const struct iam_config *cfg, const char *rule,
+      char *buf, size_t len)
 {
     size_t line = iam_config_line(cfg, rule);
 
@@ -27,8 +27,7 @@ print_text(const struct explain *ex, const struct iam_config *cfg, FILE *out)
             ex->from_iam ? "IAM, everyone else's too" : ex->where);
     for (i = 0; i < ex->n_steps; i++) {
         s = &ex->steps[i];
-        fprintf(out, "  %-3s %-11s %s", s->ok ? "ok" : "NO", s->topic,
-                s->text);
+        fprintf(out, "  %-3s %-11s %s", s->ok ? "ok" : "NO", s->topic, s->text);
         if (s->rule) {
             where(ex, cfg, s->rule, at, sizeof(at));
             fprintf(out, "  [%s, %s]", s->rule, at);
@@ -90,8 +89,8 @@ print_json(const struct explain *ex, const struct iam_config *cfg, FILE *out)
 }
 
 void
-explain_print(const struct explain *ex, const struct iam_config *cfg,
-              bool json, FILE *out)
+explain_print(const struct explain *ex, const struct iam_config *cfg, bool json,
+              FILE *out)
 {
     if (json)
         print_json(ex, cfg, out);

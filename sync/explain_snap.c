@@ -110,15 +110,29 @@ read_members(struct iam_db_txn *t, const char *fallback, struct fetch *f,
     return 0;
 }
 
+/* Did list @i's entry @j come earlier, in list @i or in list 0? */
+static bool
+listed_before(const struct iam_strlist *const *lists, size_t i, size_t j)
+{
+    size_t k;
+
+    for (k = 0; i == 1 && k < lists[0]->n; k++)
+        if (strcmp(lists[0]->v[k], lists[i]->v[j]) == 0)
+            return true;
+    for (k = 0; k < j; k++)
+        if (strcmp(lists[i]->v[k], lists[i]->v[j]) == 0)
+            return true;
+    return false;
+}
+
 /* The configured groups, authorized first, each once (as fetch.c). */
 static int
-read_groups(struct iam_db_txn *t, const struct iam_config *cfg,
-            struct fetch *f)
+read_groups(struct iam_db_txn *t, const struct iam_config *cfg, struct fetch *f)
 {
     const struct iam_strlist *lists[2] = { &cfg->iam_authorized_groups,
                                            &cfg->sudoers_groups };
     struct fetch_group *g;
-    size_t i, j, k;
+    size_t i, j;
     int r = 0;
 
     f->groups = calloc(lists[0]->n + lists[1]->n + 1, sizeof(*f->groups));
@@ -126,16 +140,14 @@ read_groups(struct iam_db_txn *t, const struct iam_config *cfg,
         return -ENOMEM;
     for (i = 0; r >= 0 && i < 2; i++) {
         for (j = 0; r >= 0 && j < lists[i]->n; j++) {
-            for (k = 0; k < f->n_groups; k++)
-                if (strcmp(f->groups[k].name, lists[i]->v[j]) == 0)
-                    break;
-            if (k < f->n_groups)
+            if (listed_before(lists, i, j))
                 continue;
             g = &f->groups[f->n_groups++];
             g->name = strdup(lists[i]->v[j]);
+            if (!g->name)
+                return -ENOMEM;
             g->authorized = i == 0;
-            r = g->name ? read_members(t, i ? cfg->sudo_group : NULL, f, g)
-                        : -ENOMEM;
+            r = read_members(t, i ? cfg->sudo_group : NULL, f, g);
         }
     }
     return r;

@@ -545,8 +545,7 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         return r;
     phase(o, "ListUsers", 0);
     r = list_users(o, &h, ret);
-    phase(o, "GetGroup",
-          o->authorized_groups->n + o->sudoers_groups->n);
+    phase(o, "GetGroup", o->authorized_groups->n + o->sudoers_groups->n);
     if (r >= 0)
         r = get_groups(o, &h, ret);
     aws_http_destroy(&h);

@@ -212,9 +212,9 @@ main(int argc, char **argv)
     }
     /* --explain says why itself: only errors besides, unless asked */
     iam_log_init("iam-sync", cfg.syslog_facility, a.verbose,
-                 a.verbose    ? LOG_DEBUG
+                 a.verbose      ? LOG_DEBUG
                  : a.fl.explain ? LOG_ERR
-                              : LOG_INFO);
+                                : LOG_INFO);
     if (!a.fl.db_path)
         a.fl.db_path = cfg.db_path;
     a.fl.config_path = a.config;

@@ -42,8 +42,7 @@ static const char *
 configured_group(const struct iam_config *cfg, const char *name, bool user,
                  const char **ret_value)
 {
-    static const char *const keys[] = { "LOCAL_GROUPS",
-                                        "IAM_AUTHORIZED_GROUPS",
+    static const char *const keys[] = { "LOCAL_GROUPS", "IAM_AUTHORIZED_GROUPS",
                                         "SUDOERS_GROUPS" };
     const struct iam_strlist *lists[] = { &cfg->local_groups,
                                           &cfg->iam_authorized_groups,
@@ -800,8 +799,8 @@ trace_naming(const struct fetch *f, const struct iam_config *cfg,
         if (j != w && strcasecmp(n->names[j], t->name) == 0)
             t->clash_with = f->users[j].user_name;
     t->uid_tries = slots[w].collisions;
-    iam_id_hash(IAM_ID_PREFIX_UID, slots[w].key, 0, cfg->uid_min,
-                cfg->uid_max, &t->first_uid);
+    iam_id_hash(IAM_ID_PREFIX_UID, slots[w].key, 0, cfg->uid_min, cfg->uid_max,
+                &t->first_uid);
     for (j = 0; t->uid_tries && j < f->n_users; j++)
         if (j != w && slots[j].id == t->first_uid)
             t->uid_with = f->users[j].user_name;

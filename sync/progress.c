@@ -34,11 +34,11 @@ draw(struct progress *p, int64_t now)
         snprintf(planned, sizeof(planned), "%lu", p->planned);
         if (done > 0 && done < p->planned)
             snprintf(left, sizeof(left), ", about %.0f s left",
-                     secs / (double)p->calls *
-                         (double)(p->planned - done));
+                     secs / (double)p->calls * (double)(p->planned - done));
     }
-    fprintf(stderr, "\r\033[Kiam-sync: %s: %lu of %s calls, %lu retries, "
-                    "%.1f s%s",
+    fprintf(stderr,
+            "\r\033[Kiam-sync: %s: %lu of %s calls, %lu retries, "
+            "%.1f s%s",
             p->phase, done, planned, p->retries, secs, left);
     fflush(stderr);
     p->drawn_ms = now;
