@@ -29,7 +29,7 @@ db=$work/db/passwd.mdb
 cleanup() {
     moto_stop "$basic/moto"
     moto_stop "$hostile/moto"
-    [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$work"
+    rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -51,9 +51,9 @@ write_conf() {
     chmod 0600 "$file"
 }
 
-# sync CREDS CONF DB [ARGS...]: iam-sync with a seed's credentials;
+# run_sync CREDS CONF DB [ARGS...]: iam-sync with a seed's credentials;
 # stdout in $work/out, stderr in $work/err; returns its status.
-sync() {
+run_sync() {
     local creds=$1 conf=$2 dbp=$3
     shift 3
     (
@@ -103,7 +103,7 @@ served_with_key() {
 agree() {
     local creds=$1 conf=$2 dbp=$3 dump=$4 man=$5 name rc want bad=0
     while IFS= read -r name; do
-        sync "$creds" "$conf" "$dbp" --explain "$name"
+        run_sync "$creds" "$conf" "$dbp" --explain "$name"
         rc=$?
         want=1
         served_with_key "$dump" "$name" && want=0
@@ -129,16 +129,16 @@ conf=$work/basic.conf
 write_conf "$conf" "$url"
 
 # Before any sync: the user is in IAM, not yet in a snapshot.
-sync "$creds" "$conf" "$work/new/passwd.mdb" --explain alice
+run_sync "$creds" "$conf" "$work/new/passwd.mdb" --explain alice
 check_rc "not yet synced: alice cannot log in yet (exit 1)" 1 $?
 says "... the explanation says there is no snapshot" "no snapshot yet"
 says "... and that the next sync adds her" "next sync   adds this user"
 
-sync "$creds" "$conf" "$db"
+run_sync "$creds" "$conf" "$db"
 check_rc "the sync exits 0" 0 $?
 "$build/tests/dumpsnapshot" "$db" >"$work/dump"
 
-sync "$creds" "$conf" "$db" --explain alice
+run_sync "$creds" "$conf" "$db" --explain alice
 check_rc "alice (admitted, two Active keys): exit 0" 0 $?
 says "... member of the authorized group, with the config line" \
     "member of IAM group ssh-users  [IAM_AUTHORIZED_GROUPS, $conf:1]"
@@ -149,51 +149,51 @@ says "... her keys are served and in the snapshot" \
     "served, opens a login; in the snapshot"
 says "... the next sync changes nothing" "changes nothing for this user"
 
-sync "$creds" "$conf" "$db" --explain alice --json
+run_sync "$creds" "$conf" "$db" --explain alice --json
 check_rc "--json: exit 0" 0 $?
 check_eq "... one JSON object saying she can log in" "true true iam" \
     "$(jq -r '"\(.can_log_in) \(.in_snapshot) \(.facts)"' "$work/out")"
 
-sync "$creds" "$conf" "$db" --explain root
+run_sync "$creds" "$conf" "$db" --explain root
 check_rc "root (a reserved name): exit 1" 1 $?
 says "... refused as reserved" "maps to root: refused: reserved system name"
 
 name40=forty-character-long-iam-user-name-abcde
-sync "$creds" "$conf" "$db" --explain "$name40"
+run_sync "$creds" "$conf" "$db" --explain "$name40"
 check_rc "a 40-character name: exit 1" 1 $?
 says "... refused as too long" "refused: longer than 32 characters"
 
-sync "$creds" "$conf" "$db" --explain amb@corp
+run_sync "$creds" "$conf" "$db" --explain amb@corp
 check_rc "amb@corp (maps to amb.at.corp as another user does): exit 1" 1 $?
 says "... ambiguous, naming the other user" \
     "maps to amb.at.corp: refused: another IAM name maps to the same name (IAM user amb.at.corp maps to it too)"
 
-sync "$creds" "$conf" "$db" --explain ivan
+run_sync "$creds" "$conf" "$db" --explain ivan
 check_rc "ivan (his only key Inactive): exit 1" 1 $?
 says "... the key is Inactive" "Inactive in IAM: served as Inactive"
 
-sync "$creds" "$conf" "$db" --explain erin
+run_sync "$creds" "$conf" "$db" --explain erin
 check_rc "erin (one key 400 days old, one new): exit 0" 0 $?
 says "... the old key is expired under MAX_KEY_AGE_DAYS, with its line" \
     "older than MAX_KEY_AGE_DAYS: served as expired, opens nothing; in the snapshot  [MAX_KEY_AGE_DAYS, $conf:7]"
 
-sync "$creds" "$conf" "$db" --explain grace
+run_sync "$creds" "$conf" "$db" --explain grace
 check_rc "grace (in no authorized group): exit 1" 1 $?
 says "... in none of the authorized groups" \
     "refused: in none of the authorized groups  [IAM_AUTHORIZED_GROUPS, $conf:1]"
 
-sync "$creds" "$conf" "$db" --explain no-such-user
+run_sync "$creds" "$conf" "$db" --explain no-such-user
 check_rc "a user IAM does not have: exit 1" 1 $?
 says "... no such IAM user" "no IAM user of that name"
 
-sync "$creds" "$conf" "$db" --explain dev.plus.ops
+run_sync "$creds" "$conf" "$db" --explain dev.plus.ops
 check_rc "the POSIX name dev.plus.ops explains IAM user dev+ops: exit 0" 0 $?
 says "... found under its IAM name" "IAM user dev+ops"
 
-sync "$creds" "$conf" "$db" --explain alice --offline
+run_sync "$creds" "$conf" "$db" --explain alice --offline
 check_rc "--offline alice: exit 0, from the snapshot" 0 $?
 says "... says the facts are the snapshot's" "facts from the snapshot (--offline)"
-sync "$creds" "$conf" "$db" --explain no-such-user --offline
+run_sync "$creds" "$conf" "$db" --explain no-such-user --offline
 check_rc "--offline no-such-user: exit 1" 1 $?
 
 check "every basic user: --explain's exit status agrees with the snapshot" \
@@ -201,22 +201,22 @@ check "every basic user: --explain's exit status agrees with the snapshot" \
 
 # A rule's input changes: the explanation and the snapshot change together.
 write_conf "$work/old.conf" "$url" 'MAX_KEY_AGE_DAYS=0'
-sync "$creds" "$work/old.conf" "$db" --explain erin
+run_sync "$creds" "$work/old.conf" "$db" --explain erin
 says "MAX_KEY_AGE_DAYS=0: erin's old key would be served" \
     "Active, 400 days old (limit none, 0): served, opens a login"
 says "... and the next sync changes her" "changes this user"
-sync "$creds" "$work/old.conf" "$db"
+run_sync "$creds" "$work/old.conf" "$db"
 "$build/tests/dumpsnapshot" "$db" >"$work/dump0"
 check_eq "... the sync then serves both her keys Active" 2 \
     "$(awk '$1 == "key" && $2 == "erin" && $4 == "active"' "$work/dump0" |
         wc -l)"
-sync "$creds" "$work/old.conf" "$db" --explain erin
+run_sync "$creds" "$work/old.conf" "$db" --explain erin
 says "... and the explanation then says nothing changes" \
     "changes nothing for this user"
 write_conf "$work/noadm.conf" "$url" 'SUDOERS_GROUPS=""'
-sync "$creds" "$work/noadm.conf" "$db" --explain alice
+run_sync "$creds" "$work/noadm.conf" "$db" --explain alice
 says "SUDOERS_GROUPS empty: alice has no sudo" "no: in no SUDOERS_GROUPS group"
-sync "$creds" "$work/noadm.conf" "$db"
+run_sync "$creds" "$work/noadm.conf" "$db"
 "$build/tests/dumpsnapshot" "$db" >"$work/dump1"
 check "... agreeing with the snapshot: she is in no sudo group" \
     test -z "$(awk '$1 == "group" && $2 == "iam-sudo" && / alice( |$)/' \
@@ -264,20 +264,20 @@ else
     check "--explain on a terminal: the line, then the explanation on a clean line" \
         grep -qaF $'\r\033[Kalice: the user\'s facts from IAM' "$work/pty-e"
 fi
-sync "$creds" "$conf" "$work/db3.mdb"
+run_sync "$creds" "$conf" "$work/db3.mdb"
 check_eq "stderr in a file: no progress line" 0 "$(grep -ac 'calls, ' "$work/err")"
 
 # ---- usage errors ---------------------------------------------------------
 
-sync "$creds" "$conf" "$db" --explain ""
+run_sync "$creds" "$conf" "$db" --explain ""
 check_rc "--explain with an empty name: exit 2" 2 $?
-sync "$creds" "$conf" "$db" --offline
+run_sync "$creds" "$conf" "$db" --offline
 check_rc "--offline without --explain: exit 2" 2 $?
-sync "$creds" "$conf" "$db" --explain alice --dry-run
+run_sync "$creds" "$conf" "$db" --explain alice --dry-run
 check_rc "--explain with --dry-run: exit 2" 2 $?
-sync "$creds" "$conf" "$db" --explain alice extra
+run_sync "$creds" "$conf" "$db" --explain alice extra
 check_rc "--explain with a stray argument: exit 2" 2 $?
-sync "$creds" "$conf" "$db" --explain
+run_sync "$creds" "$conf" "$db" --explain
 check_rc "--explain without a name: exit 2" 2 $?
 
 # ---- the hostile scenario: local clashes, configured groups ---------------
@@ -310,31 +310,31 @@ hconf=$work/hostile.conf
 hdb=$work/hdb/passwd.mdb
 write_conf "$hconf" "$(moto_url "$hostile/moto")" \
     'IAM_AUTHORIZED_GROUPS="ssh-users,iam-users,Ops"'
-sync "$hcreds" "$hconf" "$hdb"
+run_sync "$hcreds" "$hconf" "$hdb"
 check_rc "hostile: the sync exits 0" 0 $?
 "$build/tests/dumpsnapshot" "$hdb" >"$work/hdump"
 
-sync "$hcreds" "$hconf" "$hdb" --explain Deploy
+run_sync "$hcreds" "$hconf" "$hdb" --explain Deploy
 check_rc "Deploy (a local deploy exists): exit 1" 1 $?
 says "... refused as a local clash" \
     "maps to Deploy: refused: already a local user or group"
 
-sync "$hcreds" "$hconf" "$hdb" --explain iam-sudo
+run_sync "$hcreds" "$hconf" "$hdb" --explain iam-sudo
 check_rc "iam-sudo (SUDO_GROUP's name): exit 1" 1 $?
 says "... refused, naming SUDO_GROUP" \
     "refused: the name of a configured group (SUDO_GROUP \"iam-sudo\")  [SUDO_GROUP, default]"
 
-sync "$hcreds" "$hconf" "$hdb" --explain iam-users
+run_sync "$hcreds" "$hconf" "$hdb" --explain iam-users
 check_rc "iam-users (MEMBER_GROUP's, and an authorized group's): exit 1" 1 $?
 says "... refused, naming MEMBER_GROUP" "(MEMBER_GROUP \"iam-users\")"
 
-sync "$hcreds" "$hconf" "$hdb" --explain alice
+run_sync "$hcreds" "$hconf" "$hdb" --explain alice
 check_rc "alice (her first uid is a local account's): exit 0" 0 $?
 alice_uid=$(awk '$1 == "user" && $2 == "alice" { print $3 }' "$work/hdump")
 says "... her uid moved from the local one to the snapshot's" \
     "uid $alice_uid, private group gid $alice_uid: moved from $alice_first (taken by a local account or a reserved id), try 1"
 
-sync "$hcreds" "$hconf" "$hdb" --explain carol
+run_sync "$hcreds" "$hconf" "$hdb" --explain carol
 check_rc "carol (in the hostile groups, an ordinary user): exit 0" 0 $?
 
 check "every hostile user: --explain's exit status agrees with the snapshot" \
