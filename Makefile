@@ -55,7 +55,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
 	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
-	tests/unit/test_sudo_check.c
+	tests/unit/test_sudo_check.c tests/unit/test_explain.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -160,6 +160,12 @@ $(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
 		$(TEST_LIBS)
+
+$(BUILD)/tests/test_explain: tests/unit/test_explain.c $(SYNC_TESTED_OBJ) \
+		$(OBJ)/sync/explain.o $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(OBJ)/sync/explain.o $(TEST_LIBS)
 
 $(BUILD)/tests/test_diff: tests/unit/test_diff.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)

@@ -20,7 +20,8 @@ struct parse {
     char *errbuf;
     size_t errlen;
     struct iam_config *cfg;
-    size_t key_line[64]; /* per keys[] entry: last line that set it */
+    size_t key_line[IAM_CONFIG_KEYS_MAX]; /* per keys[] entry: last line
+                                             that set it */
 };
 
 /* The type of a key: how its value is read and where it is stored. */
@@ -554,6 +555,7 @@ apply(struct parse *p, const char *key, char *val)
                 "value wins",
                 p->name, p->line, k->name, p->key_line[i]);
     p->key_line[i] = p->line;
+    p->cfg->key_lines[i] = p->line;
     return set_value(p, k, val);
 }
 
@@ -666,6 +668,17 @@ iam_config_parse_buffer(const char *name, const char *text, size_t len,
         line_of(&p, "IAM_AUTHORIZED_GROUPS_TAG"))
         cfg->authorized_unset = false;
     return check_together(&p);
+}
+
+size_t
+iam_config_line(const struct iam_config *cfg, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, key) == 0)
+            return cfg->key_lines[i];
+    return 0;
 }
 
 int

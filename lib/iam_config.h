@@ -77,6 +77,9 @@ enum iam_fail_mode {
     IAM_FAIL_CLOSED = 1, /* serve no key */
 };
 
+/* More than the number of keys (iam_config.c checks it). */
+#define IAM_CONFIG_KEYS_MAX 64
+
 /*
  * The configuration. Every char * is NULL or owned by the struct; free it
  * with iam_config_free(). Comments give the key and the default.
@@ -171,7 +174,18 @@ struct iam_config {
     /* S3_ENDPOINT: S3 URL instead of the regional one (VPC interface
      * endpoints, tests). Default NULL. */
     char *s3_endpoint;
+    /* The line of the file that set each key last, 0 for a default: read
+     * it with iam_config_line(). */
+    size_t key_lines[IAM_CONFIG_KEYS_MAX];
 };
+
+/*
+ * iam_config_line - the line of the configuration file that set @key
+ * last, or 0 when @key kept its default (or is no key). For messages
+ * that say where a decision comes from.
+ */
+size_t
+iam_config_line(const struct iam_config *cfg, const char *key);
 
 /*
  * iam_config_defaults - fill @cfg with the defaults.

@@ -472,6 +472,13 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
     return 0;
 }
 
+static void
+phase(const struct fetch_opts *o, const char *name, unsigned long planned)
+{
+    if (o->phase)
+        o->phase(o->phase_arg, name, planned);
+}
+
 static int
 list_all_keys(const struct fetch_opts *o, struct fetch *f)
 {
@@ -488,6 +495,7 @@ list_all_keys(const struct fetch_opts *o, struct fetch *f)
     for (i = 0; i < f->n_users; i++)
         if (f->wanted[i])
             j.users[j.n_users++] = i;
+    phase(o, "ListSSHPublicKeys", j.n_users);
     r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
     free(j.users);
     return r;
@@ -518,6 +526,8 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
             n++;
         }
     }
+    if (n > 0)
+        phase(o, "GetSSHPublicKey", n);
     r = pool_run(n, o->concurrency, get_key_task, &j);
     free(j.refs);
     return r;
@@ -533,7 +543,9 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
     r = aws_http_init(&h);
     if (r < 0)
         return r;
+    phase(o, "ListUsers", 0);
     r = list_users(o, &h, ret);
+    phase(o, "GetGroup", o->authorized_groups->n + o->sudoers_groups->n);
     if (r >= 0)
         r = get_groups(o, &h, ret);
     aws_http_destroy(&h);

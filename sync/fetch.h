@@ -80,6 +80,10 @@ struct fetch_opts {
      */
     int (*select)(struct fetch *f, void *arg);
     void *select_arg;
+    /* Told when each kind of call starts, with the number of calls it
+     * plans (0: not known before the pages come). May be NULL. */
+    void (*phase)(void *arg, const char *name, unsigned long planned);
+    void *phase_arg;
 };
 
 /*

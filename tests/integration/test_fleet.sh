@@ -219,6 +219,25 @@ check_eq "instance again: 304, unchanged, one S3 call, nothing read" \
 check_eq "... the snapshot file is the same one" "$ino" \
     "$(stat -c %i "$work/db/passwd.mdb")"
 
+# --explain in fleet mode: the object, not IAM (the instance's
+# credentials cannot read IAM), checked as a sync checks it.
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain alice
+check_eq "--explain alice on an instance: exit 0" 0 $?
+check "... from the object this instance applied last" grep -qF \
+    "alice: the user's facts from the fleet object $src (the one this instance applied last)" \
+    "$work/out"
+check "... with the same decisions: sudo through admins" \
+    grep -qF "yes: member of IAM group admins" "$work/out"
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain grace
+check_eq "--explain grace (in no authorized group) on an instance: exit 1" \
+    "1|1" "$?|$(grep -c 'refused: in none of the authorized groups' "$work/out")"
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain alice --offline
+check_eq "--explain --offline on an instance: exit 0, from the snapshot" \
+    "0|1" "$?|$(grep -c 'facts from the snapshot (--offline)' "$work/out")"
+
 # Instance-local rules apply: this one grants no sudo.
 conf "$work/nosudo.conf" "IMDS_ENDPOINT=\"$url\"" "S3_ENDPOINT=\"$url\"" \
     'IAM_AUTHORIZED_GROUPS="ssh-users"' "SOURCE=\"$src\"" "$pubkey_line"
