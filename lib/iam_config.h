@@ -66,9 +66,9 @@
 #define IAM_CONFIG_DEFAULT_TAG_KEY_PREFIX "ssh-key"
 /* Every type that fits a 256-character tag value but RSA, which IAM's own
  * SSH keys already serve. */
-#define IAM_CONFIG_DEFAULT_TAG_KEY_TYPES                                      \
-    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                    \
-    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"                         \
+#define IAM_CONFIG_DEFAULT_TAG_KEY_TYPES                                       \
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                     \
+    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"                          \
     "sk-ecdsa-sha2-nistp256@openssh.com"
 #define IAM_CONFIG_DEFAULT_DB_PATH "/var/lib/nss-iam/passwd.mdb"
 

@@ -470,8 +470,9 @@ add_tags(struct tags_ctx *x, struct aws_iam_json_tag_page *page)
         }
         /* A fleet object holds key ids of at most this length. */
         if (TAG_KEYS_ID_PREFIX_LEN + strlen(t->key) > AWS_IAM_JSON_ID_MAX) {
-            iam_log(LOG_WARNING, "IAM user %s: tag %.64s...: name too "
-                                 "long for a key id: refused",
+            iam_log(LOG_WARNING,
+                    "IAM user %s: tag %.64s...: name too "
+                    "long for a key id: refused",
                     x->user_name, t->key);
             continue;
         }

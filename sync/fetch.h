@@ -46,7 +46,7 @@ struct fetch_group {
 
 struct fetch_key {
     char *key_id; /* IAM's APKA..., or "tag:" + the tag key */
-    int status; /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
+    int status;   /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
     time_t upload_date;
     char *body; /* from GetSSHPublicKey or the previous snapshot */
 };

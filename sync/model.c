@@ -277,8 +277,8 @@ tag_line(const struct fetch_key *fk, const char *iam_name,
         return 1; /* a publisher's TAG_KEYS, not this one's */
     if (!tag_keys_name_matches(cfg->tag_key_prefix, tag)) {
         iam_log(LOG_WARNING,
-                "IAM user %s: tag %s is not named %s or %s-*: no key",
-                iam_name, tag, cfg->tag_key_prefix, cfg->tag_key_prefix);
+                "IAM user %s: tag %s is not named %s or %s-*: no key", iam_name,
+                tag, cfg->tag_key_prefix, cfg->tag_key_prefix);
         return 1;
     }
     line = malloc(len + 1);
@@ -288,8 +288,8 @@ tag_line(const struct fetch_key *fk, const char *iam_name,
                        &why);
     if (r < 0) {
         free(line);
-        iam_log(LOG_WARNING, "IAM user %s: tag %s refused: %s", iam_name,
-                tag, why ? why : "error");
+        iam_log(LOG_WARNING, "IAM user %s: tag %s refused: %s", iam_name, tag,
+                why ? why : "error");
         return r == -EINVAL || r == -ERANGE ? 1 : r;
     }
     ret->line_own = line;

@@ -83,8 +83,7 @@ remember_tag_key(struct known_keys *known, struct iam_str iam_id,
     if (iam_id.len >= sizeof(id) || k->fingerprint.len >= sizeof(fp))
         return 0; /* not ours to remember: the key is dated anew */
     snprintf(id, sizeof(id), "%.*s", (int)iam_id.len, iam_id.p);
-    snprintf(fp, sizeof(fp), "%.*s", (int)k->fingerprint.len,
-             k->fingerprint.p);
+    snprintf(fp, sizeof(fp), "%.*s", (int)k->fingerprint.len, k->fingerprint.p);
     return tag_seen_add(&known->seen, id, fp, k->upload_date);
 }
 

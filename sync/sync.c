@@ -302,21 +302,21 @@ summary(const struct run *run)
                 run->fl->publish ? run->fl->publish : run->cfg->source,
                 run->fleet.s3_calls, run->fleet.bytes);
     if (!run->got.not_modified)
-        iam_log(
-            LOG_INFO,
-            "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
-            "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
-            "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu, ListUserTags "
-            "%lu), %lu retries; "
-            "%u names refused, %u keys invalid, %u keys expired; %.2f s",
-            run->result, run->model.n_users, run->model.n_keys,
-            run->model.n_groups, run->diff.users_added, run->diff.users_removed,
-            run->diff.keys_added, run->diff.keys_removed,
-            run->diff.keys_changed, run->diff.sudo_added,
-            run->diff.sudo_removed, calls, f->list_users_calls,
-            f->get_group_calls, f->list_keys_calls, f->get_key_calls,
-            f->list_tags_calls, retries, run->model.refused_names, run->model.invalid_keys,
-            run->model.expired_keys, secs);
+        iam_log(LOG_INFO,
+                "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
+                "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
+                "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu, ListUserTags "
+                "%lu), %lu retries; "
+                "%u names refused, %u keys invalid, %u keys expired; %.2f s",
+                run->result, run->model.n_users, run->model.n_keys,
+                run->model.n_groups, run->diff.users_added,
+                run->diff.users_removed, run->diff.keys_added,
+                run->diff.keys_removed, run->diff.keys_changed,
+                run->diff.sudo_added, run->diff.sudo_removed, calls,
+                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
+                f->get_key_calls, f->list_tags_calls, retries,
+                run->model.refused_names, run->model.invalid_keys,
+                run->model.expired_keys, secs);
     if (run->fl->json)
         printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
                "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "

@@ -66,8 +66,7 @@ tag_keys_check(const char *value, const struct iam_strlist *types, char *line,
     else if (strcmp(ret_key->type, "ssh-rsa") == 0 &&
              ret_key->bits < RSA_MIN_BITS)
         *ret_why = "an RSA key under 2048 bits";
-    else if (ret_key->key_len != ret_key->line_len ||
-             ret_key->comment_dropped)
+    else if (ret_key->key_len != ret_key->line_len || ret_key->comment_dropped)
         *ret_why = "a tag holds \"TYPE BASE64\" alone, with no comment";
     if (!*ret_why)
         return 0;
@@ -118,8 +117,8 @@ tag_seen_add(struct tag_seen_set *s, const char *user_id,
 }
 
 int
-tag_seen_add_line(struct tag_seen_set *s, const char *user_id,
-                  const char *line, int64_t first)
+tag_seen_add_line(struct tag_seen_set *s, const char *user_id, const char *line,
+                  int64_t first)
 {
     struct iam_keyline parsed;
     size_t len = strlen(line);

@@ -96,8 +96,8 @@ tag_seen_add(struct tag_seen_set *s, const char *user_id,
  * key line @line; a line that is no key is skipped (returns 0).
  */
 int
-tag_seen_add_line(struct tag_seen_set *s, const char *user_id,
-                  const char *line, int64_t first);
+tag_seen_add_line(struct tag_seen_set *s, const char *user_id, const char *line,
+                  int64_t first);
 
 void
 tag_seen_sort(struct tag_seen_set *s);

@@ -556,9 +556,9 @@ static const struct list_type keys_list = {
     "SSHPublicKeys", sizeof(struct aws_iam_json_key_meta), key_fields
 };
 
-static const struct list_type tags_list = {
-    "Tags", sizeof(struct aws_iam_json_tag), tag_fields
-};
+static const struct list_type tags_list = { "Tags",
+                                            sizeof(struct aws_iam_json_tag),
+                                            tag_fields };
 
 /* What one page of any list call holds. */
 struct page {

@@ -24,36 +24,36 @@
 #define NOW 1764000000
 #define DAY 86400
 
-#define ED25519                                                             \
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHlasiG8Uknsh5Meyoarhu5VfR6LEtcL3" \
+#define ED25519                                                                \
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHlasiG8Uknsh5Meyoarhu5VfR6LEtcL3"    \
     "S6LVKw+6LAa"
-#define ECDSA256                                                            \
-    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAA" \
-    "ABBBF1Fu93uhNoz5Ij/deMkjU+sE5ZtUlmbPNqNaObYYheLlsaUbiGGXs1irv980U2km" \
+#define ECDSA256                                                               \
+    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAA"    \
+    "ABBBF1Fu93uhNoz5Ij/deMkjU+sE5ZtUlmbPNqNaObYYheLlsaUbiGGXs1irv980U2km"     \
     "ACJnJF0Sq77nFa1Xrzec+w="
-#define SK_ED25519                                                          \
-    "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tA" \
+#define SK_ED25519                                                             \
+    "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tA"     \
     "AAAIHlasiG8Uknsh5Meyoarhu5VfR6LEtcL3S6LVKw+6LAaAAAABHNzaDo="
-#define SK_ECDSA256                                                         \
-    "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyN" \
-    "TZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBF1Fu93uhNoz5Ij/deMkjU+sE5ZtU" \
-    "lmbPNqNaObYYheLlsaUbiGGXs1irv980U2kmACJnJF0Sq77nFa1Xrzec+wAAAAEc3No" \
+#define SK_ECDSA256                                                            \
+    "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyN"     \
+    "TZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBF1Fu93uhNoz5Ij/deMkjU+sE5ZtU"     \
+    "lmbPNqNaObYYheLlsaUbiGGXs1irv980U2kmACJnJF0Sq77nFa1Xrzec+wAAAAEc3No"      \
     "Og=="
 /* 1024 and 2048 bits */
 #define RSA1024 "ssh-rsa " RSA1024_B64
-#define RSA1024_B64 \
-    "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDYMlLOAmD67LxhPPEC/Qd3Hf/xtoEG" \
-    "TFdsgS9MwRc/HebQYXgqyBMBq30+c7T/SQbN1AANRQTzU9lp7JyGVxt8C6ar" \
-    "jFdk+xyoiaJO3Ssn/1FlvCms/kElR9bRP7DKvCPRjtY+jLlugHlgrS6ZCYLd" \
+#define RSA1024_B64                                                            \
+    "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDYMlLOAmD67LxhPPEC/Qd3Hf/xtoEG"             \
+    "TFdsgS9MwRc/HebQYXgqyBMBq30+c7T/SQbN1AANRQTzU9lp7JyGVxt8C6ar"             \
+    "jFdk+xyoiaJO3Ssn/1FlvCms/kElR9bRP7DKvCPRjtY+jLlugHlgrS6ZCYLd"             \
     "6VlSefVGE0PErG3Uzs+CAQ=="
 #define RSA2048 "ssh-rsa " RSA2048_B64
-#define RSA2048_B64 \
-    "AAAAB3NzaC1yc2EAAAADAQABAAABAQC9xsrSQwubmiuKGMx1iXpEwsKQbBCJ" \
-    "oVyYCSra6W8TNoynDzHJ0jNlCXjGKa83PmXMKZsKyxDPvAHjX0y5rYuARZNf" \
-    "kiZhKFyz5HWFDpBmha70izXLVMOA6wJoLvUyZ6+oHYgrPtEBZDY3vpHL7kux" \
-    "7jSSrLK98aXnULIP1HJ7ORgf/mEkct9GLgZj4/PsMITYswZdgYOS16imr2qv" \
-    "5gblPqrWZGg6gZChrcX56pdkPTZfUqQwNQEZZgKKmOrZz6fVzgeyIuEpZOoo" \
-    "hqrCgJ7gp7x5zMM/dDMMXdy0ULEJxSMHQm+stvIrKbfDZsBIgN2juSW9ZpdN" \
+#define RSA2048_B64                                                            \
+    "AAAAB3NzaC1yc2EAAAADAQABAAABAQC9xsrSQwubmiuKGMx1iXpEwsKQbBCJ"             \
+    "oVyYCSra6W8TNoynDzHJ0jNlCXjGKa83PmXMKZsKyxDPvAHjX0y5rYuARZNf"             \
+    "kiZhKFyz5HWFDpBmha70izXLVMOA6wJoLvUyZ6+oHYgrPtEBZDY3vpHL7kux"             \
+    "7jSSrLK98aXnULIP1HJ7ORgf/mEkct9GLgZj4/PsMITYswZdgYOS16imr2qv"             \
+    "5gblPqrWZGg6gZChrcX56pdkPTZfUqQwNQEZZgKKmOrZz6fVzgeyIuEpZOoo"             \
+    "hqrCgJ7gp7x5zMM/dDMMXdy0ULEJxSMHQm+stvIrKbfDZsBIgN2juSW9ZpdN"             \
     "+mg0UyiGhPQZ"
 
 static char dir[64], passwd_path[128], group_path[128], db_path[128];
@@ -147,9 +147,8 @@ test_check_values(void **state)
     assert_int_equal(iam_config_defaults(&cfg_defaults), 0);
     types = &cfg_defaults.tag_key_types;
     assert_int_equal(types->n, 6);
-    assert_int_equal(tag_keys_check(ED25519, types, line, sizeof(line),
-                                    &parsed, &why),
-                     0);
+    assert_int_equal(
+        tag_keys_check(ED25519, types, line, sizeof(line), &parsed, &why), 0);
     assert_null(why);
     assert_string_equal(line, ED25519);
     assert_memory_equal(parsed.fingerprint, "SHA256:", 7);
@@ -272,9 +271,9 @@ static const struct tag_fixture tags[] = {
     { "tag:ssh-key-old", SK_ECDSA256, NOW - 100 * DAY }, /* expired at 30 */
     { "tag:ssh-key-comment", ED25519 " laptop", NOW },
     { "tag:ssh-key-options", "no-pty " ED25519, NOW },
-    { "tag:ssh-key-rsa", RSA2048, NOW },     /* not a default type */
-    { "tag:ssh-keyX", ED25519, NOW },        /* a publisher's other prefix */
-    { "tag:other", ECDSA256, NOW },          /* ditto */
+    { "tag:ssh-key-rsa", RSA2048, NOW },        /* not a default type */
+    { "tag:ssh-keyX", ED25519, NOW },           /* a publisher's other prefix */
+    { "tag:other", ECDSA256, NOW },             /* ditto */
     { "APKA1", RSA2048 " iam-key", NOW - DAY }, /* IAM's own, untouched */
 };
 #define NTAGS (sizeof(tags) / sizeof(tags[0]))
@@ -399,8 +398,8 @@ test_snapshot_keeps_first_seen(void **state)
     assert_int_equal(tag_keys_check(SK_ECDSA256, &cfg.tag_key_types, line,
                                     sizeof(line), &parsed, &why),
                      0);
-    assert_true(tag_seen_first(&known.seen, "AIDAALICE", parsed.fingerprint,
-                               &first));
+    assert_true(
+        tag_seen_first(&known.seen, "AIDAALICE", parsed.fingerprint, &first));
     assert_int_equal(first, NOW - 100 * DAY);
     assert_null(known_keys_find(&known, "tag:ssh-key"));
     assert_non_null(known_keys_find(&known, "APKA1"));
@@ -460,9 +459,8 @@ test_list_user_tags(void **state)
                      -EPROTO);
     assert_non_null(strstr(err, "Key"));
     assert_null(p);
-    assert_int_equal(aws_iam_json_list_user_tags(no_marker,
-                                                 strlen(no_marker), err,
-                                                 sizeof(err), NULL, &p),
+    assert_int_equal(aws_iam_json_list_user_tags(no_marker, strlen(no_marker),
+                                                 err, sizeof(err), NULL, &p),
                      -EPROTO);
     assert_int_equal(aws_iam_json_list_user_tags(error, strlen(error), err,
                                                  sizeof(err), NULL, &p),
@@ -509,15 +507,14 @@ test_config(void **state)
     assert_string_equal(cfg.tag_key_types.v[1], "ssh-rsa");
     iam_config_free(&cfg);
 
-    assert_int_equal(parse("# keys\nTAG_KEYS=\"maybe\"\n", &cfg, err,
-                           sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse("# keys\nTAG_KEYS=\"maybe\"\n", &cfg, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:2: "));
     assert_non_null(strstr(err, "TAG_KEYS"));
     iam_config_free(&cfg);
 
-    assert_int_equal(parse("TAG_KEY_TYPES=\"ssh-ed25519,ssh-dss\"\n", &cfg,
-                           err, sizeof(err)),
+    assert_int_equal(parse("TAG_KEY_TYPES=\"ssh-ed25519,ssh-dss\"\n", &cfg, err,
+                           sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:1: "));
     assert_non_null(strstr(err, "ssh-dss"));
@@ -530,15 +527,13 @@ test_config(void **state)
     assert_non_null(strstr(err, "/etc/nss-iam.conf:2: "));
     iam_config_free(&cfg);
 
-    assert_int_equal(parse("TAG_KEY_PREFIX=\"aws:ssh\"\n", &cfg, err,
-                           sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse("TAG_KEY_PREFIX=\"aws:ssh\"\n", &cfg, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:1: TAG_KEY_PREFIX"));
     iam_config_free(&cfg);
 
-    assert_int_equal(parse("TAG_KEY_PREFIX=\"a b;c\"\n", &cfg, err,
-                           sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse("TAG_KEY_PREFIX=\"a b;c\"\n", &cfg, err, sizeof(err)), -EINVAL);
     iam_config_free(&cfg);
 
     assert_int_equal(parse("TAG_KEY_PREFIX=\"\"\n", &cfg, err, sizeof(err)),
@@ -547,14 +542,13 @@ test_config(void **state)
     iam_config_free(&cfg);
 
     /* yes, with no type allowed: never what was meant */
-    assert_int_equal(parse("TAG_KEYS=yes\n\nTAG_KEY_TYPES=\"\"\n", &cfg, err,
-                           sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse("TAG_KEYS=yes\n\nTAG_KEY_TYPES=\"\"\n", &cfg, err, sizeof(err)),
+        -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:3: "));
     assert_non_null(strstr(err, "TAG_KEY_TYPES is empty"));
     iam_config_free(&cfg);
-    assert_int_equal(parse("TAG_KEY_TYPES=\"\"\n", &cfg, err, sizeof(err)),
-                     0);
+    assert_int_equal(parse("TAG_KEY_TYPES=\"\"\n", &cfg, err, sizeof(err)), 0);
     iam_config_free(&cfg);
 }
 
