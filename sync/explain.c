@@ -185,8 +185,9 @@ walk_keys(const struct model_trail *t, const struct iam_config *cfg,
              k->src->status == AWS_IAM_JSON_KEY_ACTIVE ? "Active" : "Inactive",
              age, cfg->max_key_age_days ? "" : "none, ", cfg->max_key_age_days,
              key_what[k->verdict], k->verdict == MODEL_KEY_INVALID ? ": " : "",
-             k->verdict == MODEL_KEY_INVALID ? iam_keyline_strerror(k->reason)
-                                             : "",
+             k->verdict != MODEL_KEY_INVALID ? ""
+             : k->why                        ? k->why
+                                             : iam_keyline_strerror(k->reason),
              state_key(was, k->src->key_id) ? "in the snapshot"
                                             : "not in the snapshot yet");
     }

@@ -8,6 +8,7 @@
 #include "iam_id.h"
 #include "iam_log.h"
 #include "iam_rec.h"
+#include "tag_keys.h"
 
 #define DAY 86400
 
@@ -265,6 +266,50 @@ canonical_line(const struct fetch_key *fk, struct iam_keyline *parsed,
     return 0;
 }
 
+/*
+ * A key from a tag (tag_keys.h): served only under TAG_KEYS=yes, from a
+ * tag named by this TAG_KEY_PREFIX (a fleet publisher's may differ),
+ * holding a key TAG_KEY_TYPES allows and nothing else. Returns 0 with
+ * ret->line set, 1 when the key is not served (logged; *@ret_why says
+ * why, for the trail), or -ENOMEM.
+ */
+static int
+tag_line(const struct fetch_key *fk, const char *iam_name,
+         const struct iam_config *cfg, struct iam_keyline *parsed,
+         struct model_key *ret, const char **ret_why)
+{
+    const char *tag = fk->key_id + TAG_KEYS_ID_PREFIX_LEN, *why;
+    size_t len = strlen(fk->body);
+    char *line;
+    int r;
+
+    *ret_why = "a key in a tag, and TAG_KEYS is not yes here";
+    if (!cfg->tag_keys)
+        return 1; /* a publisher's TAG_KEYS, not this one's */
+    *ret_why = "the tag is not named TAG_KEY_PREFIX or TAG_KEY_PREFIX-*";
+    if (!tag_keys_name_matches(cfg->tag_key_prefix, tag)) {
+        iam_log(LOG_WARNING,
+                "IAM user %s: tag %s is not named %s or %s-*: no key", iam_name,
+                tag, cfg->tag_key_prefix, cfg->tag_key_prefix);
+        return 1;
+    }
+    line = malloc(len + 1);
+    if (!line)
+        return -ENOMEM;
+    r = tag_keys_check(fk->body, &cfg->tag_key_types, line, len + 1, parsed,
+                       &why);
+    if (r < 0) {
+        free(line);
+        *ret_why = why ? why : "error";
+        iam_log(LOG_WARNING, "IAM user %s: tag %s refused: %s", iam_name, tag,
+                *ret_why);
+        return r == -EINVAL || r == -ERANGE ? 1 : r;
+    }
+    ret->line_own = line;
+    ret->line = line;
+    return 0;
+}
+
 /* Validates and classifies one fetched key; 1 kept, 0 skipped. */
 static int
 build_key(const struct fetch_key *fk, const char *iam_name,
@@ -276,17 +321,26 @@ build_key(const struct fetch_key *fk, const char *iam_name,
 
     kt->src = fk;
     kt->verdict = MODEL_KEY_NO_BODY;
+    kt->why = NULL;
     if (!fk->body)
         return 0; /* deleted between the list and the get */
-    r = canonical_line(fk, &parsed, &reason, ret);
     kt->verdict = MODEL_KEY_INVALID;
-    kt->reason = reason;
-    if (r < 0) {
-        iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
-                fk->key_id,
-                r == -EINVAL ? iam_keyline_strerror(reason) : "error");
-        m->invalid_keys++;
-        return r == -EINVAL ? 0 : r;
+    if (tag_keys_is_id(fk->key_id)) {
+        r = tag_line(fk, iam_name, cfg, &parsed, ret, &kt->why);
+        if (r != 0) {
+            m->invalid_keys += r > 0 && cfg->tag_keys;
+            return r > 0 ? 0 : r;
+        }
+    } else {
+        r = canonical_line(fk, &parsed, &reason, ret);
+        kt->reason = reason;
+        if (r < 0) {
+            iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
+                    fk->key_id,
+                    r == -EINVAL ? iam_keyline_strerror(reason) : "error");
+            m->invalid_keys++;
+            return r == -EINVAL ? 0 : r;
+        }
     }
     ret->key_id = fk->key_id;
     memcpy(ret->fingerprint, parsed.fingerprint, sizeof(ret->fingerprint));
@@ -974,6 +1028,9 @@ model_settings(const struct iam_config *cfg, FILE *out)
             cfg->sudoers_all, cfg->uid_min, cfg->uid_max, cfg->shell,
             cfg->home_dir, cfg->sudo_group, cfg->member_group,
             cfg->max_key_age_days);
+    fprintf(out, "TAG_KEYS %d\nTAG_KEY_PREFIX %s\n", cfg->tag_keys,
+            cfg->tag_key_prefix);
+    settings_list(out, "TAG_KEY_TYPES", &cfg->tag_key_types);
 }
 
 int

@@ -64,7 +64,8 @@ enum model_key_verdict {
 struct model_key_trail {
     const struct fetch_key *src; /* borrowed from the fetch */
     enum model_key_verdict verdict;
-    int reason;
+    int reason;      /* an IAM key refused: enum iam_keyline_reason */
+    const char *why; /* a key in a tag refused: a static reason */
 };
 
 struct model_trail {
