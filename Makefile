@@ -55,7 +55,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_sshd_check.c tests/unit/test_log.c tests/unit/test_lines.c \
 	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
-	tests/unit/test_sudo_check.c tests/unit/test_shared.c
+	tests/unit/test_sudo_check.c tests/unit/test_explain.c \
+	tests/unit/test_tag_keys.c tests/unit/test_shared.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -160,13 +161,19 @@ $(BUILD)/tests/test_shared: tests/unit/test_shared.c $(KEYS_TESTED_OBJ) \
 
 # iam-sync's decisions (model, state, diff), tested apart from its main().
 SYNC_TESTED_OBJ := $(OBJ)/sync/model.o $(OBJ)/sync/model_shared.o \
-	$(OBJ)/sync/state.o \
-	$(OBJ)/sync/diff.o $(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
+	$(OBJ)/sync/state.o $(OBJ)/sync/diff.o $(OBJ)/sync/fetch.o \
+	$(OBJ)/sync/pool.o $(OBJ)/sync/tag_keys.o
 $(BUILD)/tests/test_model: tests/unit/test_model.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
 		$(TEST_LIBS)
+
+$(BUILD)/tests/test_explain: tests/unit/test_explain.c $(SYNC_TESTED_OBJ) \
+		$(OBJ)/sync/explain.o $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(OBJ)/sync/explain.o $(TEST_LIBS)
 
 $(BUILD)/tests/test_diff: tests/unit/test_diff.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
@@ -180,6 +187,12 @@ $(BUILD)/tests/test_sudo_check: tests/unit/test_sudo_check.c \
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< \
 		$(OBJ)/sync/sudo_check.o $(TEST_LIBS)
 
+$(BUILD)/tests/test_tag_keys: tests/unit/test_tag_keys.c $(SYNC_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(TEST_LIBS)
+
 $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \
 		$(OBJ)/sync/sshd_check.o $(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
@@ -190,7 +203,7 @@ $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \
 # what an instance remembers.
 FLEET_TESTED_OBJ := $(OBJ)/sync/fleet_obj.o $(OBJ)/sync/fleet_sign.o \
 	$(OBJ)/sync/fleet_state.o \
-	$(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o
+	$(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o $(OBJ)/sync/tag_keys.o
 $(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(FLEET_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)

@@ -15,7 +15,9 @@
 #      `cat` of an authorized_keys file and one `aws iam
 #      list-ssh-public-keys` call against the emulator.
 #   3. iam-sync against moto_server: API calls, wall time and peak RSS of
-#      a first sync and of a no-change sync at 100, 1000 and 5000 users.
+#      a first sync and of a no-change sync at 100, 1000 and 5000 users,
+#      and the same two with TAG_KEYS=yes (every tenth user holds a key
+#      in a tag) next to them.
 #   4. Fleet publishing through moto's S3 on the 5000-user account: the
 #      publisher's calls, an instance's no-change cycle (one conditional
 #      GET) next to a direct sync's, and what 10,000 instances cost IAM
@@ -275,6 +277,11 @@ scfg=$work/sync.conf
     echo 'SYNC_TIMEOUT="3600"'
 } >"$scfg"
 chmod 0644 "$scfg"
+{
+    cat "$scfg"
+    echo 'TAG_KEYS="yes"'
+} >"$work/sync-tags.conf"
+chmod 0644 "$work/sync-tags.conf"
 
 # json_kv FILE: iam-sync's --json line as key=value words.
 json_kv() {
@@ -283,25 +290,27 @@ d = json.load(open(sys.argv[1]))
 print(" ".join("%s=%s" % kvp for kvp in d.items()))' "$1"
 }
 
-# sync_once N WHAT: one timed iam-sync run into $work/sync-N; its
-# figures land in $work/sync-N-WHAT.txt (json fields + exectime fields).
+# sync_once N WHAT [DIR [CONFIG]]: one timed iam-sync run into DIR
+# (default $work/sync-N) with CONFIG (default $scfg); its figures land in
+# $work/sync-N-WHAT.txt (json fields + exectime fields).
 sync_once() {
-    local n=$1 what=$2 out=$work/sync-$1-$2
-    mkdir -p "$work/sync-$n"
+    local n=$1 what=$2 out=$work/sync-$1-$2 dir=${3:-$work/sync-$1}
+    local conf=${4:-$scfg}
+    mkdir -p "$dir"
     (
         set -a
         # shellcheck disable=SC1091
         . "$work/seed/creds.env"
         set +a
         "$bin/exectime" -n 1 -w 0 -o "$out.json" -- "$build/iam-sync" \
-            --config "$scfg" --db "$work/sync-$n/passwd.mdb" --json
+            --config "$conf" --db "$dir/passwd.mdb" --json
     ) >"$out.time" 2>>"$work/sync.log" || die "iam-sync timing failed"
     [ "$(kv "$out.time" failed)" = 0 ] ||
         die "iam-sync ($n users, $what) failed: $(tail -n 3 "$work/sync.log")"
     {
         json_kv "$out.json"
         cat "$out.time"
-        echo "db_bytes=$(stat -c %s "$work/sync-$n/passwd.mdb")"
+        echo "db_bytes=$(stat -c %s "$dir/passwd.mdb")"
     } | tr '\n' ' ' >"$out.txt"
 }
 
@@ -318,11 +327,24 @@ for n in $sizes; do
             die "grow_iam.py failed: $(tail -n 3 "$work/seed.log")"
         moto_enforce "$work/moto" || die "cannot turn moto's checks on"
     fi
+    moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
+    python3 "$here/tag_iam.py" --endpoint "$url" --from $((have + 1)) \
+        --to "$n" >>"$work/seed.log" 2>&1 ||
+        die "tag_iam.py failed: $(tail -n 3 "$work/seed.log")"
+    moto_enforce "$work/moto" || die "cannot turn moto's checks on"
     have=$n
     say "  $n users seeded; first sync"
     sync_once "$n" first
     say "  no-change sync"
     sync_once "$n" again
+    # TAG_KEYS=yes, its own snapshot: one ListUserTags more per user.
+    say "  TAG_KEYS=yes: first and no-change sync"
+    sync_once "$n" tags-first "$work/sync-$n-tags" "$work/sync-tags.conf"
+    sync_once "$n" tags-again "$work/sync-$n-tags" "$work/sync-tags.conf"
+    [ "$(kv "$work/sync-$n-tags-first.txt" keys)" = $((2 * n + (n + 9) / 10)) ] ||
+        die "TAG_KEYS sync of $n users saw $(kv "$work/sync-$n-tags-first.txt" keys) keys"
+    [ "$(kv "$work/sync-$n-tags-again.txt" result)" = unchanged ] ||
+        die "no-change TAG_KEYS sync of $n users: result $(kv "$work/sync-$n-tags-again.txt" result)"
     for what in first again; do
         f=$work/sync-$n-$what.txt
         if [ "$(kv "$f" users)" != "$n" ] ||
@@ -556,6 +578,24 @@ sync_table() {
         secs=$(calc "%.2f|$(kv "$a" median_us) / 1000000")
         printf '| no-change sync, %s users: wall time | %s s | %s s at %s calls/s | — | — |\n' \
             "$n" "$secs" "$(calc "%.2f|$calls / $rate")" "$rate"
+    done
+    for n in $sizes; do
+        f=$work/sync-$n-tags-first.txt
+        a=$work/sync-$n-tags-again.txt
+        printf '| TAG_KEYS=yes, first sync, %s users (%s tag keys): API calls | %s, ListUserTags %s | — | ≤ 1+G+2U+K | %s |\n' \
+            "$n" "$(((n + 9) / 10))" "$(calls_cell "$f")" "$(kv "$f" list_tags)" \
+            "$(yesno "$(kv "$f" api_calls) <= 1 + 1 + 2 * $n + 2 * $n")"
+        printf '| TAG_KEYS=yes, first sync, %s users: wall time | %s s | %s s at %s calls/s | — | — |\n' \
+            "$n" "$(calc "%.2f|$(kv "$f" median_us) / 1000000")" \
+            "$(calc "%.2f|$(kv "$f" api_calls) / $rate")" "$rate"
+        printf '| no-change sync, %s users: API calls, TAG_KEYS=no / yes | %s / %s | — | yes: ≤ 1+G+2U, no file written | %s |\n' \
+            "$n" "$(kv "$work/sync-$n-again.txt" api_calls)" "$(kv "$a" api_calls)" \
+            "$(yesno "$(kv "$a" api_calls) <= 1 + 1 + 2 * $n")"
+        printf '| no-change sync, %s users: wall time, TAG_KEYS=no / yes | %s s / %s s | %s s / %s s at %s calls/s | — | — |\n' \
+            "$n" "$(calc "%.2f|$(kv "$work/sync-$n-again.txt" median_us) / 1000000")" \
+            "$(calc "%.2f|$(kv "$a" median_us) / 1000000")" \
+            "$(calc "%.2f|$(kv "$work/sync-$n-again.txt" api_calls) / $rate")" \
+            "$(calc "%.2f|$(kv "$a" api_calls) / $rate")" "$rate"
     done
     for n in $sizes; do
         rss=$(kv "$work/sync-$n-first.txt" maxrss_kib)

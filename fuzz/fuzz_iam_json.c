@@ -177,6 +177,29 @@ run_get_key(const char *body, size_t len, char *errbuf)
 }
 
 static void
+run_list_tags(const char *body, size_t len, char *errbuf)
+{
+    struct aws_iam_json_tag_page *page;
+    struct aws_error *error;
+    size_t i;
+    int r;
+
+    errbuf[0] = '\0';
+    r = aws_iam_json_list_user_tags(body, len, errbuf, ERRLEN, &error, &page);
+    check_outcome(r, page, error, errbuf);
+    if (!page)
+        return;
+    check_page(page->n_tags, page->tags, page->is_truncated, page->marker);
+    for (i = 0; i < page->n_tags; i++) {
+        check_str(page->tags[i].key, AWS_IAM_JSON_TAG_KEY_MAX, 1);
+        /* an empty value is a value: "" */
+        FUZZ_ASSERT(page->tags[i].value != NULL);
+        FUZZ_ASSERT(strlen(page->tags[i].value) <= AWS_IAM_JSON_TAG_VALUE_MAX);
+    }
+    aws_iam_json_tag_page_free(page);
+}
+
+static void
 run_parse_error(const char *body, size_t len)
 {
     struct aws_error *error;
@@ -203,6 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_get_group(body, size, errbuf);
     run_list_keys(body, size, errbuf);
     run_get_key(body, size, errbuf);
+    run_list_tags(body, size, errbuf);
     run_parse_error(body, size);
     if (size <= 64 && aws_time_parse(body, size, &t) == 0) {
         FUZZ_ASSERT(t >= 0);

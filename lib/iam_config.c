@@ -20,7 +20,8 @@ struct parse {
     char *errbuf;
     size_t errlen;
     struct iam_config *cfg;
-    size_t key_line[64]; /* per keys[] entry: last line that set it */
+    size_t key_line[IAM_CONFIG_KEYS_MAX]; /* per keys[] entry: last line
+                                             that set it */
 };
 
 /* The type of a key: how its value is read and where it is stored. */
@@ -42,7 +43,8 @@ struct key_def {
     const char *name;
     enum kind kind;
     size_t off;      /* of the field in struct iam_config */
-    const char *def; /* KIND_STR: the default */
+    const char *def; /* KIND_STR: the default; KIND_LIST: its entries,
+                        comma-separated, or NULL for none */
     uint32_t num;    /* numeric kinds: the default */
     uint32_t min;    /* KIND_UINT, KIND_DURATION: the range */
     uint32_t max;
@@ -202,6 +204,13 @@ static const struct key_def keys[] = {
       F(chain_authorized_keys_command), .check = iam_config_check_command },
     { "MAX_KEY_AGE_DAYS", KIND_UINT, F(max_key_age_days), .num = 0, .min = 0,
       .max = 36500 },
+    { "TAG_KEYS", KIND_BOOL, F(tag_keys), .num = false, .words = "yes or no" },
+    { "TAG_KEY_PREFIX", KIND_STR, F(tag_key_prefix),
+      .def = IAM_CONFIG_DEFAULT_TAG_KEY_PREFIX,
+      .rule = &iam_config_rule_tag_prefix },
+    { "TAG_KEY_TYPES", KIND_LIST, F(tag_key_types),
+      .def = IAM_CONFIG_DEFAULT_TAG_KEY_TYPES,
+      .rule = &iam_config_rule_key_type },
     { "MAX_REMOVE_PERCENT", KIND_UINT, F(max_remove_percent), .num = 50,
       .min = 0, .max = 100 },
     { "AWS_REGION", KIND_STR, F(aws_region), .def = IAM_CONFIG_DEFAULT_REGION,
@@ -656,6 +665,7 @@ apply(struct parse *p, const char *key, char *val)
                 "value wins",
                 p->name, p->line, k->name, p->key_line[i]);
     p->key_line[i] = p->line;
+    p->cfg->key_lines[i] = p->line;
     return set_value(p, k, val);
 }
 
@@ -733,6 +743,13 @@ check_together(struct parse *p)
                     "one name to sudo, which ignores case; they must "
                     "differ",
                     c->sudo_group, c->member_group);
+    a = line_of(p, "TAG_KEYS");
+    b = line_of(p, "TAG_KEY_TYPES");
+    p->line = a > b ? a : b;
+    if (c->tag_keys && c->tag_key_types.n == 0)
+        return fail(p, "TAG_KEYS is yes but TAG_KEY_TYPES is empty: no key "
+                       "in a tag could ever be served; set TAG_KEYS=\"no\" "
+                       "or name the types");
     return 0;
 }
 
@@ -770,6 +787,41 @@ iam_config_parse_buffer(const char *name, const char *text, size_t len,
     return check_together(&p);
 }
 
+size_t
+iam_config_line(const struct iam_config *cfg, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, key) == 0)
+            return cfg->key_lines[i];
+    return 0;
+}
+
+/* A list's default: the comma-separated entries of the table's @def,
+ * which the table writes already checked. 0 or -ENOMEM. */
+static int
+default_list(struct iam_strlist *l, const char *def)
+{
+    char entry[128];
+    const char *comma;
+    size_t n;
+
+    while (*def != '\0') {
+        comma = strchr(def, ',');
+        n = comma ? (size_t)(comma - def) : strlen(def);
+        if (n >= sizeof(entry))
+            return -ENOMEM; /* a table entry too long: a bug, caught by
+                               the tests of the defaults */
+        memcpy(entry, def, n);
+        entry[n] = '\0';
+        if (strlist_add(l, entry) < 0)
+            return -ENOMEM;
+        def += n + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
 int
 iam_config_defaults(struct iam_config *cfg)
 {
@@ -780,16 +832,20 @@ iam_config_defaults(struct iam_config *cfg)
     cfg->authorized_unset = true;
     for (k = keys; k < keys + NKEYS; k++) {
         set_num(cfg, k, k->num);
+        if (k->kind == KIND_LIST && k->def &&
+            default_list(field(cfg, k), k->def) < 0)
+            goto nomem;
         if (k->kind != KIND_STR)
             continue;
         s = field(cfg, k);
         *s = strdup(k->def);
-        if (!*s) {
-            iam_config_free(cfg);
-            return -ENOMEM;
-        }
+        if (!*s)
+            goto nomem;
     }
     return 0;
+nomem:
+    iam_config_free(cfg);
+    return -ENOMEM;
 }
 
 void

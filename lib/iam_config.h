@@ -63,6 +63,13 @@
 #define IAM_CONFIG_DEFAULT_MEMBER_GROUP "iam-users"
 #define IAM_CONFIG_DEFAULT_REGION "us-east-1"
 #define IAM_CONFIG_DEFAULT_IMDS_ENDPOINT "http://169.254.169.254"
+#define IAM_CONFIG_DEFAULT_TAG_KEY_PREFIX "ssh-key"
+/* Every type that fits a 256-character tag value but RSA, which IAM's own
+ * SSH keys already serve. */
+#define IAM_CONFIG_DEFAULT_TAG_KEY_TYPES                                       \
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                     \
+    "ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"                          \
+    "sk-ecdsa-sha2-nistp256@openssh.com"
 #define IAM_CONFIG_DEFAULT_DB_PATH "/var/lib/nss-iam/passwd.mdb"
 
 /* A list of strings; v[0..n-1] are owned by the list. v is NULL if n is 0. */
@@ -92,6 +99,9 @@ enum iam_fail_mode {
     IAM_FAIL_OPEN = 0,   /* answer from the snapshot */
     IAM_FAIL_CLOSED = 1, /* serve no key */
 };
+
+/* More than the number of keys (iam_config.c checks it). */
+#define IAM_CONFIG_KEYS_MAX 64
 
 /*
  * The configuration. Every char * is NULL or owned by the struct; free it
@@ -150,6 +160,14 @@ struct iam_config {
     /* MAX_KEY_AGE_DAYS: keys older than this are not served; 0 = no
      * limit. Default 0. */
     uint32_t max_key_age_days;
+    /* TAG_KEYS: also serve the keys held in the authorized users' IAM
+     * tags (one key a tag). Default no. TAG_KEY_PREFIX: the tag keys
+     * that hold one: the prefix itself or "PREFIX-...". Default
+     * "ssh-key". TAG_KEY_TYPES: the key types a tag may hold. Default
+     * IAM_CONFIG_DEFAULT_TAG_KEY_TYPES. */
+    bool tag_keys;
+    char *tag_key_prefix;
+    struct iam_strlist tag_key_types;
     /* MAX_REMOVE_PERCENT: refuse a sync that removes more users than
      * this. Default 50. */
     uint32_t max_remove_percent;
@@ -195,7 +213,18 @@ struct iam_config {
     /* S3_ENDPOINT: S3 URL instead of the regional one (VPC interface
      * endpoints, tests). Default NULL. */
     char *s3_endpoint;
+    /* The line of the file that set each key last, 0 for a default: read
+     * it with iam_config_line(). */
+    size_t key_lines[IAM_CONFIG_KEYS_MAX];
 };
+
+/*
+ * iam_config_line - the line of the configuration file that set @key
+ * last, or 0 when @key kept its default (or is no key). For messages
+ * that say where a decision comes from.
+ */
+size_t
+iam_config_line(const struct iam_config *cfg, const char *key);
 
 /*
  * iam_config_defaults - fill @cfg with the defaults.

@@ -67,6 +67,35 @@ is_tag(const char *v)
            v[strlen(v) - 1] != ' ';
 }
 
+/* TAG_KEY_PREFIX: an IAM tag key, which may not start with "aws:"
+ * (AWS keeps those), and short enough to take a "-NAME" after it. */
+static bool
+is_tag_prefix(const char *v)
+{
+    return is_tag(v) && strlen(v) <= 100 && strncasecmp(v, "aws:", 4) != 0;
+}
+
+/* The key types OpenSSH and lib/iam_keyline.c both know. */
+static bool
+is_key_type(const char *v)
+{
+    static const char *const types[] = {
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(v, types[i]) == 0)
+            return true;
+    return false;
+}
+
 /* The part after "role/": path and name, [A-Za-z0-9+=,.@_/-], the name
  * (after the last '/') 1 to 64 characters. */
 static bool
@@ -148,6 +177,16 @@ const struct iam_config_rule iam_config_rule_posix_user = {
 const struct iam_config_rule iam_config_rule_tag = {
     is_tag, "a valid EC2 tag key (up to 128 letters, digits, inner spaces "
             "and _.:/=+-@)"
+};
+const struct iam_config_rule iam_config_rule_tag_prefix = {
+    is_tag_prefix, "a valid IAM tag key prefix (up to 100 letters, digits, "
+                   "inner spaces and _.:/=+-@, not starting with aws:)"
+};
+const struct iam_config_rule iam_config_rule_key_type = {
+    is_key_type, "an SSH public key type (ssh-ed25519, ssh-rsa, "
+                 "ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, "
+                 "ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, "
+                 "sk-ecdsa-sha2-nistp256@openssh.com)"
 };
 const struct iam_config_rule iam_config_rule_role_arn = {
     is_role_arn, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"

@@ -37,6 +37,10 @@ extern const struct iam_config_rule iam_config_rule_posix_user;
 /* EC2 tag keys: up to 128 letters of any script, digits, inner spaces
  * and _.:/=+-@. */
 extern const struct iam_config_rule iam_config_rule_tag;
+/* TAG_KEY_PREFIX: a tag key of at most 100 characters, not "aws:...". */
+extern const struct iam_config_rule iam_config_rule_tag_prefix;
+/* An SSH public key type lib/iam_keyline.c accepts. */
+extern const struct iam_config_rule iam_config_rule_key_type;
 /* arn:aws[-a-z]*:iam::<12 digits>:role/[path/]name */
 extern const struct iam_config_rule iam_config_rule_role_arn;
 /* Starts with '/'. */

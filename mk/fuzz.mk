@@ -36,7 +36,8 @@ $(FUZZ_LIB_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # The fleet object reader lives in sync/: its target links those files.
-FUZZ_SYNC_SRC := sync/fleet_obj.c sync/fleet_sign.c sync/fetch.c sync/pool.c
+FUZZ_SYNC_SRC := sync/fleet_obj.c sync/fleet_sign.c sync/fetch.c sync/pool.c \
+	sync/tag_keys.c
 FUZZ_SYNC_OBJ = $(FUZZ_SYNC_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
 $(FUZZ_SYNC_OBJ): $(FUZZ_DIR)/obj/%.o: %.c

@@ -482,20 +482,125 @@ take_keys(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     return r;
 }
 
-/* ListSSHPublicKeys for one authorized user, all pages. */
+/* One ListUserTags page of one user: the keys its tags hold. */
+struct tags_ctx {
+    const char *prefix;
+    const char *user_name;
+    struct fetch_user_keys *uk;
+};
+
+/* Moves one tag holding a key onto the end of @uk, as key "tag:KEY". */
+static int
+add_tag_key(struct fetch_user_keys *uk, struct aws_iam_json_tag *t)
+{
+    struct fetch_key *grown, *k;
+    size_t n = strlen(t->key);
+
+    grown = realloc(uk->v, (uk->n + 2) * sizeof(*uk->v));
+    if (!grown)
+        return -ENOMEM;
+    uk->v = grown;
+    k = &uk->v[uk->n];
+    memset(k, 0, sizeof(*k));
+    k->key_id = malloc(TAG_KEYS_ID_PREFIX_LEN + n + 1);
+    if (!k->key_id)
+        return -ENOMEM;
+    memcpy(k->key_id, TAG_KEYS_ID_PREFIX, TAG_KEYS_ID_PREFIX_LEN);
+    memcpy(k->key_id + TAG_KEYS_ID_PREFIX_LEN, t->key, n + 1);
+    k->status = AWS_IAM_JSON_KEY_ACTIVE; /* a tag is while it exists */
+    k->body = t->value;
+    t->value = NULL;
+    uk->n++;
+    return 0;
+}
+
+/*
+ * The tags of one page that hold keys. A tag that looks like a key but is
+ * not named like one is logged: someone meant it to work.
+ */
+static int
+add_tags(struct tags_ctx *x, struct aws_iam_json_tag_page *page)
+{
+    struct aws_iam_json_tag *t;
+    size_t i;
+    int r;
+
+    for (i = 0; i < page->n_tags; i++) {
+        t = &page->tags[i];
+        if (!tag_keys_name_matches(x->prefix, t->key)) {
+            if (tag_keys_looks_like_key(t->value))
+                iam_log(LOG_WARNING,
+                        "IAM user %s: tag %s holds what looks like a "
+                        "key, but only tags named %s or %s-* do: "
+                        "ignored",
+                        x->user_name, t->key, x->prefix, x->prefix);
+            continue;
+        }
+        /* Nothing to serve, and a fleet object holds no empty body. */
+        if (t->value[0] == '\0') {
+            iam_log(LOG_WARNING, "IAM user %s: tag %s is empty: no key",
+                    x->user_name, t->key);
+            continue;
+        }
+        /* A fleet object holds key ids of at most this length. */
+        if (TAG_KEYS_ID_PREFIX_LEN + strlen(t->key) > AWS_IAM_JSON_ID_MAX) {
+            iam_log(LOG_WARNING,
+                    "IAM user %s: tag %.64s...: name too "
+                    "long for a key id: refused",
+                    x->user_name, t->key);
+            continue;
+        }
+        r = add_tag_key(x->uk, t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int
+take_tags(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
+          char **ret_marker)
+{
+    struct aws_iam_json_tag_page *page = NULL;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    int r;
+
+    r = aws_iam_json_list_user_tags(resp->body, resp->body_len, perr,
+                                    sizeof(perr), NULL, &page);
+    if (r < 0)
+        return parse_failed("ListUserTags", perr);
+    r = add_tags(arg, page);
+    if (r >= 0) {
+        *ret_truncated = page->is_truncated;
+        *ret_marker = page->marker;
+        page->marker = NULL;
+    }
+    aws_iam_json_tag_page_free(page);
+    return r;
+}
+
+/* ListSSHPublicKeys (and ListUserTags) for one authorized user. */
 static int
 list_keys_task(size_t i, struct aws_http *h, void *arg)
 {
     struct keys_job *j = arg;
     size_t u = j->users[i];
+    struct tags_ctx x = { j->o->tag_prefix, j->f->users[u].user_name,
+                          &j->f->keys[u] };
     struct lister l = {
         "ListSSHPublicKeys",    "UserName", j->f->users[u].user_name,
         &j->f->list_keys_calls, take_keys,  &j->f->keys[u]
+    };
+    struct lister lt = {
+        "ListUserTags",         "UserName", j->f->users[u].user_name,
+        &j->f->list_tags_calls, take_tags,  &x
     };
     char code[64] = "";
     int r;
 
     r = list_all(j->o->iam, h, &l, code, sizeof(code));
+    if (r >= 0 && j->o->tag_prefix)
+        r = list_all(j->o->iam, h, &lt, code, sizeof(code));
     /* Deleted since ListUsers ran: no keys, and gone at the next sync. */
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
         r = 0;
@@ -546,6 +651,13 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
     return 0;
 }
 
+static void
+phase(const struct fetch_opts *o, const char *name, unsigned long planned)
+{
+    if (o->phase)
+        o->phase(o->phase_arg, name, planned);
+}
+
 static int
 list_all_keys(const struct fetch_opts *o, struct fetch *f)
 {
@@ -562,6 +674,7 @@ list_all_keys(const struct fetch_opts *o, struct fetch *f)
     for (i = 0; i < f->n_users; i++)
         if (f->wanted[i])
             j.users[j.n_users++] = i;
+    phase(o, "ListSSHPublicKeys", j.n_users);
     r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
     free(j.users);
     return r;
@@ -582,6 +695,8 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
         return -ENOMEM;
     for (u = 0; u < f->n_users; u++) {
         for (k = 0; k < f->keys[u].n; k++) {
+            if (f->keys[u].v[k].body)
+                continue; /* a tag's: the tag holds it */
             /* Moved, not copied: the previous lines are wanted once. */
             f->keys[u].v[k].body =
                 known_keys_take(o->known, f->keys[u].v[k].key_id);
@@ -592,9 +707,41 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
             n++;
         }
     }
+    if (n > 0)
+        phase(o, "GetSSHPublicKey", n);
     r = pool_run(n, o->concurrency, get_key_task, &j);
     free(j.refs);
     return r;
+}
+
+/*
+ * Keys from tags have no upload date: they get the first time a sync saw
+ * them (the previous snapshot's date for that user and key), or now.
+ */
+static void
+date_tag_keys(const struct fetch_opts *o, struct fetch *f)
+{
+    struct iam_keyline parsed;
+    struct fetch_key *fk;
+    char line[AWS_IAM_JSON_TAG_VALUE_MAX + 1];
+    int64_t first;
+    size_t u, k;
+    int reason;
+
+    for (u = 0; u < f->n_users; u++) {
+        for (k = 0; k < f->keys[u].n; k++) {
+            fk = &f->keys[u].v[k];
+            if (!tag_keys_is_id(fk->key_id))
+                continue;
+            fk->upload_date = o->now;
+            if (o->known &&
+                iam_keyline_parse(fk->body, strlen(fk->body), line,
+                                  sizeof(line), &parsed, &reason) == 0 &&
+                tag_seen_first(&o->known->seen, f->users[u].user_id,
+                               parsed.fingerprint, &first))
+                fk->upload_date = (time_t)first;
+        }
+    }
 }
 
 int
@@ -607,7 +754,9 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
     r = aws_http_init(&h);
     if (r < 0)
         return r;
+    phase(o, "ListUsers", 0);
     r = list_users(o, &h, ret);
+    phase(o, "GetGroup", o->authorized_groups->n + o->sudoers_groups->n);
     if (r >= 0)
         r = get_groups(o, &h, ret);
     aws_http_destroy(&h);
@@ -623,6 +772,8 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         r = list_all_keys(o, ret);
     if (r >= 0)
         r = get_all_bodies(o, ret);
+    if (r >= 0 && o->tag_prefix)
+        date_tag_keys(o, ret);
     if (r < 0) {
         /* The counters say what the failed run cost; keep them. */
         struct fetch counts = *ret;
@@ -632,6 +783,7 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         ret->get_group_calls = counts.get_group_calls;
         ret->list_keys_calls = counts.list_keys_calls;
         ret->get_key_calls = counts.get_key_calls;
+        ret->list_tags_calls = counts.list_tags_calls;
     }
     return r;
 }
@@ -705,6 +857,7 @@ void
 known_keys_sort(struct known_keys *k)
 {
     qsort(k->v, k->n, sizeof(*k->v), cmp_known);
+    tag_seen_sort(&k->seen);
 }
 
 void
@@ -719,4 +872,5 @@ known_keys_free(struct known_keys *k)
     free(k->v);
     k->v = NULL;
     k->n = 0;
+    tag_seen_free(&k->seen);
 }

@@ -5,7 +5,8 @@
  * never become a snapshot).
  *
  * Calls: ListUsers (all pages), GetGroup per configured group (all pages),
- * ListSSHPublicKeys per authorized user, GetSSHPublicKey (Encoding=SSH)
+ * ListSSHPublicKeys (and with TAG_KEYS, ListUserTags) per authorized
+ * user, GetSSHPublicKey (Encoding=SSH)
  * only for key ids whose body the previous snapshot does not hold (a key
  * id's body never changes). The per-user and per-key calls run on a few
  * threads under the client's rate limit.
@@ -15,10 +16,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "aws_client.h"
 #include "aws_iam_json.h"
 #include "iam_config.h"
+#include "tag_keys.h"
 
 /* A key body the previous snapshot already holds, by key id. */
 struct known_key {
@@ -29,6 +32,7 @@ struct known_key {
 struct known_keys {
     struct known_key *v; /* sorted by key_id */
     size_t n;
+    struct tag_seen_set seen; /* when keys from tags were first seen */
 };
 
 struct fetch_group {
@@ -43,8 +47,8 @@ struct fetch_group {
 };
 
 struct fetch_key {
-    char *key_id;
-    int status; /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
+    char *key_id; /* IAM's APKA..., or "tag:" + the tag key */
+    int status;   /* AWS_IAM_JSON_KEY_ACTIVE / _INACTIVE */
     time_t upload_date;
     char *body; /* from GetSSHPublicKey or the previous snapshot */
 };
@@ -66,6 +70,7 @@ struct fetch {
     unsigned long get_group_calls;
     unsigned long list_keys_calls;
     unsigned long get_key_calls;
+    unsigned long list_tags_calls;
 };
 
 struct fetch_opts {
@@ -80,6 +85,14 @@ struct fetch_opts {
     const struct iam_map *local_group_map;
     struct known_keys *known; /* the bodies it holds are moved out */
     /*
+     * TAG_KEYS: the prefix of the tags that hold keys, or NULL for none.
+     * With it, each user whose keys are listed also costs one
+     * ListUserTags (a page), and the keys in matching tags join IAM's
+     * (tag_keys.h), first seen at @now unless @known remembers them.
+     */
+    const char *tag_prefix;
+    time_t now;
+    /*
      * Called once the users and groups are known, before any key is
      * listed: clears f->wanted[i] for authorized users that will not be
      * served anyway (refused names), so they cost no key calls. May be
@@ -87,6 +100,10 @@ struct fetch_opts {
      */
     int (*select)(struct fetch *f, void *arg);
     void *select_arg;
+    /* Told when each kind of call starts, with the number of calls it
+     * plans (0: not known before the pages come). May be NULL. */
+    void (*phase)(void *arg, const char *name, unsigned long planned);
+    void *phase_arg;
 };
 
 /*

@@ -415,7 +415,8 @@ fleet_got_free(struct fleet_got *g)
 
 /* ---- the publisher ---- */
 
-/* Moves the key bodies of @f into @ret (sorted by key id). */
+/* Moves the key bodies of @f into @ret (sorted by key id), and notes
+ * when its keys from tags were first seen. */
 static int
 known_from(struct fetch *f, struct known_keys *ret)
 {
@@ -428,6 +429,14 @@ known_from(struct fetch *f, struct known_keys *ret)
         return -ENOMEM;
     for (i = 0; i < f->n_users; i++) {
         for (k = 0; k < f->keys[i].n; k++) {
+            /* A key from a tag: its date is when it was first seen. */
+            if (tag_keys_is_id(f->keys[i].v[k].key_id)) {
+                if (tag_seen_add_line(&ret->seen, f->users[i].user_id,
+                                      f->keys[i].v[k].body,
+                                      f->keys[i].v[k].upload_date) < 0)
+                    return -ENOMEM;
+                continue;
+            }
             ret->v[ret->n].key_id = f->keys[i].v[k].key_id;
             ret->v[ret->n].line = f->keys[i].v[k].body;
             f->keys[i].v[k].key_id = NULL;

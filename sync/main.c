@@ -6,6 +6,7 @@
  *            [--verbose] [--json] [--status]
  *   iam-sync [--config FILE] [--dry-run] [--json] --publish s3://BUCKET/KEY
  *   iam-sync [--config FILE] --print-public-key
+ *   iam-sync [--config FILE] [--db PATH] [--offline] [--json] --explain NAME
  *   iam-sync --check-sshd
  */
 #include <errno.h>
@@ -42,10 +43,30 @@ usage(FILE *f)
                "       iam-sync [--config FILE] [--dry-run] [--json] "
                "--publish s3://BUCKET/KEY\n"
                "       iam-sync [--config FILE] --print-public-key\n"
+               "       iam-sync [--config FILE] [--db PATH] [--offline] "
+               "[--json] --explain NAME\n"
                "       iam-sync --check-sshd\n"
                "exit status: 0 published or unchanged, 1 AWS or local failure "
                "(previous\nsnapshot kept), 2 bad configuration or usage, 3 "
-               "refused by a safety rule\n");
+               "refused by a safety rule\n"
+               "--explain: 0 NAME can log in with a key, 1 cannot, 2 "
+               "usage\n");
+}
+
+/* --explain goes with --config, --db, --json and --offline only. */
+static int
+check_explain(const struct args *a)
+{
+    const struct sync_flags *fl = &a->fl;
+
+    if (fl->offline && !fl->explain)
+        return -EINVAL;
+    if (!fl->explain)
+        return 0;
+    if (!fl->explain[0] || fl->dry_run || fl->force || fl->publish ||
+        a->status || a->print_public_key || a->check_sshd)
+        return -EINVAL;
+    return 0;
 }
 
 static int
@@ -62,6 +83,8 @@ parse_args(int argc, char **argv, struct args *ret)
         { "publish", required_argument, NULL, 'p' },
         { "print-public-key", no_argument, NULL, 'k' },
         { "check-sshd", no_argument, NULL, 'S' },
+        { "explain", required_argument, NULL, 'e' },
+        { "offline", no_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -102,6 +125,12 @@ parse_args(int argc, char **argv, struct args *ret)
         case 'S':
             ret->check_sshd = true;
             break;
+        case 'e':
+            ret->fl.explain = optarg;
+            break;
+        case 'o':
+            ret->fl.offline = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -109,7 +138,9 @@ parse_args(int argc, char **argv, struct args *ret)
             return -EINVAL;
         }
     }
-    return optind == argc ? 0 : -EINVAL;
+    if (optind != argc)
+        return -EINVAL;
+    return check_explain(ret);
 }
 
 /* --publish's URL, checked as SOURCE is in the configuration. */
@@ -179,14 +210,23 @@ main(int argc, char **argv)
         iam_config_free(&cfg);
         return SYNC_EXIT_USAGE;
     }
+    /* --explain says why itself: only errors besides, unless asked */
     iam_log_init("iam-sync", cfg.syslog_facility, a.verbose,
-                 a.verbose ? LOG_DEBUG : LOG_INFO);
+                 a.verbose      ? LOG_DEBUG
+                 : a.fl.explain ? LOG_ERR
+                                : LOG_INFO);
     if (!a.fl.db_path)
         a.fl.db_path = cfg.db_path;
+    a.fl.config_path = a.config;
     if (a.status) {
         status = sync_status(&cfg, a.fl.db_path, a.fl.json);
     } else if (a.print_public_key) {
         status = fleet_public_key(&cfg) < 0 ? SYNC_EXIT_USAGE : SYNC_EXIT_OK;
+    } else if (cfg.authorized_unset && a.fl.explain) {
+        printf("%s: nobody is admitted: IAM_AUTHORIZED_GROUPS is not set "
+               "in %s\n",
+               a.fl.explain, a.config);
+        status = 1;
     } else if (cfg.authorized_unset) {
         status =
             not_configured(a.config ? a.config : IAM_CONFIG_PATH, a.fl.db_path);

@@ -8,6 +8,7 @@
 #include "iam_id.h"
 #include "iam_log.h"
 #include "iam_rec.h"
+#include "tag_keys.h"
 
 #define DAY 86400
 
@@ -28,57 +29,66 @@ naming_free(struct naming *n)
 
 /*
  * The group names this server's configuration claims: SUDO_GROUP,
- * MEMBER_GROUP and LOCAL_GROUPS. Compared ignoring ASCII case, as sudo
- * compares (sudoers(5): case_insensitive_user, case_insensitive_group):
- * an IAM user or group with one of these names would take the group's
- * place in the sudoers rules and the sshd Match, so the IAM side always
- * gives way.
+ * MEMBER_GROUP and LOCAL_GROUPS, and for a user (@user) the mapped names
+ * of the configured IAM groups (IAM_AUTHORIZED_GROUPS, SUDOERS_GROUPS):
+ * such groups are served under that name, and local sudoers rules may
+ * name them ("%ops"). Compared ignoring ASCII case, as sudo compares
+ * (sudoers(5): case_insensitive_user, case_insensitive_group): an IAM
+ * user or group with one of these names would take the group's place in
+ * the sudoers rules and the sshd Match, so the IAM side always gives way.
+ * Returns the setting that claims @name, or NULL; *ret_value is the group
+ * as configured.
  */
-static bool
-is_configured_group(const struct iam_config *cfg, const char *name)
+static const char *
+configured_group(const struct iam_config *cfg, const char *name, bool user,
+                 const char **ret_value)
 {
-    size_t i;
-
-    if (strcasecmp(cfg->sudo_group, name) == 0 ||
-        strcasecmp(cfg->member_group, name) == 0)
-        return true;
-    for (i = 0; i < cfg->local_groups.n; i++)
-        if (strcasecmp(cfg->local_groups.v[i], name) == 0)
-            return true;
-    return false;
-}
-
-/* Is @name the mapped name of a group of @l? */
-static bool
-in_mapped_list(const struct iam_strlist *l, const char *name)
-{
+    static const char *const keys[] = { "LOCAL_GROUPS", "IAM_AUTHORIZED_GROUPS",
+                                        "SUDOERS_GROUPS" };
+    const struct iam_strlist *lists[] = { &cfg->local_groups,
+                                          &cfg->iam_authorized_groups,
+                                          &cfg->sudoers_groups };
     char mapped[IAM_NAME_BUF];
-    size_t i;
+    const char *cand;
+    size_t i, k;
 
-    for (i = 0; i < l->n; i++)
-        if (iam_name_map(l->v[i], mapped, sizeof(mapped)) == 0 &&
-            strcasecmp(mapped, name) == 0)
-            return true;
-    return false;
+    *ret_value = NULL;
+    if (strcasecmp(cfg->sudo_group, name) == 0)
+        *ret_value = cfg->sudo_group;
+    else if (strcasecmp(cfg->member_group, name) == 0)
+        *ret_value = cfg->member_group;
+    if (*ret_value)
+        return *ret_value == cfg->sudo_group ? "SUDO_GROUP" : "MEMBER_GROUP";
+    for (k = 0; k < (user ? 3u : 1u); k++) {
+        for (i = 0; i < lists[k]->n; i++) {
+            /* LOCAL_GROUPS are local names, used as they are */
+            cand = lists[k]->v[i];
+            if (k > 0 && iam_name_map(cand, mapped, sizeof(mapped)) < 0)
+                continue;
+            if (k > 0)
+                cand = mapped;
+            if (strcasecmp(cand, name) != 0)
+                continue;
+            *ret_value = lists[k]->v[i];
+            return keys[k];
+        }
+    }
+    return NULL;
 }
 
 /*
  * May the mapped IAM name @name be served here? 0 or a refusal code. A
  * user (@user) must not take the name of a configured IAM group either
- * (IAM_AUTHORIZED_GROUPS, SUDOERS_GROUPS): such groups are served under
- * that name, and local sudoers rules may name them ("%ops").
+ * (configured_group()).
  */
 static int
 name_ok(const struct iam_config *cfg, const struct iam_name_set *local,
         const char *name, bool user)
 {
+    const char *value;
     int r = iam_name_check_available(name, local);
 
-    if (r == 0 && is_configured_group(cfg, name))
-        r = -EADDRINUSE;
-    if (r == 0 && user &&
-        (in_mapped_list(&cfg->iam_authorized_groups, name) ||
-         in_mapped_list(&cfg->sudoers_groups, name)))
+    if (r == 0 && configured_group(cfg, name, user, &value))
         r = -EADDRINUSE;
     return r;
 }
@@ -256,24 +266,81 @@ canonical_line(const struct fetch_key *fk, struct iam_keyline *parsed,
     return 0;
 }
 
+/*
+ * A key from a tag (tag_keys.h): served only under TAG_KEYS=yes, from a
+ * tag named by this TAG_KEY_PREFIX (a fleet publisher's may differ),
+ * holding a key TAG_KEY_TYPES allows and nothing else. Returns 0 with
+ * ret->line set, 1 when the key is not served (logged; *@ret_why says
+ * why, for the trail), or -ENOMEM.
+ */
+static int
+tag_line(const struct fetch_key *fk, const char *iam_name,
+         const struct iam_config *cfg, struct iam_keyline *parsed,
+         struct model_key *ret, const char **ret_why)
+{
+    const char *tag = fk->key_id + TAG_KEYS_ID_PREFIX_LEN, *why;
+    size_t len = strlen(fk->body);
+    char *line;
+    int r;
+
+    *ret_why = "a key in a tag, and TAG_KEYS is not yes here";
+    if (!cfg->tag_keys)
+        return 1; /* a publisher's TAG_KEYS, not this one's */
+    *ret_why = "the tag is not named TAG_KEY_PREFIX or TAG_KEY_PREFIX-*";
+    if (!tag_keys_name_matches(cfg->tag_key_prefix, tag)) {
+        iam_log(LOG_WARNING,
+                "IAM user %s: tag %s is not named %s or %s-*: no key", iam_name,
+                tag, cfg->tag_key_prefix, cfg->tag_key_prefix);
+        return 1;
+    }
+    line = malloc(len + 1);
+    if (!line)
+        return -ENOMEM;
+    r = tag_keys_check(fk->body, &cfg->tag_key_types, line, len + 1, parsed,
+                       &why);
+    if (r < 0) {
+        free(line);
+        *ret_why = why ? why : "error";
+        iam_log(LOG_WARNING, "IAM user %s: tag %s refused: %s", iam_name, tag,
+                *ret_why);
+        return r == -EINVAL || r == -ERANGE ? 1 : r;
+    }
+    ret->line_own = line;
+    ret->line = line;
+    return 0;
+}
+
 /* Validates and classifies one fetched key; 1 kept, 0 skipped. */
 static int
 build_key(const struct fetch_key *fk, const char *iam_name,
           const struct iam_config *cfg, time_t now, struct model *m,
-          struct model_key *ret)
+          struct model_key *ret, struct model_key_trail *kt)
 {
     struct iam_keyline parsed;
     int reason = 0, r;
 
+    kt->src = fk;
+    kt->verdict = MODEL_KEY_NO_BODY;
+    kt->why = NULL;
     if (!fk->body)
         return 0; /* deleted between the list and the get */
-    r = canonical_line(fk, &parsed, &reason, ret);
-    if (r < 0) {
-        iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
-                fk->key_id,
-                r == -EINVAL ? iam_keyline_strerror(reason) : "error");
-        m->invalid_keys++;
-        return r == -EINVAL ? 0 : r;
+    kt->verdict = MODEL_KEY_INVALID;
+    if (tag_keys_is_id(fk->key_id)) {
+        r = tag_line(fk, iam_name, cfg, &parsed, ret, &kt->why);
+        if (r != 0) {
+            m->invalid_keys += r > 0 && cfg->tag_keys;
+            return r > 0 ? 0 : r;
+        }
+    } else {
+        r = canonical_line(fk, &parsed, &reason, ret);
+        kt->reason = reason;
+        if (r < 0) {
+            iam_log(LOG_WARNING, "IAM user %s: key %s refused: %s", iam_name,
+                    fk->key_id,
+                    r == -EINVAL ? iam_keyline_strerror(reason) : "error");
+            m->invalid_keys++;
+            return r == -EINVAL ? 0 : r;
+        }
     }
     ret->key_id = fk->key_id;
     memcpy(ret->fingerprint, parsed.fingerprint, sizeof(ret->fingerprint));
@@ -285,22 +352,36 @@ build_key(const struct fetch_key *fk, const char *iam_name,
         ret->status = IAM_KEY_EXPIRED;
         m->expired_keys++;
     }
+    kt->verdict = ret->status == IAM_KEY_ACTIVE     ? MODEL_KEY_ACTIVE
+                  : ret->status == IAM_KEY_INACTIVE ? MODEL_KEY_INACTIVE
+                                                    : MODEL_KEY_EXPIRED;
     return 1;
 }
 
+/* @trace: the explained user's trail, or NULL. */
 static int
 build_keys(const struct fetch_user_keys *fk, const char *iam_name,
            const struct iam_config *cfg, time_t now, struct model *m,
-           struct model_user *u)
+           struct model_user *u, struct model_trail *trace)
 {
+    struct model_key_trail scratch, *kt = &scratch;
     size_t i;
     int r;
 
     u->keys = calloc(fk->n + 1, sizeof(*u->keys));
     if (!u->keys)
         return -ENOMEM;
+    if (trace) {
+        trace->keys = calloc(fk->n + 1, sizeof(*trace->keys));
+        if (!trace->keys)
+            return -ENOMEM;
+        trace->n_keys = fk->n;
+    }
     for (i = 0; i < fk->n; i++) {
-        r = build_key(&fk->v[i], iam_name, cfg, now, m, &u->keys[u->n_keys]);
+        if (trace)
+            kt = &trace->keys[i];
+        r = build_key(&fk->v[i], iam_name, cfg, now, m, &u->keys[u->n_keys],
+                      kt);
         if (r < 0)
             return r;
         u->n_keys += (uint32_t)r;
@@ -346,7 +427,8 @@ build_users(const struct fetch *f, const struct naming *n,
         u->home = home_for(cfg->home_dir, u->name);
         if (!u->home)
             return -ENOMEM;
-        r = build_keys(&f->keys[i], f->users[i].user_name, cfg, now, m, u);
+        r = build_keys(&f->keys[i], f->users[i].user_name, cfg, now, m, u,
+                       m->trail && m->trail->who == i ? m->trail : NULL);
         if (r < 0)
             return r;
     }
@@ -531,22 +613,25 @@ place_groups(const struct fetch *f, struct model *m, const size_t *src,
     return r;
 }
 
-/* Is fetched user @u in a SUDOERS_GROUPS group? */
-static bool
-is_sudoer(const struct fetch *f, const struct iam_config *cfg, size_t u)
+/*
+ * Is fetched user @u in a SUDOERS_GROUPS group? The group that makes it
+ * so ("##ALL##" for everyone), or NULL.
+ */
+static const char *
+sudoer_by(const struct fetch *f, const struct iam_config *cfg, size_t u)
 {
     size_t i, k;
 
     if (cfg->sudoers_all)
-        return true;
+        return "##ALL##";
     for (i = 0; i < f->n_groups; i++) {
         if (!in_list(&cfg->sudoers_groups, f->groups[i].name))
             continue;
         for (k = 0; k < f->groups[i].n_members; k++)
             if (f->groups[i].members[k] == u)
-                return true;
+                return f->groups[i].name;
     }
-    return false;
+    return NULL;
 }
 
 /*
@@ -656,7 +741,7 @@ assign_groups(const struct fetch *f, const struct iam_config *cfg,
 
     for (i = 0; i < m->n_users; i++) {
         u = &m->users[i];
-        u->sudo = is_sudoer(f, cfg, (size_t)(u->src - f->users));
+        u->sudo = sudoer_by(f, cfg, (size_t)(u->src - f->users)) != NULL;
         u->gids = calloc(cap, sizeof(*u->gids));
         if (!u->gids)
             return -ENOMEM;
@@ -754,9 +839,57 @@ out:
     return r;
 }
 
+/* The naming and placement decisions for the explained user. */
+static void
+trace_naming(const struct fetch *f, const struct iam_config *cfg,
+             const struct naming *n, const struct iam_id_slot *slots,
+             struct model_trail *t)
+{
+    size_t j, w = t->who;
+
+    t->authorized = f->authorized[w];
+    t->name_status = n->status[w];
+    memcpy(t->name, n->names[w], IAM_NAME_BUF);
+    if (t->name_status == -EADDRINUSE)
+        t->clash_key = configured_group(cfg, t->name, true, &t->clash_with);
+    for (j = 0; t->name_status == -ENOTUNIQ && j < f->n_users; j++)
+        if (j != w && strcasecmp(n->names[j], t->name) == 0)
+            t->clash_with = f->users[j].user_name;
+    t->uid_tries = slots[w].collisions;
+    iam_id_hash(IAM_ID_PREFIX_UID, slots[w].key, 0, cfg->uid_min, cfg->uid_max,
+                &t->first_uid);
+    for (j = 0; t->uid_tries && j < f->n_users; j++)
+        if (j != w && slots[j].id == t->first_uid)
+            t->uid_with = f->users[j].user_name;
+    t->uid = t->name_status == 0 && t->authorized ? slots[w].id : 0;
+}
+
+/* What was served of the explained user, once the model is complete. */
+static void
+trace_served(const struct fetch *f, const struct iam_config *cfg,
+             const struct model *m, struct model_trail *t)
+{
+    size_t i;
+
+    t->index = -1;
+    for (i = 0; i < m->n_users; i++)
+        if (m->users[i].src == &f->users[t->who])
+            t->index = (long)i;
+    if (t->index >= 0)
+        t->sudo_by = sudoer_by(f, cfg, t->who);
+}
+
 int
 model_build(const struct fetch *f, const struct iam_config *cfg,
             const struct iam_name_set *local, time_t now, struct model *ret)
+{
+    return model_build_traced(f, cfg, local, now, NULL, ret);
+}
+
+int
+model_build_traced(const struct fetch *f, const struct iam_config *cfg,
+                   const struct iam_name_set *local, time_t now,
+                   struct model_trail *trail, struct model *ret)
 {
     struct naming n;
     struct iam_id_slot *slots = NULL;
@@ -766,6 +899,8 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
     memset(ret, 0, sizeof(*ret));
     memset(&n, 0, sizeof(n));
     memset(&taken, 0, sizeof(taken));
+    if (trail && trail->who < f->n_users)
+        ret->trail = trail;
     r = map_users(f, cfg, local, &n);
     if (r < 0)
         goto out;
@@ -779,12 +914,16 @@ model_build(const struct fetch *f, const struct iam_config *cfg,
     if (r < 0)
         goto out;
     r = place_users(f, cfg, local, slots, &taken);
+    if (r >= 0 && ret->trail)
+        trace_naming(f, cfg, &n, slots, ret->trail);
     if (r >= 0)
         r = build_users(f, &n, slots, cfg, now, ret);
     if (r >= 0)
         r = build_all_groups(f, cfg, local, &taken, ret);
     if (r >= 0)
         r = model_shared_build(f, cfg, local, now, &ret->shared);
+    if (r >= 0 && ret->trail)
+        trace_served(f, cfg, ret, ret->trail);
     account_of(f, ret->account, sizeof(ret->account));
 out:
     iam_id_taken_free(&taken);
@@ -793,6 +932,14 @@ out:
     if (r < 0)
         model_free(ret);
     return r;
+}
+
+void
+model_trail_free(struct model_trail *t)
+{
+    free(t->keys);
+    t->keys = NULL;
+    t->n_keys = 0;
 }
 
 static int
@@ -902,6 +1049,9 @@ model_settings(const struct iam_config *cfg, FILE *out)
             cfg->sudoers_all, cfg->uid_min, cfg->uid_max, cfg->shell,
             cfg->home_dir, cfg->sudo_group, cfg->member_group,
             cfg->max_key_age_days);
+    fprintf(out, "TAG_KEYS %d\nTAG_KEY_PREFIX %s\n", cfg->tag_keys,
+            cfg->tag_key_prefix);
+    settings_list(out, "TAG_KEY_TYPES", &cfg->tag_key_types);
 }
 
 int

@@ -48,6 +48,49 @@ struct model_group {
     uint32_t n_members;
 };
 
+/*
+ * The decisions model_build() took for one fetched user, in the order it
+ * took them: what iam-sync --explain prints (explain.h). The sync never
+ * reads them; they are the same decisions, not a second reading of the
+ * rules.
+ */
+enum model_key_verdict {
+    MODEL_KEY_NO_BODY,  /* deleted between the list and the get */
+    MODEL_KEY_INVALID,  /* refused; reason: enum iam_keyline_reason */
+    MODEL_KEY_ACTIVE,   /* served, opens a login */
+    MODEL_KEY_INACTIVE, /* served as Inactive: opens nothing */
+    MODEL_KEY_EXPIRED,  /* Active but older than MAX_KEY_AGE_DAYS */
+};
+
+struct model_key_trail {
+    const struct fetch_key *src; /* borrowed from the fetch */
+    enum model_key_verdict verdict;
+    int reason;      /* an IAM key refused: enum iam_keyline_reason */
+    const char *why; /* a key in a tag refused: a static reason */
+};
+
+struct model_trail {
+    size_t who;      /* in: the fetched user explained */
+    bool authorized; /* member of IAM_AUTHORIZED_GROUPS (or it is empty) */
+    char name[IAM_NAME_BUF]; /* the mapped name, "" when unmappable */
+    int name_status;         /* 0 or the refusal (iam_name_reason()) */
+    /* -ENOTUNIQ: the other IAM user; -EADDRINUSE: the setting
+     * ("SUDO_GROUP", ...) and the group it names; else NULL */
+    const char *clash_key;
+    const char *clash_with;
+    uint32_t uid;         /* the placed uid (0 when refused) */
+    uint32_t first_uid;   /* the uid of the first try */
+    const char *uid_with; /* first_uid was taken by this IAM user; NULL
+                             with uid_tries > 0: a local id */
+    unsigned uid_tries;
+    /* sudo: "##ALL##" (SUDOERS_GROUPS), the SUDOERS_GROUPS group that
+     * gave it, or NULL */
+    const char *sudo_by;
+    long index; /* in model.users, -1 when not served */
+    struct model_key_trail *keys;
+    size_t n_keys;
+};
+
 struct model {
     struct model_user *users; /* authorized, accepted; sorted by uid */
     size_t n_users;
@@ -60,6 +103,7 @@ struct model {
     unsigned invalid_keys;
     unsigned expired_keys;
     unsigned n_keys;
+    struct model_trail *trail; /* model_build_traced() only */
 };
 
 /*
@@ -82,6 +126,19 @@ struct model {
 int
 model_build(const struct fetch *f, const struct iam_config *cfg,
             const struct iam_name_set *local, time_t now, struct model *ret);
+
+/*
+ * model_build_traced - model_build(), recording in @trail (its who set by
+ * the caller) every decision taken for that one user. Free the trail with
+ * model_trail_free(). Returns as model_build().
+ */
+int
+model_build_traced(const struct fetch *f, const struct iam_config *cfg,
+                   const struct iam_name_set *local, time_t now,
+                   struct model_trail *trail, struct model *ret);
+
+void
+model_trail_free(struct model_trail *t);
 
 /*
  * model_name_status - the naming verdict for every fetched user, as

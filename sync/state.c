@@ -74,10 +74,25 @@ gids_have(struct iam_db_txn *t, const char *name, uint32_t gid)
     return false;
 }
 
-/* One user's keys into @su, and their lines into @known. */
+/* A key from a tag: when it was first seen, by its user's IAM id. */
 static int
-read_keys(struct iam_db_txn *t, struct state_user *su, struct known_keys *known,
-          size_t *known_cap)
+remember_tag_key(struct known_keys *known, struct iam_str iam_id,
+                 const struct iam_key_rec *k)
+{
+    char id[AWS_IAM_JSON_ID_MAX + 1], fp[IAM_KEYLINE_FP_SIZE];
+
+    if (iam_id.len >= sizeof(id) || k->fingerprint.len >= sizeof(fp))
+        return 0; /* not ours to remember: the key is dated anew */
+    snprintf(id, sizeof(id), "%.*s", (int)iam_id.len, iam_id.p);
+    snprintf(fp, sizeof(fp), "%.*s", (int)k->fingerprint.len, k->fingerprint.p);
+    return tag_seen_add(&known->seen, id, fp, k->upload_date);
+}
+
+/* One user's keys into @su, and their lines into @known (and the first
+ * sight of the keys from tags, by @iam_id). */
+static int
+read_keys(struct iam_db_txn *t, struct state_user *su, struct iam_str iam_id,
+          struct known_keys *known, size_t *known_cap)
 {
     struct iam_rec_iter it;
     struct iam_key_rec k;
@@ -102,6 +117,11 @@ read_keys(struct iam_db_txn *t, struct state_user *su, struct known_keys *known,
             return -ENOMEM;
         if (!known)
             continue;
+        if (tag_keys_is_id(su->keys[su->n_keys - 1].key_id)) {
+            if (remember_tag_key(known, iam_id, &k) < 0)
+                return -ENOMEM;
+            continue; /* its line is the tag's, not a body to reuse */
+        }
         if (grow((void **)&known->v, known_cap, known->n, sizeof(*known->v),
                  64))
             return -ENOMEM;
@@ -141,7 +161,7 @@ read_users(struct iam_db_txn *t, const char *sudo_group, gid_t sudo_local,
         su->uid = u.uid;
         su->sudo = (have_sudo && group_has(&sudo, su->name)) ||
                    gids_have(t, su->name, sudo_local);
-        r = read_keys(t, su, known, &kcap);
+        r = read_keys(t, su, u.iam_id, known, &kcap);
         if (r < 0)
             return r;
         if (next == 0)

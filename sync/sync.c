@@ -15,6 +15,7 @@
 #include "aws_endpoint.h"
 #include "aws_provider.h"
 #include "diff.h"
+#include "explain.h"
 #include "fetch.h"
 #include "fleet.h"
 #include "iam_db_write.h"
@@ -24,6 +25,7 @@
 #include "lock.h"
 #include "metrics.h"
 #include "model.h"
+#include "progress.h"
 #include "state.h"
 #include "tags.h"
 
@@ -58,6 +60,7 @@ struct run {
     struct model model;
     struct diff_counts diff;
     const char *result;
+    struct progress progress; /* the line on a terminal */
 };
 
 /*
@@ -101,7 +104,7 @@ deadline(const struct run *run)
  * same timeout, attempts, rate limit and deadline.
  */
 static void
-call_opts(const struct run *run, struct aws_client_opts *ret)
+call_opts(struct run *run, struct aws_client_opts *ret)
 {
     const struct iam_config *cfg = run->cfg;
 
@@ -110,6 +113,8 @@ call_opts(const struct run *run, struct aws_client_opts *ret)
     ret->max_attempts = MAX_ATTEMPTS;
     ret->calls_per_sec = cfg->max_calls_per_second;
     ret->deadline_ms = deadline(run);
+    ret->on_call = progress_call;
+    ret->on_call_arg = &run->progress;
 }
 
 /*
@@ -302,30 +307,31 @@ summary(const struct run *run)
                 run->fl->publish ? run->fl->publish : run->cfg->source,
                 run->fleet.s3_calls, run->fleet.bytes);
     if (!run->got.not_modified)
-        iam_log(
-            LOG_INFO,
-            "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
-            "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
-            "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu), %lu retries; "
-            "%u names refused, %u keys invalid, %u keys expired; %.2f s",
-            run->result, run->model.n_users, run->model.n_keys,
-            run->model.n_groups, run->diff.users_added, run->diff.users_removed,
-            run->diff.keys_added, run->diff.keys_removed,
-            run->diff.keys_changed, run->diff.sudo_added,
-            run->diff.sudo_removed, calls, f->list_users_calls,
-            f->get_group_calls, f->list_keys_calls, f->get_key_calls, retries,
-            run->model.refused_names, run->model.invalid_keys,
-            run->model.expired_keys, secs);
+        iam_log(LOG_INFO,
+                "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
+                "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
+                "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu, ListUserTags "
+                "%lu), %lu retries; "
+                "%u names refused, %u keys invalid, %u keys expired; %.2f s",
+                run->result, run->model.n_users, run->model.n_keys,
+                run->model.n_groups, run->diff.users_added,
+                run->diff.users_removed, run->diff.keys_added,
+                run->diff.keys_removed, run->diff.keys_changed,
+                run->diff.sudo_added, run->diff.sudo_removed, calls,
+                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
+                f->get_key_calls, f->list_tags_calls, retries,
+                run->model.refused_names, run->model.invalid_keys,
+                run->model.expired_keys, secs);
     if (run->fl->json)
         printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
                "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
-               "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"retries\": "
-               "%lu, \"s3_calls\": %lu, \"s3_bytes\": %lu, \"seconds\": "
-               "%.3f}\n",
+               "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"list_tags\": "
+               "%lu, \"retries\": %lu, \"s3_calls\": %lu, \"s3_bytes\": "
+               "%lu, \"seconds\": %.3f}\n",
                run->result, run->model.n_users, run->model.n_keys, calls,
                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-               f->get_key_calls, retries, run->fleet.s3_calls, run->fleet.bytes,
-               secs);
+               f->get_key_calls, f->list_tags_calls, retries,
+               run->fleet.s3_calls, run->fleet.bytes, secs);
 }
 
 /* Users whose names will be refused here need no key calls. */
@@ -498,6 +504,26 @@ fetch_from_fleet(struct run *run)
     return SYNC_EXIT_OK;
 }
 
+static void
+progress_phase_cb(void *arg, const char *name, unsigned long planned)
+{
+    progress_phase(arg, name, planned);
+}
+
+/* --explain: the one user's keys, nobody else's (no full sync). */
+static int
+select_explained(struct fetch *f, void *arg)
+{
+    const struct run *run = arg;
+    long who = explain_find(f, run->fl->explain);
+    size_t i;
+
+    for (i = 0; i < f->n_users; i++)
+        if ((long)i != who)
+            f->wanted[i] = false;
+    return select_users(f, arg);
+}
+
 static int
 fetch_from_iam(struct run *run)
 {
@@ -515,9 +541,15 @@ fetch_from_iam(struct run *run)
     fo.shared_accounts = &run->cfg->shared_accounts;
     fo.local_group_map = &run->cfg->local_group_map;
     fo.known = &run->known;
-    fo.select = select_users;
+    fo.tag_prefix = run->cfg->tag_keys ? run->cfg->tag_key_prefix : NULL;
+    fo.now = time(NULL);
+    fo.select = run->fl->explain ? select_explained : select_users;
     fo.select_arg = run;
+    fo.phase = progress_phase_cb;
+    fo.phase_arg = &run->progress;
     r = fetch_all(&fo, &run->fetch);
+    /* The calls are made: what is logged from here on starts clean. */
+    progress_end(&run->progress);
     /* The bodies it held are the fetch's now; its key ids are not needed. */
     known_keys_free(&run->known);
     /*
@@ -723,6 +755,111 @@ run_publisher(struct run *run)
     return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
 }
 
+/*
+ * Fleet mode: the object in place at SOURCE, read whole (no ETag sent)
+ * and checked as a sync checks it; nothing is remembered. @where says
+ * whether it is the one this instance applied last.
+ */
+static int
+explain_fleet(struct run *run, char *where, size_t len)
+{
+    struct fleet_refused refused;
+    struct fleet_seen seen, applied;
+    int r;
+
+    if (connect_aws(run) < 0 || local_files_digest(run) < 0 ||
+        load_seen(run) < 0)
+        return -EIO;
+    fleet_seen_load(run->fl->db_path, &applied);
+    seen = run->seen;
+    seen.etag[0] = '\0';
+    refused = run->refused;
+    refused.etag[0] = '\0';
+    r = fleet_get(run->cfg, &run->base, deadline(run), &seen, &refused,
+                  time(NULL), &run->got, &run->fleet);
+    if (r < 0)
+        return r;
+    run->fetch = run->got.fetch;
+    memset(&run->got.fetch, 0, sizeof(run->got.fetch));
+    snprintf(where, len, "the fleet object %s (%s), everyone else's too",
+             run->cfg->source,
+             strcmp(run->got.etag, applied.etag) == 0
+                 ? "the one this instance applied last"
+                 : "not the one this instance applied last: the next sync "
+                   "applies it");
+    return 0;
+}
+
+/* Where the facts come from: IAM, the fleet object, or the snapshot. */
+static int
+explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
+{
+    int r;
+
+    ex->from_iam = !run->fl->offline && !run->from_fleet;
+    ex->facts = ex->from_iam ? "iam" : "snapshot";
+    if (ex->from_iam)
+        return connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK
+                   ? -EIO
+                   : 0;
+    ex->where = where;
+    snprintf(where, len, "%s",
+             run->fl->offline ? "the snapshot (--offline)"
+                              : "the snapshot (the fleet object could not "
+                                "be used: see above)");
+    if (run->from_fleet && !run->fl->offline &&
+        explain_fleet(run, where, len) == 0) {
+        ex->facts = "fleet";
+        return 0;
+    }
+    r = explain_snapshot_fetch(run->fl->db_path, run->cfg, &run->fetch);
+    if (r < 0 && r != -ENOENT) {
+        iam_log(LOG_ERR, "%s: cannot read the snapshot: %s", run->fl->db_path,
+                strerrordesc_np(-r));
+        return r;
+    }
+    return 0;
+}
+
+/*
+ * --explain NAME: the model built for that user, from IAM (every user and
+ * the configured groups, as a sync sees them, but the keys of that user
+ * only), from the fleet object in fleet mode, or from the snapshot with
+ * --offline. Writes nothing. 0: the user can log in now; 1: not, or no
+ * answer.
+ */
+static int
+run_explain(struct run *run)
+{
+    struct explain ex;
+    char where[1400];
+    int r;
+
+    memset(&ex, 0, sizeof(ex));
+    ex.query = run->fl->explain;
+    ex.config_path = run->fl->config_path;
+    ex.db_path = run->fl->db_path;
+    ex.now = time(NULL);
+    r = iam_name_set_load("/etc/passwd", "/etc/group", &run->local);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot read /etc/passwd or /etc/group: %s",
+                strerrordesc_np(-r));
+        return 1;
+    }
+    load_previous(run, true);
+    if (explain_fetch(run, &ex, where, sizeof(where)) < 0)
+        return 1;
+    r = explain_walk(&run->fetch, run->cfg, &run->local, &run->old, &ex);
+    if (r < 0) {
+        iam_log(LOG_ERR, "cannot explain %s: %s", ex.query,
+                strerrordesc_np(-r));
+        return 1;
+    }
+    progress_end(&run->progress); /* stdout may be the same terminal */
+    explain_print(&ex, run->cfg, run->fl->json, stdout);
+    return ex.can_log_in ? 0 : 1;
+}
+
 /* TEXTFILE_DIR: the run's outcome for node_exporter (real runs only). */
 static void
 report_metrics(const struct run *run, int status)
@@ -776,7 +913,13 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
                 "served from a fleet object (they need a direct sync from "
                 "IAM): no shared account opens and no mapped group is "
                 "given");
+    progress_init(&run.progress);
     /* A dry run writes nothing here, nor does a publisher: no lock. */
+    if (fl->explain) {
+        status = run_explain(&run);
+        progress_end(&run.progress);
+        goto out;
+    }
     if (!fl->dry_run && !fl->publish) {
         lock = lock_take(fl->db_path, cfg->lock_timeout);
         if (lock < 0) {
@@ -791,9 +934,11 @@ sync_run(const struct iam_config *cfg, const struct sync_flags *fl)
         iam_db_writer_sweep(fl->db_path);
     }
     status = fl->publish ? run_publisher(&run) : run_locked(&run);
+    progress_end(&run.progress);
     if (status != SYNC_EXIT_USAGE)
         summary(&run);
     report_metrics(&run, status);
+out:
     if (lock >= 0)
         close(lock);
     model_free(&run.model);

@@ -23,6 +23,9 @@ struct sync_flags {
     bool dry_run;
     bool force;
     bool json;
+    const char *explain;     /* --explain NAME, or NULL */
+    bool offline;            /* --offline: --explain asks nothing */
+    const char *config_path; /* for "FILE:LINE" in explanations */
 };
 
 /* sync_run - one sync; returns a SYNC_EXIT_* status. */

@@ -146,11 +146,17 @@ take_slot(struct aws_client *c)
 static void
 count(struct aws_client *c, unsigned attempt, bool throttled)
 {
+    unsigned long calls, retries;
+
     pthread_mutex_lock(&c->lock);
     c->calls++;
     c->retries += attempt > 0;
     c->throttled += throttled;
+    calls = c->calls;
+    retries = c->retries;
     pthread_mutex_unlock(&c->lock);
+    if (c->opts.on_call)
+        c->opts.on_call(c->opts.on_call_arg, calls, retries);
 }
 
 /* "Action=A&Version=V&ContentType=JSON&k=v..." with values encoded. */

@@ -52,6 +52,11 @@ struct aws_client_opts {
     long backoff_cap_ms;            /* no wait longer than this; 0 = 10000 */
     const struct aws_client_io *io; /* NULL = the real ones; must
                                        outlive the client */
+    /* Told after each request with the counts so far (calls, retries),
+     * from whichever thread sent it, outside the client's lock; NULL =
+     * nobody. For a progress display: keep it short. */
+    void (*on_call)(void *arg, unsigned long calls, unsigned long retries);
+    void *on_call_arg;
 };
 
 struct aws_client {

@@ -488,7 +488,7 @@ out:
     return r;
 }
 
-/* ---- list pages: ListUsers, GetGroup, ListSSHPublicKeys ---- */
+/* ---- list pages: ListUsers, GetGroup, ListSSHPublicKeys, ListUserTags ---- */
 
 /* One member of an item object, read into the item struct at @off. */
 struct field {
@@ -503,6 +503,7 @@ struct field {
 #define USER(m) offsetof(struct aws_iam_json_user, m)
 #define KEY(m) offsetof(struct aws_iam_json_key_meta, m)
 #define GROUP(m) offsetof(struct aws_iam_json_group, m)
+#define TAG(m) offsetof(struct aws_iam_json_tag, m)
 
 /* Each list ends with an entry whose key is NULL. */
 static const struct field user_fields[] = {
@@ -532,6 +533,14 @@ static const struct field group_fields[] = {
     { NULL, FIELD_STRING, 0, 0, false, NULL },
 };
 
+/* IAM allows an empty tag value, which arrives as "" or not at all. */
+static const struct field tag_fields[] = {
+    { "Key", FIELD_STRING, TAG(key), AWS_IAM_JSON_TAG_KEY_MAX, true, NULL },
+    { "Value", FIELD_STRING, TAG(value), AWS_IAM_JSON_TAG_VALUE_MAX, false,
+      "" },
+    { NULL, FIELD_STRING, 0, 0, false, NULL },
+};
+
 /* One typed list: the member of <Action>Result that holds it, the size
  * and the fields of one item. */
 struct list_type {
@@ -546,6 +555,10 @@ static const struct list_type users_list = { "Users",
 static const struct list_type keys_list = {
     "SSHPublicKeys", sizeof(struct aws_iam_json_key_meta), key_fields
 };
+
+static const struct list_type tags_list = { "Tags",
+                                            sizeof(struct aws_iam_json_tag),
+                                            tag_fields };
 
 /* What one page of any list call holds. */
 struct page {
@@ -811,6 +824,41 @@ aws_iam_json_key_page_free(struct aws_iam_json_key_page *page)
     if (!page)
         return;
     items_free(&keys_list, page->keys, page->n_keys);
+    free(page->marker);
+    free(page);
+}
+
+int
+aws_iam_json_list_user_tags(const char *body, size_t len, char *errbuf,
+                            size_t errbuf_size, struct aws_error **ret_error,
+                            struct aws_iam_json_tag_page **ret_page)
+{
+    struct pctx c = { "ListUserTags", errbuf, errbuf_size };
+    struct aws_iam_json_tag_page *page;
+    struct page pg;
+    int r;
+
+    *ret_page = NULL;
+    r = parse_page(&c, body, len, &tags_list, ret_error, NULL, &pg);
+    if (r < 0)
+        return r;
+    page = calloc(1, sizeof(*page));
+    if (!page)
+        return no_page(&c, &tags_list, &pg, NULL);
+    page->tags = pg.items;
+    page->n_tags = pg.n;
+    page->is_truncated = pg.is_truncated;
+    page->marker = pg.marker;
+    *ret_page = page;
+    return 0;
+}
+
+void
+aws_iam_json_tag_page_free(struct aws_iam_json_tag_page *page)
+{
+    if (!page)
+        return;
+    items_free(&tags_list, page->tags, page->n_tags);
     free(page->marker);
     free(page);
 }

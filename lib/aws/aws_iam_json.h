@@ -78,6 +78,10 @@
 #define AWS_IAM_JSON_MARKER_MAX 1024
 #define AWS_IAM_JSON_FINGERPRINT_MAX 128
 #define AWS_IAM_JSON_KEY_BODY_MAX 16384
+/* IAM tags: 128 and 256 characters of any script, up to 4 bytes each in
+ * UTF-8. */
+#define AWS_IAM_JSON_TAG_KEY_MAX 512
+#define AWS_IAM_JSON_TAG_VALUE_MAX 1024
 
 enum aws_iam_json_key_status {
     AWS_IAM_JSON_KEY_ACTIVE = 0,
@@ -128,6 +132,20 @@ struct aws_iam_json_key_meta {
 struct aws_iam_json_key_page {
     struct aws_iam_json_key_meta *keys; /* n_keys items; NULL when 0 */
     size_t n_keys;
+    bool is_truncated;
+    char *marker; /* non-empty when is_truncated, else NULL */
+};
+
+/* A ListUserTags item. */
+struct aws_iam_json_tag {
+    char *key;   /* required */
+    char *value; /* "" when absent or empty */
+};
+
+/* One ListUserTags page. */
+struct aws_iam_json_tag_page {
+    struct aws_iam_json_tag *tags; /* n_tags items; NULL when 0 */
+    size_t n_tags;
     bool is_truncated;
     char *marker; /* non-empty when is_truncated, else NULL */
 };
@@ -197,6 +215,25 @@ aws_iam_json_list_ssh_public_keys(const char *body, size_t len, char *errbuf,
 /* aws_iam_json_key_page_free - free a page and its strings; NULL is ok. */
 void
 aws_iam_json_key_page_free(struct aws_iam_json_key_page *page);
+
+/*
+ * aws_iam_json_list_user_tags - parse a ListUserTags response: Tags (an
+ * empty list when the user has none), IsTruncated, Marker. Values are
+ * copied, not interpreted.
+ * @body, @len, @errbuf, @errbuf_size, @ret_error: as for
+ *            aws_iam_json_list_users().
+ * @ret_page: receives the page on 0; free with
+ *            aws_iam_json_tag_page_free().
+ * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
+ */
+int
+aws_iam_json_list_user_tags(const char *body, size_t len, char *errbuf,
+                            size_t errbuf_size, struct aws_error **ret_error,
+                            struct aws_iam_json_tag_page **ret_page);
+
+/* aws_iam_json_tag_page_free - free a page and its strings; NULL is ok. */
+void
+aws_iam_json_tag_page_free(struct aws_iam_json_tag_page *page);
 
 /*
  * aws_iam_json_get_ssh_public_key - parse a GetSSHPublicKey response.

@@ -219,6 +219,25 @@ check_eq "instance again: 304, unchanged, one S3 call, nothing read" \
 check_eq "... the snapshot file is the same one" "$ino" \
     "$(stat -c %i "$work/db/passwd.mdb")"
 
+# --explain in fleet mode: the object, not IAM (the instance's
+# credentials cannot read IAM), checked as a sync checks it.
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain alice
+check_eq "--explain alice on an instance: exit 0" 0 $?
+check "... from the object this instance applied last" grep -qF \
+    "alice: the user's facts from the fleet object $src (the one this instance applied last)" \
+    "$work/out"
+check "... with the same decisions: sudo through admins" \
+    grep -qF "yes: member of IAM group admins" "$work/out"
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain grace
+check_eq "--explain grace (in no authorized group) on an instance: exit 1" \
+    "1|1" "$?|$(grep -c 'refused: in none of the authorized groups' "$work/out")"
+run "$work/instance.env" "$work/inst.conf" --db "$work/db/passwd.mdb" \
+    --explain alice --offline
+check_eq "--explain --offline on an instance: exit 0, from the snapshot" \
+    "0|1" "$?|$(grep -c 'facts from the snapshot (--offline)' "$work/out")"
+
 # Instance-local rules apply: this one grants no sudo.
 conf "$work/nosudo.conf" "IMDS_ENDPOINT=\"$url\"" "S3_ENDPOINT=\"$url\"" \
     'IAM_AUTHORIZED_GROUPS="ssh-users"' "SOURCE=\"$src\"" "$pubkey_line"
@@ -579,6 +598,52 @@ chmod 0600 "$work/keys/sign.pem"
 s3 get "$work/after-bad-key"
 check "... and put no object" cmp "$work/before-bad-key" \
     "$work/after-bad-key"
+
+# ---- keys in IAM user tags (TAG_KEYS) travel in the object ----
+
+moto_auth_off "$work/moto"
+python3 - "$url" <<'EOF'
+import sys
+import boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+iam.tag_user(UserName="alice", Tags=[{"Key": "ssh-key-laptop", "Value":
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHlasiG8Uknsh5Meyoarhu5VfR6LEtcL3S6LVKw+6LAa"}])
+EOF
+moto_enforce "$work/moto"
+conf "$work/tagpub.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "IAM_ENDPOINT=\"$url\"" "STS_ENDPOINT=\"$url\"" \
+    "SIGNING_KEY=\"$work/keys/sign.pem\"" 'TAG_KEYS="yes"'
+conf "$work/taginst.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "SOURCE=\"$src\"" "$pubkey_line" 'TAG_KEYS="yes"'
+tagkey() { # DB: alice's key from the tag, "STATUS DATE"
+    "$build/tests/dumpsnapshot" "$1" |
+        awk '$1 == "key" && $2 == "alice" && $3 == "tag:ssh-key-laptop" {
+            print $4, $5 }'
+}
+run "$work/seed/creds.env" "$work/tagpub.conf" --publish "$src" --json
+check_eq "a publisher with TAG_KEYS=yes: published, ListUserTags made" \
+    "0|published|yes" \
+    "$?|$(j result)|$([ "$(j list_tags)" -gt 0 ] && echo yes)"
+mkdir -p "$work/tagdb"
+run "$work/instance.env" "$work/taginst.conf" --db "$work/tagdb/passwd.mdb" \
+    --json
+check_eq "an instance with TAG_KEYS=yes takes it, with no IAM call" \
+    "0|published|0" "$?|$(j result)|$(j api_calls)"
+first=$(tagkey "$work/tagdb/passwd.mdb")
+check "... and serves alice's key from her tag ($first)" \
+    grep -q '^active [0-9]' <<<"$first"
+sleep 1.1 # a new first sight would now differ by a second
+run "$work/seed/creds.env" "$work/tagpub.conf" --publish "$src" --json
+check_eq "the publisher again: the key's first sight comes from the object in place, nothing to put" \
+    "0|unchanged" "$?|$(j result)"
+mkdir -p "$work/notagdb"
+run "$work/instance.env" "$work/inst.conf" --db "$work/notagdb/passwd.mdb" \
+    --json
+check_eq "an instance with TAG_KEYS=no: takes the object, serves no tag key" \
+    "0|" "$?|$(tagkey "$work/notagdb/passwd.mdb")"
 
 # shellcheck disable=SC2154 # tap_n: set by tap.sh
 echo "1..$tap_n"

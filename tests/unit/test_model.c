@@ -761,6 +761,202 @@ test_duplicate_members(void **state)
     release_config(&cfg);
 }
 
+/*
+ * The trail of user @who agrees with the model it was recorded in: served
+ * exactly when the model serves the name, with the model's uid, sudo and
+ * key states. Returns the model (free it, and the trail).
+ */
+static void
+traced(const struct fetch *f, const struct iam_config *cfg,
+       const struct iam_name_set *local, size_t who, struct model_trail *t,
+       struct model *m)
+{
+    const struct model_user *u;
+    size_t i, k = 0;
+
+    memset(t, 0, sizeof(*t));
+    t->who = who;
+    assert_int_equal(model_build_traced(f, cfg, local, NOW, t, m), 0);
+    u = t->name[0] ? find_user(m, t->name) : NULL;
+    if (t->index < 0) {
+        assert_true(!u || u->src != &f->users[who]);
+        assert_true(t->name_status != 0 || !t->authorized);
+        return;
+    }
+    assert_ptr_equal(u, &m->users[t->index]);
+    assert_int_equal(t->name_status, 0);
+    assert_true(t->authorized);
+    assert_int_equal(t->uid, u->uid);
+    assert_int_equal(t->sudo_by != NULL, u->sudo);
+    for (i = 0; i < t->n_keys; i++) {
+        if (t->keys[i].verdict == MODEL_KEY_INVALID ||
+            t->keys[i].verdict == MODEL_KEY_NO_BODY)
+            continue;
+        assert_true(k < u->n_keys);
+        assert_string_equal(u->keys[k].key_id, t->keys[i].src->key_id);
+        assert_int_equal(u->keys[k].status,
+                         t->keys[i].verdict == MODEL_KEY_ACTIVE ? IAM_KEY_ACTIVE
+                         : t->keys[i].verdict == MODEL_KEY_INACTIVE
+                             ? IAM_KEY_INACTIVE
+                             : IAM_KEY_EXPIRED);
+        k++;
+    }
+    assert_int_equal(k, u->n_keys);
+}
+
+static void
+trace_one(const struct fetch *f, const struct iam_config *cfg,
+          const struct iam_name_set *local, size_t who, struct model_trail *t)
+{
+    struct model m;
+
+    traced(f, cfg, local, who, t, &m);
+    model_free(&m);
+}
+
+/* Each refusal, as model_build() recorded it for --explain. */
+static void
+test_trail_reasons(void **state)
+{
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct model_trail t;
+    struct fetch f;
+
+    (void)state;
+    make_fetch(&f, true);
+    make_config(&cfg);
+    assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
+    trace_one(&f, &cfg, &local, 0, &t); /* alice */
+    assert_true(t.index >= 0);
+    assert_string_equal(t.sudo_by, "devs");
+    assert_int_equal(t.n_keys, 4);
+    assert_int_equal(t.keys[0].verdict, MODEL_KEY_ACTIVE);
+    assert_int_equal(t.keys[1].verdict, MODEL_KEY_INACTIVE);
+    assert_int_equal(t.keys[2].verdict, MODEL_KEY_EXPIRED);
+    assert_int_equal(t.keys[3].verdict, MODEL_KEY_INVALID);
+    assert_int_equal(t.keys[3].reason, IAM_KEYLINE_E_OPTIONS);
+    model_trail_free(&t);
+    trace_one(&f, &cfg, &local, 2, &t); /* x@y */
+    assert_int_equal(t.name_status, -ENOTUNIQ);
+    assert_string_equal(t.clash_with, "x.at.y");
+    model_trail_free(&t);
+    trace_one(&f, &cfg, &local, 4, &t); /* root */
+    assert_int_equal(t.name_status, -EPERM);
+    model_trail_free(&t);
+    trace_one(&f, &cfg, &local, 5, &t); /* localuser */
+    assert_int_equal(t.name_status, -EEXIST);
+    model_trail_free(&t);
+    trace_one(&f, &cfg, &local, 6, &t); /* bob */
+    assert_false(t.authorized);
+    assert_int_equal(t.index, -1);
+    model_trail_free(&t);
+    iam_name_set_free(&local);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/* A configured group's name: which setting claims it. */
+static void
+test_trail_configured(void **state)
+{
+    static const char *const want[][3] = {
+        { "iam-sudo", "SUDO_GROUP", "iam-sudo" },
+        { "iam-users", "MEMBER_GROUP", "iam-users" },
+        { "QA", "LOCAL_GROUPS", "qa" },
+        { "SSH-Users", "IAM_AUTHORIZED_GROUPS", "ssh-users" },
+    };
+    static const size_t who[] = { 1, 2, 5, 6 };
+    struct iam_name_set local;
+    struct iam_config cfg;
+    struct model_trail t;
+    struct fetch f;
+    size_t i;
+
+    (void)state;
+    make_fetch_of(&f, hostile_users, NHOSTILE, hostile_groups, 4);
+    make_hostile_config(&cfg);
+    load_local(hostile_passwd, hostile_group, &local);
+    for (i = 0; i < 4; i++) {
+        trace_one(&f, &cfg, &local, who[i], &t);
+        assert_int_equal(t.name_status, -EADDRINUSE);
+        assert_string_equal(t.clash_key, want[i][1]);
+        assert_string_equal(t.clash_with, want[i][2]);
+        model_trail_free(&t);
+    }
+    trace_one(&f, &cfg, &local, 3, &t); /* Deploy, local deploy */
+    assert_int_equal(t.name_status, -EEXIST);
+    model_trail_free(&t);
+    iam_name_set_free(&local);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
+/*
+ * Each rule's input changed: the trail and the model change together
+ * (traced() checks they agree; here, that both moved).
+ */
+static void
+test_trail_follows_model(void **state)
+{
+    struct iam_name_set local, clash;
+    struct iam_config cfg;
+    struct model_trail t;
+    struct fetch f;
+    struct model m;
+    uint32_t was;
+
+    (void)state;
+    make_fetch(&f, true);
+    make_config(&cfg);
+    assert_int_equal(iam_name_set_load(passwd_path, group_path, &local), 0);
+    /* MAX_KEY_AGE_DAYS off: the old key is Active in both */
+    cfg.max_key_age_days = 0;
+    traced(&f, &cfg, &local, 0, &t, &m);
+    assert_int_equal(t.keys[2].verdict, MODEL_KEY_ACTIVE);
+    assert_int_equal(find_user(&m, "alice")->keys[2].status, IAM_KEY_ACTIVE);
+    was = t.uid;
+    model_free(&m);
+    model_trail_free(&t);
+    cfg.max_key_age_days = 30;
+    /* devs is no longer a SUDOERS_GROUPS group: no sudo in both */
+    cfg.sudoers_groups.n = 0;
+    traced(&f, &cfg, &local, 0, &t, &m);
+    assert_null(t.sudo_by);
+    assert_false(find_user(&m, "alice")->sudo);
+    model_free(&m);
+    model_trail_free(&t);
+    cfg.sudoers_groups.n = 1;
+    /* alice's first uid is a local account's: moved in both */
+    load_local("root:x:0:0::/:/bin/sh\nlegacy:x:2073828043:0::/:/bin/sh\n",
+               "root:x:0:\nusers:x:100:\n", &clash);
+    traced(&f, &cfg, &clash, 0, &t, &m);
+    assert_int_equal(t.first_uid, was);
+    assert_true(t.uid_tries > 0 && t.uid != was);
+    assert_null(t.uid_with);
+    model_free(&m);
+    model_trail_free(&t);
+    iam_name_set_free(&clash);
+    /* a local "alice": refused in both */
+    load_local("alice:x:1000:1000::/:/bin/sh\n", "users:x:100:\n", &clash);
+    traced(&f, &cfg, &clash, 0, &t, &m);
+    assert_int_equal(t.name_status, -EEXIST);
+    assert_null(find_user(&m, "alice"));
+    model_free(&m);
+    model_trail_free(&t);
+    iam_name_set_free(&clash);
+    /* out of the authorized group: not served in both */
+    f.authorized[0] = false;
+    traced(&f, &cfg, &local, 0, &t, &m);
+    assert_false(t.authorized);
+    assert_null(find_user(&m, "alice"));
+    model_free(&m);
+    model_trail_free(&t);
+    iam_name_set_free(&local);
+    fetch_free(&f);
+    release_config(&cfg);
+}
+
 int
 main(void)
 {
@@ -776,6 +972,9 @@ main(void)
         cmocka_unit_test(test_synthesized_refused),
         cmocka_unit_test(test_local_ids_taken),
         cmocka_unit_test(test_duplicate_members),
+        cmocka_unit_test(test_trail_reasons),
+        cmocka_unit_test(test_trail_configured),
+        cmocka_unit_test(test_trail_follows_model),
     };
 
     return cmocka_run_group_tests_name("model", tests, setup, teardown);
