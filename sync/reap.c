@@ -57,6 +57,23 @@ struct status {
     bool dead; /* a zombie: nothing left to signal */
 };
 
+/* "\t1000\t1000\t1000\t1000": the first three numbers, or -EIO. */
+static int
+parse_ids(const char *p, unsigned long ret[3])
+{
+    char *end;
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        errno = 0;
+        ret[k] = strtoul(p, &end, 10);
+        if (errno || end == p)
+            return -EIO;
+        p = end;
+    }
+    return 0;
+}
+
 static int
 read_status(pid_t pid, struct status *ret)
 {
@@ -71,9 +88,8 @@ read_status(pid_t pid, struct status *ret)
     while (fgets(line, sizeof(line), f)) {
         if (strncmp(line, "State:", 6) == 0)
             ret->dead = strpbrk(line + 6, "ZX") != NULL;
-        else if (sscanf(line, "Uid: %lu %lu %lu", &ret->uid[0], &ret->uid[1],
-                        &ret->uid[2]) == 3)
-            ret->have_uid = true;
+        else if (strncmp(line, "Uid:", 4) == 0)
+            ret->have_uid = parse_ids(line + 4, ret->uid) == 0;
     }
     fclose(f);
     return ret->have_uid ? 0 : -EIO;
@@ -83,9 +99,9 @@ read_status(pid_t pid, struct status *ret)
 static pid_t
 read_sid(pid_t pid)
 {
-    char path[64], buf[512];
-    const char *p;
-    int fd, sid = 0;
+    char path[64], buf[512], *p, *end;
+    int fd, i;
+    long sid;
     ssize_t len;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -97,9 +113,20 @@ read_sid(pid_t pid)
     if (len <= 0)
         return 0;
     buf[len] = '\0';
-    /* The command name may hold ") ": the fields start after the last. */
+    /* The command name may hold ") ": the fields start after the last:
+     * " S PPID PGRP SID ..." */
     p = strrchr(buf, ')');
-    if (!p || sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+    if (!p)
+        return 0;
+    p++;
+    for (i = 0; i < 3; i++) {
+        p = strchr(p + 1, ' ');
+        if (!p)
+            return 0;
+    }
+    errno = 0;
+    sid = strtol(p, &end, 10);
+    if (errno || end == p || sid <= 0 || sid > INT32_MAX)
         return 0;
     return (pid_t)sid;
 }
@@ -288,6 +315,8 @@ count_sessions(struct reaper *rp)
 {
     size_t i;
 
+    if (rp->n_hits == 0)
+        return;
     qsort(rp->hits, rp->n_hits, sizeof(*rp->hits), cmp_hit);
     for (i = 0; i < rp->n_hits; i++)
         if (i == 0 || cmp_hit(&rp->hits[i - 1], &rp->hits[i]) != 0)

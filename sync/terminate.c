@@ -47,6 +47,8 @@ uid_may_end(uint32_t uid, const struct terminate_rules *rules,
         return false;
     if (iam_name_set_has_id(rules->local, uid))
         return false;
+    if (n_still == 0)
+        return true;
     return !bsearch(&uid, still, n_still, sizeof(*still), cmp_u32);
 }
 

@@ -601,7 +601,7 @@ conf "$work/term.conf" "${common[@]}" \
     "SOURCE=\"$src\"" "$pubkey_line" 'TERMINATE_GRACE="2s"'
 term_inst() {
     run "$work/instance.env" "$work/term.conf" --db "$work/term/passwd.mdb" \
-        --json "$@"
+        --json
 }
 term_inst
 check_eq "a fresh instance applies it" "0|published" "$?|$(j result)"
