@@ -643,6 +643,7 @@ done
 check_fails "... the process is gone" kill -0 "$victim_pid"
 check "... logged with the user and uid" err_has \
     "ended user last.comma.first (uid $lf_uid)"
+kill -KILL "$victim_pid" 2>/dev/null
 wait "$victim_pid" 2>/dev/null
 victim_pid=
 
