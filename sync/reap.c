@@ -131,17 +131,74 @@ read_sid(pid_t pid)
     return (pid_t)sid;
 }
 
-/* The victim whose uid is any of @st's three, or n. */
-static size_t
-owner(const struct reaper *rp, const struct status *st)
+/*
+ * The uid of the logind slice holding @pid, from its systemd cgroup:
+ * "0::/user.slice/user-UID.slice/session-N.scope" (cgroup v2), or the
+ * "name=systemd" hierarchy's line on a v1 host. Returns 0 (and the uid)
+ * or -ESRCH when the process is in no user's slice.
+ */
+static int
+read_slice_uid(pid_t pid, unsigned long *ret_uid)
 {
-    size_t i, k;
+    static const char slice[] = "/user.slice/user-";
+    char path[64], line[512], *p, *end;
+    int r = -ESRCH;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    while (r < 0 && fgets(line, sizeof(line), f)) {
+        /* "ID:CONTROLLERS:PATH": only the hierarchy systemd places in. */
+        p = strchr(line, ':');
+        if (!p ||
+            (strncmp(p, "::", 2) != 0 && strncmp(p, ":name=systemd:", 14) != 0))
+            continue;
+        p = strchr(p + 1, ':');
+        if (!p || strncmp(p + 1, slice, sizeof(slice) - 1) != 0)
+            continue;
+        p += sizeof(slice);
+        errno = 0;
+        *ret_uid = strtoul(p, &end, 10);
+        if (errno == 0 && end != p && strncmp(end, ".slice/", 7) == 0)
+            r = 0;
+    }
+    fclose(f);
+    return r;
+}
+
+static size_t
+victim_of(const struct reaper *rp, unsigned long uid)
+{
+    size_t i;
 
     for (i = 0; i < rp->n; i++)
-        for (k = 0; k < 3; k++)
-            if (st->uid[k] == rp->v[i].uid)
-                return i;
+        if (uid == rp->v[i].uid)
+            return i;
     return rp->n;
+}
+
+/*
+ * The victim @pid belongs to, or n: by any of its three uids, else by the
+ * logind slice it runs in. A removed user's slice holds their sessions
+ * and user manager, and also what they started there as root (sudo -i):
+ * their access too, which no uid of theirs marks.
+ */
+static size_t
+owner(const struct reaper *rp, pid_t pid, const struct status *st)
+{
+    unsigned long slice_uid;
+    size_t k, v;
+
+    for (k = 0; k < 3; k++) {
+        v = victim_of(rp, st->uid[k]);
+        if (v < rp->n)
+            return v;
+    }
+    if (read_slice_uid(pid, &slice_uid) < 0)
+        return rp->n;
+    return victim_of(rp, slice_uid);
 }
 
 /* Count @pid once for its victim, its session once too. */
@@ -204,7 +261,8 @@ failed(struct reaper *rp, size_t victim, pid_t pid, int sig, int err)
  * if ours was reaped in between and its pid reused; but then the signal
  * sent through the pidfd fails with ESRCH. So a signal that is delivered
  * went to a process that was alive, holding its pid, when its uids were
- * read: the one we meant. (A zombie still holds its pid.)
+ * read: the one we meant. (A zombie still holds its pid.) The same holds
+ * for its cgroup, read in between too.
  */
 static int
 visit(struct reaper *rp, pid_t pid, int sig)
@@ -218,7 +276,7 @@ visit(struct reaper *rp, pid_t pid, int sig)
         return errno == ENOSYS ? -ENOSYS : 0; /* gone already: fine */
     if (read_status(pid, &st) < 0 || st.dead)
         goto out;
-    victim = owner(rp, &st);
+    victim = owner(rp, pid, &st);
     if (victim == rp->n)
         goto out;
     if (pidfd_signal(fd, sig) < 0) {

@@ -8,6 +8,11 @@
  * user. Saved: it can become the user again at any moment with
  * setresuid(). Any one of the three keeps the user's access alive, so any
  * one of them is enough. (The filesystem uid follows the effective one.)
+ * A process also belongs to a uid when it runs in that uid's logind slice
+ * (cgroup /user.slice/user-UID.slice/...: the user's login sessions and
+ * user manager), whatever its uids: a root shell the user opened with
+ * sudo -i is still the user's access. This is what logind's TerminateUser
+ * would end, found without D-Bus; hosts without logind have no such slice.
  *
  * Not thread-safe (one caller, after the publish); uses no global state.
  */

@@ -11,14 +11,17 @@
 # Runs in its own PID namespace (with its own /proc) as well as a private
 # mount namespace: iam-sync scans /proc, and must see only this test's
 # processes. logind does not run here: what is tested is the /proc and
-# pidfd path. Prints TAP.
+# pidfd path, and, in a cgroup namespace whose root is this test's own
+# cgroup, a root process in a removed user's logind slice (as "sudo -i"
+# in a session leaves it): the cgroups made for it are removed at the end.
+# Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 # Commands run by the remote shell are single-quoted on purpose:
 # shellcheck disable=SC2016
 set -u
 if [ -z "${NSS_IAM_IN_NS:-}" ]; then
-    NSS_IAM_IN_NS=1 exec unshare -m -p -f --mount-proc --propagation private \
-        bash "$0" "$@"
+    NSS_IAM_IN_NS=1 exec unshare -m -p -C -f --mount-proc \
+        --propagation private bash "$0" "$@"
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
@@ -35,6 +38,8 @@ sshd_pid=
 sink_pid=
 # Every process this test starts outside a login, stopped at the end.
 started=()
+cg=/sys/fs/cgroup
+slices=no
 # The open sessions: read through ${!name}.
 # shellcheck disable=SC2034
 {
@@ -93,13 +98,21 @@ sess() {
 }
 
 cleanup() {
-    local p
+    local p i
     session_close alice
     session_close bob
     session_close red
     for p in "${started[@]}"; do
         kill -KILL "$p" 2>/dev/null
     done
+    if [ "$slices" != no ]; then
+        for ((i = 0; i < 50; i++)); do
+            rmdir "$cg"/user.slice/user-*.slice/session-*.scope \
+                "$cg"/user.slice/user-*.slice "$cg"/user.slice 2>/dev/null
+            [ -d "$cg/user.slice" ] || break
+            sleep 0.1
+        done
+    fi
     stop_pid "$sshd_pid"
     stop_pid "$sink_pid"
     moto_stop "$work/moto"
@@ -242,6 +255,27 @@ setpriv --reuid=4343 --regid=100 --clear-groups sleep 1000 &
 local_sleep=$!
 started+=("$local_sleep")
 
+# logind's slices, as logind lays them out: a root process in alice's
+# session scope (her "sudo -i") and one in bob.smith's.
+bob_uid=$(uid_of bob.smith)
+# in_slice VAR UID: a root sleep in a session scope of UID's slice; its
+# pid in VAR.
+in_slice() {
+    local d=$cg/user.slice/user-$2.slice/session-9.scope
+    mkdir -p "$d" || return 1
+    sleep 1000 </dev/null >/dev/null 2>&1 &
+    started+=("$!")
+    printf -v "$1" %s "$!"
+    echo "$!" >"$d/cgroup.procs"
+}
+alice_root=
+bob_root=
+if mount -t cgroup2 cgroup2 "$cg" 2>"$work/cg.err"; then
+    slices=yes
+    in_slice alice_root "$alice_uid" 2>>"$work/cg.err" &&
+        in_slice bob_root "$bob_uid" 2>>"$work/cg.err" || slices=broken
+fi
+
 # bob.smith rotates the key of his session: a new one uploaded, the old
 # one deleted. team=red deletes the only key she has.
 ssh-keygen -q -t ed25519 -N '' -C rotated -f "$work/bob.new" </dev/null
@@ -263,6 +297,13 @@ check "alice's ssh client exits: her session was ended" gone "$alice_sess_pid"
 check "alice's background sleep is gone" gone "$alice_sleep"
 check_fails "... and so is her shell" alive "$alice_sh"
 check "dev.plus.ops's IAM-uid sleep is gone" gone "$dev_sleep"
+if [ "$slices" != no ]; then
+    check "a root process in alice's logind slice is gone" gone "$alice_root"
+    check "a root process in bob.smith's slice still runs" alive "$bob_root"
+else
+    tap_skip "no cgroup2 in this namespace: $(cat "$work/cg.err")"
+    tap_skip "no cgroup2 in this namespace"
+fi
 check "the local dev.plus.ops (uid 4343) keeps its process" alive "$local_sleep"
 check_eq "bob.smith (rotated key) keeps his session, same shell" "$bob_sh" \
     "$(sess bob 'echo $$')"
