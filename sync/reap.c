@@ -145,6 +145,7 @@ read_slice_uid(pid_t pid, unsigned long *ret_uid)
     int r = -ESRCH;
     FILE *f;
 
+    *ret_uid = 0;
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
     f = fopen(path, "re");
     if (!f)

@@ -89,7 +89,8 @@ sess() {
     local name=$1 fd tag i
     tag="@@${BASHPID}.$RANDOM"
     fd=${name}_fd
-    printf 'echo "%s $(%s)"\n' "$tag" "$2" >&"${!fd}" 2>/dev/null || return 0
+    { printf 'echo "%s $(%s)"\n' "$tag" "$2" >&"${!fd}"; } 2>/dev/null ||
+        return 0
     for ((i = 0; i < 300; i++)); do
         grep -q "^$tag " "$work/$name.out" && break
         sleep 0.1
@@ -263,7 +264,7 @@ bob_uid=$(uid_of bob.smith)
 in_slice() {
     local d=$cg/user.slice/user-$2.slice/session-9.scope
     mkdir -p "$d" || return 1
-    sleep 1000 </dev/null >/dev/null 2>&1 &
+    sleep 1000 >/dev/null 2>&1 &
     started+=("$!")
     printf -v "$1" %s "$!"
     echo "$!" >"$d/cgroup.procs"

@@ -531,7 +531,7 @@ victim_pid=$!
 # The sleep: nsenter's child, in the container's PID namespace.
 sleep_pid=
 for ((i = 0; i < 100; i++)); do
-    sleep_pid=$(grep -l "^Uid:[[:space:]]*$alice_uid[[:space:]]" /proc/[0-9]*/status 2>/dev/null |
+    sleep_pid=$(grep -l "^Uid:[[:space:]]*${alice_uid}[[:space:]]" /proc/[0-9]*/status 2>/dev/null |
         head -n 1 | cut -d/ -f3)
     [ -n "$sleep_pid" ] && break
     sleep 0.1
@@ -557,7 +557,7 @@ run3=$(in_box journalctl --quiet --no-pager -o cat _SYSTEMD_INVOCATION_ID="$inv3
 check_eq "the unit ended alice's process, and signalled it without failure" \
     "ended user alice (uid $alice_uid), removed from IAM or its authorized groups: 1 sessions, 1 processes signalled, 0 could not be" \
     "$(echo "$run3" | grep '^ended user ')"
-[ -n "$(echo "$run3" | grep '^ended user ')" ] || echo "$run3" | tail -n 5 | sed 's/^/# /'
+grep -q '^ended user ' <<<"$run3" || echo "$run3" | tail -n 5 | sed 's/^/# /'
 # nsenter exits with its child: bounded, as the sleep may have survived.
 for ((i = 0; i < 300; i++)); do
     kill -0 "$victim_pid" 2>/dev/null || break
