@@ -80,7 +80,7 @@ write_all(FILE *f, const struct metrics *m, int64_t success)
           "Processes of removed users the last run signalled.",
           (double)m->ended_processes);
     gauge(f, "nss_iam_sync_end_failures",
-          "Processes of removed users the last run could not signal.",
+          "Signals to removed users' processes that failed in the last run.",
           (double)m->end_failures);
     gauge(f, "nss_iam_sync_duration_seconds", "Duration of the last run.",
           m->duration);

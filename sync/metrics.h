@@ -22,7 +22,7 @@ struct metrics {
     unsigned long ended_users; /* removed users whose processes ended */
     unsigned ended_sessions;
     unsigned ended_processes;
-    unsigned end_failures; /* processes that could not be signalled */
+    unsigned end_failures; /* signals that could not be sent */
     double duration;
 };
 

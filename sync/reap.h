@@ -39,7 +39,8 @@ reap_count(struct terminate_victim *v, size_t n);
  * left or was started meanwhile, pass after pass until a pass finds
  * nothing (at most a fixed number of passes, a second each at most).
  * Fills each victim's sessions, processes and failed; a process that
- * cannot be signalled is logged and counted, never fatal.
+ * cannot be signalled is logged and each failed signal counted, never
+ * fatal.
  * Returns as reap_count().
  */
 int

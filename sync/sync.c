@@ -759,7 +759,7 @@ end_victims(struct run *run)
         iam_log(LOG_AUTHPRIV | LOG_NOTICE,
                 "ended user %s (uid %u), removed from IAM or its "
                 "authorized groups: %u sessions, %u processes signalled, "
-                "%u could not be",
+                "%u signals failed",
                 v->name, v->uid, v->sessions, v->processes, v->failed);
     }
 }

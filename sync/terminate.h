@@ -19,7 +19,7 @@ struct terminate_victim {
     uint32_t uid;
     unsigned sessions;  /* distinct kernel sessions (setsid) signalled */
     unsigned processes; /* distinct processes signalled */
-    unsigned failed;    /* processes that could not be signalled */
+    unsigned failed;    /* signals that could not be sent */
 };
 
 struct terminate_list {

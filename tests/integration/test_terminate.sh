@@ -318,7 +318,7 @@ echo "# $line"
 check "one syslog line names alice and her uid" test -n "$line"
 check_eq "... at authpriv.notice" "<85>" "${line:0:4}"
 check "... with the sessions and processes signalled" \
-    grep -Eq 'ended user alice .*: [1-9][0-9]* sessions, [1-9][0-9]* processes signalled, 0 could not be' <<<"$line"
+    grep -Eq 'ended user alice .*: [1-9][0-9]* sessions, [1-9][0-9]* processes signalled, 0 signals failed' <<<"$line"
 check "dev.plus.ops's IAM uid has its line too" \
     grep -q "ended user dev.plus.ops (uid $dev_uid)" "$syslog"
 check_fails "no line for the local uid 4343" grep -q "uid 4343" "$syslog"

@@ -555,7 +555,7 @@ check_eq "systemctl start iam-sync.service: exit 0" 0 "$rc"
 run3=$(in_box journalctl --quiet --no-pager -o cat _SYSTEMD_INVOCATION_ID="$inv3" \
     SYSLOG_IDENTIFIER=iam-sync)
 check_eq "the unit ended alice's process, and signalled it without failure" \
-    "ended user alice (uid $alice_uid), removed from IAM or its authorized groups: 1 sessions, 1 processes signalled, 0 could not be" \
+    "ended user alice (uid $alice_uid), removed from IAM or its authorized groups: 1 sessions, 1 processes signalled, 0 signals failed" \
     "$(echo "$run3" | grep '^ended user ')"
 grep -q '^ended user ' <<<"$run3" || echo "$run3" | tail -n 5 | sed 's/^/# /'
 # nsenter exits with its child: bounded, as the sleep may have survived.
