@@ -56,7 +56,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_client.c tests/unit/test_endpoint.c tests/unit/test_time.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
 	tests/unit/test_sudo_check.c tests/unit/test_explain.c \
-	tests/unit/test_tag_keys.c tests/unit/test_shared.c
+	tests/unit/test_tag_keys.c tests/unit/test_terminate.c \
+	tests/unit/test_shared.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -191,6 +192,12 @@ $(BUILD)/tests/test_tag_keys: tests/unit/test_tag_keys.c $(SYNC_TESTED_OBJ) \
 		$(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
+		$(TEST_LIBS)
+
+$(BUILD)/tests/test_terminate: tests/unit/test_terminate.c \
+		$(OBJ)/sync/terminate.o $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(OBJ)/sync/terminate.o \
 		$(TEST_LIBS)
 
 $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \

@@ -197,6 +197,11 @@ struct iam_config {
     /* SYNC_TIMEOUT, LOCK_TIMEOUT: seconds. Defaults 240, 60. */
     uint32_t sync_timeout;
     uint32_t lock_timeout;
+    /* TERMINATE_REMOVED_USERS: end the sessions and processes of users a
+     * sync removes. Default yes. TERMINATE_GRACE: seconds between
+     * SIGTERM and SIGKILL. Default 10. */
+    bool terminate_removed_users;
+    uint32_t terminate_grace;
     /* HTTP_TIMEOUT_MS. Default 10000. */
     uint32_t http_timeout_ms;
     /* DB_PATH: the snapshot. Default "/var/lib/nss-iam/passwd.mdb". */

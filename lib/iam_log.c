@@ -111,7 +111,9 @@ iam_log(int priority, const char *fmt, ...)
     char msg[1024];
     char safe[4 * sizeof(msg)]; /* room for every byte escaped */
 
-    if (priority > sink.max_priority)
+    /* A facility may come with the priority (LOG_AUTHPRIV | LOG_NOTICE):
+     * only the priority is compared and named. */
+    if (LOG_PRI(priority) > sink.max_priority)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -121,5 +123,5 @@ iam_log(int priority, const char *fmt, ...)
         syslog(priority, "%s", safe);
     if (sink.to_stderr)
         fprintf(stderr, "%s%s%s: %s\n", sink.ident ? sink.ident : "",
-                sink.ident ? ": " : "", priority_word(priority), safe);
+                sink.ident ? ": " : "", priority_word(LOG_PRI(priority)), safe);
 }

@@ -70,6 +70,18 @@ write_all(FILE *f, const struct metrics *m, int64_t success)
     gauge(f, "nss_iam_sync_invalid_keys",
           "SSH keys refused by validation in the last run.",
           (double)m->invalid_keys);
+    gauge(f, "nss_iam_sync_ended_users",
+          "Removed users whose processes the last run ended.",
+          (double)m->ended_users);
+    gauge(f, "nss_iam_sync_ended_sessions",
+          "Sessions of removed users the last run ended.",
+          (double)m->ended_sessions);
+    gauge(f, "nss_iam_sync_ended_processes",
+          "Processes of removed users the last run signalled.",
+          (double)m->ended_processes);
+    gauge(f, "nss_iam_sync_end_failures",
+          "Signals to removed users' processes that failed in the last run.",
+          (double)m->end_failures);
     gauge(f, "nss_iam_sync_duration_seconds", "Duration of the last run.",
           m->duration);
 }

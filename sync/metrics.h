@@ -19,6 +19,10 @@ struct metrics {
     unsigned long throttled;
     unsigned refused_names;
     unsigned invalid_keys;
+    unsigned long ended_users; /* removed users whose processes ended */
+    unsigned ended_sessions;
+    unsigned ended_processes;
+    unsigned end_failures; /* signals that could not be sent */
     double duration;
 };
 

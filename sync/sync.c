@@ -26,8 +26,10 @@
 #include "metrics.h"
 #include "model.h"
 #include "progress.h"
+#include "reap.h"
 #include "state.h"
 #include "tags.h"
+#include "terminate.h"
 
 #define IAM_VERSION "2010-05-08"
 #define MAX_ATTEMPTS 6
@@ -59,6 +61,7 @@ struct run {
     struct fleet_stats fleet;
     struct model model;
     struct diff_counts diff;
+    struct terminate_list victims; /* removed users whose processes end */
     const char *result;
     struct progress progress; /* the line on a terminal */
 };
@@ -285,9 +288,49 @@ publish(struct run *run)
     return 0;
 }
 
+/* What ending the removed users did (or, in a dry run, would do). */
+struct ended {
+    unsigned sessions;
+    unsigned processes;
+    unsigned failed;
+};
+
+static void
+ended_totals(const struct run *run, struct ended *ret)
+{
+    size_t i;
+
+    memset(ret, 0, sizeof(*ret));
+    for (i = 0; i < run->victims.n; i++) {
+        ret->sessions += run->victims.v[i].sessions;
+        ret->processes += run->victims.v[i].processes;
+        ret->failed += run->victims.v[i].failed;
+    }
+}
+
+/* --json: "ended": [{"user": ..., "uid": ..., ...}, ...] */
+static void
+json_ended(const struct run *run)
+{
+    const struct terminate_victim *v;
+    size_t i;
+
+    printf("\"ended\": [");
+    for (i = 0; i < run->victims.n; i++) {
+        v = &run->victims.v[i];
+        /* POSIX names are [A-Za-z0-9_.-]: nothing to escape. */
+        printf("%s{\"user\": \"%s\", \"uid\": %u, \"sessions\": %u, "
+               "\"processes\": %u, \"failed\": %u}",
+               i ? ", " : "", v->name, v->uid, v->sessions, v->processes,
+               v->failed);
+    }
+    printf("]}\n");
+}
+
 static void
 summary(const struct run *run)
 {
+    struct ended e;
     const struct fetch *f = &run->fetch;
     double secs = (double)(aws_client_now_ms() - run->start_ms) / 1000.0;
     unsigned long calls = 0, retries = 0;
@@ -296,6 +339,7 @@ summary(const struct run *run)
         calls = run->iam.calls;
         retries = run->iam.retries;
     }
+    ended_totals(run, &e);
     if (run->got.not_modified)
         iam_log(LOG_INFO,
                 "%s: %s not modified since the object applied "
@@ -312,7 +356,8 @@ summary(const struct run *run)
                 "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
                 "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu, ListUserTags "
                 "%lu), %lu retries; "
-                "%u names refused, %u keys invalid, %u keys expired; %.2f s",
+                "%u names refused, %u keys invalid, %u keys expired; ended %zu "
+                "users (%u sessions, %u processes, %u failed); %.2f s",
                 run->result, run->model.n_users, run->model.n_keys,
                 run->model.n_groups, run->diff.users_added,
                 run->diff.users_removed, run->diff.keys_added,
@@ -321,17 +366,24 @@ summary(const struct run *run)
                 f->list_users_calls, f->get_group_calls, f->list_keys_calls,
                 f->get_key_calls, f->list_tags_calls, retries,
                 run->model.refused_names, run->model.invalid_keys,
-                run->model.expired_keys, secs);
-    if (run->fl->json)
-        printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
-               "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
-               "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"list_tags\": "
-               "%lu, \"retries\": %lu, \"s3_calls\": %lu, \"s3_bytes\": "
-               "%lu, \"seconds\": %.3f}\n",
-               run->result, run->model.n_users, run->model.n_keys, calls,
-               f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-               f->get_key_calls, f->list_tags_calls, retries,
-               run->fleet.s3_calls, run->fleet.bytes, secs);
+                run->model.expired_keys, run->victims.n, e.sessions,
+                e.processes, e.failed, secs);
+    if (!run->fl->json)
+        return;
+    printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
+           "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
+           "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"list_tags\": "
+           "%lu, \"retries\": %lu, \"s3_calls\": %lu, \"s3_bytes\": %lu, "
+           "\"seconds\": %.3f, ",
+           run->result, run->model.n_users, run->model.n_keys, calls,
+           f->list_users_calls, f->get_group_calls, f->list_keys_calls,
+           f->get_key_calls, f->list_tags_calls, retries, run->fleet.s3_calls,
+           run->fleet.bytes, secs);
+    /* A dry run's are those it would end. */
+    printf("\"ended_users\": %zu, \"ended_sessions\": %u, "
+           "\"ended_processes\": %u, \"end_failures\": %u, ",
+           run->victims.n, e.sessions, e.processes, e.failed);
+    json_ended(run);
 }
 
 /* Users whose names will be refused here need no key calls. */
@@ -633,9 +685,6 @@ prepare(struct run *run)
     }
     diff_states(&run->old, &run->new, run->fl->dry_run ? stdout : NULL,
                 run->fl->json, &run->diff);
-    /* Compared: only the counts are read from here on. */
-    state_drop_users(&run->old);
-    state_drop_users(&run->new);
     return SYNC_EXIT_OK;
 }
 
@@ -671,9 +720,88 @@ mark_checked(const struct run *run)
     }
 }
 
+/*
+ * The removed users whose processes end once the new snapshot is out
+ * (none when the run is refused). Then the users are dropped: only the
+ * counts are read from here on.
+ */
+static int
+choose_victims(struct run *run, bool refused)
+{
+    struct terminate_rules rules;
+    int r;
+
+    memset(&rules, 0, sizeof(rules));
+    rules.enabled = run->cfg->terminate_removed_users;
+    rules.refused = refused;
+    rules.uid_min = run->cfg->uid_min;
+    rules.uid_max = run->cfg->uid_max;
+    rules.local = &run->local;
+    r = terminate_choose(&run->old, &run->new, &rules, &run->victims);
+    state_drop_users(&run->old);
+    state_drop_users(&run->new);
+    if (r < 0)
+        iam_log(LOG_ERR, "sync failed, the previous snapshot is kept: %s",
+                strerrordesc_np(-r));
+    return r;
+}
+
+/* --dry-run: who would be ended, and what runs as them now. */
+static void
+show_victims(struct run *run)
+{
+    const struct terminate_victim *v;
+    size_t i;
+    int r;
+
+    r = reap_count(run->victims.v, run->victims.n);
+    if (r < 0)
+        iam_log(LOG_WARNING, "cannot count the processes of removed users: %s",
+                strerrordesc_np(-r));
+    for (i = 0; !run->fl->json && i < run->victims.n; i++) {
+        v = &run->victims.v[i];
+        printf("! end user %s uid %u: %u processes in %u sessions\n", v->name,
+               v->uid, v->processes, v->sessions);
+    }
+}
+
+/*
+ * After the publish, so that nobody ended can log in again meanwhile:
+ * SIGTERM, TERMINATE_GRACE, SIGKILL; the grace cut to what SYNC_TIMEOUT
+ * leaves. Failures are logged and counted; the sync has succeeded.
+ */
+static void
+end_victims(struct run *run)
+{
+    int64_t grace = (int64_t)run->cfg->terminate_grace * 1000;
+    int64_t left = deadline(run) - aws_client_now_ms();
+    const struct terminate_victim *v;
+    size_t i;
+    int r;
+
+    if (run->victims.n == 0)
+        return;
+    if (grace > left)
+        grace = left > 0 ? left : 0;
+    r = reap_end(run->victims.v, run->victims.n, grace);
+    if (r < 0)
+        iam_log(LOG_ERR, "cannot end the processes of removed users: %s%s",
+                strerrordesc_np(-r),
+                r == -ENOSYS ? " (pidfd_open needs Linux 5.3)" : "");
+    for (i = 0; i < run->victims.n; i++) {
+        v = &run->victims.v[i];
+        iam_log(LOG_AUTHPRIV | LOG_NOTICE,
+                "ended user %s (uid %u), removed from IAM or its "
+                "authorized groups: %u sessions, %u processes signalled, "
+                "%u signals failed",
+                v->name, v->uid, v->sessions, v->processes, v->failed);
+    }
+}
+
 static int
 run_locked(struct run *run)
 {
+    bool refused;
     int r;
 
     r = run->from_fleet ? local_files_digest(run) : 0;
@@ -696,9 +824,12 @@ run_locked(struct run *run)
     }
     if (run->fl->dry_run && !run->fl->json && !diff_changed(&run->diff))
         printf("no changes\n");
-    /* Decided before anything is written, and told by --dry-run too: a
-     * dry run ends as the real run would. */
-    if (too_many_removed(run)) {
+    /* Decided before anything is written or ended, and told by --dry-run
+     * too: a dry run ends as the real run would. */
+    refused = too_many_removed(run);
+    if (choose_victims(run, refused) < 0)
+        return SYNC_EXIT_AWS;
+    if (refused) {
         iam_log(LOG_ERR,
                 "refused: this sync would remove %u of %zu users "
                 "(more than MAX_REMOVE_PERCENT=%u%%); the previous "
@@ -709,6 +840,7 @@ run_locked(struct run *run)
         return SYNC_EXIT_REFUSED;
     }
     if (run->fl->dry_run) {
+        show_victims(run);
         run->result = "dry-run";
         return SYNC_EXIT_OK;
     }
@@ -716,6 +848,8 @@ run_locked(struct run *run)
     if (r < 0)
         return SYNC_EXIT_AWS;
     mark_checked(run);
+    if (strcmp(run->result, "published") == 0)
+        end_victims(run);
     return SYNC_EXIT_OK;
 }
 
@@ -865,6 +999,7 @@ static void
 report_metrics(const struct run *run, int status)
 {
     struct metrics m;
+    struct ended e;
 
     /* A publisher's outcome is the S3 object's, not this snapshot's. */
     if (!run->cfg->textfile_dir || run->fl->dry_run || run->fl->publish)
@@ -884,6 +1019,11 @@ report_metrics(const struct run *run, int status)
         m.throttled = run->iam.throttled;
     }
     m.refused_names = run->model.refused_names;
+    ended_totals(run, &e);
+    m.ended_users = run->victims.n;
+    m.ended_sessions = e.sessions;
+    m.ended_processes = e.processes;
+    m.end_failures = e.failed;
     m.invalid_keys = run->model.invalid_keys;
     m.duration = (double)(aws_client_now_ms() - run->start_ms) / 1000.0;
     metrics_write(run->cfg->textfile_dir, &m);
@@ -952,6 +1092,7 @@ out:
     known_keys_free(&run.known);
     state_free(&run.old);
     state_free(&run.new);
+    terminate_list_free(&run.victims);
     iam_name_set_free(&run.local);
     return status;
 }

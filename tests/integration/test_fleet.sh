@@ -28,7 +28,12 @@ bucket=fleet-bucket
 key=nss-iam/fleet.obj
 src=s3://$bucket/$key
 
+victim_pid=
 cleanup() {
+    if [ -n "$victim_pid" ]; then
+        kill -KILL "$victim_pid" 2>/dev/null
+        wait "$victim_pid" 2>/dev/null
+    fi
     moto_stop "$work/moto"
     imds_stop "$work/imds"
     rm -rf "$work"
@@ -644,6 +649,68 @@ run "$work/instance.env" "$work/inst.conf" --db "$work/notagdb/passwd.mdb" \
     --json
 check_eq "an instance with TAG_KEYS=no: takes the object, serves no tag key" \
     "0|" "$?|$(tagkey "$work/notagdb/passwd.mdb")"
+
+# ---- a user removed in IAM: the instance ends the user's processes ----
+
+# What a direct sync ends, an instance applying the object ends too. A
+# fresh object (the one in place is the race's), a fresh instance and a
+# direct sync, both made before last,first leaves ssh-users; a process of
+# the user's uid stands for a session (the uid is IAM's, out of every
+# local range: nothing else on this machine runs as it).
+s3 delete
+pub
+check_eq "publish a fresh object" "0|published" "$?|$(j result)"
+mkdir -p "$work/term" "$work/term-direct"
+conf "$work/term.conf" "${common[@]}" \
+    'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"' \
+    "SOURCE=\"$src\"" "$pubkey_line" 'TERMINATE_GRACE="2s"'
+term_inst() {
+    run "$work/instance.env" "$work/term.conf" --db "$work/term/passwd.mdb" \
+        --json
+}
+term_inst
+check_eq "a fresh instance applies it" "0|published" "$?|$(j result)"
+run "$work/seed/creds.env" "$work/direct.conf" \
+    --db "$work/term-direct/passwd.mdb"
+check_eq "... and so does a direct sync" 0 $?
+lf_uid=$(body "$work/term/passwd.mdb" |
+    awk '$1 == "user" && $2 == "last.comma.first" { print $3 }')
+check "last.comma.first is served, with an IAM uid" \
+    test "${lf_uid:-0}" -ge 2000000000
+setpriv --reuid="$lf_uid" --regid="$lf_uid" --clear-groups sleep 1000 &
+victim_pid=$!
+moto_auth_off "$work/moto"
+python3 - "$url" <<'EOF'
+import sys
+import boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+iam.remove_user_from_group(GroupName="ssh-users", UserName="last,first")
+EOF
+moto_enforce "$work/moto"
+run "$work/seed/creds.env" "$work/direct.conf" \
+    --db "$work/term-direct/passwd.mdb" --dry-run --json
+direct_ended=$(jq -rs '.[-1].ended[] | "\(.user) \(.uid) \(.processes)"' \
+    "$work/out")
+check_eq "a direct sync would end last.comma.first's one process" \
+    "last.comma.first $lf_uid 1" "$direct_ended"
+pub
+check_eq "publish after last,first left ssh-users" "0|published" \
+    "$?|$(j result)"
+term_inst
+check_eq "the instance applies it" "0|published" "$?|$(j result)"
+check_eq "... and ends the same user as the direct sync" "$direct_ended" \
+    "$(jq -r '.ended[] | "\(.user) \(.uid) \(.processes)"' "$work/out")"
+for ((i = 0; i < 300; i++)); do
+    kill -0 "$victim_pid" 2>/dev/null || break
+    sleep 0.1
+done
+check_fails "... the process is gone" kill -0 "$victim_pid"
+check "... logged with the user and uid" err_has \
+    "ended user last.comma.first (uid $lf_uid)"
+kill -KILL "$victim_pid" 2>/dev/null
+wait "$victim_pid" 2>/dev/null
+victim_pid=
 
 # shellcheck disable=SC2154 # tap_n: set by tap.sh
 echo "1..$tap_n"

@@ -24,8 +24,12 @@ contrib=$root/contrib
 work=$(mktemp -d /tmp/nss-iam-shared.XXXXXX) || exit 1
 sshd_pid=
 sink_pid=
+held_ssh_pid=
+held_pid=
 
 cleanup() {
+    stop_pid "$held_ssh_pid"
+    stop_pid "$held_pid"
     stop_pid "$sshd_pid"
     stop_pid "$sink_pid"
     moto_stop "$work/moto"
@@ -278,6 +282,19 @@ printf 'passwd: files iam\ngroup: files iam\nshadow: files\n' \
 
 # ---- Revocation ----
 
+# A session alice opens on opsacct before she leaves: it runs as opsacct's
+# uid, a uid of /etc/passwd, which TERMINATE_REMOVED_USERS (on by default)
+# never ends; nothing tells it from another member's.
+ssh_as "$(keyfile alice 0)" opsacct 'echo $$; exec sleep 300' \
+    >"$work/held.out" 2>&1 &
+held_ssh_pid=$!
+for _ in $(seq 100); do
+    [ -s "$work/held.out" ] && break
+    sleep 0.1
+done
+held_pid=$(head -n 1 "$work/held.out")
+check_eq "alice's session on opsacct runs as opsacct" 4300 \
+    "$(stat -c %u "/proc/$held_pid" 2>&1)"
 iam_admin remove_user_from_group GroupName=ssh-ops UserName=alice ||
     fail_setup "RemoveUserFromGroup failed"
 : >"$work/sync.log"
@@ -286,6 +303,8 @@ check "iam-sync after alice leaves ssh-ops" sync_now --json
 check "... without one GetSSHPublicKey call (bodies reused)" \
     grep -q '"get_key": 0,' "$work/sync.log"
 denied "alice's key no longer opens opsacct" "$(keyfile alice 0)" opsacct
+check "the session she opened before is not ended (opsacct's uid is local)" \
+    kill -0 "$held_pid"
 audit_has "... the audit line names her key, refused" \
     user=opsacct "key=$(fp alice 0)" decision=unknown-key printed=0
 login "control: alice still logs in as herself" "$(keyfile alice 0)" alice

@@ -413,6 +413,10 @@ want_dry=$(
     echo "- user team.equal.red uid $(field team.equal.red 3)"
     echo "- key $(keyid team=red 0) of team.equal.red" \
         "$(field "$(keyid team=red 0)" 6)"
+    # The removed users, whose processes a real run ends: none run here.
+    echo "! end user ivan uid $(field ivan 3): 0 processes in 0 sessions"
+    echo "! end user team.equal.red uid $(field team.equal.red 3):" \
+        "0 processes in 0 sessions"
 )
 run_sync "$basic/creds.env" "$conf" "$db" --dry-run
 check_rc "--dry-run exits 0" 0 $?

@@ -98,6 +98,7 @@ cgroups=()
 nspawn_pid=
 imds_pid=
 seed_pid=
+victim_pid=
 
 # ---- cleanup ----
 
@@ -139,6 +140,10 @@ stop_container() {
 }
 
 cleanup() {
+    if [ -n "$victim_pid" ]; then
+        kill -KILL "$victim_pid" 2>/dev/null
+        wait "$victim_pid" 2>/dev/null
+    fi
     stop_container
     if [ -n "$seed_pid" ]; then
         kill -TERM "$seed_pid" 2>/dev/null
@@ -276,7 +281,7 @@ check_eq "the root boots under systemd-nspawn to state running" running "$state"
 
 # What systemctl show must report: the unit's hardening, the metrics
 # drop-in merged in.
-want_props="CapabilityBoundingSet=
+want_props="CapabilityBoundingSet=cap_kill
 AmbientCapabilities=
 NoNewPrivileges=yes
 ProtectSystem=strict
@@ -459,7 +464,7 @@ write_metrics_dir yes ReadWritePaths of the drop-in
 write_tmp yes PrivateTmp
 sees_outer_tmp no PrivateTmp
 reads_root_home no ProtectHome
-reads_pid1_environ no CapabilityBoundingSet=
+reads_pid1_environ no CapabilityBoundingSet=CAP_KILL
 reads_self_maps yes iam-sync reads it
 sees_meminfo no ProcSubset=pid
 sees_proc_sys no ProcSubset=pid
@@ -480,8 +485,8 @@ if echo "$outside" | grep -q '^ptrace_traceme='; then
 else
     tap_skip "no ptrace syscall number for $(uname -m) in sandbox_probe.sh"
 fi
-check_eq "sandbox: no capability at all, no_new_privs, a seccomp filter" \
-    "CapPrm=0000000000000000 CapEff=0000000000000000 CapBnd=0000000000000000 CapAmb=0000000000000000 NoNewPrivs=1 Seccomp=2" \
+check_eq "sandbox: CAP_KILL alone (bit 5), no_new_privs, a seccomp filter" \
+    "CapPrm=0000000000000020 CapEff=0000000000000020 CapBnd=0000000000000020 CapAmb=0000000000000000 NoNewPrivs=1 Seccomp=2" \
     "$(echo "$inside" | grep -E '^(Cap|NoNewPrivs|Seccomp)' | xargs)"
 
 # ---- systemctl start, without the metrics drop-in ----
@@ -502,6 +507,63 @@ check_eq "without the drop-in, the metrics write is refused and logged" \
     "$metrics_dir: cannot write metrics: Read-only file system" \
     "$(echo "$run2" | grep 'cannot write metrics')"
 check "... and nss_iam.prom is left as it was" cmp "$work/prom.before" "$prom"
+
+# ---- a removed user's process, ended by the unit in its sandbox ----
+
+# The unit signals another uid's process: that takes CAP_KILL in the
+# bounding set, pidfd_open and pidfd_send_signal through the system call
+# filter, and the process visible in the unit's /proc. No login here
+# (this root has no sshd): a process of alice's uid stands for her
+# session. logind does not run in this root (no D-Bus): iam-sync does
+# not use it anyway.
+manifest=$work/seed/manifest.json
+alice_uid=$(python3 - "$manifest" <<'PY'
+import hashlib, json, sys
+m = json.load(open(sys.argv[1]))
+u = next(u for u in m["users"] if u["UserName"] == "alice")
+d = hashlib.sha256(("uid:" + u["UserId"]).encode()).digest()[:8]
+print(2000000000 + int.from_bytes(d, "big") % (2147483646 - 2000000000 + 1))
+PY
+)
+in_box setpriv --reuid="$alice_uid" --regid="$alice_uid" --clear-groups \
+    sleep 1000 &
+victim_pid=$!
+# The sleep: nsenter's child, in the container's PID namespace.
+sleep_pid=
+for ((i = 0; i < 100; i++)); do
+    sleep_pid=$(grep -l "^Uid:[[:space:]]*${alice_uid}[[:space:]]" /proc/[0-9]*/status 2>/dev/null |
+        head -n 1 | cut -d/ -f3)
+    [ -n "$sleep_pid" ] && break
+    sleep 0.1
+done
+check "a process of alice's uid runs in the container" test -n "$sleep_pid"
+moto_auth_off "$work/moto" &&
+    python3 - "http://127.0.0.1:$port" <<'PY'
+import sys
+import boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+iam.remove_user_from_group(GroupName="ssh-users", UserName="alice")
+PY
+rc=$?
+moto_enforce "$work/moto"
+check_eq "alice leaves ssh-users in IAM" 0 "$rc"
+in_box systemctl start iam-sync.service >"$work/start3.log" 2>&1
+rc=$?
+inv3=$(prop iam-sync.service InvocationID)
+check_eq "systemctl start iam-sync.service: exit 0" 0 "$rc"
+run3=$(in_box journalctl --quiet --no-pager -o cat _SYSTEMD_INVOCATION_ID="$inv3" \
+    SYSLOG_IDENTIFIER=iam-sync)
+check_eq "the unit ended alice's process, and signalled it without failure" \
+    "ended user alice (uid $alice_uid), removed from IAM or its authorized groups: 1 sessions, 1 processes signalled, 0 signals failed" \
+    "$(echo "$run3" | grep '^ended user ')"
+grep -q '^ended user ' <<<"$run3" || echo "$run3" | tail -n 5 | sed 's/^/# /'
+# nsenter exits with its child: bounded, as the sleep may have survived.
+for ((i = 0; i < 300; i++)); do
+    kill -0 "$victim_pid" 2>/dev/null || break
+    sleep 0.1
+done
+check_fails "... the process is gone" test -e "/proc/$sleep_pid/status"
 
 exposure=$(in_box systemd-analyze security --no-pager iam-sync.service 2>/dev/null |
     sed -n 's/.*Overall exposure level for iam-sync.service: //p')

@@ -207,6 +207,8 @@ assert_config_equal(const struct iam_config *a, const struct iam_config *b)
     assert_int_equal(a->sync_concurrency, b->sync_concurrency);
     assert_int_equal(a->max_calls_per_second, b->max_calls_per_second);
     assert_int_equal(a->sync_timeout, b->sync_timeout);
+    assert_int_equal(a->terminate_removed_users, b->terminate_removed_users);
+    assert_int_equal(a->terminate_grace, b->terminate_grace);
     assert_int_equal(a->http_timeout_ms, b->http_timeout_ms);
     assert_int_equal(a->lock_timeout, b->lock_timeout);
     assert_str_or_null(a->db_path, b->db_path);
@@ -256,6 +258,8 @@ test_defaults(void **state)
     assert_int_equal(c.sync_concurrency, 8);
     assert_int_equal(c.max_calls_per_second, 10);
     assert_int_equal(c.sync_timeout, 240);
+    assert_true(c.terminate_removed_users);
+    assert_int_equal(c.terminate_grace, 10);
     assert_int_equal(c.http_timeout_ms, 10000);
     assert_int_equal(c.lock_timeout, 60);
     assert_string_equal(c.db_path, "/var/lib/nss-iam/passwd.mdb");
@@ -336,6 +340,8 @@ static const char every_key[] =
     "SYNC_TIMEOUT=15m\n"
     "HTTP_TIMEOUT_MS=100\n"
     "LOCK_TIMEOUT=0\n"
+    "TERMINATE_REMOVED_USERS=no\n"
+    "TERMINATE_GRACE=2m\n"
     "DB_PATH=/tmp/x/passwd.mdb\n"
     "SOURCE=\"s3://fleet.example/nss-iam/fleet.obj\"\n"
     "SIGNING_PUBLIC_KEY=\"lp+bgMFdI1D+qJDz9r4LykLGz4LBVS2MUWYC/j79z5c=, "
@@ -388,6 +394,8 @@ test_every_key(void **state)
     assert_int_equal(c.sync_concurrency, 32);
     assert_int_equal(c.max_calls_per_second, 1);
     assert_int_equal(c.sync_timeout, 900);
+    assert_false(c.terminate_removed_users);
+    assert_int_equal(c.terminate_grace, 120);
     assert_int_equal(c.http_timeout_ms, 100);
     assert_int_equal(c.lock_timeout, 0);
     assert_string_equal(c.db_path, "/tmp/x/passwd.mdb");
@@ -829,6 +837,16 @@ static const struct {
       "t.conf:1: SYNC_TIMEOUT: 2d is out of range (1s to 86400s)" },
     { "LOCK_TIMEOUT=25h",
       "t.conf:1: LOCK_TIMEOUT: 25h is out of range (0s to 86400s)" },
+    { "TERMINATE_GRACE=11m",
+      "t.conf:1: TERMINATE_GRACE: 11m is out of range (0s to 600s)" },
+    { "TERMINATE_GRACE=10x",
+      "t.conf:1: TERMINATE_GRACE: \"10x\" is not a duration (seconds, or a "
+      "number followed by s, m, h or d)" },
+    { "TERMINATE_GRACE=",
+      "t.conf:1: TERMINATE_GRACE needs a value (remove the line to get the "
+      "default)" },
+    { "TERMINATE_REMOVED_USERS=maybe",
+      "t.conf:1: TERMINATE_REMOVED_USERS: \"maybe\" is not yes or no" },
     { "LOCK_TIMEOUT=-1",
       "t.conf:1: LOCK_TIMEOUT: \"-1\" is not a duration (seconds, or a "
       "number followed by s, m, h or d)" },
@@ -1563,8 +1581,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 41 keys, each shown once */
-    assert_int_equal(keys, 41);
+    /* 43 keys, each shown once */
+    assert_int_equal(keys, 43);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");
