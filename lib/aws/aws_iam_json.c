@@ -978,6 +978,11 @@ gaad_users(struct pctx *c, json_object *result, const char *where,
         if (u->user_id)
             page->n_users++;
     }
+    /* As every list here: no items, no array. */
+    if (page->n_users == 0) {
+        free(page->users);
+        page->users = NULL;
+    }
     return 0;
 }
 

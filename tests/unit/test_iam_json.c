@@ -1034,6 +1034,19 @@ test_gaad_filtered_page(void **state)
     assert_string_equal(p->marker, "page-2");
     aws_iam_json_gaad_page_free(p);
 
+    /* Nobody wanted: no users, and no array either. */
+    {
+        static const char *const none[] = { "AIDANOBODY", NULL };
+        struct gaad_want w0 = { none, 0 };
+
+        assert_int_equal(gaad_parse("gaad-truncated.json", &w0, err,
+                                    sizeof(err), &p),
+                         0);
+        assert_int_equal(p->n_users, 0);
+        assert_null(p->users);
+        aws_iam_json_gaad_page_free(p);
+    }
+
     /* NULL filter: every user and every tag */
     {
         struct fixture_body b = load("gaad-truncated.json");
