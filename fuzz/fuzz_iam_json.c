@@ -211,8 +211,7 @@ keep_odd_user(void *arg, const char *user_id)
 }
 
 static bool
-keep_s_tag(void *arg, const char *user_name, const char *key,
-           const char *value)
+keep_s_tag(void *arg, const char *user_name, const char *key, const char *value)
 {
     (void)arg;
     FUZZ_ASSERT(user_name[0] != '\0' && key[0] != '\0' && value != NULL);

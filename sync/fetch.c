@@ -626,8 +626,7 @@ take_gaad(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
           char **ret_marker)
 {
     struct gaad_ctx *x = arg;
-    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag,
-                                            x };
+    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag, x };
     struct aws_iam_json_gaad_page *page = NULL;
     char perr[AWS_IAM_JSON_ERRBUF_SIZE];
     size_t i;

@@ -326,7 +326,8 @@ summary(const struct run *run)
         printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
                "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
                "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"list_tags\": "
-               "%lu, \"gaad\": %lu, \"retries\": %lu, \"s3_calls\": %lu, \"s3_bytes\": "
+               "%lu, \"gaad\": %lu, \"retries\": %lu, \"s3_calls\": %lu, "
+               "\"s3_bytes\": "
                "%lu, \"seconds\": %.3f}\n",
                run->result, run->model.n_users, run->model.n_keys, calls,
                f->list_users_calls, f->get_group_calls, f->list_keys_calls,
@@ -540,8 +541,8 @@ fetch_from_iam(struct run *run)
     fo.sudoers_groups = &run->cfg->sudoers_groups;
     fo.known = &run->known;
     fo.tag_prefix = run->cfg->tag_keys ? run->cfg->tag_key_prefix : NULL;
-    fo.tags_from_gaad = strcmp(run->cfg->tag_keys_source,
-                               IAM_CONFIG_TAG_SOURCE_GAAD) == 0;
+    fo.tags_from_gaad =
+        strcmp(run->cfg->tag_keys_source, IAM_CONFIG_TAG_SOURCE_GAAD) == 0;
     fo.now = time(NULL);
     fo.select = run->fl->explain ? select_explained : select_users;
     fo.select_arg = run;

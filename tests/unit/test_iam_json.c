@@ -935,8 +935,8 @@ test_error_documents(void **state)
 
 /* ---- GetAccountAuthorizationDetails ---- */
 
-#define GAAD_ED                                                               \
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGlrc3BiYXJxdXV4eHl6enlraXNwYmFycXV" \
+#define GAAD_ED                                                                \
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGlrc3BiYXJxdXV4eHl6enlraXNwYmFycXV"  \
     "1eHh5eno="
 
 /* A filter as iam-sync's: some users wanted, tags "ssh-key[-*]" only. */
@@ -972,13 +972,12 @@ static int
 gaad_parse(const char *fixture, struct gaad_want *w, char *err, size_t errlen,
            struct aws_iam_json_gaad_page **ret)
 {
-    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag,
-                                            w };
+    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag, w };
     struct fixture_body b = load(fixture);
     int r;
 
     r = aws_iam_json_get_account_authorization_details(b.p, b.len, &flt, err,
-                                                        errlen, NULL, ret);
+                                                       errlen, NULL, ret);
     free(b.p);
     return r;
 }
@@ -1017,9 +1016,8 @@ test_gaad_filtered_page(void **state)
     char err[AWS_IAM_JSON_ERRBUF_SIZE];
 
     (void)state;
-    assert_int_equal(gaad_parse("gaad-truncated.json", &w, err, sizeof(err),
-                                &p),
-                     0);
+    assert_int_equal(
+        gaad_parse("gaad-truncated.json", &w, err, sizeof(err), &p), 0);
     assert_int_equal(w.users_asked, 5);
     /* no Tags, only foreign tags, null Tags, unwanted (erin): all gone */
     assert_int_equal(p->n_users, 1);
@@ -1039,9 +1037,8 @@ test_gaad_filtered_page(void **state)
         static const char *const none[] = { "AIDANOBODY", NULL };
         struct gaad_want w0 = { none, 0 };
 
-        assert_int_equal(gaad_parse("gaad-truncated.json", &w0, err,
-                                    sizeof(err), &p),
-                         0);
+        assert_int_equal(
+            gaad_parse("gaad-truncated.json", &w0, err, sizeof(err), &p), 0);
         assert_int_equal(p->n_users, 0);
         assert_null(p->users);
         aws_iam_json_gaad_page_free(p);
@@ -1091,8 +1088,7 @@ test_gaad_hostile(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err[0] = '\0';
         p = (void *)1;
-        assert_int_equal(gaad_parse(cases[i].fixture, &w, err, sizeof(err),
-                                    &p),
+        assert_int_equal(gaad_parse(cases[i].fixture, &w, err, sizeof(err), &p),
                          -EPROTO);
         assert_null(p);
         if (!strstr(err, cases[i].reason))
@@ -1102,9 +1098,8 @@ test_gaad_hostile(void **state)
     }
     /* An unwanted user's tags are never read: its hostile value is no
      * failure, and nothing of it is kept. */
-    assert_int_equal(gaad_parse("gaad-hostile-unwanted.json", &w, err,
-                                sizeof(err), &p),
-                     0);
+    assert_int_equal(
+        gaad_parse("gaad-hostile-unwanted.json", &w, err, sizeof(err), &p), 0);
     assert_int_equal(p->n_users, 1);
     assert_string_equal(p->users[0].user_id, "AIDAERIN");
     aws_iam_json_gaad_page_free(p);

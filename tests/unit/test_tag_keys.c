@@ -549,8 +549,7 @@ test_config(void **state)
     assert_string_equal(cfg.tag_keys_source, "GetAccountAuthorizationDetails");
     iam_config_free(&cfg);
     assert_int_equal(
-        parse("TAG_KEYS_SOURCE=\"ListUserTags\"\n", &cfg, err, sizeof(err)),
-        0);
+        parse("TAG_KEYS_SOURCE=\"ListUserTags\"\n", &cfg, err, sizeof(err)), 0);
     iam_config_free(&cfg);
     /* the action names as IAM spells them, nothing else */
     assert_int_equal(parse("TAG_KEYS=yes\nTAG_KEYS_SOURCE=\"GAAD\"\n", &cfg,
@@ -559,13 +558,13 @@ test_config(void **state)
     assert_non_null(strstr(err, "/etc/nss-iam.conf:2: TAG_KEYS_SOURCE"));
     assert_non_null(strstr(err, "ListUserTags or GetAccountAuthorization"));
     iam_config_free(&cfg);
-    assert_int_equal(parse("\n\nTAG_KEYS_SOURCE=\"listusertags\"\n", &cfg,
-                           err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        parse("\n\nTAG_KEYS_SOURCE=\"listusertags\"\n", &cfg, err, sizeof(err)),
+        -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:3: "));
     iam_config_free(&cfg);
-    assert_int_equal(
-        parse("TAG_KEYS_SOURCE=\"\"\n", &cfg, err, sizeof(err)), -EINVAL);
+    assert_int_equal(parse("TAG_KEYS_SOURCE=\"\"\n", &cfg, err, sizeof(err)),
+                     -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:1: "));
     iam_config_free(&cfg);
 
