@@ -1564,8 +1564,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 39 keys, each shown once */
-    assert_int_equal(keys, 39);
+    /* 40 keys, each shown once */
+    assert_int_equal(keys, 40);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");
