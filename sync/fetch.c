@@ -570,8 +570,8 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
 struct gaad_ctx {
     const char *prefix;
     struct fetch *f;
-    const size_t *by_id;
-    bool *seen; /* per user: a page named it already */
+    size_t *by_id; /* users_by_id() */
+    bool *seen;    /* per user: a page named it already */
 };
 
 static bool
@@ -676,7 +676,7 @@ gaad_all_tags(const struct fetch_opts *o, struct fetch *f)
                 "not allow (see policy/iam-ssh-policy-gaad.json), or "
                 "TAG_KEYS_SOURCE=ListUserTags");
     free(x.seen);
-    free((size_t *)x.by_id);
+    free(x.by_id);
     return r;
 }
 
