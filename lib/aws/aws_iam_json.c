@@ -924,8 +924,8 @@ gaad_user(struct pctx *c, json_object *o, const char *where,
           const struct aws_iam_json_gaad_filter *flt,
           struct aws_iam_json_gaad_user *u)
 {
-    const char *name, *id;
-    size_t name_len, id_len;
+    const char *name = NULL, *id = NULL;
+    size_t name_len = 0, id_len = 0;
     int r;
 
     if (!json_object_is_type(o, json_type_object))
@@ -933,9 +933,10 @@ gaad_user(struct pctx *c, json_object *o, const char *where,
                     type_name(o));
     r = get_view(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
                  STR_REQUIRED, &name, &name_len);
-    if (r == 0)
-        r = get_view(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED,
-                     &id, &id_len);
+    if (r < 0)
+        return r;
+    r = get_view(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED, &id,
+                 &id_len);
     if (r < 0)
         return r;
     /* json-c ends each string with a NUL, and get_view() refused one
