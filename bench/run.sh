@@ -17,7 +17,8 @@
 #   3. iam-sync against moto_server: API calls, wall time and peak RSS of
 #      a first sync and of a no-change sync at 100, 1000 and 5000 users,
 #      and the same two with TAG_KEYS=yes (every tenth user holds a key
-#      in a tag) next to them.
+#      in a tag) next to them, with the tags read by ListUserTags (one a
+#      user) and by GetAccountAuthorizationDetails (pages of 1000 users).
 #   4. Fleet publishing through moto's S3 on the 5000-user account: the
 #      publisher's calls, an instance's no-change cycle (one conditional
 #      GET) next to a direct sync's, and what 10,000 instances cost IAM
@@ -56,6 +57,8 @@ else
     nss_calls=200000 nss_runs=5 nss_secs=1 enum_runs=20 getent_runs=20
     keys_calls=2000 aws_calls=5 sizes="100 1000 5000"
 fi
+# BENCH_SIZES="1000 5000": other account sizes for area 3.
+sizes=${BENCH_SIZES:-$sizes}
 nss_users=5000
 # The most iam-sync accepts; every figure of area 3 is at this rate.
 rate=100
@@ -282,6 +285,37 @@ chmod 0644 "$scfg"
     echo 'TAG_KEYS="yes"'
 } >"$work/sync-tags.conf"
 chmod 0644 "$work/sync-tags.conf"
+{
+    cat "$work/sync-tags.conf"
+    echo 'TAG_KEYS_SOURCE="GetAccountAuthorizationDetails"'
+} >"$work/sync-gaad.conf"
+chmod 0644 "$work/sync-gaad.conf"
+
+# gaad_policy: the sync user also gets policy/iam-ssh-policy-gaad.json
+# (once), and $work/all-users holds how many users the account has: the
+# pages GetAccountAuthorizationDetails takes at AWS, 1000 users a page.
+gaad_policy() {
+    moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
+    python3 - "$url" "$root/policy/iam-ssh-policy-gaad.json" \
+        >"$work/all-users" <<'PY' || die "attaching iam-ssh-policy-gaad.json"
+import sys
+import boto3
+url, doc = sys.argv[1:3]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+arn = "arn:aws:iam::123456789012:policy/nss-iam-ssh-gaad"
+names = [p["PolicyName"] for p in iam.list_attached_user_policies(
+    UserName="nss-iam-sync")["AttachedPolicies"]]
+if "nss-iam-ssh-gaad" not in names:
+    arn = iam.create_policy(PolicyName="nss-iam-ssh-gaad",
+                            PolicyDocument=open(doc).read())["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="nss-iam-sync", PolicyArn=arn)
+n = sum(len(p["Users"]) for p in
+        iam.get_paginator("list_users").paginate())
+print(n)
+PY
+    moto_enforce "$work/moto" || die "cannot turn moto's checks on"
+}
 
 # json_kv FILE: iam-sync's --json line as key=value words.
 json_kv() {
@@ -312,6 +346,7 @@ sync_once() {
         cat "$out.time"
         echo "db_bytes=$(stat -c %s "$dir/passwd.mdb")"
     } | tr '\n' ' ' >"$out.txt"
+    say "    $what: $(cat "$out.txt")"
 }
 
 have=0
@@ -345,6 +380,16 @@ for n in $sizes; do
         die "TAG_KEYS sync of $n users saw $(kv "$work/sync-$n-tags-first.txt" keys) keys"
     [ "$(kv "$work/sync-$n-tags-again.txt" result)" = unchanged ] ||
         die "no-change TAG_KEYS sync of $n users: result $(kv "$work/sync-$n-tags-again.txt" result)"
+    # The same tags from GetAccountAuthorizationDetails, its own snapshot.
+    gaad_policy
+    cp "$work/all-users" "$work/sync-$n-all-users"
+    say "  TAG_KEYS_SOURCE=GetAccountAuthorizationDetails: first and no-change sync"
+    sync_once "$n" gaad-first "$work/sync-$n-gaad" "$work/sync-gaad.conf"
+    sync_once "$n" gaad-again "$work/sync-$n-gaad" "$work/sync-gaad.conf"
+    [ "$(kv "$work/sync-$n-gaad-first.txt" keys)" = $((2 * n + (n + 9) / 10)) ] ||
+        die "GAAD sync of $n users saw $(kv "$work/sync-$n-gaad-first.txt" keys) keys"
+    [ "$(kv "$work/sync-$n-gaad-again.txt" result)" = unchanged ] ||
+        die "no-change GAAD sync of $n users: result $(kv "$work/sync-$n-gaad-again.txt" result)"
     for what in first again; do
         f=$work/sync-$n-$what.txt
         if [ "$(kv "$f" users)" != "$n" ] ||
@@ -553,7 +598,7 @@ calls_cell() {
 }
 
 sync_table() {
-    local n f a lim calls secs rss
+    local n f a t g what all pages lim calls secs rss
     echo "### iam-sync against moto_server: first and no-change sync"
     echo
     echo "MAX_CALLS_PER_SECOND=$rate (the highest value the config accepts), SYNC_CONCURRENCY default, moto_server on 127.0.0.1 without pagination; N users with 2 keys each in the one authorized group (G = 1, U = N, K = 2N). The baseline column is the time the rate limit alone imposes."
@@ -597,6 +642,35 @@ sync_table() {
             "$(calc "%.2f|$(kv "$work/sync-$n-again.txt" api_calls) / $rate")" \
             "$(calc "%.2f|$(kv "$a" api_calls) / $rate")" "$rate"
     done
+    echo
+    echo "#### Where the tags come from: TAG_KEYS=no / ListUserTags / GetAccountAuthorizationDetails"
+    echo
+    echo "moto answers GetAccountAuthorizationDetails in one page; AWS pages it at MaxItems ≤ 1000, so the AWS column counts ceil(A/1000) pages for the account's A users (all of them, authorized or not) in place of moto's one."
+    echo
+    echo '| users | sync | TAG_KEYS=no: calls, time | ListUserTags: calls, time | GAAD at moto: calls (pages), time | GAAD at AWS: calls |'
+    echo '|---|---|---|---|---|---|'
+    for n in $sizes; do
+
+        all=$(cat "$work/sync-$n-all-users")
+        pages=$(((all + 999) / 1000))
+        for what in first again; do
+            f=$work/sync-$n-$what.txt
+            t=$work/sync-$n-tags-$what.txt
+            g=$work/sync-$n-gaad-$what.txt
+            printf '| %s | %s | %s, %s s | %s (ListUserTags %s), %s s | %s (%s), %s s | %s |\n' \
+                "$n" "$([ $what = first ] && echo first || echo no-change)" \
+                "$(kv "$f" api_calls)" \
+                "$(calc "%.2f|$(kv "$f" median_us) / 1000000")" \
+                "$(kv "$t" api_calls)" "$(kv "$t" list_tags)" \
+                "$(calc "%.2f|$(kv "$t" median_us) / 1000000")" \
+                "$(kv "$g" api_calls)" "$(kv "$g" gaad)" \
+                "$(calc "%.2f|$(kv "$g" median_us) / 1000000")" \
+                "$(($(kv "$g" api_calls) - $(kv "$g" gaad) + pages))"
+        done
+    done
+    echo
+    echo '| measure | nss-iam | baseline | goal | met? |'
+    echo '|---|---|---|---|---|'
     for n in $sizes; do
         rss=$(kv "$work/sync-$n-first.txt" maxrss_kib)
         printf '| peak RSS, %s users: first sync / no-change sync | %s MB / %s MB | — | ≤ 30 MB at 5000 users | %s |\n' \

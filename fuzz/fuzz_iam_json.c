@@ -1,6 +1,7 @@
 /*
  * fuzz_iam_json: every IAM response parser of aws_iam_json.h on the same
- * arbitrary body (ListUsers, GetGroup, ListSSHPublicKeys, GetSSHPublicKey),
+ * arbitrary body (ListUsers, GetGroup, ListSSHPublicKeys, GetSSHPublicKey,
+ * ListUserTags, GetAccountAuthorizationDetails with and without a filter),
  * the error document reader of aws_error.h and the timestamp reader of
  * aws_time.h.
  *
@@ -199,6 +200,56 @@ run_list_tags(const char *body, size_t len, char *errbuf)
     aws_iam_json_tag_page_free(page);
 }
 
+/* Keeps every other user and every tag whose key starts with 's'. */
+static bool
+keep_odd_user(void *arg, const char *user_id)
+{
+    unsigned *n = arg;
+
+    FUZZ_ASSERT(user_id[0] != '\0');
+    return (*n)++ % 2 == 0;
+}
+
+static bool
+keep_s_tag(void *arg, const char *user_name, const char *key, const char *value)
+{
+    (void)arg;
+    FUZZ_ASSERT(user_name[0] != '\0' && key[0] != '\0' && value != NULL);
+    return key[0] == 's';
+}
+
+static void
+run_gaad(const char *body, size_t len, char *errbuf, bool filtered)
+{
+    unsigned n = 0;
+    struct aws_iam_json_gaad_filter flt = { keep_odd_user, keep_s_tag, &n };
+    struct aws_iam_json_gaad_page *page;
+    struct aws_error *error;
+    size_t i, k;
+    int r;
+
+    errbuf[0] = '\0';
+    r = aws_iam_json_get_account_authorization_details(
+        body, len, filtered ? &flt : NULL, errbuf, ERRLEN, &error, &page);
+    check_outcome(r, page, error, errbuf);
+    if (!page)
+        return;
+    check_page(page->n_users, page->users, page->is_truncated, page->marker);
+    for (i = 0; i < page->n_users; i++) {
+        check_str(page->users[i].user_name, AWS_IAM_JSON_USER_NAME_MAX, 1);
+        check_str(page->users[i].user_id, AWS_IAM_JSON_ID_MAX, 1);
+        /* a user is kept only for a tag */
+        FUZZ_ASSERT(page->users[i].n_tags > 0);
+        for (k = 0; k < page->users[i].n_tags; k++) {
+            check_str(page->users[i].tags[k].key, AWS_IAM_JSON_TAG_KEY_MAX, 1);
+            FUZZ_ASSERT(!filtered || page->users[i].tags[k].key[0] == 's');
+            FUZZ_ASSERT(strlen(page->users[i].tags[k].value) <=
+                        AWS_IAM_JSON_TAG_VALUE_MAX);
+        }
+    }
+    aws_iam_json_gaad_page_free(page);
+}
+
 static void
 run_parse_error(const char *body, size_t len)
 {
@@ -227,6 +278,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_list_keys(body, size, errbuf);
     run_get_key(body, size, errbuf);
     run_list_tags(body, size, errbuf);
+    run_gaad(body, size, errbuf, false);
+    run_gaad(body, size, errbuf, true);
     run_parse_error(body, size);
     if (size <= 64 && aws_time_parse(body, size, &t) == 0) {
         FUZZ_ASSERT(t >= 0);

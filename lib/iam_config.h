@@ -64,6 +64,8 @@
 #define IAM_CONFIG_DEFAULT_REGION "us-east-1"
 #define IAM_CONFIG_DEFAULT_IMDS_ENDPOINT "http://169.254.169.254"
 #define IAM_CONFIG_DEFAULT_TAG_KEY_PREFIX "ssh-key"
+#define IAM_CONFIG_TAG_SOURCE_LIST_USER_TAGS "ListUserTags"
+#define IAM_CONFIG_TAG_SOURCE_GAAD "GetAccountAuthorizationDetails"
 /* Every type that fits a 256-character tag value but RSA, which IAM's own
  * SSH keys already serve. */
 #define IAM_CONFIG_DEFAULT_TAG_KEY_TYPES                                       \
@@ -168,6 +170,11 @@ struct iam_config {
     bool tag_keys;
     char *tag_key_prefix;
     struct iam_strlist tag_key_types;
+    /* TAG_KEYS_SOURCE: which IAM call reads the tags:
+     * IAM_CONFIG_TAG_SOURCE_LIST_USER_TAGS (one a user, the default) or
+     * IAM_CONFIG_TAG_SOURCE_GAAD (a few pages for the whole account, but
+     * a permission that reads every policy of the account). */
+    char *tag_keys_source;
     /* MAX_REMOVE_PERCENT: refuse a sync that removes more users than
      * this. Default 50. */
     uint32_t max_remove_percent;

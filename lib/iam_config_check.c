@@ -75,6 +75,14 @@ is_tag_prefix(const char *v)
     return is_tag(v) && strlen(v) <= 100 && strncasecmp(v, "aws:", 4) != 0;
 }
 
+/* TAG_KEYS_SOURCE: the two IAM calls that read a user's tags. */
+static bool
+is_tag_source(const char *v)
+{
+    return strcmp(v, IAM_CONFIG_TAG_SOURCE_LIST_USER_TAGS) == 0 ||
+           strcmp(v, IAM_CONFIG_TAG_SOURCE_GAAD) == 0;
+}
+
 /* The key types OpenSSH and lib/iam_keyline.c both know. */
 static bool
 is_key_type(const char *v)
@@ -181,6 +189,9 @@ const struct iam_config_rule iam_config_rule_tag = {
 const struct iam_config_rule iam_config_rule_tag_prefix = {
     is_tag_prefix, "a valid IAM tag key prefix (up to 100 letters, digits, "
                    "inner spaces and _.:/=+-@, not starting with aws:)"
+};
+const struct iam_config_rule iam_config_rule_tag_source = {
+    is_tag_source, "ListUserTags or GetAccountAuthorizationDetails"
 };
 const struct iam_config_rule iam_config_rule_key_type = {
     is_key_type, "an SSH public key type (ssh-ed25519, ssh-rsa, "

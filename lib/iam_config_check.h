@@ -39,6 +39,9 @@ extern const struct iam_config_rule iam_config_rule_posix_user;
 extern const struct iam_config_rule iam_config_rule_tag;
 /* TAG_KEY_PREFIX: a tag key of at most 100 characters, not "aws:...". */
 extern const struct iam_config_rule iam_config_rule_tag_prefix;
+/* TAG_KEYS_SOURCE: "ListUserTags" or "GetAccountAuthorizationDetails",
+ * spelled as the IAM actions are. */
+extern const struct iam_config_rule iam_config_rule_tag_source;
 /* An SSH public key type lib/iam_keyline.c accepts. */
 extern const struct iam_config_rule iam_config_rule_key_type;
 /* arn:aws[-a-z]*:iam::<12 digits>:role/[path/]name */

@@ -384,6 +384,21 @@ fetch_mark_shared(struct fetch *f, const struct iam_map *shared_accounts)
         }
 }
 
+/* The user indexes in UserId order, for user_index(); NULL: no memory. */
+static size_t *
+users_by_id(struct fetch *f)
+{
+    size_t *by_id, i;
+
+    by_id = malloc((f->n_users + 1) * sizeof(*by_id));
+    if (!by_id)
+        return NULL;
+    for (i = 0; i < f->n_users; i++)
+        by_id[i] = i;
+    qsort_r(by_id, f->n_users, sizeof(*by_id), cmp_user_id, f);
+    return by_id;
+}
+
 static int
 get_groups(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
 {
@@ -393,12 +408,9 @@ get_groups(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
     r = collect_groups(o, f);
     if (r < 0 || f->n_groups == 0)
         return r;
-    by_id = malloc((f->n_users + 1) * sizeof(*by_id));
+    by_id = users_by_id(f);
     if (!by_id)
         return -ENOMEM;
-    for (i = 0; i < f->n_users; i++)
-        by_id[i] = i;
-    qsort_r(by_id, f->n_users, sizeof(*by_id), cmp_user_id, f);
     for (i = 0; r >= 0 && i < f->n_groups; i++)
         r = get_group(o, h, f, by_id, &f->groups[i]);
     free(by_id);
@@ -429,6 +441,13 @@ fetch_mark_authorized(struct fetch *f,
                     f->authorized[f->groups[i].members[k]] = true;
     memcpy(f->wanted, f->authorized, f->n_users * sizeof(*f->wanted));
     return 0;
+}
+
+static void
+phase(const struct fetch_opts *o, const char *name, unsigned long planned)
+{
+    if (o->phase)
+        o->phase(o->phase_arg, name, planned);
 }
 
 struct keys_job {
@@ -514,6 +533,19 @@ add_tag_key(struct fetch_user_keys *uk, struct aws_iam_json_tag *t)
     return 0;
 }
 
+/* A tag that looks like a key but is not named like one: someone meant
+ * it to work, so say why it does not. */
+static void
+warn_look_alike(const char *prefix, const char *user_name, const char *key,
+                const char *value)
+{
+    if (tag_keys_looks_like_key(value))
+        iam_log(LOG_WARNING,
+                "IAM user %s: tag %s holds what looks like a key, but only "
+                "tags named %s or %s-* do: ignored",
+                user_name, key, prefix, prefix);
+}
+
 /*
  * The tags of one page that hold keys. A tag that looks like a key but is
  * not named like one is logged: someone meant it to work.
@@ -528,12 +560,7 @@ add_tags(struct tags_ctx *x, struct aws_iam_json_tag_page *page)
     for (i = 0; i < page->n_tags; i++) {
         t = &page->tags[i];
         if (!tag_keys_name_matches(x->prefix, t->key)) {
-            if (tag_keys_looks_like_key(t->value))
-                iam_log(LOG_WARNING,
-                        "IAM user %s: tag %s holds what looks like a "
-                        "key, but only tags named %s or %s-* do: "
-                        "ignored",
-                        x->user_name, t->key, x->prefix, x->prefix);
+            warn_look_alike(x->prefix, x->user_name, t->key, t->value);
             continue;
         }
         /* Nothing to serve, and a fleet object holds no empty body. */
@@ -579,7 +606,8 @@ take_tags(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     return r;
 }
 
-/* ListSSHPublicKeys (and ListUserTags) for one authorized user. */
+/* ListSSHPublicKeys (and ListUserTags, unless the tags come from
+ * GetAccountAuthorizationDetails) for one authorized user. */
 static int
 list_keys_task(size_t i, struct aws_http *h, void *arg)
 {
@@ -599,11 +627,130 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
     int r;
 
     r = list_all(j->o->iam, h, &l, code, sizeof(code));
-    if (r >= 0 && j->o->tag_prefix)
+    if (r >= 0 && j->o->tag_prefix && !j->o->tags_from_gaad)
         r = list_all(j->o->iam, h, &lt, code, sizeof(code));
     /* Deleted since ListUsers ran: no keys, and gone at the next sync. */
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
         r = 0;
+    return r;
+}
+
+/*
+ * TAG_KEYS_SOURCE=GetAccountAuthorizationDetails: the tags of every user
+ * in a few pages of up to 1000 users, instead of one ListUserTags a user.
+ * The parser keeps only the wanted users' tags under the prefix; each
+ * page is dropped once its keys are attached, as ListUserTags' are.
+ */
+struct gaad_ctx {
+    const char *prefix;
+    struct fetch *f;
+    size_t *by_id; /* users_by_id() */
+    bool *seen;    /* per user: a page named it already */
+};
+
+static bool
+gaad_keep_user(void *arg, const char *user_id)
+{
+    const struct gaad_ctx *x = arg;
+    long u = user_index(x->f, x->by_id, user_id);
+
+    /* A user created after ListUsers ran: next sync sees them. */
+    return u >= 0 && x->f->wanted[u];
+}
+
+static bool
+gaad_keep_tag(void *arg, const char *user_name, const char *key,
+              const char *value)
+{
+    const struct gaad_ctx *x = arg;
+
+    if (tag_keys_name_matches(x->prefix, key))
+        return true;
+    warn_look_alike(x->prefix, user_name, key, value);
+    return false;
+}
+
+/* The tags of one kept user, as ListUserTags' would be. */
+static int
+gaad_attach(struct gaad_ctx *x, struct aws_iam_json_gaad_user *gu)
+{
+    long u = user_index(x->f, x->by_id, gu->user_id);
+    struct aws_iam_json_tag_page tags = { gu->tags, gu->n_tags, false, NULL };
+    struct tags_ctx t;
+
+    if (u < 0)
+        return 0; /* the filter kept it, so it cannot be */
+    /* Twice in one listing: the pages are not one consistent view. */
+    if (x->seen[u]) {
+        iam_log(LOG_ERR,
+                "GetAccountAuthorizationDetails: IAM user %s on two "
+                "pages: refusing a listing that is not one view",
+                gu->user_name);
+        return -EPROTO;
+    }
+    x->seen[u] = true;
+    t.prefix = x->prefix;
+    t.user_name = x->f->users[u].user_name;
+    t.uk = &x->f->keys[u];
+    return add_tags(&t, &tags);
+}
+
+static int
+take_gaad(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
+          char **ret_marker)
+{
+    struct gaad_ctx *x = arg;
+    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag, x };
+    struct aws_iam_json_gaad_page *page = NULL;
+    char perr[AWS_IAM_JSON_ERRBUF_SIZE];
+    size_t i;
+    int r;
+
+    r = aws_iam_json_get_account_authorization_details(
+        resp->body, resp->body_len, &flt, perr, sizeof(perr), NULL, &page);
+    if (r < 0)
+        return parse_failed("GetAccountAuthorizationDetails", perr);
+    for (i = 0; r >= 0 && i < page->n_users; i++)
+        r = gaad_attach(x, &page->users[i]);
+    if (r >= 0) {
+        *ret_truncated = page->is_truncated;
+        *ret_marker = page->marker;
+        page->marker = NULL;
+    }
+    aws_iam_json_gaad_page_free(page);
+    return r;
+}
+
+static int
+gaad_all_tags(const struct fetch_opts *o, struct fetch *f)
+{
+    struct gaad_ctx x = { o->tag_prefix, f, NULL, NULL };
+    struct lister l = { "GetAccountAuthorizationDetails",
+                        "Filter.member.1",
+                        "User",
+                        &f->gaad_calls,
+                        take_gaad,
+                        &x };
+    struct aws_http h;
+    char code[64] = "";
+    int r;
+
+    phase(o, "GetAccountAuthorizationDetails", 0);
+    x.by_id = users_by_id(f);
+    x.seen = calloc(f->n_users + 1, sizeof(*x.seen));
+    r = x.by_id && x.seen ? aws_http_init(&h) : -ENOMEM;
+    if (r >= 0) {
+        r = list_all(o->iam, &h, &l, code, sizeof(code));
+        aws_http_destroy(&h);
+    }
+    if (r == -EREMOTEIO && strcmp(code, "AccessDenied") == 0)
+        iam_log(LOG_ERR,
+                "TAG_KEYS_SOURCE=GetAccountAuthorizationDetails needs "
+                "iam:GetAccountAuthorizationDetails, which the policy does "
+                "not allow (see policy/iam-ssh-policy-gaad.json), or "
+                "TAG_KEYS_SOURCE=ListUserTags");
+    free(x.seen);
+    free(x.by_id);
     return r;
 }
 
@@ -649,13 +796,6 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
     key->ssh_public_key_body = NULL;
     aws_iam_json_ssh_key_free(key);
     return 0;
-}
-
-static void
-phase(const struct fetch_opts *o, const char *name, unsigned long planned)
-{
-    if (o->phase)
-        o->phase(o->phase_arg, name, planned);
 }
 
 static int
@@ -770,6 +910,8 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         fetch_mark_shared(ret, o->shared_accounts);
     if (r >= 0)
         r = list_all_keys(o, ret);
+    if (r >= 0 && o->tag_prefix && o->tags_from_gaad)
+        r = gaad_all_tags(o, ret);
     if (r >= 0)
         r = get_all_bodies(o, ret);
     if (r >= 0 && o->tag_prefix)
@@ -784,6 +926,7 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         ret->list_keys_calls = counts.list_keys_calls;
         ret->get_key_calls = counts.get_key_calls;
         ret->list_tags_calls = counts.list_tags_calls;
+        ret->gaad_calls = counts.gaad_calls;
     }
     return r;
 }

@@ -6,7 +6,8 @@
  *
  * Calls: ListUsers (all pages), GetGroup per configured group (all pages),
  * ListSSHPublicKeys (and with TAG_KEYS, ListUserTags) per authorized
- * user, GetSSHPublicKey (Encoding=SSH)
+ * user, or with TAG_KEYS_SOURCE=GetAccountAuthorizationDetails those
+ * pages instead of ListUserTags, GetSSHPublicKey (Encoding=SSH)
  * only for key ids whose body the previous snapshot does not hold (a key
  * id's body never changes). The per-user and per-key calls run on a few
  * threads under the client's rate limit.
@@ -71,6 +72,7 @@ struct fetch {
     unsigned long list_keys_calls;
     unsigned long get_key_calls;
     unsigned long list_tags_calls;
+    unsigned long gaad_calls; /* GetAccountAuthorizationDetails pages */
 };
 
 struct fetch_opts {
@@ -91,6 +93,12 @@ struct fetch_opts {
      * (tag_keys.h), first seen at @now unless @known remembers them.
      */
     const char *tag_prefix;
+    /*
+     * With @tag_prefix: read the tags from GetAccountAuthorizationDetails
+     * (Filter=User, a page of up to 1000 users a call, after the keys are
+     * listed) instead of one ListUserTags a user.
+     */
+    bool tags_from_gaad;
     time_t now;
     /*
      * Called once the users and groups are known, before any key is

@@ -355,7 +355,7 @@ summary(const struct run *run)
                 "%s: %zu users, %u keys, %zu groups; users +%u -%u, keys +%u "
                 "-%u ~%u, sudo +%u -%u; %lu API calls (ListUsers %lu, GetGroup "
                 "%lu, ListSSHPublicKeys %lu, GetSSHPublicKey %lu, ListUserTags "
-                "%lu), %lu retries; "
+                "%lu, GetAccountAuthorizationDetails %lu), %lu retries; "
                 "%u names refused, %u keys invalid, %u keys expired; ended %zu "
                 "users (%u sessions, %u processes, %u failed); %.2f s",
                 run->result, run->model.n_users, run->model.n_keys,
@@ -364,7 +364,7 @@ summary(const struct run *run)
                 run->diff.keys_removed, run->diff.keys_changed,
                 run->diff.sudo_added, run->diff.sudo_removed, calls,
                 f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-                f->get_key_calls, f->list_tags_calls, retries,
+                f->get_key_calls, f->list_tags_calls, f->gaad_calls, retries,
                 run->model.refused_names, run->model.invalid_keys,
                 run->model.expired_keys, run->victims.n, e.sessions,
                 e.processes, e.failed, secs);
@@ -373,12 +373,12 @@ summary(const struct run *run)
     printf("{\"result\": \"%s\", \"users\": %zu, \"keys\": %u, "
            "\"api_calls\": %lu, \"list_users\": %lu, \"get_group\": "
            "%lu, \"list_keys\": %lu, \"get_key\": %lu, \"list_tags\": "
-           "%lu, \"retries\": %lu, \"s3_calls\": %lu, \"s3_bytes\": %lu, "
-           "\"seconds\": %.3f, ",
+           "%lu, \"gaad\": %lu, \"retries\": %lu, \"s3_calls\": %lu, "
+           "\"s3_bytes\": %lu, \"seconds\": %.3f, ",
            run->result, run->model.n_users, run->model.n_keys, calls,
            f->list_users_calls, f->get_group_calls, f->list_keys_calls,
-           f->get_key_calls, f->list_tags_calls, retries, run->fleet.s3_calls,
-           run->fleet.bytes, secs);
+           f->get_key_calls, f->list_tags_calls, f->gaad_calls, retries,
+           run->fleet.s3_calls, run->fleet.bytes, secs);
     /* A dry run's are those it would end. */
     printf("\"ended_users\": %zu, \"ended_sessions\": %u, "
            "\"ended_processes\": %u, \"end_failures\": %u, ",
@@ -594,6 +594,8 @@ fetch_from_iam(struct run *run)
     fo.local_group_map = &run->cfg->local_group_map;
     fo.known = &run->known;
     fo.tag_prefix = run->cfg->tag_keys ? run->cfg->tag_key_prefix : NULL;
+    fo.tags_from_gaad =
+        strcmp(run->cfg->tag_keys_source, IAM_CONFIG_TAG_SOURCE_GAAD) == 0;
     fo.now = time(NULL);
     fo.select = run->fl->explain ? select_explained : select_users;
     fo.select_arg = run;

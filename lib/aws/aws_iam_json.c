@@ -863,6 +863,183 @@ aws_iam_json_tag_page_free(struct aws_iam_json_tag_page *page)
     free(page);
 }
 
+/* ---- GetAccountAuthorizationDetails: only the tags asked for ---- */
+
+static void
+gaad_user_clear(struct aws_iam_json_gaad_user *u)
+{
+    items_free(&tags_list, u->tags, u->n_tags);
+    free(u->user_name);
+    free(u->user_id);
+    memset(u, 0, sizeof(*u));
+}
+
+/*
+ * The tags of the user @o that @flt keeps, into @u, which owns them on
+ * failure too. Absent or null Tags: none (IAM omits an empty list).
+ */
+static int
+gaad_tags(struct pctx *c, json_object *o, const char *where,
+          const struct aws_iam_json_gaad_filter *flt,
+          struct aws_iam_json_gaad_user *u)
+{
+    struct aws_iam_json_tag t;
+    struct list l;
+    char item[160];
+    size_t i;
+    int r;
+
+    if (!member(o, "Tags"))
+        return 0;
+    r = get_list(c, o, where, "Tags", &l);
+    if (r < 0 || l.n == 0)
+        return r;
+    u->tags = calloc(l.n, sizeof(*u->tags));
+    if (!u->tags)
+        return fail(c, -ENOMEM, "out of memory");
+    for (i = 0; i < l.n; i++) {
+        memset(&t, 0, sizeof(t));
+        snprintf(item, sizeof(item), "%s.Tags[%zu]", where, i);
+        r = parse_fields(c, list_at(&l, i), item, tag_fields, &t);
+        if (r == 0 && (!flt->keep_tag ||
+                       flt->keep_tag(flt->arg, u->user_name, t.key, t.value))) {
+            u->tags[u->n_tags++] = t;
+            continue;
+        }
+        fields_clear(tag_fields, &t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/*
+ * One UserDetailList entry into @u (zeroed; owned by @u on failure too).
+ * UserName and UserId are checked for every entry, so that a page that
+ * is not what it claims fails whoever it names; the rest only for the
+ * users @flt keeps.
+ */
+static int
+gaad_user(struct pctx *c, json_object *o, const char *where,
+          const struct aws_iam_json_gaad_filter *flt,
+          struct aws_iam_json_gaad_user *u)
+{
+    const char *name = NULL, *id = NULL;
+    size_t name_len = 0, id_len = 0;
+    int r;
+
+    if (!json_object_is_type(o, json_type_object))
+        return fail(c, -EPROTO, "%s: expected object, got %s", where,
+                    type_name(o));
+    r = get_view(c, o, where, "UserName", AWS_IAM_JSON_USER_NAME_MAX,
+                 STR_REQUIRED, &name, &name_len);
+    if (r < 0)
+        return r;
+    r = get_view(c, o, where, "UserId", AWS_IAM_JSON_ID_MAX, STR_REQUIRED, &id,
+                 &id_len);
+    if (r < 0)
+        return r;
+    /* json-c ends each string with a NUL, and get_view() refused one
+     * inside: the views are C strings. */
+    if (flt->keep_user && !flt->keep_user(flt->arg, id))
+        return 0;
+    u->user_name = dup_mem(name, name_len);
+    u->user_id = dup_mem(id, id_len);
+    if (!u->user_name || !u->user_id)
+        return fail(c, -ENOMEM, "out of memory");
+    return gaad_tags(c, o, where, flt, u);
+}
+
+/* UserDetailList into @page, keeping only users left with a tag. */
+static int
+gaad_users(struct pctx *c, json_object *result, const char *where,
+           const struct aws_iam_json_gaad_filter *flt,
+           struct aws_iam_json_gaad_page *page)
+{
+    struct aws_iam_json_gaad_user *u;
+    struct list l;
+    char item[128];
+    size_t i;
+    int r;
+
+    r = get_list(c, result, where, "UserDetailList", &l);
+    if (r < 0 || l.n == 0)
+        return r;
+    page->users = calloc(l.n, sizeof(*page->users));
+    if (!page->users)
+        return fail(c, -ENOMEM, "out of memory");
+    for (i = 0; i < l.n; i++) {
+        u = &page->users[page->n_users];
+        snprintf(item, sizeof(item), "%s.UserDetailList[%zu]", where, i);
+        r = gaad_user(c, list_at(&l, i), item, flt, u);
+        if (r < 0 || u->n_tags == 0)
+            gaad_user_clear(u);
+        if (r < 0)
+            return r;
+        if (u->user_id)
+            page->n_users++;
+    }
+    /* As every list here: no items, no array. */
+    if (page->n_users == 0) {
+        free(page->users);
+        page->users = NULL;
+    }
+    return 0;
+}
+
+int
+aws_iam_json_get_account_authorization_details(
+    const char *body, size_t len, const struct aws_iam_json_gaad_filter *filter,
+    char *errbuf, size_t errbuf_size, struct aws_error **ret_error,
+    struct aws_iam_json_gaad_page **ret_page)
+{
+    static const struct aws_iam_json_gaad_filter keep_all = { NULL, NULL,
+                                                              NULL };
+    struct pctx c = { "GetAccountAuthorizationDetails", errbuf, errbuf_size };
+    const char *where = "GetAccountAuthorizationDetailsResult";
+    struct aws_iam_json_gaad_page *page = NULL;
+    json_object *root = NULL, *result;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_page = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    page = calloc(1, sizeof(*page));
+    if (!page) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    r = gaad_users(&c, result, where, filter ? filter : &keep_all, page);
+    if (r == 0)
+        r = get_pagination(&c, result, where, &page->is_truncated,
+                           &page->marker);
+    if (r == 0) {
+        *ret_page = page;
+        page = NULL;
+    }
+out:
+    aws_iam_json_gaad_page_free(page);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_gaad_page_free(struct aws_iam_json_gaad_page *page)
+{
+    size_t i;
+
+    if (!page)
+        return;
+    for (i = 0; i < page->n_users; i++)
+        gaad_user_clear(&page->users[i]);
+    free(page->users);
+    free(page->marker);
+    free(page);
+}
+
 static int
 parse_ssh_key(struct pctx *c, json_object *o, struct aws_iam_json_ssh_key *k)
 {

@@ -150,6 +150,41 @@ struct aws_iam_json_tag_page {
     char *marker; /* non-empty when is_truncated, else NULL */
 };
 
+/*
+ * What a GetAccountAuthorizationDetails page keeps of one user: names and
+ * the tags the filter kept. Policies, groups and every other tag are
+ * dropped while parsing.
+ */
+struct aws_iam_json_gaad_user {
+    char *user_name;               /* required */
+    char *user_id;                 /* required, AIDA... */
+    struct aws_iam_json_tag *tags; /* n_tags >= 1 items */
+    size_t n_tags;
+};
+
+/* One GetAccountAuthorizationDetails page: only users with a kept tag. */
+struct aws_iam_json_gaad_page {
+    struct aws_iam_json_gaad_user *users; /* n_users items; NULL when 0 */
+    size_t n_users;
+    bool is_truncated;
+    char *marker; /* non-empty when is_truncated, else NULL */
+};
+
+/*
+ * Which parts of a GetAccountAuthorizationDetails page to keep. Both
+ * callbacks may be NULL (keep all). They see checked values only.
+ * @keep_user: is this user's tags wanted at all? Its tags are not even
+ *             read when not.
+ * @keep_tag:  is this tag of a kept user wanted? May log; must not keep
+ *             the pointers, which die with the page.
+ */
+struct aws_iam_json_gaad_filter {
+    bool (*keep_user)(void *arg, const char *user_id);
+    bool (*keep_tag)(void *arg, const char *user_name, const char *key,
+                     const char *value);
+    void *arg;
+};
+
 /* GetSSHPublicKey (Encoding=SSH). */
 struct aws_iam_json_ssh_key {
     char *user_name;           /* required */
@@ -234,6 +269,31 @@ aws_iam_json_list_user_tags(const char *body, size_t len, char *errbuf,
 /* aws_iam_json_tag_page_free - free a page and its strings; NULL is ok. */
 void
 aws_iam_json_tag_page_free(struct aws_iam_json_tag_page *page);
+
+/*
+ * aws_iam_json_get_account_authorization_details - parse one page of
+ * GetAccountAuthorizationDetails (asked with Filter=User): of
+ * UserDetailList (required; null or empty is no user), each entry's
+ * UserName and UserId (required, checked as ListUsers' are) and Tags
+ * (absent is none), then IsTruncated and Marker. Only what @filter keeps
+ * is copied: the caller never holds a page's policies, groups or foreign
+ * tags. A kept tag is checked as ListUserTags' are.
+ * @filter: may be NULL: every user and tag is kept.
+ * @body, @len, @errbuf, @errbuf_size, @ret_error: as for
+ *            aws_iam_json_list_users().
+ * @ret_page: receives the page on 0; free with
+ *            aws_iam_json_gaad_page_free().
+ * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
+ */
+int
+aws_iam_json_get_account_authorization_details(
+    const char *body, size_t len, const struct aws_iam_json_gaad_filter *filter,
+    char *errbuf, size_t errbuf_size, struct aws_error **ret_error,
+    struct aws_iam_json_gaad_page **ret_page);
+
+/* aws_iam_json_gaad_page_free - free a page and its strings; NULL is ok. */
+void
+aws_iam_json_gaad_page_free(struct aws_iam_json_gaad_page *page);
 
 /*
  * aws_iam_json_get_ssh_public_key - parse a GetSSHPublicKey response.

@@ -5,7 +5,8 @@ Every request is forwarded byte for byte (method, path, query, headers
 including Host and Authorization, body), so SigV4 signatures still verify
 at moto. On the way back, for JSON responses (ContentType=JSON):
 
-  * ListUsers, GetGroup and ListSSHPublicKeys are paged, because moto
+  * ListUsers, GetGroup, ListSSHPublicKeys and
+    GetAccountAuthorizationDetails (its UserDetailList) are paged, because moto
     returns every item at once: MaxItems from the request (default
     --page-size), Marker an opaque token made here.
   * the fault chosen by --fault or at run time by
@@ -42,7 +43,8 @@ import time
 import urllib.parse
 
 PAGED = {"ListUsers": "Users", "GetGroup": "Users",
-         "ListSSHPublicKeys": "SSHPublicKeys"}
+         "ListSSHPublicKeys": "SSHPublicKeys",
+         "GetAccountAuthorizationDetails": "UserDetailList"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect",
               "proxy-connection", "te", "trailer", "upgrade"}
 MARKER_PREFIX = b"nss-iam-proxy-page:"

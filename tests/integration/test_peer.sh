@@ -256,6 +256,45 @@ check "unknown access key is InvalidClientTokenId" expect_error \
 
 check "policy allows iam:ListUserTags (TAG_KEYS)" as "$SYNC" awsc iam \
     list-user-tags --user-name alice
+check "policy denies iam:GetAccountAuthorizationDetails (least privilege)" \
+    expect_error AccessDenied as "$SYNC" awsc iam \
+    get-account-authorization-details --filter User
+
+# policy/iam-ssh-policy-gaad.json beside the shipped policy, on a user of
+# its own: TAG_KEYS_SOURCE=GetAccountAuthorizationDetails.
+gaad_setup() {
+    moto_auth_off "$WORK" || return 1
+    python3 - "$URL" "$HERE/../../policy" "$WORK/creds-gaad.env" <<'PY' || return 1
+import sys
+import boto3
+url, pdir, out = sys.argv[1:4]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+iam.create_user(UserName="nss-iam-sync-gaad")
+for name in ("iam-ssh-policy.json", "iam-ssh-policy-gaad.json"):
+    arn = iam.create_policy(PolicyName="peer-" + name[:-5],
+                            PolicyDocument=open(pdir + "/" + name).read()
+                            )["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="nss-iam-sync-gaad", PolicyArn=arn)
+k = iam.create_access_key(UserName="nss-iam-sync-gaad")["AccessKey"]
+with open(out, "w") as f:
+    f.write("AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n"
+            % (k["AccessKeyId"], k["SecretAccessKey"]))
+PY
+    moto_enforce "$WORK"
+}
+check "a principal with iam-ssh-policy.json and iam-ssh-policy-gaad.json" \
+    gaad_setup
+gaad_tags_ok() {
+    as "$WORK/creds-gaad.env" awsc iam get-account-authorization-details \
+        --filter User | jq -e '.UserDetailList[] |
+        select(.UserName == "alice") | .UserName' >/dev/null
+}
+check "iam-ssh-policy-gaad.json allows GetAccountAuthorizationDetails" \
+    gaad_tags_ok
+check "... and nothing that writes (CreateUser is AccessDenied)" \
+    expect_error AccessDenied as "$WORK/creds-gaad.env" awsc iam create-user \
+    --user-name intruder
 
 # --- the cross-account pair -------------------------------------------------
 

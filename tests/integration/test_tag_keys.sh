@@ -22,10 +22,12 @@ contrib=$root/contrib
 work=$(mktemp -d /tmp/nss-iam-tagkeys.XXXXXX) || exit 1
 sshd_pid=
 sink_pid=
+proxy_pid=
 
 cleanup() {
     stop_pid "$sshd_pid"
     stop_pid "$sink_pid"
+    stop_pid "$proxy_pid"
     moto_stop "$work/moto"
     rm -rf --one-file-system "$work"
 }
@@ -110,7 +112,7 @@ write_config() {
     {
         echo 'IAM_AUTHORIZED_GROUPS="ssh-users,data-science"'
         echo 'SUDOERS_GROUPS="admins"'
-        echo "IAM_ENDPOINT=\"$url\""
+        echo "IAM_ENDPOINT=\"${iam_url:-$url}\""
         echo "STS_ENDPOINT=\"$url\""
         echo "IMDS_ENDPOINT=\"$url\""
         echo 'MAX_CALLS_PER_SECOND="100"'
@@ -299,6 +301,93 @@ write_config
 sync_now || tap_not_ok "sync with TAG_KEYS=no: $(tail -n 2 "$work/last-sync.log")"
 check_eq "TAG_KEYS=no makes no ListUserTags call" 0 "$(j list_tags)"
 denied "TAG_KEYS=no: the key in a tag is refused" "$work/ed" alice
+
+# ---- TAG_KEYS_SOURCE=GetAccountAuthorizationDetails ----
+
+# A proxy in front of moto pages GetAccountAuthorizationDetails two users
+# a page (moto answers in one page; AWS pages at MaxItems <= 1000) and
+# breaks a page when told to.
+python3 "$here/aws_proxy.py" --upstream "$url" --page-size 2 \
+    --port-file "$work/proxy.port" </dev/null >"$work/proxy.log" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 100); do
+    [ -s "$work/proxy.port" ] && break
+    sleep 0.1
+done
+[ -s "$work/proxy.port" ] || fail_setup "the proxy does not start"
+iam_url=http://127.0.0.1:$(cat "$work/proxy.port")
+proxy_ctl() {
+    curl -sS --max-time 5 -f "$iam_url/__proxy/$1"
+}
+gaad='TAG_KEYS_SOURCE="GetAccountAuthorizationDetails"'
+write_config 'TAG_KEYS="yes"' "TAG_KEY_TYPES=\"$types\"" "$gaad"
+
+# The shipped policy does not allow it: the sync fails, saying what is
+# missing, and the snapshot stays.
+ino=$(stat -c %i "$db")
+"$build/tests/dumpsnapshot" "$db" >"$work/snap.before"
+check_fails "GetAccountAuthorizationDetails under iam-ssh-policy.json alone: the sync fails" \
+    sync_now
+logged "... with IAM's AccessDenied" 'GetAccountAuthorizationDetails.*AccessDenied'
+logged "... naming the permission it lacks" \
+    'needs iam:GetAccountAuthorizationDetails'
+
+check_eq "... and the snapshot is the one before" \
+    "$ino|$(cat "$work/snap.before")" \
+    "$(stat -c %i "$db")|$("$build/tests/dumpsnapshot" "$db")"
+
+# With policy/iam-ssh-policy-gaad.json attached too: the same logins.
+moto_auth_off "$work/moto" || fail_setup "moto auth off"
+python3 - "$url" "$root/policy/iam-ssh-policy-gaad.json" nss-iam-sync <<'PY' ||
+import sys
+import boto3
+url, doc, user = sys.argv[1:4]
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+arn = iam.create_policy(PolicyName="nss-iam-ssh-gaad",
+                        PolicyDocument=open(doc).read())["Policy"]["Arn"]
+iam.attach_user_policy(UserName=user, PolicyArn=arn)
+PY
+    fail_setup "attaching iam-ssh-policy-gaad.json"
+moto_enforce "$work/moto" || fail_setup "moto enforce"
+curl -sS -f -X POST "$iam_url/__proxy/reset-stats" >/dev/null ||
+    fail_setup "the proxy does not reset its counts"
+sync_now || tap_not_ok "GAAD sync: $(tail -n 2 "$work/last-sync.log")"
+check_eq "with iam-ssh-policy-gaad.json: published, 0 ListUserTags" \
+    "published|0" "$(j result)|$(j list_tags)"
+pages=$(proxy_ctl stats | jq -r '.actions.GetAccountAuthorizationDetails')
+check_eq "... GetAccountAuthorizationDetails followed to its last page (2 users a page: $pages pages)" \
+    "$pages" "$(j gaad)"
+check "... more than one page" test "$pages" -gt 1
+login "GAAD: alice logs in with the key in her tag ssh-key" "$work/ed" alice
+audit_has "... audited as key_id=tag:ssh-key" \
+    user=alice "key=$(fpr ed)" key_id=tag:ssh-key decision=accepted
+login "GAAD: alice logs in with the key in ssh-key-big" "$work/ec521" alice
+denied "GAAD: the untagged ssh-key-laptop stays refused" "$work/ec" alice
+denied "GAAD: grace (in no authorized group) is still refused" "$work/kg" \
+    grace
+check_eq "GAAD: the keys command serves the same tag keys" \
+    "$(printf '%s iam:alice\n' "$ed" "$sk" "$ec521" | sort)" \
+    "$(keys_out | grep -v '^ssh-rsa ' | sort)"
+dump_tag_dates >"$work/dates.gaad"
+ino=$(stat -c %i "$db")
+sleep 1.1
+sync_now || tap_not_ok "GAAD no-change sync: $(tail -n 2 "$work/last-sync.log")"
+check_eq "GAAD: a no-change sync writes no file, dates kept" \
+    "$ino|unchanged|$(cat "$work/dates.gaad")" \
+    "$(stat -c %i "$db")|$(j result)|$(dump_tag_dates)"
+
+# A malformed page fails the run and keeps the snapshot.
+"$build/tests/dumpsnapshot" "$db" >"$work/snap.before"
+proxy_ctl 'fault?name=invalid-json&action=GetAccountAuthorizationDetails&count=1' \
+    >/dev/null || fail_setup "the proxy refuses the fault"
+check_fails "GAAD: a malformed page fails the sync" sync_now
+logged "... saying which call" 'GetAccountAuthorizationDetails: response is not JSON\|GetAccountAuthorizationDetails:.*JSON' 
+check_eq "... and the snapshot is the one before" \
+    "$ino|$(cat "$work/snap.before")" \
+    "$(stat -c %i "$db")|$("$build/tests/dumpsnapshot" "$db")"
+proxy_ctl 'fault?name=none' >/dev/null
+login "GAAD: control: alice still logs in" "$work/ed" alice
 
 check "sshd is still running" kill -0 "$sshd_pid"
 

@@ -192,6 +192,7 @@ assert_config_equal(const struct iam_config *a, const struct iam_config *b)
     assert_int_equal(a->tag_keys, b->tag_keys);
     assert_string_equal(a->tag_key_prefix, b->tag_key_prefix);
     assert_lists_equal(&a->tag_key_types, &b->tag_key_types);
+    assert_string_equal(a->tag_keys_source, b->tag_keys_source);
     assert_int_equal(a->max_remove_percent, b->max_remove_percent);
     assert_str_or_null(a->aws_region, b->aws_region);
     assert_str_or_null(a->iam_endpoint, b->iam_endpoint);
@@ -1581,8 +1582,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 43 keys, each shown once */
-    assert_int_equal(keys, 43);
+    /* 44 keys, each shown once */
+    assert_int_equal(keys, 44);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");

@@ -933,6 +933,178 @@ test_error_documents(void **state)
                 "ListUsers: error response without a valid Error.Code");
 }
 
+/* ---- GetAccountAuthorizationDetails ---- */
+
+#define GAAD_ED                                                                \
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGlrc3BiYXJxdXV4eHl6enlraXNwYmFycXV"  \
+    "1eHh5eno="
+
+/* A filter as iam-sync's: some users wanted, tags "ssh-key[-*]" only. */
+struct gaad_want {
+    const char *const *ids; /* NULL-ended; NULL: every user */
+    unsigned users_asked;
+};
+
+static bool
+gaad_keep_user(void *arg, const char *user_id)
+{
+    struct gaad_want *w = arg;
+    size_t i;
+
+    w->users_asked++;
+    for (i = 0; w->ids && w->ids[i]; i++)
+        if (strcmp(w->ids[i], user_id) == 0)
+            return true;
+    return !w->ids;
+}
+
+static bool
+gaad_keep_tag(void *arg, const char *user_name, const char *key,
+              const char *value)
+{
+    (void)arg;
+    assert_non_null(user_name);
+    assert_non_null(value);
+    return strcmp(key, "ssh-key") == 0 || strncmp(key, "ssh-key-", 8) == 0;
+}
+
+static int
+gaad_parse(const char *fixture, struct gaad_want *w, char *err, size_t errlen,
+           struct aws_iam_json_gaad_page **ret)
+{
+    struct aws_iam_json_gaad_filter flt = { gaad_keep_user, gaad_keep_tag, w };
+    struct fixture_body b = load(fixture);
+    int r;
+
+    r = aws_iam_json_get_account_authorization_details(b.p, b.len, &flt, err,
+                                                       errlen, NULL, ret);
+    free(b.p);
+    return r;
+}
+
+static void
+test_gaad_moto(void **state)
+{
+    struct aws_iam_json_gaad_page *p = NULL;
+    struct gaad_want all = { NULL, 0 };
+    char err[AWS_IAM_JSON_ERRBUF_SIZE];
+
+    (void)state;
+    /* bob has no Tags member at all: no entry, no failure */
+    assert_int_equal(gaad_parse("moto-get-account-authorization-details.json",
+                                &all, err, sizeof(err), &p),
+                     0);
+    assert_int_equal(all.users_asked, 2);
+    assert_int_equal(p->n_users, 1);
+    assert_string_equal(p->users[0].user_name, "alice");
+    assert_string_equal(p->users[0].user_id, "7g6ckscx95thtgyr0vnf");
+    assert_int_equal(p->users[0].n_tags, 1); /* "team" dropped */
+    assert_string_equal(p->users[0].tags[0].key, "ssh-key");
+    assert_string_equal(p->users[0].tags[0].value, GAAD_ED);
+    assert_false(p->is_truncated);
+    assert_null(p->marker);
+    aws_iam_json_gaad_page_free(p);
+}
+
+static void
+test_gaad_filtered_page(void **state)
+{
+    static const char *const wanted[] = { "AIDANOTAGS", "AIDAOTHER",
+                                          "AIDACAROL", "AIDADAVE", NULL };
+    struct aws_iam_json_gaad_page *p = NULL;
+    struct gaad_want w = { wanted, 0 };
+    char err[AWS_IAM_JSON_ERRBUF_SIZE];
+
+    (void)state;
+    assert_int_equal(
+        gaad_parse("gaad-truncated.json", &w, err, sizeof(err), &p), 0);
+    assert_int_equal(w.users_asked, 5);
+    /* no Tags, only foreign tags, null Tags, unwanted (erin): all gone */
+    assert_int_equal(p->n_users, 1);
+    assert_string_equal(p->users[0].user_name, "carol");
+    assert_string_equal(p->users[0].user_id, "AIDACAROL");
+    assert_int_equal(p->users[0].n_tags, 2);
+    assert_string_equal(p->users[0].tags[0].key, "ssh-key-a");
+    assert_string_equal(p->users[0].tags[0].value, GAAD_ED);
+    assert_string_equal(p->users[0].tags[1].key, "ssh-key");
+    assert_string_equal(p->users[0].tags[1].value, ""); /* absent Value */
+    assert_true(p->is_truncated);
+    assert_string_equal(p->marker, "page-2");
+    aws_iam_json_gaad_page_free(p);
+
+    /* Nobody wanted: no users, and no array either. */
+    {
+        static const char *const none[] = { "AIDANOBODY", NULL };
+        struct gaad_want w0 = { none, 0 };
+
+        assert_int_equal(
+            gaad_parse("gaad-truncated.json", &w0, err, sizeof(err), &p), 0);
+        assert_int_equal(p->n_users, 0);
+        assert_null(p->users);
+        aws_iam_json_gaad_page_free(p);
+    }
+
+    /* NULL filter: every user and every tag */
+    {
+        struct fixture_body b = load("gaad-truncated.json");
+
+        assert_int_equal(aws_iam_json_get_account_authorization_details(
+                             b.p, b.len, NULL, err, sizeof(err), NULL, &p),
+                         0);
+        free(b.p);
+        assert_int_equal(p->n_users, 3); /* other, carol, erin */
+        assert_int_equal(p->users[0].n_tags, 3);
+        aws_iam_json_gaad_page_free(p);
+    }
+}
+
+static void
+test_gaad_hostile(void **state)
+{
+    static const struct {
+        const char *fixture;
+        const char *reason;
+    } cases[] = {
+        { "gaad-ctrl-in-tag.json", "control characters" },
+        { "gaad-nul-in-key.json", "NUL" },
+        { "gaad-long-name.json", "UserName: longer than 64" },
+        { "gaad-missing-userid.json", "UserDetailList[0].UserId" },
+        { "gaad-no-list.json", "missing GetAccountAuthorizationDetailsResult."
+                               "UserDetailList" },
+        { "gaad-list-is-number.json", "expected list" },
+        { "gaad-tags-is-string.json", "Tags: expected list" },
+        { "gaad-no-marker.json", "IsTruncated without Marker" },
+        { "gaad-tag-value-too-long.json", "Value: longer than 1024" },
+        { "moto-list-users.json", "missing GetAccountAuthorizationDetails"
+                                  "Response" },
+    };
+    static const char *const erin[] = { "AIDAERIN", NULL };
+    struct aws_iam_json_gaad_page *p = NULL;
+    struct gaad_want w = { erin, 0 };
+    char err[AWS_IAM_JSON_ERRBUF_SIZE];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        p = (void *)1;
+        assert_int_equal(gaad_parse(cases[i].fixture, &w, err, sizeof(err), &p),
+                         -EPROTO);
+        assert_null(p);
+        if (!strstr(err, cases[i].reason))
+            fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].fixture, err,
+                     cases[i].reason);
+        assert_non_null(strstr(err, "GetAccountAuthorizationDetails: "));
+    }
+    /* An unwanted user's tags are never read: its hostile value is no
+     * failure, and nothing of it is kept. */
+    assert_int_equal(
+        gaad_parse("gaad-hostile-unwanted.json", &w, err, sizeof(err), &p), 0);
+    assert_int_equal(p->n_users, 1);
+    assert_string_equal(p->users[0].user_id, "AIDAERIN");
+    aws_iam_json_gaad_page_free(p);
+}
+
 int
 main(void)
 {
@@ -962,6 +1134,9 @@ main(void)
         cmocka_unit_test(test_item_cap),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_error_documents),
+        cmocka_unit_test(test_gaad_moto),
+        cmocka_unit_test(test_gaad_filtered_page),
+        cmocka_unit_test(test_gaad_hostile),
     };
 
     fixture_path("iam", fixtures, sizeof(fixtures));

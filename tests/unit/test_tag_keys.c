@@ -491,6 +491,7 @@ test_config(void **state)
     assert_int_equal(iam_config_defaults(&cfg), 0);
     assert_false(cfg.tag_keys);
     assert_string_equal(cfg.tag_key_prefix, "ssh-key");
+    assert_string_equal(cfg.tag_keys_source, "ListUserTags");
     assert_int_equal(cfg.tag_key_types.n, 6);
     assert_string_equal(cfg.tag_key_types.v[0], "ssh-ed25519");
     assert_string_equal(cfg.tag_key_types.v[5],
@@ -537,6 +538,32 @@ test_config(void **state)
     iam_config_free(&cfg);
 
     assert_int_equal(parse("TAG_KEY_PREFIX=\"\"\n", &cfg, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "/etc/nss-iam.conf:1: "));
+    iam_config_free(&cfg);
+
+    assert_int_equal(parse("TAG_KEYS_SOURCE=\"GetAccountAuthorizationDetails"
+                           "\"\n",
+                           &cfg, err, sizeof(err)),
+                     0);
+    assert_string_equal(cfg.tag_keys_source, "GetAccountAuthorizationDetails");
+    iam_config_free(&cfg);
+    assert_int_equal(
+        parse("TAG_KEYS_SOURCE=\"ListUserTags\"\n", &cfg, err, sizeof(err)), 0);
+    iam_config_free(&cfg);
+    /* the action names as IAM spells them, nothing else */
+    assert_int_equal(parse("TAG_KEYS=yes\nTAG_KEYS_SOURCE=\"GAAD\"\n", &cfg,
+                           err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "/etc/nss-iam.conf:2: TAG_KEYS_SOURCE"));
+    assert_non_null(strstr(err, "ListUserTags or GetAccountAuthorization"));
+    iam_config_free(&cfg);
+    assert_int_equal(
+        parse("\n\nTAG_KEYS_SOURCE=\"listusertags\"\n", &cfg, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "/etc/nss-iam.conf:3: "));
+    iam_config_free(&cfg);
+    assert_int_equal(parse("TAG_KEYS_SOURCE=\"\"\n", &cfg, err, sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, "/etc/nss-iam.conf:1: "));
     iam_config_free(&cfg);
