@@ -330,7 +330,7 @@ if command -v systemd-analyze >/dev/null; then
     ln -s usr/bin "$v/bin"
     cp "$work/deb-x/lib/systemd/system/"iam-sync* "$v/usr/lib/systemd/system/"
     cp "$work/deb-x/usr/sbin/iam-sync" "$v/usr/sbin/"
-    cp "$(command -v kill)" "$v/usr/bin/kill"
+    cp /bin/kill "$v/usr/bin/kill"
     out=$(systemd-analyze verify --root="$v" --man=no \
         /lib/systemd/system/iam-sync.service \
         /lib/systemd/system/iam-sync.timer \
@@ -350,9 +350,10 @@ if command -v systemd-analyze >/dev/null; then
         awk -v p="$publisher_exposure" -v s="$sync_exposure" \
         'BEGIN { exit !(p != "" && s != "" && p + 0 <= s + 0) }'
     check_eq "the publisher: no capability, Restart=always, SIGHUP on reload" \
-        "CapabilityBoundingSet= Restart=always ExecReload=/bin/kill -HUP \$MAINPID" \
+        "CapabilityBoundingSet=|ExecReload=/bin/kill -HUP \$MAINPID|Restart=always" \
         "$(grep -E '^(CapabilityBoundingSet|Restart|ExecReload)=' \
-            "$v/usr/lib/systemd/system/iam-sync-publisher.service" | xargs)"
+            "$v/usr/lib/systemd/system/iam-sync-publisher.service" |
+            LC_ALL=C sort | paste -sd '|')"
 fi
 
 # ---- a Debian 12 root ----
