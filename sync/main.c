@@ -24,6 +24,7 @@
 #include "iam_config.h"
 #include "iam_log.h"
 #include "iam_login_defs.h"
+#include "state.h"
 #include "sync.h"
 
 struct args {
@@ -177,10 +178,19 @@ check_publish(const char *url)
 static bool
 due(const struct iam_config *cfg, const char *db_path)
 {
+    struct state snap;
     struct stat st;
     time_t now = time(NULL);
+    bool usable;
 
     if (cfg->source || stat(db_path, &st) < 0 || st.st_mtime > now)
+        return true;
+    /* A snapshot this iam-sync cannot use (another format after an
+     * upgrade, untrusted) is replaced at once. */
+    memset(&snap, 0, sizeof(snap));
+    usable = state_peek(db_path, &snap) == 0 && snap.exists;
+    state_free(&snap);
+    if (!usable)
         return true;
     return now - st.st_mtime + 30 >= (time_t)cfg->iam_sync_interval;
 }

@@ -1582,8 +1582,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 44 keys, each shown once */
-    assert_int_equal(keys, 44);
+    /* 47 keys, each shown once */
+    assert_int_equal(keys, 47);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");
