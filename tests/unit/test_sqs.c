@@ -651,8 +651,8 @@ test_receive_arguments(void **state)
 struct msgs {
     struct aws_sqs_message m[24];
     const struct aws_sqs_message *v[24];
-    char id[24][16];
-    char handle[24][16];
+    char id[24][32];
+    char handle[24][32];
 };
 
 static void
