@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "aws_endpoint.h"
 #include "aws_error.h"
 #include "aws_json.h"
 #include "aws_sigv4.h"
@@ -38,24 +39,11 @@
 
 /* ---- the queue URL ---- */
 
+/* A region name that fits the caller's buffer. */
 static bool
-is_lower_alnum(char c)
+region_ok(const char *r)
 {
-    return (c >= 'a' && c <= 'z') || iam_is_digit(c);
-}
-
-/* A region name as AWS spells them: "us-east-1", "cn-north-1". */
-static bool
-region_ok(const char *r, size_t len)
-{
-    size_t i;
-
-    if (len < 3 || len >= AWS_SQS_REGION_SIZE || !memchr(r, '-', len))
-        return false;
-    for (i = 0; i < len; i++)
-        if (!is_lower_alnum(r[i]) && r[i] != '-')
-            return false;
-    return r[0] != '-' && r[len - 1] != '-';
+    return r && strlen(r) < AWS_SQS_REGION_SIZE && aws_endpoint_is_region(r);
 }
 
 /* Host names: labels of letters, digits and '-', dot-separated. */
@@ -158,7 +146,8 @@ ends_with(const char *host, size_t len, const char *suffix, size_t *ret_len)
  * the legacy us-east-1. Returns false for any other host.
  */
 static bool
-aws_region_of(const char *host, size_t len, char region[AWS_SQS_REGION_SIZE])
+region_of_host(const char *host, size_t len,
+               char region[AWS_SQS_REGION_SIZE])
 {
     const char *r = NULL;
     size_t rlen = 0, i;
@@ -182,7 +171,7 @@ aws_region_of(const char *host, size_t len, char region[AWS_SQS_REGION_SIZE])
     for (i = 0; i < rlen; i++)
         region[i] = (r[i] >= 'A' && r[i] <= 'Z') ? (char)(r[i] + 32) : r[i];
     region[rlen] = '\0';
-    return region_ok(region, rlen);
+    return region_ok(region);
 }
 
 int
@@ -214,9 +203,9 @@ aws_sqs_endpoint(const char *queue_url, const char *fallback_region,
     if (!(dns_host_ok(host, hlen) || ipv6_host_ok(host, hlen)) ||
         (plen && !port_ok(rest, plen)) || !queue_path_ok(rest + plen))
         return -EINVAL;
-    if (!aws_region_of(host, hlen, region)) {
-        if (!fallback_region ||
-            !region_ok(fallback_region, strlen(fallback_region)))
+    if (!region_of_host(host, hlen, region)) {
+        region[0] = '\0';
+        if (!region_ok(fallback_region))
             return -EINVAL;
         snprintf(region, AWS_SQS_REGION_SIZE, "%s", fallback_region);
     }
@@ -329,7 +318,7 @@ delete_body(const char *queue_url, const struct aws_sqs_message *const *v,
     return finish(o, ret);
 }
 
-/* @s (@len bytes) into @buf with its control characters as '?'. */
+/* @s (NULL: "") into @buf, cut, with its control characters as '?'. */
 static void
 clean(char *buf, size_t size, const char *s)
 {
