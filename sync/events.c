@@ -99,8 +99,8 @@ hint_cmp(enum event_kind kind, const char *name, const struct event_hint *b)
 
 /* Where (@kind, @name) is or would go in the sorted set; *ret_found. */
 static size_t
-hint_find(const struct event_hints *h, enum event_kind kind,
-          const char *name, bool *ret_found)
+hint_find(const struct event_hints *h, enum event_kind kind, const char *name,
+          bool *ret_found)
 {
     size_t lo = 0, hi = h->n, mid;
     int c;
@@ -173,8 +173,7 @@ hint_add(struct event_hints *h, enum event_kind kind, const char *name)
 static size_t
 name_max(enum event_kind kind)
 {
-    return kind == EVENT_GROUP ? IAM_NAME_IAM_GROUP_MAX
-                               : IAM_NAME_IAM_USER_MAX;
+    return kind == EVENT_GROUP ? IAM_NAME_IAM_GROUP_MAX : IAM_NAME_IAM_USER_MAX;
 }
 
 /*
@@ -193,8 +192,8 @@ param_name(json_object *params, const char *key, enum event_kind kind,
     if (!v && optional)
         return 0;
     if (!json_object_is_type(v, json_type_string))
-        return say(why, why_len, -EBADMSG,
-                   "no detail.requestParameters.%s", key);
+        return say(why, why_len, -EBADMSG, "no detail.requestParameters.%s",
+                   key);
     s = json_object_get_string(v);
     len = (size_t)json_object_get_string_len(v);
     if (!iam_name_is_valid_iam(s, len, name_max(kind)))
@@ -217,11 +216,10 @@ add_call(struct event_hints *h, const struct rule *rule, json_object *detail,
     if (!params)
         return say(why, why_len, -EBADMSG,
                    "%s without detail.requestParameters", rule->event);
-    r = param_name(params, rule->param, rule->kind, false, &name, why,
-                   why_len);
+    r = param_name(params, rule->param, rule->kind, false, &name, why, why_len);
     if (r >= 0 && rule->renamed)
-        r = param_name(params, rule->renamed, rule->kind, true, &renamed,
-                       why, why_len);
+        r = param_name(params, rule->renamed, rule->kind, true, &renamed, why,
+                       why_len);
     if (r >= 0)
         r = hint_add(h, rule->kind, name);
     if (r >= 0 && renamed)
@@ -291,9 +289,12 @@ read_event(struct event_hints *h, const char *body, size_t len, bool tags,
         return say(why, why_len, -EBADMSG,
                    "%zu bytes, more than an event can be", len);
     r = aws_json_parse(body, len, BODY_DEPTH, jwhy, sizeof(jwhy), &root);
+    /* aws_json speaks of a "response ..."; here it is the body. */
     if (r == -EPROTO || r == -EFBIG)
-        return say(why, why_len, -EBADMSG, "%s",
-                   r == -EPROTO ? jwhy : "too large");
+        return say(why, why_len, -EBADMSG, "body %s",
+                   r == -EFBIG                          ? "too large"
+                   : strncmp(jwhy, "response ", 9) == 0 ? jwhy + 9
+                                                        : jwhy);
     if (r < 0)
         return r;
     if (!json_object_is_type(root, json_type_object))
@@ -307,8 +308,8 @@ read_event(struct event_hints *h, const char *body, size_t len, bool tags,
 }
 
 int
-event_hints_add(struct event_hints *h, const char *body, size_t len,
-                bool tags, char *why, size_t why_len)
+event_hints_add(struct event_hints *h, const char *body, size_t len, bool tags,
+                char *why, size_t why_len)
 {
     int r;
 

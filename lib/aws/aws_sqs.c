@@ -146,8 +146,7 @@ ends_with(const char *host, size_t len, const char *suffix, size_t *ret_len)
  * the legacy us-east-1. Returns false for any other host.
  */
 static bool
-region_of_host(const char *host, size_t len,
-               char region[AWS_SQS_REGION_SIZE])
+region_of_host(const char *host, size_t len, char region[AWS_SQS_REGION_SIZE])
 {
     const char *r = NULL;
     size_t rlen = 0, i;
@@ -539,10 +538,9 @@ take_messages(json_object *root, unsigned max, struct aws_sqs_batch *ret,
 }
 
 int
-aws_sqs_receive(struct aws_client *c, struct aws_http *h,
-                const char *queue_url, unsigned max, unsigned wait_s,
-                unsigned visibility_s, struct aws_sqs_batch *ret, char *err,
-                size_t errlen)
+aws_sqs_receive(struct aws_client *c, struct aws_http *h, const char *queue_url,
+                unsigned max, unsigned wait_s, unsigned visibility_s,
+                struct aws_sqs_batch *ret, char *err, size_t errlen)
 {
     json_object *root = NULL;
     char *body = NULL;
@@ -682,9 +680,9 @@ delete_batch(struct aws_client *c, struct aws_http *h, const char *queue_url,
 }
 
 int
-aws_sqs_delete(struct aws_client *c, struct aws_http *h,
-               const char *queue_url, const struct aws_sqs_message *const *v,
-               size_t n, char *err, size_t errlen)
+aws_sqs_delete(struct aws_client *c, struct aws_http *h, const char *queue_url,
+               const struct aws_sqs_message *const *v, size_t n, char *err,
+               size_t errlen)
 {
     struct deleted d;
     size_t i, k;

@@ -72,10 +72,9 @@ aws_sqs_endpoint(const char *queue_url, const char *fallback_region,
  * @wait_s.
  */
 int
-aws_sqs_receive(struct aws_client *c, struct aws_http *h,
-                const char *queue_url, unsigned max, unsigned wait_s,
-                unsigned visibility_s, struct aws_sqs_batch *ret, char *err,
-                size_t errlen);
+aws_sqs_receive(struct aws_client *c, struct aws_http *h, const char *queue_url,
+                unsigned max, unsigned wait_s, unsigned visibility_s,
+                struct aws_sqs_batch *ret, char *err, size_t errlen);
 
 /*
  * aws_sqs_delete - DeleteMessageBatch of the @n messages of @v (any
@@ -86,9 +85,9 @@ aws_sqs_receive(struct aws_client *c, struct aws_http *h,
  * (the batches before it were sent: their messages may be gone).
  */
 int
-aws_sqs_delete(struct aws_client *c, struct aws_http *h,
-               const char *queue_url, const struct aws_sqs_message *const *v,
-               size_t n, char *err, size_t errlen);
+aws_sqs_delete(struct aws_client *c, struct aws_http *h, const char *queue_url,
+               const struct aws_sqs_message *const *v, size_t n, char *err,
+               size_t errlen);
 
 void
 aws_sqs_batch_free(struct aws_sqs_batch *b);

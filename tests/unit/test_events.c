@@ -275,8 +275,7 @@ test_malformed_bodies(void **state)
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         memset(&h, 0, sizeof(h));
         expect_malformed(bodies[i], &h,
-                         add_text(&h, bodies[i], true, why, sizeof(why)),
-                         why);
+                         add_text(&h, bodies[i], true, why, sizeof(why)), why);
         event_hints_free(&h);
     }
 }
@@ -332,10 +331,9 @@ test_truncated(void **state)
         free(cut);
     }
     memset(&h, 0, sizeof(h));
-    assert_int_equal(event_hints_add(&h, b.p, b.len - 2, true, why,
-                                     sizeof(why)),
-                     -EBADMSG);
-    assert_string_equal(why, "response is not JSON (truncated)");
+    assert_int_equal(
+        event_hints_add(&h, b.p, b.len - 2, true, why, sizeof(why)), -EBADMSG);
+    assert_string_equal(why, "body is not JSON (truncated)");
     event_hints_free(&h);
     free(b.p);
 }
@@ -366,12 +364,18 @@ static void
 test_coalesced(void **state)
 {
     static const char *const files[] = {
-        "upload-ssh-public-key.json", "update-ssh-public-key.json",
-        "delete-ssh-public-key.json", "add-user-to-group.json",
-        "remove-user-from-group.json", "upload-ssh-public-key.json",
-        "update-user-rename.json",     "delete-user.json",
-        "update-user-rename.json",     "tag-user.json",
-        "untag-user.json",             "add-user-to-group.json",
+        "upload-ssh-public-key.json",
+        "update-ssh-public-key.json",
+        "delete-ssh-public-key.json",
+        "add-user-to-group.json",
+        "remove-user-from-group.json",
+        "upload-ssh-public-key.json",
+        "update-user-rename.json",
+        "delete-user.json",
+        "update-user-rename.json",
+        "tag-user.json",
+        "untag-user.json",
+        "add-user-to-group.json",
     };
     struct event_hints h;
     char why[256];
@@ -406,16 +410,14 @@ test_case_kept(void **state)
 
     (void)state;
     memset(&h, 0, sizeof(h));
-    assert_int_equal(add_text(&h,
-                              IAM_CALL("DeleteUser",
-                                       "{\"userName\":\"Alice\"}"),
-                              true, why, sizeof(why)),
-                     0);
-    assert_int_equal(add_text(&h,
-                              IAM_CALL("DeleteUser",
-                                       "{\"userName\":\"alice\"}"),
-                              true, why, sizeof(why)),
-                     0);
+    assert_int_equal(
+        add_text(&h, IAM_CALL("DeleteUser", "{\"userName\":\"Alice\"}"), true,
+                 why, sizeof(why)),
+        0);
+    assert_int_equal(
+        add_text(&h, IAM_CALL("DeleteUser", "{\"userName\":\"alice\"}"), true,
+                 why, sizeof(why)),
+        0);
     assert_int_equal(h.n, 2);
     assert_hint(&h, 0, EVENT_USER, "Alice");
     assert_hint(&h, 1, EVENT_USER, "alice");

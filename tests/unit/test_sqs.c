@@ -112,8 +112,8 @@ start_ex(struct setup *s, const struct answer *script, size_t n,
     o.max_attempts = 1;
     o.io = &s->io;
     aws_creds_init(&creds);
-    assert_int_equal(aws_creds_set("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG",
-                                   NULL, 0, AWS_CREDS_ENV, &creds),
+    assert_int_equal(aws_creds_set("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", NULL,
+                                   0, AWS_CREDS_ENV, &creds),
                      0);
     assert_int_equal(aws_client_init(&s->c, &o, &creds), 0);
     aws_creds_reset(&creds);
@@ -167,11 +167,9 @@ test_endpoint(void **state)
     endpoint_ok(QUEUE, "eu-west-1", "https://sqs.us-east-1.amazonaws.com",
                 "us-east-1");
     endpoint_ok("https://sqs.eu-central-2.amazonaws.com/111122223333/q_1-x",
-                NULL, "https://sqs.eu-central-2.amazonaws.com",
-                "eu-central-2");
-    endpoint_ok("https://sqs.cn-north-1.amazonaws.com.cn/111122223333/q",
-                NULL, "https://sqs.cn-north-1.amazonaws.com.cn",
-                "cn-north-1");
+                NULL, "https://sqs.eu-central-2.amazonaws.com", "eu-central-2");
+    endpoint_ok("https://sqs.cn-north-1.amazonaws.com.cn/111122223333/q", NULL,
+                "https://sqs.cn-north-1.amazonaws.com.cn", "cn-north-1");
     endpoint_ok("https://sqs.us-gov-west-1.amazonaws.com/111122223333/q.fifo",
                 NULL, "https://sqs.us-gov-west-1.amazonaws.com",
                 "us-gov-west-1");
@@ -264,8 +262,7 @@ test_endpoint_bad(void **state)
         assert_string_equal(ep, "");
         assert_string_equal(region, "");
     }
-    assert_int_equal(aws_sqs_endpoint(NULL, "us-east-1", ep, region),
-                     -EINVAL);
+    assert_int_equal(aws_sqs_endpoint(NULL, "us-east-1", ep, region), -EINVAL);
     /* 81 characters. */
     memset(name, 'n', 81);
     name[81] = '\0';
@@ -282,8 +279,16 @@ static void
 test_endpoint_fallback(void **state)
 {
     static const char *const bad_region[] = {
-        NULL, "", "US-EAST-1", "us_east_1", "us-east-1.evil", "-us", "us-",
-        "x", "eu", "a-very-long-region-name-of-40-characters",
+        NULL,
+        "",
+        "US-EAST-1",
+        "us_east_1",
+        "us-east-1.evil",
+        "-us",
+        "us-",
+        "x",
+        "eu",
+        "a-very-long-region-name-of-40-characters",
     };
     char ep[AWS_SQS_ENDPOINT_SIZE], region[AWS_SQS_REGION_SIZE];
     size_t i;
@@ -412,11 +417,9 @@ expect_error(const struct answer *a, int want_r, const char *want_in_err)
     memset(&b, 'x', sizeof(b));
     r = receive(&s, 10, &b);
     if (r != want_r)
-        fail_msg("answer %s: got %d, want %d (%s)", a->body, r, want_r,
-                 s.err);
+        fail_msg("answer %s: got %d, want %d (%s)", a->body, r, want_r, s.err);
     if (!strstr(s.err, want_in_err))
-        fail_msg("answer %s: \"%s\" lacks \"%s\"", a->body, s.err,
-                 want_in_err);
+        fail_msg("answer %s: \"%s\" lacks \"%s\"", a->body, s.err, want_in_err);
     assert_int_equal(b.n, 0);
     stop(&s);
 }
@@ -475,24 +478,32 @@ test_receive_garbage(void **state)
         { 0, 200, "{\"Messages\":[7]}" },
         { 0, 200, "{\"Messages\":[{\"ReceiptHandle\":\"h\",\"Body\":\"b\"}]}" },
         { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"Body\":\"b\"}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
-                  "\"h\"}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
-                  "\"h\",\"Body\":7}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"\",\"ReceiptHandle\":"
-                  "\"h\",\"Body\":\"b\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
+          "\"h\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
+          "\"h\",\"Body\":7}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"\",\"ReceiptHandle\":"
+          "\"h\",\"Body\":\"b\"}]}" },
         /* An id is logged: only a narrow alphabet is taken. */
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"a b\",\"ReceiptHandle\":"
-                  "\"h\",\"Body\":\"b\"}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\\n\",\"ReceiptHandle\":"
-                  "\"h\",\"Body\":\"b\"}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
-                  "\"h h\",\"Body\":\"b\"}]}" },
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
-                  "\"\",\"Body\":\"b\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"a b\",\"ReceiptHandle\":"
+          "\"h\",\"Body\":\"b\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\\n\",\"ReceiptHandle\":"
+          "\"h\",\"Body\":\"b\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
+          "\"h h\",\"Body\":\"b\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
+          "\"\",\"Body\":\"b\"}]}" },
         /* A good message, then a bad one: nothing is returned. */
-        { 0, 200, "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
-                  "\"h\",\"Body\":\"b\"},{\"MessageId\":\"m2\"}]}" },
+        { 0, 200,
+          "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":"
+          "\"h\",\"Body\":\"b\"},{\"MessageId\":\"m2\"}]}" },
     };
     static const struct answer transport[] = {
         { -ETIMEDOUT, 0, "" },
@@ -575,12 +586,14 @@ test_receive_oversized_body(void **state)
     s.f.big = malloc(len + 256);
     assert_non_null(s.f.big);
     p = s.f.big;
-    n = (size_t)snprintf(p, 256, "{\"Messages\":[{\"MessageId\":\"big\","
-                                 "\"ReceiptHandle\":\"h\",\"Body\":\"");
+    n = (size_t)snprintf(p, 256,
+                         "{\"Messages\":[{\"MessageId\":\"big\","
+                         "\"ReceiptHandle\":\"h\",\"Body\":\"");
     memset(p + n, 'x', len);
     n += len;
-    snprintf(p + n, 256, "\"},{\"MessageId\":\"small\",\"ReceiptHandle\":"
-                         "\"h2\",\"Body\":\"ok\"}]}");
+    snprintf(p + n, 256,
+             "\"},{\"MessageId\":\"small\",\"ReceiptHandle\":"
+             "\"h2\",\"Body\":\"ok\"}]}");
     assert_int_equal(receive(&s, 10, &b), 0);
     assert_int_equal(b.n, 2);
     assert_string_equal(b.v[0].message_id, "big");
@@ -595,9 +608,10 @@ test_receive_oversized_body(void **state)
     start_ex(&s, &big, 1, 25000);
     s.f.big = malloc(AWS_SQS_BODY_MAX + 256);
     assert_non_null(s.f.big);
-    n = (size_t)snprintf(s.f.big, 256, "{\"Messages\":[{\"MessageId\":"
-                                       "\"m\",\"ReceiptHandle\":\"h\","
-                                       "\"Body\":\"");
+    n = (size_t)snprintf(s.f.big, 256,
+                         "{\"Messages\":[{\"MessageId\":"
+                         "\"m\",\"ReceiptHandle\":\"h\","
+                         "\"Body\":\"");
     memset(s.f.big + n, 'y', AWS_SQS_BODY_MAX);
     snprintf(s.f.big + n + AWS_SQS_BODY_MAX, 8, "\"}]}");
     assert_int_equal(receive(&s, 10, &b), 0);
@@ -671,8 +685,8 @@ make_msgs(struct msgs *ms, size_t n)
 }
 
 #define OK10                                                                   \
-    "{\"Successful\":[{\"Id\":\"0\"},{\"Id\":\"1\"},{\"Id\":\"2\"},"          \
-    "{\"Id\":\"3\"},{\"Id\":\"4\"},{\"Id\":\"5\"},{\"Id\":\"6\"},"            \
+    "{\"Successful\":[{\"Id\":\"0\"},{\"Id\":\"1\"},{\"Id\":\"2\"},"           \
+    "{\"Id\":\"3\"},{\"Id\":\"4\"},{\"Id\":\"5\"},{\"Id\":\"6\"},"             \
     "{\"Id\":\"7\"},{\"Id\":\"8\"},{\"Id\":\"9\"}],\"Failed\":[]}"
 
 /* Sent in batches of ten, each entry's Id its index in the batch. */
@@ -691,9 +705,8 @@ test_delete_batches(void **state)
     (void)state;
     make_msgs(&ms, 12);
     START(&s, script);
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 12, s.err,
-                                    sizeof(s.err)),
-                     12);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 12, s.err, sizeof(s.err)), 12);
     assert_string_equal(s.err, "");
     assert_int_equal(s.f.calls, 2);
     n = (size_t)snprintf(want, sizeof(want),
@@ -712,7 +725,8 @@ test_delete_batches(void **state)
                            "X-Amz-Target: AmazonSQS.DeleteMessageBatch\n"));
     assert_non_null(strstr(s.f.sent[0].headers,
                            "Content-Type: application/x-amz-json-1.0\n"));
-    assert_string_equal(s.f.sent[1].url, "https://sqs.us-east-1.amazonaws.com/");
+    assert_string_equal(s.f.sent[1].url,
+                        "https://sqs.us-east-1.amazonaws.com/");
     stop(&s);
 
     /* Nothing to delete: nothing sent. */
@@ -743,17 +757,15 @@ test_delete_failed_entries(void **state)
     (void)state;
     make_msgs(&ms, 11);
     START(&s, script);
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 3, s.err,
-                                    sizeof(s.err)),
-                     2);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 3, s.err, sizeof(s.err)), 2);
     assert_string_equal(s.err,
                         "SQS DeleteMessageBatch: 1 of 3 messages not "
                         "deleted; the first: message id-1: "
                         "ReceiptHandleIsInvalid: The input receipt handle "
                         "\"rh-1\"? is not valid.");
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 1, s.err,
-                                    sizeof(s.err)),
-                     0);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 1, s.err, sizeof(s.err)), 0);
     assert_string_equal(s.err, "SQS DeleteMessageBatch: 1 of 1 messages not "
                                "deleted; the first: message id-0: "
                                "InternalError");
@@ -814,29 +826,29 @@ test_delete_errors(void **state)
     (void)state;
     make_msgs(&ms, 12);
     START(&s, script);
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err,
-                                    sizeof(s.err)),
-                     -EREMOTEIO);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err, sizeof(s.err)),
+        -EREMOTEIO);
     assert_string_equal(s.err,
                         "SQS DeleteMessageBatch: HTTP 400 "
                         "QueueDoesNotExist: The specified queue does not "
                         "exist.");
     /* The second batch fails: the call fails. */
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 12, s.err,
-                                    sizeof(s.err)),
-                     -ECONNRESET);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 12, s.err, sizeof(s.err)),
+        -ECONNRESET);
     stop(&s);
 
     /* A message without a handle: refused before anything is sent. */
     START(&s, script);
     ms.m[1].receipt_handle = NULL;
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err,
-                                    sizeof(s.err)),
-                     -EINVAL);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err, sizeof(s.err)),
+        -EINVAL);
     ms.v[1] = NULL;
-    assert_int_equal(aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err,
-                                    sizeof(s.err)),
-                     -EINVAL);
+    assert_int_equal(
+        aws_sqs_delete(&s.c, &s.h, QUEUE, ms.v, 2, s.err, sizeof(s.err)),
+        -EINVAL);
     assert_int_equal(s.f.calls, 0);
     stop(&s);
 }
