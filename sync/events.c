@@ -301,7 +301,8 @@ read_event(struct event_hints *h, const char *body, size_t len, bool tags,
         r = say(why, why_len, -EBADMSG, "not a JSON object");
     else
         r = classify(root, tags, &rule, &detail, why, why_len);
-    if (r == 0)
+    /* classify() gives a rule with every 0. */
+    if (r == 0 && rule)
         r = add_call(h, rule, detail, why, why_len);
     json_object_put(root);
     return r;
