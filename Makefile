@@ -57,7 +57,7 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
 	tests/unit/test_sudo_check.c tests/unit/test_explain.c \
 	tests/unit/test_tag_keys.c tests/unit/test_terminate.c \
-	tests/unit/test_shared.c
+	tests/unit/test_shared.c tests/unit/test_sqs.c tests/unit/test_events.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -198,6 +198,12 @@ $(BUILD)/tests/test_terminate: tests/unit/test_terminate.c \
 		$(OBJ)/sync/terminate.o $(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(OBJ)/sync/terminate.o \
+		$(TEST_LIBS)
+
+$(BUILD)/tests/test_events: tests/unit/test_events.c $(OBJ)/sync/events.o \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(OBJ)/sync/events.o \
 		$(TEST_LIBS)
 
 $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \
