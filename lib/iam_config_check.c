@@ -410,6 +410,27 @@ is_queue_name(const char *s)
     return true;
 }
 
+/* The host of [@s, @end) (host[:port] or [v6]:port) takes plain http. */
+static bool
+plain_ok_host(const char *s, const char *end)
+{
+    char host[256];
+    const char *colon;
+    size_t n;
+
+    if (*s == '[')
+        colon = memchr(s, ']', (size_t)(end - s));
+    else
+        colon = s;
+    colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
+    n = (size_t)((colon ? colon : end) - s);
+    if (n == 0 || n >= sizeof(host))
+        return false;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    return aws_endpoint_plain_ok(host);
+}
+
 int
 iam_config_check_queue_url(const char *key, const char *v, char *why,
                            size_t whylen)
@@ -429,6 +450,11 @@ iam_config_check_queue_url(const char *key, const char *v, char *why,
         return fail(why, whylen,
                     "%s: \"" SHOW "\" is not a queue URL "
                     "(https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)",
+                    key, v);
+    if (strncasecmp(v, "http://", 7) == 0 && !plain_ok_host(v + 7, path))
+        return fail(why, whylen,
+                    "%s: \"" SHOW "\": plain http only to a loopback "
+                    "host; use https",
                     key, v);
     return 0;
 }
