@@ -934,6 +934,14 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
     return r;
 }
 
+unsigned long
+fetch_calls(const struct fetch *f)
+{
+    return f->list_users_calls + f->get_group_calls + f->list_keys_calls +
+           f->get_key_calls + f->list_tags_calls + f->gaad_calls +
+           f->get_user_calls;
+}
+
 void
 fetch_free(struct fetch *f)
 {

@@ -42,7 +42,9 @@ struct fetch_drift {
     unsigned long users;   /* users only one of the two has, or whose
                               name, path or authorization differ */
     unsigned long members; /* (group, user) memberships in one only */
-    unsigned long keys;    /* (user, key id, status, body) in one only */
+    unsigned long keys;    /* (user, key id) in one only, or whose
+                              status or body differ; a key without a
+                              body (deleted meanwhile) is in neither */
 };
 
 /*
