@@ -53,6 +53,7 @@ struct fk_key {
     char id[32];
     char body[160];
     bool inactive;
+    bool vanishes; /* listed, but GetSSHPublicKey says NoSuchEntity */
 };
 
 struct fk_tag {
@@ -479,7 +480,8 @@ answer(enum action a, const char *body)
     } else if (u && a == A_LIST_TAGS) {
         r = json_object_new_object();
         json_object_object_add(r, "Tags", tags_json(u));
-    } else if (u && a == A_GET_KEY && key_of(u, key_id)) {
+    } else if (u && a == A_GET_KEY && key_of(u, key_id) &&
+               !key_of(u, key_id)->vanishes) {
         r = json_object_new_object();
         json_object_object_add(r, "SSHPublicKey",
                                key_json(u, key_of(u, key_id), true));
@@ -544,6 +546,25 @@ static struct aws_client client;
 static char *auth_v[] = { "ssh" }, *sudo_v[] = { "admins" };
 static struct iam_strlist auth = { auth_v, 1 }, sudo = { sudo_v, 1 };
 static struct iam_strlist nobody = { NULL, 0 };
+/* SHARED_ACCOUNTS="deploy:other": the members of "other" get their keys
+ * read (for the shared account), without being authorized. */
+static char *shared_right[] = { "other" };
+static struct iam_map_entry shared_entry = { "deploy", { shared_right, 1 } };
+static struct iam_map shared = { &shared_entry, 1, NULL };
+
+/* The select a sync passes: refuses a name here (erin), whose keys are
+ * then never read. */
+static int
+refuse_erin(struct fetch *f, void *arg)
+{
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < f->n_users; i++)
+        if (strcmp(f->users[i].user_name, "erin") == 0)
+            f->wanted[i] = false;
+    return 0;
+}
 
 static struct fetch_opts
 opts(bool everyone, const char *tag_prefix, bool gaad)
@@ -991,6 +1012,75 @@ test_group_deleted(void **state)
     fetch_free(&prev);
 }
 
+/* A select refuses erin: a delta decides as a full fetch does, and reads
+ * no key of hers. */
+static void
+test_select(void **state)
+{
+    struct fetch_opts o = opts(false, NULL, false);
+    struct fetch prev, d;
+
+    (void)state;
+    o.select = refuse_erin;
+    start(&o, &prev);
+    add_to_group("ssh", "erin");
+    add_to_group("ssh", "dave");
+    hints_set(1, EVENT_GROUP, "ssh");
+    delta_as_full(
+        &o, &prev,
+        (struct calls){ .get_group = 1, .list_keys = 1, .get_key = 1 }, &d);
+    assert_true(d.authorized[index_of(&d, "erin")]);
+    assert_false(d.wanted[index_of(&d, "erin")]);
+    fetch_free(&d);
+    fetch_free(&prev);
+}
+
+/* SHARED_ACCOUNTS: a member of a shared account's group has keys read,
+ * and a group only the map names is read again when an event names it. */
+static void
+test_shared_accounts(void **state)
+{
+    struct fetch_opts o = opts(false, NULL, false);
+    struct fetch prev, d;
+
+    (void)state;
+    o.shared_accounts = &shared;
+    start(&o, &prev);
+    upload_key("dave", "ssh-rsa AAAAdave1");
+    add_to_group("other", "erin");
+    hints_set(2, EVENT_USER_KEYS, "dave", EVENT_GROUP, "other");
+    delta_as_full(
+        &o, &prev,
+        (struct calls){ .get_group = 1, .list_keys = 2, .get_key = 2 }, &d);
+    assert_true(fetch_group_find(&d, "other")->mapped_only);
+    assert_false(d.authorized[index_of(&d, "erin")]);
+    assert_true(d.wanted[index_of(&d, "erin")]);
+    fetch_free(&d);
+    fetch_free(&prev);
+}
+
+/* A key listed whose body IAM no longer has (deleted between the two
+ * calls) is not served: it is not carried into a delta either. */
+static void
+test_key_vanished(void **state)
+{
+    struct fetch_opts o = opts(false, NULL, false);
+    struct fetch prev, d;
+
+    (void)state;
+    seed();
+    upload_key("alice", "ssh-rsa AAAAalice2")->vanishes = true;
+    assert_int_equal(fetch_all(&o, &prev), 0);
+    assert_int_equal(prev.keys[index_of(&prev, "alice")].n, 3);
+    reset_calls();
+    delete_key("alice", 2);
+    hints_set(1, EVENT_USER_KEYS, "bob");
+    delta_as_full(&o, &prev, (struct calls){ .list_keys = 1 }, &d);
+    assert_int_equal(d.keys[index_of(&d, "alice")].n, 2);
+    fetch_free(&d);
+    fetch_free(&prev);
+}
+
 /* ---- user(name) ---- */
 
 /* CreateUser, AddUserToGroup, UploadSSHPublicKey in one batch. */
@@ -1029,10 +1119,14 @@ test_member_unknown(void **state)
     start(&o, &prev);
     create_user("gina");
     add_to_group("ssh", "gina");
-    hints_set(1, EVENT_GROUP, "ssh");
-    delta_as_full(&o, &prev, (struct calls){ .get_group = 1, .list_keys = 1 },
+    add_to_group("admins", "gina");
+    /* Listed by both groups: one user. */
+    hints_set(2, EVENT_GROUP, "ssh", EVENT_GROUP, "admins");
+    delta_as_full(&o, &prev, (struct calls){ .get_group = 2, .list_keys = 1 },
                   &d);
     assert_true(is_member(&d, "ssh", "gina"));
+    assert_true(is_member(&d, "admins", "gina"));
+    assert_int_equal(d.n_users, prev.n_users + 1);
     fetch_free(&d);
     fetch_free(&prev);
 }
@@ -1117,6 +1211,18 @@ test_keys_of_renamed(void **state)
     snprintf(user_named("bob")->name, 65, "robert");
     hints_set(3, EVENT_USER, "bob", EVENT_USER, "robert", EVENT_USER_KEYS,
               "bob");
+    delta_as_full(&o, &prev,
+                  (struct calls){ .get_user = 2, .list_keys = 1, .get_key = 1 },
+                  &d);
+    fetch_free(&d);
+    fetch_free(&prev);
+
+    /* The new name, in another case. */
+    start(&o, &prev);
+    upload_key("bob", "ssh-rsa AAAAbob1");
+    snprintf(user_named("bob")->name, 65, "robert");
+    hints_set(3, EVENT_USER, "bob", EVENT_USER, "robert", EVENT_USER_KEYS,
+              "ROBERT");
     delta_as_full(&o, &prev,
                   (struct calls){ .get_user = 2, .list_keys = 1, .get_key = 1 },
                   &d);
@@ -1364,9 +1470,13 @@ test_drift_counts(void **state)
     fetch_free(&full);
 
     /* A key whose status or body differs is one key; a user whose
-     * authorization differs is one user; a key without a body is none. */
+     * authorization or path differs is one user; a key without a body
+     * (deleted meanwhile) is in neither. */
     seed();
+    delete_key("alice", 0);
     assert_int_equal(fetch_all(&o, &full), 0);
+    free(kept.keys[index_of(&kept, "alice")].v[0].body);
+    kept.keys[index_of(&kept, "alice")].v[0].body = NULL;
     b = index_of(&full, "bob");
     full.keys[b].v[0].status = AWS_IAM_JSON_KEY_INACTIVE;
     free(full.keys[b].v[1].body);
@@ -1374,12 +1484,10 @@ test_drift_counts(void **state)
     full.authorized[index_of(&full, "carol")] = true;
     free(full.users[index_of(&full, "dave")].path);
     full.users[index_of(&full, "dave")].path = strdup("/x/");
-    free(full.keys[index_of(&full, "alice")].v[0].body);
-    full.keys[index_of(&full, "alice")].v[0].body = NULL;
     assert_int_equal(fetch_drift(&kept, &full, &drift), 0);
     assert_int_equal(drift.users, 2);
     assert_int_equal(drift.members, 0);
-    assert_int_equal(drift.keys, 3);
+    assert_int_equal(drift.keys, 2);
     /* The same fetch: nothing. */
     assert_int_equal(fetch_drift(&full, &full, &drift), 0);
     assert_int_equal(fetch_drift_total(&drift), 0);
@@ -1421,6 +1529,9 @@ main(void)
         cmocka_unit_test(test_sudoers_member),
         cmocka_unit_test(test_group_not_configured),
         cmocka_unit_test(test_group_deleted),
+        cmocka_unit_test(test_select),
+        cmocka_unit_test(test_shared_accounts),
+        cmocka_unit_test(test_key_vanished),
         cmocka_unit_test(test_user_created_in_group),
         cmocka_unit_test(test_member_unknown),
         cmocka_unit_test(test_user_created_everyone),
