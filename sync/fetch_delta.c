@@ -242,11 +242,10 @@ cmp_found_id(const void *a, const void *b)
 static const struct aws_iam_json_user *
 found_by_id(const struct found *x, const char *user_id)
 {
-    struct aws_iam_json_user probe;
+    struct aws_iam_json_user probe = { .user_id = (char *)user_id };
 
     if (x->n_users == 0)
         return NULL;
-    probe.user_id = (char *)user_id;
     return bsearch(&probe, x->users, x->n_users, sizeof(*x->users),
                    cmp_found_id);
 }
@@ -668,13 +667,29 @@ read_keys(const struct fetch_opts *o, const struct fetch *prev,
 
 /* ---- the whole ---- */
 
+/* Each user of f's index in @prev, or -1 (new): @old_to_new inverted. */
+static long *
+invert(const long *old_to_new, size_t n_old, size_t n_new)
+{
+    long *v = calloc(n_new + 1, sizeof(*v));
+    size_t i;
+
+    if (!v)
+        return NULL;
+    for (i = 0; i < n_new; i++)
+        v[i] = -1;
+    for (i = 0; i < n_old; i++)
+        if (old_to_new[i] >= 0 && (size_t)old_to_new[i] < n_new)
+            v[old_to_new[i]] = (long)i;
+    return v;
+}
+
 static int
 rebuild(const struct fetch_opts *o, const struct fetch *prev,
         const struct event_hints *hints, struct found *x, struct fetch *f)
 {
     long *old_to_new = calloc(prev->n_users + 1, sizeof(*old_to_new));
     long *new_to_old = NULL;
-    size_t i;
     int r;
 
     r = old_to_new ? add_members_found(prev, x) : -ENOMEM;
@@ -685,14 +700,9 @@ rebuild(const struct fetch_opts *o, const struct fetch *prev,
     if (r >= 0)
         r = decide(o, f);
     if (r >= 0) {
-        new_to_old = malloc((f->n_users + 1) * sizeof(*new_to_old));
+        new_to_old = invert(old_to_new, prev->n_users, f->n_users);
         r = new_to_old ? 0 : -ENOMEM;
     }
-    for (i = 0; r >= 0 && i < f->n_users; i++)
-        new_to_old[i] = -1;
-    for (i = 0; r >= 0 && i < prev->n_users; i++)
-        if (old_to_new[i] >= 0)
-            new_to_old[old_to_new[i]] = (long)i;
     if (r >= 0)
         r = read_keys(o, prev, hints, new_to_old, f);
     free(old_to_new);
