@@ -43,11 +43,13 @@
 
 /* ---- the account ---- */
 
+#ifndef MAX_USERS /* a bench may want more */
 #define MAX_USERS 16
+#endif
 #define MAX_KEYS 4
 #define MAX_TAGS 4
 #define MAX_GROUPS 4
-#define MAX_MEMBERS 16
+#define MAX_MEMBERS MAX_USERS
 
 struct fk_key {
     char id[32];
