@@ -289,7 +289,8 @@ name_taken(const struct found *x, const char **names, const char *name)
     return n > 0 && bsearch(&name, names, n, sizeof(*names), cmp_name);
 }
 
-/* Is @m one of the first @n found users (GetUser's), by id or name? */
+/* Did GetUser answer for @m: one of the first @n found users (by id or
+ * name), or a name it says nobody has? A group listing may lag behind. */
 static bool
 answered(const struct found *x, size_t n, const struct aws_iam_json_user *m)
 {
@@ -298,6 +299,9 @@ answered(const struct found *x, size_t n, const struct aws_iam_json_user *m)
     for (i = 0; i < n; i++)
         if (strcmp(x->users[i].user_id, m->user_id) == 0 ||
             strcasecmp(x->users[i].user_name, m->user_name) == 0)
+            return true;
+    for (i = 0; i < x->n_gone; i++)
+        if (strcasecmp(x->gone[i], m->user_name) == 0)
             return true;
     return false;
 }

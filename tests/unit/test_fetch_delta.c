@@ -1173,6 +1173,27 @@ test_user_deleted(void **state)
     fetch_free(&prev);
 }
 
+/* GetUser says a user is gone while GetGroup still lists them (IAM is
+ * eventually consistent): gone, from the group too, as in a full fetch
+ * whose ListUsers no longer has them. */
+static void
+test_user_gone_group_lags(void **state)
+{
+    struct fetch_opts o = opts(false, NULL, false);
+    struct fetch prev, d;
+
+    (void)state;
+    start(&o, &prev);
+    user_named("bob")->exists = false; /* still in ssh's listing */
+    hints_set(2, EVENT_USER, "bob", EVENT_GROUP, "ssh");
+    delta_as_full(&o, &prev, (struct calls){ .get_user = 1, .get_group = 1 },
+                  &d);
+    assert_int_equal(index_of(&d, "bob"), -1);
+    assert_int_equal(fetch_group_find(&d, "ssh")->n_members, 1);
+    fetch_free(&d);
+    fetch_free(&prev);
+}
+
 /* UpdateUser NewUserName: the same id keeps its groups and keys, which
  * cost no call. */
 static void
@@ -1538,6 +1559,7 @@ main(void)
         cmocka_unit_test(test_member_unknown),
         cmocka_unit_test(test_user_created_everyone),
         cmocka_unit_test(test_user_deleted),
+        cmocka_unit_test(test_user_gone_group_lags),
         cmocka_unit_test(test_user_renamed),
         cmocka_unit_test(test_keys_of_renamed),
         cmocka_unit_test(test_users_swap_names),
