@@ -6,6 +6,7 @@
  * each bring a full read, whose drift is counted; an old object is put
  * again; a start that cannot publish fails.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,7 +325,7 @@ static void
 test_failed_put_keeps_message(void **state)
 {
     static const struct step steps[] = { { 0, { DELETE_KEY("alice") }, 0 } };
-    struct world *w = world(steps, 1, 3, 3);
+    struct world *w = world(steps, 1, 3, 5);
     struct follow_stats st;
 
     (void)state;
