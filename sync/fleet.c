@@ -710,8 +710,8 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
               time_t started, time_t now, bool dry_run, const char **ret_result,
               struct fleet_stats *stats)
 {
-    return put_object(p, f, all_keys, started, now, false, dry_run,
-                      ret_result, stats);
+    return put_object(p, f, all_keys, started, now, false, dry_run, ret_result,
+                      stats);
 }
 
 int

@@ -30,13 +30,13 @@ struct follower {
     bool dirty;        /* @kept is not in the object yet */
     time_t retry_at;   /* when a failed put is tried again */
     time_t next_full;
-    const char *full_reason; /* a full read is due now, and why */
+    const char *full_reason;   /* a full read is due now, and why */
     struct event_hints settle; /* read again at @settle_at */
     time_t settle_at;
     struct pending p;
-    bool quiet;          /* the last receive found the queue empty */
-    time_t quiet_as_of;  /* when that receive began */
-    unsigned backoff_s;  /* after a queue error; 0 while it answers */
+    bool quiet;         /* the last receive found the queue empty */
+    time_t quiet_as_of; /* when that receive began */
+    unsigned backoff_s; /* after a queue error; 0 while it answers */
 };
 
 static volatile sig_atomic_t hup;
@@ -107,8 +107,9 @@ remove_pending(struct follower *f)
         return;
     v = calloc(f->p.n, sizeof(*v));
     if (!v) {
-        iam_log(LOG_WARNING, "cannot delete %zu messages (no memory): "
-                             "they come back and are read again",
+        iam_log(LOG_WARNING,
+                "cannot delete %zu messages (no memory): "
+                "they come back and are read again",
                 f->p.n);
         return;
     }
@@ -307,16 +308,17 @@ take_message(struct follower *f, struct aws_sqs_message *m)
     memset(m, 0, sizeof(*m));
     f->st.messages++;
     why[0] = '\0';
-    r = event_hints_add(&p->hints, p->v[p->n - 1].body,
-                        p->v[p->n - 1].body_len, f->o->tags, why, sizeof(why));
+    r = event_hints_add(&p->hints, p->v[p->n - 1].body, p->v[p->n - 1].body_len,
+                        f->o->tags, why, sizeof(why));
     if (r == 1) {
         f->st.ignored++;
         iam_log(LOG_INFO, "ignored message %s: %s", p->v[p->n - 1].message_id,
                 why);
     } else if (r == -EBADMSG) {
         f->st.malformed++;
-        iam_log(LOG_WARNING, "malformed message %s: %s; a full reconcile "
-                             "follows",
+        iam_log(LOG_WARNING,
+                "malformed message %s: %s; a full reconcile "
+                "follows",
                 p->v[p->n - 1].message_id, why);
     }
     return r == -ENOMEM ? r : 0;
@@ -392,8 +394,7 @@ refresh_if_old(struct follower *f, time_t now)
     time_t created = f->ops->object_created(f->ctx);
 
     if (f->dirty || !f->have || !f->quiet || created == 0 ||
-        now - created < (time_t)f->o->refresh_age ||
-        f->quiet_as_of <= created)
+        now - created < (time_t)f->o->refresh_age || f->quiet_as_of <= created)
         return;
     if (f->ops->refresh(f->ctx, &f->kept, f->quiet_as_of) < 0) {
         f->st.publish_failures++;
@@ -436,8 +437,8 @@ turn(struct follower *f)
 }
 
 int
-follow_run(const struct follow_opts *o, const struct follow_ops *ops,
-           void *ctx, struct follow_stats *ret)
+follow_run(const struct follow_opts *o, const struct follow_ops *ops, void *ctx,
+           struct follow_stats *ret)
 {
     struct follower f;
     int r, sig;

@@ -82,8 +82,7 @@ struct follow_ops {
     int (*receive)(void *ctx, unsigned wait_s, struct aws_sqs_batch *ret,
                    char *err, size_t errlen);
     /* Delete @n messages; returns how many were, or -errno. */
-    int (*remove)(void *ctx, const struct aws_sqs_message *const *v,
-                  size_t n);
+    int (*remove)(void *ctx, const struct aws_sqs_message *const *v, size_t n);
     unsigned long (*iam_calls)(void *ctx); /* since the start */
     time_t (*now)(void *ctx);
     int64_t (*now_ms)(void *ctx);
@@ -97,10 +96,10 @@ struct follow_ops {
 enum { FOLLOW_RUN = 0, FOLLOW_RECONCILE = 1, FOLLOW_STOP = 2 };
 
 struct follow_opts {
-    const char *queue_url;   /* for the log */
-    unsigned full_interval;  /* FULL_SYNC_INTERVAL, seconds */
-    unsigned refresh_age;    /* put the object again at this age */
-    bool tags;               /* TAG_KEYS: Tag/UntagUser are followed */
+    const char *queue_url;  /* for the log */
+    unsigned full_interval; /* FULL_SYNC_INTERVAL, seconds */
+    unsigned refresh_age;   /* put the object again at this age */
+    bool tags;              /* TAG_KEYS: Tag/UntagUser are followed */
 };
 
 /*
@@ -110,8 +109,8 @@ struct follow_opts {
  * that publishes nothing).
  */
 int
-follow_run(const struct follow_opts *o, const struct follow_ops *ops,
-           void *ctx, struct follow_stats *ret);
+follow_run(const struct follow_opts *o, const struct follow_ops *ops, void *ctx,
+           struct follow_stats *ret);
 
 /* follow_signals - SIGHUP asks for a reconcile: install the handler. */
 int

@@ -99,8 +99,7 @@ write_file(const char *dir, const char *name,
     FILE *f;
     int r;
 
-    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-        (int)sizeof(path))
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
         return -ENAMETOOLONG;
     r = iam_file_temp_open(path, &t);
     if (r < 0) {
@@ -167,8 +166,8 @@ follow_body(FILE *f, const void *arg)
     const struct follow_stats *s = arg;
 
     gauge(f, "nss_iam_publisher_up", "The publisher follows the queue.", 1);
-    counter(f, "nss_iam_publisher_messages_total",
-            "Event messages received.", s->messages);
+    counter(f, "nss_iam_publisher_messages_total", "Event messages received.",
+            s->messages);
     counter(f, "nss_iam_publisher_messages_ignored_total",
             "Messages that named nothing to read again.", s->ignored);
     counter(f, "nss_iam_publisher_messages_malformed_total",
@@ -188,8 +187,8 @@ follow_body(FILE *f, const void *arg)
             s->iam_calls);
     counter(f, "nss_iam_publisher_publishes_total", "Objects put.",
             s->publishes);
-    counter(f, "nss_iam_publisher_publish_failures_total",
-            "Puts that failed.", s->publish_failures);
+    counter(f, "nss_iam_publisher_publish_failures_total", "Puts that failed.",
+            s->publish_failures);
     counter(f, "nss_iam_publisher_queue_errors_total",
             "Receives from the queue that failed.", s->queue_errors);
     gauge(f, "nss_iam_publisher_last_publish_timestamp_seconds",

@@ -330,8 +330,8 @@ run_follower(struct run *run)
     memset(&io, 0, sizeof(io));
     io.run = run;
     io.all_keys = cfg->iam_authorized_groups.n == 0;
-    if (aws_sqs_endpoint(cfg->event_queue_url, cfg->aws_region,
-                         io.sqs_endpoint, io.sqs_region) < 0) {
+    if (aws_sqs_endpoint(cfg->event_queue_url, cfg->aws_region, io.sqs_endpoint,
+                         io.sqs_region) < 0) {
         iam_log(LOG_ERR, "EVENT_QUEUE_URL %s is not an SQS queue URL",
                 cfg->event_queue_url);
         return SYNC_EXIT_USAGE;

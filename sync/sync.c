@@ -35,7 +35,6 @@
 #define IAM_VERSION "2010-05-08"
 #define MAX_ATTEMPTS 6
 
-
 /*
  * The snapshot in place. @users: all of it, for the diff (and, syncing
  * from IAM, its key bodies, which spare GetSSHPublicKey calls); else its
@@ -878,7 +877,8 @@ explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
     ex->from_iam = !run->fl->offline && !run->from_fleet;
     ex->facts = ex->from_iam ? "iam" : "snapshot";
     if (ex->from_iam)
-        return run_connect_aws(run) < 0 || run_fetch_from_iam(run) != SYNC_EXIT_OK
+        return run_connect_aws(run) < 0 ||
+                       run_fetch_from_iam(run) != SYNC_EXIT_OK
                    ? -EIO
                    : 0;
     ex->where = where;

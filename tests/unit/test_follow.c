@@ -37,12 +37,12 @@ struct world {
     unsigned long calls;
     unsigned users_in_iam; /* what a full read or a delta finds */
     unsigned grow;         /* users added, unannounced, after the start */
-    int full_fails;     /* how many of the next full reads fail */
-    unsigned put_calls; /* publish() calls so far */
-    unsigned fail_put;  /* the put_calls-th fails (0: none) */
+    int full_fails;        /* how many of the next full reads fail */
+    unsigned put_calls;    /* publish() calls so far */
+    unsigned fail_put;     /* the put_calls-th fails (0: none) */
     unsigned fulls, deltas, publishes, refreshes, removed, receives;
-    time_t created;           /* of the object in place */
-    char delta_hints[512];    /* the hints of the last delta */
+    time_t created;        /* of the object in place */
+    char delta_hints[512]; /* the hints of the last delta */
     int64_t slept_ms;
     unsigned last_wait;
     unsigned msg_seq;
@@ -108,18 +108,15 @@ w_delta(void *ctx, const struct fetch *prev, const struct event_hints *h,
     w->calls += h->n;
     w->delta_hints[0] = '\0';
     for (i = 0; i < h->n; i++)
-        len += (size_t)snprintf(w->delta_hints + len,
-                                sizeof(w->delta_hints) - len, "%s%s:%s",
-                                i ? " " : "",
-                                event_hint_kind_name(h->v[i].kind),
-                                h->v[i].name);
+        len += (size_t)snprintf(
+            w->delta_hints + len, sizeof(w->delta_hints) - len, "%s%s:%s",
+            i ? " " : "", event_hint_kind_name(h->v[i].kind), h->v[i].name);
     make_fetch(w->users_in_iam, ret);
     return 0;
 }
 
 static int
-w_publish(void *ctx, const struct fetch *f, time_t started,
-          const char **result)
+w_publish(void *ctx, const struct fetch *f, time_t started, const char **result)
 {
     struct world *w = ctx;
 
