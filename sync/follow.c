@@ -363,14 +363,23 @@ receive(struct follower *f)
         /* The first error of an outage: events may be lost meanwhile. */
         if (f->backoff_s == 0)
             f->full_reason = "queue";
+        /* While the queue is down, changes arrive through full reads,
+         * often enough that the object never looks stale. */
+        if (f->next_full > now + (time_t)f->o->refresh_age)
+            f->next_full = now + (time_t)f->o->refresh_age;
         f->backoff_s = f->backoff_s ? f->backoff_s * 2 : 5;
         if (f->backoff_s > FOLLOW_QUEUE_BACKOFF_MAX_S)
             f->backoff_s = FOLLOW_QUEUE_BACKOFF_MAX_S;
-        iam_log(LOG_ERR,
-                "cannot receive from the event queue: %s; %sretrying in "
-                "%u s",
-                err, f->full_reason ? "a full reconcile follows, " : "",
-                f->backoff_s);
+        if (f->full_reason)
+            iam_log(LOG_ERR,
+                    "cannot receive from the event queue: %s; a full "
+                    "reconcile follows, then the queue is tried again",
+                    err);
+        else
+            iam_log(LOG_ERR,
+                    "cannot receive from the event queue: %s; retrying in "
+                    "%u s",
+                    err, f->backoff_s);
         report(f);
         if (!f->full_reason)
             f->ops->sleep_ms(f->ctx, (int64_t)f->backoff_s * 1000);

@@ -431,6 +431,23 @@ test_queue_error(void **state)
     assert_int_equal(w->slept_ms, (10 + 20) * 1000);
 }
 
+/* While the queue is down, IAM is read in full every refresh_age: the
+ * object must not grow stale waiting for FULL_SYNC_INTERVAL. */
+static void
+test_queue_down_reads_often(void **state)
+{
+    static const struct step steps[] = {
+        { -ECONNREFUSED, { NULL }, 0 },
+        { -ECONNREFUSED, { NULL }, 0 },
+    };
+    struct world *w = world(steps, 2, 3, 60); /* then 1200 s of polls */
+    struct follow_stats st;
+
+    (void)state;
+    run(w, &st);
+    assert_int_equal(w->fulls, 3); /* start, the outage, 900 s later */
+}
+
 /* The interval brings a full read; what it finds that events missed is
  * the drift. A quiet queue meanwhile: the object is put again as it
  * grows old, with no IAM read. */
@@ -494,6 +511,7 @@ main(void)
         cmocka_unit_test(test_coalesced),
         cmocka_unit_test(test_settle_reads_again),
         cmocka_unit_test(test_queue_error),
+        cmocka_unit_test(test_queue_down_reads_often),
         cmocka_unit_test(test_interval_drift),
         cmocka_unit_test(test_signal_reconciles),
         cmocka_unit_test(test_start_fails),
