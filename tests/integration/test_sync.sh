@@ -236,10 +236,10 @@ touch -d '-290 seconds' "$db"
 run_sync "$basic/creds.env" "$conf" "$db" --if-due
 check_eq "--if-due 290 s after a check (interval 300 s, 30 s early is due) syncs" \
     "0 1" "$(grep -c 'not due' "$work/err") $(grep -c 'API calls' "$work/err")"
-write_conf "$work/due.conf" "$url" 'IAM_SYNC_INTERVAL=10min'
+write_conf "$work/due.conf" "$url" 'IAM_SYNC_INTERVAL=10m'
 touch -d '-400 seconds' "$db"
 run_sync "$basic/creds.env" "$work/due.conf" "$db" --if-due
-check_eq "--if-due with IAM_SYNC_INTERVAL=10min, checked 400 s ago: not due" \
+check_eq "--if-due with IAM_SYNC_INTERVAL=10m, checked 400 s ago: not due" \
     1 "$(grep -c 'not due' "$work/err")"
 run_sync "$basic/creds.env" "$conf" "$db" --if-due --publish s3://b/k
 check_rc "--if-due with --publish is a usage error" 2 $?
