@@ -105,7 +105,7 @@ remove_pending(struct follower *f)
 
     if (f->p.n == 0)
         return;
-    v = calloc(f->p.n, sizeof(*v));
+    v = calloc(f->p.n, sizeof(const struct aws_sqs_message *));
     if (!v) {
         iam_log(LOG_WARNING,
                 "cannot delete %zu messages (no memory): "
