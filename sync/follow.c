@@ -30,6 +30,7 @@ struct follower {
     bool dirty;        /* @kept is not in the object yet */
     time_t retry_at;   /* when a failed put is tried again */
     time_t next_full;
+    time_t last_full;          /* when the last full read began */
     const char *full_reason;   /* a full read is due now, and why */
     struct event_hints settle; /* read again at @settle_at */
     time_t settle_at;
@@ -170,6 +171,7 @@ reconcile(struct follower *f, const char *reason)
     int r;
 
     memset(&d, 0, sizeof(d));
+    f->last_full = started;
     f->next_full = started + f->o->full_interval;
     f->st.reconciles++;
     r = f->ops->full(f->ctx, &full);
@@ -233,6 +235,34 @@ settle_later(struct follower *f, const struct event_hints *hints)
     f->settle_at = f->ops->now(f->ctx) + FOLLOW_SETTLE_S;
 }
 
+/*
+ * A batch that asks for a full read (a malformed message, a flood): one
+ * now, unless one began less than FOLLOW_FORCED_FULL_MIN_S ago; then it
+ * is due at that distance, and the messages are deleted now (that read
+ * covers them; a restart reads in full too).
+ */
+static void
+forced_full(struct follower *f)
+{
+    const char *why = f->p.hints.malformed ? "malformed" : "flood";
+    time_t at = f->last_full + FOLLOW_FORCED_FULL_MIN_S;
+
+    if (f->ops->now(f->ctx) >= at) {
+        reconcile(f, why);
+        return;
+    }
+    if (f->next_full > at)
+        f->next_full = at;
+    iam_log(LOG_WARNING,
+            "%zu messages ask for a full reconcile (%s); the last began "
+            "less than %d s ago: the next is in %lld s",
+            f->p.n, why, FOLLOW_FORCED_FULL_MIN_S,
+            (long long)(f->next_full - f->ops->now(f->ctx)));
+    remove_pending(f);
+    pending_free(&f->p);
+    report(f);
+}
+
 static void
 apply_batch(struct follower *f)
 {
@@ -242,7 +272,7 @@ apply_batch(struct follower *f)
     int r = 0;
 
     if (f->p.hints.full) {
-        reconcile(f, f->p.hints.malformed ? "malformed" : "flood");
+        forced_full(f);
         return;
     }
     f->st.batches++;

@@ -41,6 +41,10 @@
 #define FOLLOW_SETTLE_S 30
 /* How long a received message stays hidden from other receivers. */
 #define FOLLOW_VISIBILITY_S 60
+/* Full reads that messages ask for (malformed, a flood) are at least
+ * this far apart: whoever can send to the queue must not make the
+ * publisher read the whole account in a loop. */
+#define FOLLOW_FORCED_FULL_MIN_S 300
 /* Retries of a failed put, and the longest wait after a queue error. */
 #define FOLLOW_RETRY_S 30
 #define FOLLOW_QUEUE_BACKOFF_MAX_S 300

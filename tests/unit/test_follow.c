@@ -337,8 +337,8 @@ test_failed_put_keeps_message(void **state)
     assert_int_equal(w->fulls, 1);
 }
 
-/* A message that cannot be read brings a full read at once; it is
- * deleted once that read is put. */
+/* A message that cannot be read brings a full read; it is deleted once
+ * that read is put. */
 static void
 test_malformed_reconciles(void **state)
 {
@@ -348,10 +348,37 @@ test_malformed_reconciles(void **state)
 
     (void)state;
     run(w, &st);
-    assert_int_equal(w->fulls, 2);
-    assert_int_equal(w->deltas, 0);
+    /* Right after the start's full read: deferred, message deleted. */
+    assert_int_equal(w->fulls, 1);
     assert_int_equal(st.malformed, 1);
     assert_int_equal(w->removed, 1);
+
+    /* FOLLOW_FORCED_FULL_MIN_S later it comes (before the interval). */
+    w = world(steps, 1, 3, 20); /* 20 quiet polls: 400 s */
+    run(w, &st);
+    assert_int_equal(w->fulls, 2);
+    assert_int_equal(w->deltas, 0);
+    assert_int_equal(w->removed, 1);
+}
+
+/* Whoever can send to the queue cannot make the publisher read the whole
+ * account in a loop: malformed messages in a row bring one full read per
+ * FOLLOW_FORCED_FULL_MIN_S. */
+static void
+test_malformed_flood_bounded(void **state)
+{
+    static const struct step steps[] = {
+        { 0, { "x" }, 0 }, { 0, { "y" }, 0 }, { 0, { "z" }, 0 },
+        { 0, { "x" }, 0 }, { 0, { "y" }, 0 }, { 0, { "z" }, 0 },
+    };
+    struct world *w = world(steps, 6, 3, 1);
+    struct follow_stats st;
+
+    (void)state;
+    run(w, &st);
+    assert_int_equal(st.malformed, 6);
+    assert_int_equal(w->fulls, 1);
+    assert_int_equal(w->removed, 6);
 }
 
 /* A message of another kind costs nothing but its deletion. */
@@ -507,6 +534,7 @@ main(void)
         cmocka_unit_test(test_event_applied_then_deleted),
         cmocka_unit_test(test_failed_put_keeps_message),
         cmocka_unit_test(test_malformed_reconciles),
+        cmocka_unit_test(test_malformed_flood_bounded),
         cmocka_unit_test(test_ignored_costs_nothing),
         cmocka_unit_test(test_coalesced),
         cmocka_unit_test(test_settle_reads_again),
