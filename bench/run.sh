@@ -860,9 +860,9 @@ events_table() {
         "$(yesno "$(kv "$e" batch_calls) <= 3")"
     printf '| IAM calls in %s s with nothing changing | %s | — | 0 | %s |\n' \
         "$(kv "$e" quiet_s)" "$quiet_calls" "$(yesno "$quiet_calls == 0")"
-    printf '| IAM calls per hour, nothing changing | %s (one reconcile an hour + %s s quiet extrapolated) | %s (a full run every 5 min) | — | — |\n' \
-        "$(calc "%.0f|$(kv "$e" start_calls) + $quiet_calls * 3600 / $(kv "$e" quiet_s)")" \
-        "$(kv "$e" quiet_s)" "$(calc "%.0f|$full_calls * 12")"
+    printf '| IAM calls per hour, nothing changing | %s (one reconcile: a no-change full read, %s calls; plus the quiet period extrapolated) | %s (a full run every 5 min) | — | — |\n' \
+        "$(calc "%.0f|$full_calls + $quiet_calls * 3600 / $(kv "$e" quiet_s)")" \
+        "$full_calls" "$(calc "%.0f|$full_calls * 12")"
 }
 
 results=$build/bench/results.md
