@@ -57,7 +57,8 @@ UNIT_SRC := tests/unit/test_rec.c tests/unit/test_db.c tests/unit/test_pack.c \
 	tests/unit/test_error.c tests/unit/test_file.c tests/unit/test_shellword.c \
 	tests/unit/test_sudo_check.c tests/unit/test_explain.c \
 	tests/unit/test_tag_keys.c tests/unit/test_terminate.c \
-	tests/unit/test_shared.c
+	tests/unit/test_shared.c tests/unit/test_sqs.c tests/unit/test_events.c \
+	tests/unit/test_fetch_delta.c tests/unit/test_follow.c
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 
@@ -194,10 +195,34 @@ $(BUILD)/tests/test_tag_keys: tests/unit/test_tag_keys.c $(SYNC_TESTED_OBJ) \
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(SYNC_TESTED_OBJ) \
 		$(TEST_LIBS)
 
+# The incremental fetch, against a full fetch of the same fake account.
+DELTA_TESTED_OBJ := $(OBJ)/sync/fetch_delta.o $(OBJ)/sync/fetch_drift.o \
+	$(OBJ)/sync/fetch.o $(OBJ)/sync/pool.o $(OBJ)/sync/tag_keys.o
+$(BUILD)/tests/test_fetch_delta: tests/unit/test_fetch_delta.c \
+		$(DELTA_TESTED_OBJ) $(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(DELTA_TESTED_OBJ) \
+		$(TEST_LIBS)
+
+# The follower's loop, against a scripted queue, IAM, S3 and clock.
+FOLLOW_TESTED_OBJ := $(OBJ)/sync/follow.o $(OBJ)/sync/events.o \
+	$(DELTA_TESTED_OBJ)
+$(BUILD)/tests/test_follow: tests/unit/test_follow.c $(FOLLOW_TESTED_OBJ) \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(FOLLOW_TESTED_OBJ) \
+		$(TEST_LIBS)
+
 $(BUILD)/tests/test_terminate: tests/unit/test_terminate.c \
 		$(OBJ)/sync/terminate.o $(BUILD)/libiam.a $(TESTLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(OBJ)/sync/terminate.o \
+		$(TEST_LIBS)
+
+$(BUILD)/tests/test_events: tests/unit/test_events.c $(OBJ)/sync/events.o \
+		$(BUILD)/libiam.a $(TESTLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Isync $(LDFLAGS) -o $@ $< $(OBJ)/sync/events.o \
 		$(TEST_LIBS)
 
 $(BUILD)/tests/test_sshd_check: tests/unit/test_sshd_check.c \

@@ -261,6 +261,12 @@ static const struct key_def keys[] = {
       .rule = &iam_config_rule_absolute },
     { "S3_ENDPOINT", KIND_OPT_STR, F(s3_endpoint),
       .check = iam_config_check_s3_endpoint },
+    { "EVENT_QUEUE_URL", KIND_OPT_STR, F(event_queue_url),
+      .check = iam_config_check_queue_url },
+    { "FULL_SYNC_INTERVAL", KIND_DURATION, F(full_sync_interval), .num = 3600,
+      .min = 10, .max = 7 * 86400 },
+    { "IAM_SYNC_INTERVAL", KIND_DURATION, F(iam_sync_interval), .num = 300,
+      .min = 60, .max = 86400 },
     /* aws-ec2-ssh created local accounts with useradd; nothing here
      * does, so these have nothing left to configure. */
     { "LOCAL_MARKER_GROUP", KIND_UNNEEDED,

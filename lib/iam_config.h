@@ -225,6 +225,15 @@ struct iam_config {
     /* S3_ENDPOINT: S3 URL instead of the regional one (VPC interface
      * endpoints, tests). Default NULL. */
     char *s3_endpoint;
+    /* EVENT_QUEUE_URL: the SQS queue IAM's change events arrive in; with
+     * it, iam-sync --publish follows the queue. Default NULL. */
+    char *event_queue_url;
+    /* FULL_SYNC_INTERVAL: seconds between a following publisher's full
+     * reads of IAM. Default 3600. */
+    uint32_t full_sync_interval;
+    /* IAM_SYNC_INTERVAL: seconds a direct sync started with --if-due
+     * waits after the last check of IAM. Default 300. */
+    uint32_t iam_sync_interval;
     /* The line of the file that set each key last, 0 for a default: read
      * it with iam_config_line(). */
     size_t key_lines[IAM_CONFIG_KEYS_MAX];

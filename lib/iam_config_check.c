@@ -394,6 +394,71 @@ iam_config_check_s3_endpoint(const char *key, const char *v, char *why,
     return 0;
 }
 
+/* SQS queue names: 1 to 80 of [A-Za-z0-9_-], ".fifo" included. */
+static bool
+is_queue_name(const char *s)
+{
+    size_t n = strlen(s), body = n;
+
+    if (n > 5 && strcmp(s + n - 5, ".fifo") == 0)
+        body = n - 5;
+    if (n < 1 || n > 80 || body < 1)
+        return false;
+    for (size_t i = 0; i < body; i++)
+        if (!iam_is_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    return true;
+}
+
+/* The host of [@s, @end) (host[:port] or [v6]:port) takes plain http. */
+static bool
+plain_ok_host(const char *s, const char *end)
+{
+    char host[256];
+    const char *colon;
+    size_t n;
+
+    if (*s == '[')
+        colon = memchr(s, ']', (size_t)(end - s));
+    else
+        colon = s;
+    colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
+    n = (size_t)((colon ? colon : end) - s);
+    if (n == 0 || n >= sizeof(host))
+        return false;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    return aws_endpoint_plain_ok(host);
+}
+
+int
+iam_config_check_queue_url(const char *key, const char *v, char *why,
+                           size_t whylen)
+{
+    const char *path, *name;
+    size_t i;
+    int r = iam_config_check_url(key, v, why, whylen);
+
+    if (r < 0)
+        return r;
+    path = strchr(strstr(v, "://") + 3, '/');
+    for (i = 1; path && i <= 12; i++)
+        if (!iam_is_digit(path[i]))
+            break;
+    name = path && i == 13 && path[13] == '/' ? path + 14 : NULL;
+    if (!name || !is_queue_name(name))
+        return fail(why, whylen,
+                    "%s: \"" SHOW "\" is not a queue URL "
+                    "(https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)",
+                    key, v);
+    if (strncasecmp(v, "http://", 7) == 0 && !plain_ok_host(v + 7, path))
+        return fail(why, whylen,
+                    "%s: \"" SHOW "\": plain http only to a loopback "
+                    "host; use https",
+                    key, v);
+    return 0;
+}
+
 /* ---- the id range against login.defs ---- */
 /* [a1, b1] and [a2, b2] share an id (an empty range shares none). */
 static bool

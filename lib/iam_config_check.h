@@ -105,6 +105,13 @@ int
 iam_config_check_s3_url(const char *key, const char *v, char *why,
                         size_t whylen);
 
+/* EVENT_QUEUE_URL: as iam_config_check_url(), with the path of an SQS
+ * queue URL: /ACCOUNT/NAME (12 digits; 1 to 80 of [A-Za-z0-9_-], or a
+ * name ending in .fifo). */
+int
+iam_config_check_queue_url(const char *key, const char *v, char *why,
+                           size_t whylen);
+
 /* S3_ENDPOINT: as iam_config_check_url(), and no path but "/". */
 int
 iam_config_check_s3_endpoint(const char *key, const char *v, char *why,

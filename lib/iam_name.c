@@ -221,6 +221,19 @@ is_iam_char(char c)
     return iam_is_alpha(c) || iam_is_digit(c) || strchr("+=,.@_-", c) != NULL;
 }
 
+bool
+iam_name_is_valid_iam(const char *s, size_t len, size_t max)
+{
+    size_t i;
+
+    if (!s || len == 0 || len > max)
+        return false;
+    for (i = 0; i < len; i++)
+        if (s[i] == '\0' || !is_iam_char(s[i]))
+            return false;
+    return true;
+}
+
 static bool
 is_posix_char(char c)
 {

@@ -43,6 +43,16 @@
 #define IAM_NAME_IAM_GROUP_MAX 128
 
 /*
+ * iam_name_is_valid_iam - true when the @len bytes of @s are a name IAM
+ * can hold: 1 to @max (IAM_NAME_IAM_USER_MAX for a user,
+ * IAM_NAME_IAM_GROUP_MAX for a group) characters of [A-Za-z0-9+=,.@_-].
+ * For names read from outside IAM's answers (an event), before they
+ * are asked about. NULL gives false. Pure, thread-safe.
+ */
+bool
+iam_name_is_valid_iam(const char *s, size_t len, size_t max);
+
+/*
  * iam_name_map - map an IAM user or group name to its POSIX name.
  * @iam_name: NUL-terminated IAM name.
  * @ret_name: output buffer, IAM_NAME_BUF bytes are always enough; set to

@@ -37,7 +37,7 @@ $(FUZZ_LIB_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
 
 # The fleet object reader lives in sync/: its target links those files.
 FUZZ_SYNC_SRC := sync/fleet_obj.c sync/fleet_sign.c sync/fetch.c sync/pool.c \
-	sync/tag_keys.c
+	sync/tag_keys.c sync/events.c
 FUZZ_SYNC_OBJ = $(FUZZ_SYNC_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
 $(FUZZ_SYNC_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
@@ -46,6 +46,11 @@ $(FUZZ_SYNC_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
 
 $(FUZZ_DIR)/fuzz_fleet_obj: $(FUZZ_SYNC_OBJ)
 $(FUZZ_DIR)/fuzz_fleet_obj: FUZZ_EXTRA = -Isync $(FUZZ_SYNC_OBJ) -lpthread
+
+# The event reader (sync/events.c): what anyone who can send to the
+# queue controls.
+$(FUZZ_DIR)/fuzz_events: $(FUZZ_DIR)/obj/sync/events.o
+$(FUZZ_DIR)/fuzz_events: FUZZ_EXTRA = -Isync $(FUZZ_DIR)/obj/sync/events.o
 
 $(FUZZ_BIN): $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)

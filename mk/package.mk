@@ -40,7 +40,8 @@ PKG_DIR = $(BUILD)/pkg
 
 MAN5 := man/nss-iam.conf.5
 MAN8 := man/iam-sync.8 man/iam-authorized-keys.8 man/libnss_iam.8
-UNITS := systemd/iam-sync.service systemd/iam-sync.timer
+UNITS := systemd/iam-sync.service systemd/iam-sync.timer \
+	systemd/iam-sync-publisher.service
 PRESET := systemd/80-nss-iam.preset
 CONTRIB_CONF := contrib/nss-iam.conf
 # sshd keeps the first AuthorizedKeysCommand it reads, and reads
@@ -128,6 +129,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/libnss_iam.8 \
 		$(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(UNITDIR)/iam-sync.timer \
+		$(DESTDIR)$(UNITDIR)/iam-sync-publisher.service \
 		$(DESTDIR)$(PRESETDIR)/$(notdir $(PRESET)) \
 		$(DESTDIR)$(DATADIR)/nss-iam/nss-iam.conf \
 		$(DESTDIR)$(LIBEXECDIR)/nss-iam/nsswitch-edit \

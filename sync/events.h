@@ -58,8 +58,8 @@ struct event_hints {
  * (then @h->full is set); -ENOMEM.
  */
 int
-event_hints_add(struct event_hints *h, const char *body, size_t len,
-                bool tags, char *why, size_t why_len);
+event_hints_add(struct event_hints *h, const char *body, size_t len, bool tags,
+                char *why, size_t why_len);
 
 /* event_hints_merge - add @from's hints and counters to @into. */
 int

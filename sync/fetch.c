@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch_read.h"
 #include "iam_log.h"
 #include "pool.h"
 
@@ -32,14 +33,10 @@ append(void **dst, size_t *dst_n, void *src, size_t n, size_t size)
     return 0;
 }
 
-/*
- * Calls @action once for one page. Returns 0 with the body in *resp, or
- * -errno with the reason logged. @code receives an AWS error code.
- */
-static int
-call(struct aws_client *c, struct aws_http *h, const char *action,
-     const char *const *params, struct aws_http_response *resp, char *code,
-     size_t code_len)
+int
+fetch_call(struct aws_client *c, struct aws_http *h, const char *action,
+           const char *const *params, struct aws_http_response *resp,
+           char *code, size_t code_len)
 {
     char err[ERRLEN];
     int r;
@@ -74,34 +71,16 @@ next_marker(const char *action, char **marker, bool truncated,
     return 1;
 }
 
-static int
-parse_failed(const char *what, const char *err)
+int
+fetch_parse_failed(const char *what, const char *err)
 {
     iam_log(LOG_ERR, "%s: %s", what, err);
     return -EPROTO;
 }
 
-/*
- * One paged list call. @take parses a page, keeps what it needs, and
- * hands back IsTruncated and the Marker (which it then no longer owns).
- */
-struct lister {
-    const char *action;
-    const char *name_param; /* "UserName", "GroupName", or NULL */
-    const char *name;
-    unsigned long *calls;
-    int (*take)(void *arg, const struct aws_http_response *resp,
-                bool *ret_truncated, char **ret_marker);
-    void *arg;
-};
-
-/*
- * Calls @l->action until the last page. Returns 0, or -errno; an AWS
- * error's code goes to @code (NoSuchEntity is left to the caller).
- */
-static int
-list_all(struct aws_client *c, struct aws_http *h, const struct lister *l,
-         char *code, size_t code_len)
+int
+fetch_list_all(struct aws_client *c, struct aws_http *h,
+               const struct fetch_lister *l, char *code, size_t code_len)
 {
     struct aws_http_response resp;
     const char *params[7];
@@ -123,7 +102,7 @@ list_all(struct aws_client *c, struct aws_http *h, const struct lister *l,
             params[n++] = marker;
         }
         params[n] = NULL;
-        r = call(c, h, l->action, params, &resp, code, code_len);
+        r = fetch_call(c, h, l->action, params, &resp, code, code_len);
         if (r < 0)
             break;
         __atomic_add_fetch(l->calls, 1, __ATOMIC_RELAXED);
@@ -154,7 +133,7 @@ take_users(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     r = aws_iam_json_list_users(resp->body, resp->body_len, perr, sizeof(perr),
                                 NULL, &page);
     if (r < 0)
-        return parse_failed("ListUsers", perr);
+        return fetch_parse_failed("ListUsers", perr);
     r = append((void **)&f->users, &f->n_users, page->users, page->n_users,
                sizeof(*page->users));
     if (r >= 0) {
@@ -170,15 +149,15 @@ take_users(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
 static int
 list_users(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
 {
-    struct lister l = { "ListUsers",          NULL,       NULL,
-                        &f->list_users_calls, take_users, f };
+    struct fetch_lister l = { "ListUsers",          NULL,       NULL,
+                              &f->list_users_calls, take_users, f };
 
-    return list_all(o->iam, h, &l, NULL, 0);
+    return fetch_list_all(o->iam, h, &l, NULL, 0);
 }
 
-/* The index of the user with @user_id in the by-id order, or -1. */
-static long
-user_index(const struct fetch *f, const size_t *by_id, const char *user_id)
+long
+fetch_user_index(const struct fetch *f, const size_t *by_id,
+                 const char *user_id)
 {
     size_t lo = 0, hi = f->n_users;
     int c;
@@ -220,7 +199,7 @@ add_members(struct fetch *f, const size_t *by_id, struct fetch_group *g,
         return -ENOMEM;
     g->members = grown;
     for (i = 0; i < page->n_users; i++) {
-        idx = user_index(f, by_id, page->users[i].user_id);
+        idx = fetch_user_index(f, by_id, page->users[i].user_id);
         /* A user created after ListUsers ran: next sync sees them. */
         if (idx >= 0)
             g->members[g->n_members++] = (size_t)idx;
@@ -246,7 +225,7 @@ take_group(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     r = aws_iam_json_get_group(resp->body, resp->body_len, perr, sizeof(perr),
                                NULL, &page);
     if (r < 0)
-        return parse_failed("GetGroup", perr);
+        return fetch_parse_failed("GetGroup", perr);
     if (!x->g->group_id) {
         x->g->group_id = page->group.group_id;
         page->group.group_id = NULL;
@@ -266,12 +245,12 @@ get_group(const struct fetch_opts *o, struct aws_http *h, struct fetch *f,
           const size_t *by_id, struct fetch_group *g)
 {
     struct group_page_ctx x = { f, by_id, g };
-    struct lister l = { "GetGroup",          "GroupName", g->name,
-                        &f->get_group_calls, take_group,  &x };
+    struct fetch_lister l = { "GetGroup",          "GroupName", g->name,
+                              &f->get_group_calls, take_group,  &x };
     char code[64] = "";
     int r;
 
-    r = list_all(o->iam, h, &l, code, sizeof(code));
+    r = fetch_list_all(o->iam, h, &l, code, sizeof(code));
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0) {
         iam_log(LOG_WARNING,
                 "IAM group %s does not exist: it grants "
@@ -384,9 +363,8 @@ fetch_mark_shared(struct fetch *f, const struct iam_map *shared_accounts)
         }
 }
 
-/* The user indexes in UserId order, for user_index(); NULL: no memory. */
-static size_t *
-users_by_id(struct fetch *f)
+size_t *
+fetch_users_by_id(const struct fetch *f)
 {
     size_t *by_id, i;
 
@@ -395,7 +373,7 @@ users_by_id(struct fetch *f)
         return NULL;
     for (i = 0; i < f->n_users; i++)
         by_id[i] = i;
-    qsort_r(by_id, f->n_users, sizeof(*by_id), cmp_user_id, f);
+    qsort_r(by_id, f->n_users, sizeof(*by_id), cmp_user_id, (void *)f);
     return by_id;
 }
 
@@ -408,7 +386,7 @@ get_groups(const struct fetch_opts *o, struct aws_http *h, struct fetch *f)
     r = collect_groups(o, f);
     if (r < 0 || f->n_groups == 0)
         return r;
-    by_id = users_by_id(f);
+    by_id = fetch_users_by_id(f);
     if (!by_id)
         return -ENOMEM;
     for (i = 0; r >= 0 && i < f->n_groups; i++)
@@ -453,8 +431,8 @@ phase(const struct fetch_opts *o, const char *name, unsigned long planned)
 struct keys_job {
     const struct fetch_opts *o;
     struct fetch *f;
-    size_t *users; /* authorized user indexes */
-    size_t n_users;
+    const size_t *users;  /* user indexes */
+    const unsigned *what; /* FETCH_READ_* for each */
 };
 
 /* Moves one page of key metadata into @uk. */
@@ -490,7 +468,7 @@ take_keys(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     r = aws_iam_json_list_ssh_public_keys(resp->body, resp->body_len, perr,
                                           sizeof(perr), NULL, &page);
     if (r < 0)
-        return parse_failed("ListSSHPublicKeys", perr);
+        return fetch_parse_failed("ListSSHPublicKeys", perr);
     r = add_keys(arg, page);
     if (r >= 0) {
         *ret_truncated = page->is_truncated;
@@ -595,7 +573,7 @@ take_tags(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     r = aws_iam_json_list_user_tags(resp->body, resp->body_len, perr,
                                     sizeof(perr), NULL, &page);
     if (r < 0)
-        return parse_failed("ListUserTags", perr);
+        return fetch_parse_failed("ListUserTags", perr);
     r = add_tags(arg, page);
     if (r >= 0) {
         *ret_truncated = page->is_truncated;
@@ -606,8 +584,7 @@ take_tags(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     return r;
 }
 
-/* ListSSHPublicKeys (and ListUserTags, unless the tags come from
- * GetAccountAuthorizationDetails) for one authorized user. */
+/* ListSSHPublicKeys and (or) ListUserTags for one user. */
 static int
 list_keys_task(size_t i, struct aws_http *h, void *arg)
 {
@@ -615,20 +592,21 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
     size_t u = j->users[i];
     struct tags_ctx x = { j->o->tag_prefix, j->f->users[u].user_name,
                           &j->f->keys[u] };
-    struct lister l = {
+    struct fetch_lister l = {
         "ListSSHPublicKeys",    "UserName", j->f->users[u].user_name,
         &j->f->list_keys_calls, take_keys,  &j->f->keys[u]
     };
-    struct lister lt = {
+    struct fetch_lister lt = {
         "ListUserTags",         "UserName", j->f->users[u].user_name,
         &j->f->list_tags_calls, take_tags,  &x
     };
     char code[64] = "";
-    int r;
+    int r = 0;
 
-    r = list_all(j->o->iam, h, &l, code, sizeof(code));
-    if (r >= 0 && j->o->tag_prefix && !j->o->tags_from_gaad)
-        r = list_all(j->o->iam, h, &lt, code, sizeof(code));
+    if (j->what[i] & FETCH_READ_KEYS)
+        r = fetch_list_all(j->o->iam, h, &l, code, sizeof(code));
+    if (r >= 0 && j->o->tag_prefix && (j->what[i] & FETCH_READ_TAGS))
+        r = fetch_list_all(j->o->iam, h, &lt, code, sizeof(code));
     /* Deleted since ListUsers ran: no keys, and gone at the next sync. */
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
         r = 0;
@@ -644,7 +622,7 @@ list_keys_task(size_t i, struct aws_http *h, void *arg)
 struct gaad_ctx {
     const char *prefix;
     struct fetch *f;
-    size_t *by_id; /* users_by_id() */
+    size_t *by_id; /* fetch_users_by_id() */
     bool *seen;    /* per user: a page named it already */
 };
 
@@ -652,7 +630,7 @@ static bool
 gaad_keep_user(void *arg, const char *user_id)
 {
     const struct gaad_ctx *x = arg;
-    long u = user_index(x->f, x->by_id, user_id);
+    long u = fetch_user_index(x->f, x->by_id, user_id);
 
     /* A user created after ListUsers ran: next sync sees them. */
     return u >= 0 && x->f->wanted[u];
@@ -674,7 +652,7 @@ gaad_keep_tag(void *arg, const char *user_name, const char *key,
 static int
 gaad_attach(struct gaad_ctx *x, struct aws_iam_json_gaad_user *gu)
 {
-    long u = user_index(x->f, x->by_id, gu->user_id);
+    long u = fetch_user_index(x->f, x->by_id, gu->user_id);
     struct aws_iam_json_tag_page tags = { gu->tags, gu->n_tags, false, NULL };
     struct tags_ctx t;
 
@@ -709,7 +687,7 @@ take_gaad(void *arg, const struct aws_http_response *resp, bool *ret_truncated,
     r = aws_iam_json_get_account_authorization_details(
         resp->body, resp->body_len, &flt, perr, sizeof(perr), NULL, &page);
     if (r < 0)
-        return parse_failed("GetAccountAuthorizationDetails", perr);
+        return fetch_parse_failed("GetAccountAuthorizationDetails", perr);
     for (i = 0; r >= 0 && i < page->n_users; i++)
         r = gaad_attach(x, &page->users[i]);
     if (r >= 0) {
@@ -725,22 +703,22 @@ static int
 gaad_all_tags(const struct fetch_opts *o, struct fetch *f)
 {
     struct gaad_ctx x = { o->tag_prefix, f, NULL, NULL };
-    struct lister l = { "GetAccountAuthorizationDetails",
-                        "Filter.member.1",
-                        "User",
-                        &f->gaad_calls,
-                        take_gaad,
-                        &x };
+    struct fetch_lister l = { "GetAccountAuthorizationDetails",
+                              "Filter.member.1",
+                              "User",
+                              &f->gaad_calls,
+                              take_gaad,
+                              &x };
     struct aws_http h;
     char code[64] = "";
     int r;
 
     phase(o, "GetAccountAuthorizationDetails", 0);
-    x.by_id = users_by_id(f);
+    x.by_id = fetch_users_by_id(f);
     x.seen = calloc(f->n_users + 1, sizeof(*x.seen));
     r = x.by_id && x.seen ? aws_http_init(&h) : -ENOMEM;
     if (r >= 0) {
-        r = list_all(o->iam, &h, &l, code, sizeof(code));
+        r = fetch_list_all(o->iam, &h, &l, code, sizeof(code));
         aws_http_destroy(&h);
     }
     if (r == -EREMOTEIO && strcmp(code, "AccessDenied") == 0)
@@ -780,8 +758,8 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
     char perr[AWS_IAM_JSON_ERRBUF_SIZE], code[64];
     int r;
 
-    r = call(j->o->iam, h, "GetSSHPublicKey", params, &resp, code,
-             sizeof(code));
+    r = fetch_call(j->o->iam, h, "GetSSHPublicKey", params, &resp, code,
+                   sizeof(code));
     if (r == -EREMOTEIO && strcmp(code, "NoSuchEntity") == 0)
         return 0; /* deleted meanwhile: stays without a body, not served */
     if (r < 0)
@@ -791,38 +769,56 @@ get_key_task(size_t i, struct aws_http *h, void *arg)
                                         sizeof(perr), NULL, &key);
     aws_http_response_free(&resp);
     if (r < 0)
-        return parse_failed("GetSSHPublicKey", perr);
+        return fetch_parse_failed("GetSSHPublicKey", perr);
     k->body = key->ssh_public_key_body;
     key->ssh_public_key_body = NULL;
     aws_iam_json_ssh_key_free(key);
     return 0;
 }
 
+int
+fetch_read_users(const struct fetch_opts *o, struct fetch *f,
+                 const size_t *users, const unsigned *what, size_t n)
+{
+    struct keys_job j = { o, f, users, what };
+
+    return pool_run(n, o->concurrency, list_keys_task, &j);
+}
+
+/* ListSSHPublicKeys (and ListUserTags, unless the tags come from
+ * GetAccountAuthorizationDetails) for each wanted user. */
 static int
 list_all_keys(const struct fetch_opts *o, struct fetch *f)
 {
-    struct keys_job j = { o, f, NULL, 0 };
-    size_t i;
+    unsigned each = FETCH_READ_KEYS;
+    unsigned *what;
+    size_t *users, i, n = 0;
     int r;
 
+    if (o->tag_prefix && !o->tags_from_gaad)
+        each |= FETCH_READ_TAGS;
     f->keys = calloc(f->n_users + 1, sizeof(*f->keys));
-    j.users = malloc((f->n_users + 1) * sizeof(*j.users));
-    if (!f->keys || !j.users) {
-        free(j.users);
-        return -ENOMEM;
+    users = malloc((f->n_users + 1) * sizeof(*users));
+    what = malloc((f->n_users + 1) * sizeof(*what));
+    r = f->keys && users && what ? 0 : -ENOMEM;
+    for (i = 0; r >= 0 && i < f->n_users; i++) {
+        if (f->wanted[i]) {
+            users[n] = i;
+            what[n++] = each;
+        }
     }
-    for (i = 0; i < f->n_users; i++)
-        if (f->wanted[i])
-            j.users[j.n_users++] = i;
-    phase(o, "ListSSHPublicKeys", j.n_users);
-    r = pool_run(j.n_users, o->concurrency, list_keys_task, &j);
-    free(j.users);
+    if (r >= 0) {
+        phase(o, "ListSSHPublicKeys", n);
+        r = fetch_read_users(o, f, users, what, n);
+    }
+    free(users);
+    free(what);
     return r;
 }
 
 /* Bodies: from the previous snapshot when known, else GetSSHPublicKey. */
-static int
-get_all_bodies(const struct fetch_opts *o, struct fetch *f)
+int
+fetch_read_bodies(const struct fetch_opts *o, struct fetch *f)
 {
     struct bodies_job j = { o, f, NULL };
     size_t u, k, n = 0, total = 0;
@@ -858,30 +854,37 @@ get_all_bodies(const struct fetch_opts *o, struct fetch *f)
  * Keys from tags have no upload date: they get the first time a sync saw
  * them (the previous snapshot's date for that user and key), or now.
  */
-static void
-date_tag_keys(const struct fetch_opts *o, struct fetch *f)
+void
+fetch_date_tag_keys(const struct fetch_opts *o, struct fetch *f, size_t u)
 {
     struct iam_keyline parsed;
     struct fetch_key *fk;
     char line[AWS_IAM_JSON_TAG_VALUE_MAX + 1];
     int64_t first;
-    size_t u, k;
+    size_t k;
     int reason;
 
-    for (u = 0; u < f->n_users; u++) {
-        for (k = 0; k < f->keys[u].n; k++) {
-            fk = &f->keys[u].v[k];
-            if (!tag_keys_is_id(fk->key_id))
-                continue;
-            fk->upload_date = o->now;
-            if (o->known &&
-                iam_keyline_parse(fk->body, strlen(fk->body), line,
-                                  sizeof(line), &parsed, &reason) == 0 &&
-                tag_seen_first(&o->known->seen, f->users[u].user_id,
-                               parsed.fingerprint, &first))
-                fk->upload_date = (time_t)first;
-        }
+    for (k = 0; k < f->keys[u].n; k++) {
+        fk = &f->keys[u].v[k];
+        if (!tag_keys_is_id(fk->key_id))
+            continue;
+        fk->upload_date = o->now;
+        if (o->known &&
+            iam_keyline_parse(fk->body, strlen(fk->body), line, sizeof(line),
+                              &parsed, &reason) == 0 &&
+            tag_seen_first(&o->known->seen, f->users[u].user_id,
+                           parsed.fingerprint, &first))
+            fk->upload_date = (time_t)first;
     }
+}
+
+static void
+date_tag_keys(const struct fetch_opts *o, struct fetch *f)
+{
+    size_t u;
+
+    for (u = 0; u < f->n_users; u++)
+        fetch_date_tag_keys(o, f, u);
 }
 
 int
@@ -913,7 +916,7 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
     if (r >= 0 && o->tag_prefix && o->tags_from_gaad)
         r = gaad_all_tags(o, ret);
     if (r >= 0)
-        r = get_all_bodies(o, ret);
+        r = fetch_read_bodies(o, ret);
     if (r >= 0 && o->tag_prefix)
         date_tag_keys(o, ret);
     if (r < 0) {
@@ -929,6 +932,14 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         ret->gaad_calls = counts.gaad_calls;
     }
     return r;
+}
+
+unsigned long
+fetch_calls(const struct fetch *f)
+{
+    return f->list_users_calls + f->get_group_calls + f->list_keys_calls +
+           f->get_key_calls + f->list_tags_calls + f->gaad_calls +
+           f->get_user_calls;
 }
 
 void

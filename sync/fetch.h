@@ -72,7 +72,8 @@ struct fetch {
     unsigned long list_keys_calls;
     unsigned long get_key_calls;
     unsigned long list_tags_calls;
-    unsigned long gaad_calls; /* GetAccountAuthorizationDetails pages */
+    unsigned long gaad_calls;     /* GetAccountAuthorizationDetails pages */
+    unsigned long get_user_calls; /* GetUser (fetch_delta() only) */
 };
 
 struct fetch_opts {
@@ -124,6 +125,10 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret);
 
 void
 fetch_free(struct fetch *f);
+
+/* fetch_calls - the IAM calls @f's counters add up to. */
+unsigned long
+fetch_calls(const struct fetch *f);
 
 /*
  * fetch_mark_authorized - (re)allocate f->authorized and f->wanted: the

@@ -535,6 +535,10 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
     int r;
 
     memset(ret, 0, sizeof(*ret));
+    /* What an earlier put left here is forgotten: this GET says. */
+    p->have_current = false;
+    p->put_if[0] = '\0';
+    p->put_if_absent = false;
     snprintf(what, sizeof(what), "S3 GET %s", p->url);
     memset(&req, 0, sizeof(req));
     req.method = "GET";
@@ -588,9 +592,39 @@ fleet_pub_known(struct fleet_pub *p, struct known_keys *ret,
 }
 
 int
-fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
-              time_t started, time_t now, bool dry_run, const char **ret_result,
-              struct fleet_stats *stats)
+fleet_pub_renew(struct fleet_pub *p, const struct aws_creds *creds,
+                int64_t deadline_ms)
+{
+    int r;
+
+    if (p->s3_ready)
+        aws_client_destroy(&p->s3);
+    p->s3_ready = false;
+    r = s3_client(p->cfg, creds, deadline_ms, p->url, &p->s3, p->endpoint,
+                  p->path);
+    p->s3_ready = r >= 0;
+    return r;
+}
+
+/* What was just put is what is in place: the next put is conditional on
+ * it, and compared with it. */
+static void
+put_done(struct fleet_pub *p, const struct aws_http_response *resp,
+         time_t started, const char *sha256)
+{
+    p->have_current = true;
+    p->current_created = (int64_t)started;
+    snprintf(p->current_sha256, sizeof(p->current_sha256), "%s", sha256);
+    p->put_if_absent = false;
+    /* Without an ETag the next put is unconditional, as after a GET
+     * that could not be read. */
+    snprintf(p->put_if, sizeof(p->put_if), "%s", resp->etag);
+}
+
+static int
+put_object(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+           time_t started, time_t now, bool force, bool dry_run,
+           const char **ret_result, struct fleet_stats *stats)
 {
     char what[AWS_S3_PATH_SIZE + 16], sha256[65];
     struct aws_sigv4_header hdr[3] = {
@@ -612,6 +646,7 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
                 "%s: an object created after this run "
                 "started is in place; not replacing it",
                 p->url);
+        p->raced = true;
         *ret_result = "unchanged";
         return 0;
     }
@@ -624,7 +659,7 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
         return r;
     }
     /* Same content, still young: leave it, instances keep their 304s. */
-    if (p->have_current && strcmp(p->current_sha256, sha256) == 0 &&
+    if (!force && p->have_current && strcmp(p->current_sha256, sha256) == 0 &&
         (int64_t)now - p->current_created <
             (int64_t)p->cfg->max_snapshot_age / 4) {
         *ret_result = "unchanged";
@@ -652,11 +687,13 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     if (r >= 0) {
         if (resp.status == 200) {
             *ret_result = "published";
+            put_done(p, &resp, started, sha256);
         } else if (resp.status == 412) {
             iam_log(LOG_WARNING,
                     "%s: another publisher put an object "
                     "while this run read IAM; not replacing it",
                     p->url);
+            p->raced = true;
             *ret_result = "unchanged";
         } else {
             r = s3_refused(what, &resp);
@@ -665,6 +702,29 @@ fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
     }
 out:
     free(obj);
+    return r;
+}
+
+int
+fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+              time_t started, time_t now, bool dry_run, const char **ret_result,
+              struct fleet_stats *stats)
+{
+    return put_object(p, f, all_keys, started, now, false, dry_run, ret_result,
+                      stats);
+}
+
+int
+fleet_pub_put_again(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+                    time_t started, struct fleet_stats *stats)
+{
+    const char *result;
+    int r;
+
+    r = put_object(p, f, all_keys, started, started, true, false, &result,
+                   stats);
+    if (r >= 0 && strcmp(result, "published") != 0)
+        r = -EAGAIN; /* another publisher's object is in place */
     return r;
 }
 

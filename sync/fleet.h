@@ -96,6 +96,8 @@ struct fleet_pub {
      * read (then the PUT is unconditional). */
     char put_if[AWS_HTTP_ETAG_SIZE];
     bool put_if_absent;
+    /* Another publisher's object was found in place, and left there. */
+    bool raced;
 };
 
 /*
@@ -138,6 +140,27 @@ int
 fleet_pub_put(struct fleet_pub *p, const struct fetch *f, bool all_keys,
               time_t started, time_t now, bool dry_run, const char **ret_result,
               struct fleet_stats *stats);
+
+/*
+ * fleet_pub_put_again - sign @f anew, created @started, and put it even
+ * though the object in place says the same: a publisher that follows
+ * IAM's events keeps its object younger than MAX_SNAPSHOT_AGE so. A
+ * successful put of either kind is remembered: the next one is
+ * conditional on it. Returns 0, -EAGAIN when another publisher's object
+ * is in place (nothing put), or -errno (logged).
+ */
+int
+fleet_pub_put_again(struct fleet_pub *p, const struct fetch *f, bool all_keys,
+                    time_t started, struct fleet_stats *stats);
+
+/*
+ * fleet_pub_renew - a new S3 client for @p, with @creds and @deadline_ms
+ * (a long-lived publisher's credentials and deadlines change). 0 or
+ * -errno (logged).
+ */
+int
+fleet_pub_renew(struct fleet_pub *p, const struct aws_creds *creds,
+                int64_t deadline_ms);
 
 /*
  * fleet_public_key - print SIGNING_KEY's public half as the

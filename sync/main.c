@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aws_http.h"
@@ -22,6 +24,7 @@
 #include "iam_config.h"
 #include "iam_log.h"
 #include "iam_login_defs.h"
+#include "state.h"
 #include "sync.h"
 
 struct args {
@@ -32,6 +35,7 @@ struct args {
     bool status;
     bool print_public_key;
     bool check_sshd;
+    bool if_due;
 };
 
 static void
@@ -85,6 +89,7 @@ parse_args(int argc, char **argv, struct args *ret)
         { "check-sshd", no_argument, NULL, 'S' },
         { "explain", required_argument, NULL, 'e' },
         { "offline", no_argument, NULL, 'o' },
+        { "if-due", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -131,6 +136,9 @@ parse_args(int argc, char **argv, struct args *ret)
         case 'o':
             ret->fl.offline = true;
             break;
+        case 'D':
+            ret->if_due = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -139,6 +147,10 @@ parse_args(int argc, char **argv, struct args *ret)
         }
     }
     if (optind != argc)
+        return -EINVAL;
+    /* --if-due paces syncs; it means nothing to the other modes. */
+    if (ret->if_due && (ret->fl.publish || ret->fl.explain || ret->status ||
+                        ret->print_public_key || ret->check_sshd))
         return -EINVAL;
     return check_explain(ret);
 }
@@ -154,6 +166,33 @@ check_publish(const char *url)
         return 0;
     fprintf(stderr, "iam-sync: --publish %s: %s\n", url, why);
     return -EINVAL;
+}
+
+/*
+ * --if-due (the timer's runs): a direct sync reads IAM every
+ * IAM_SYNC_INTERVAL, however often the timer ticks; a fleet instance's
+ * run is one conditional GET, due at every tick. The snapshot's mtime
+ * is when IAM was last read in full (a failed run leaves it: the next
+ * tick tries again). Half a minute early is due: the timer's ticks move.
+ */
+static bool
+due(const struct iam_config *cfg, const char *db_path)
+{
+    struct state snap;
+    struct stat st;
+    time_t now = time(NULL);
+    bool usable;
+
+    if (cfg->source || stat(db_path, &st) < 0 || st.st_mtime > now)
+        return true;
+    /* A snapshot this iam-sync cannot use (another format after an
+     * upgrade, untrusted) is replaced at once. */
+    memset(&snap, 0, sizeof(snap));
+    usable = state_peek(db_path, &snap) == 0 && snap.exists;
+    state_free(&snap);
+    if (!usable)
+        return true;
+    return now - st.st_mtime + 30 >= (time_t)cfg->iam_sync_interval;
 }
 
 /*
@@ -230,6 +269,10 @@ main(int argc, char **argv)
     } else if (cfg.authorized_unset) {
         status =
             not_configured(a.config ? a.config : IAM_CONFIG_PATH, a.fl.db_path);
+    } else if (a.if_due && !due(&cfg, a.fl.db_path)) {
+        iam_log(LOG_DEBUG, "not due: IAM was read less than "
+                           "IAM_SYNC_INTERVAL ago");
+        status = SYNC_EXIT_OK;
     } else if (aws_http_global_init() < 0) {
         iam_log(LOG_ERR, "cannot initialise libcurl");
         status = SYNC_EXIT_AWS;

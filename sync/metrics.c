@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "iam_file.h"
 #include "iam_log.h"
 
@@ -86,21 +87,20 @@ write_all(FILE *f, const struct metrics *m, int64_t success)
           m->duration);
 }
 
-int
-metrics_write(const char *dir, const struct metrics *m)
+/* Writes @text as "<dir>/<name>" atomically, readable by all. */
+static int
+write_file(const char *dir, const char *name,
+           void (*body)(FILE *f, const void *arg), const void *arg)
 {
     struct iam_file_temp t;
     char path[PATH_MAX];
     char *text = NULL;
     size_t len = 0;
-    int64_t success;
     FILE *f;
     int r;
 
-    if (snprintf(path, sizeof(path), "%s/%s", dir, FILE_NAME) >=
-        (int)sizeof(path))
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
         return -ENAMETOOLONG;
-    success = m->exit_status == 0 ? m->run_time : previous_success(path);
     r = iam_file_temp_open(path, &t);
     if (r < 0) {
         iam_log(LOG_WARNING, "%s: cannot write metrics: %s", dir,
@@ -112,7 +112,7 @@ metrics_write(const char *dir, const struct metrics *m)
         iam_file_temp_abort(&t);
         return -ENOMEM;
     }
-    write_all(f, m, success);
+    body(f, arg);
     if (fclose(f) != 0) {
         r = -ENOMEM;
         iam_file_temp_abort(&t);
@@ -125,4 +125,79 @@ metrics_write(const char *dir, const struct metrics *m)
         iam_log(LOG_WARNING, "%s: cannot write metrics: %s", path,
                 strerrordesc_np(-r));
     return r;
+}
+
+struct sync_file {
+    const struct metrics *m;
+    int64_t success;
+};
+
+static void
+sync_body(FILE *f, const void *arg)
+{
+    const struct sync_file *sf = arg;
+
+    write_all(f, sf->m, sf->success);
+}
+
+int
+metrics_write(const char *dir, const struct metrics *m)
+{
+    struct sync_file sf = { m, 0 };
+    char path[PATH_MAX];
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, FILE_NAME) >=
+        (int)sizeof(path))
+        return -ENAMETOOLONG;
+    sf.success = m->exit_status == 0 ? m->run_time : previous_success(path);
+    return write_file(dir, FILE_NAME, sync_body, &sf);
+}
+
+static void
+counter(FILE *f, const char *name, const char *help, unsigned long v)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help, name,
+            name, v);
+}
+
+static void
+follow_body(FILE *f, const void *arg)
+{
+    const struct follow_stats *s = arg;
+
+    gauge(f, "nss_iam_publisher_up", "The publisher follows the queue.", 1);
+    counter(f, "nss_iam_publisher_messages_total", "Event messages received.",
+            s->messages);
+    counter(f, "nss_iam_publisher_messages_ignored_total",
+            "Messages that named nothing to read again.", s->ignored);
+    counter(f, "nss_iam_publisher_messages_malformed_total",
+            "Messages that could not be read.", s->malformed);
+    counter(f, "nss_iam_publisher_event_batches_total",
+            "Batches of messages applied.", s->batches);
+    counter(f, "nss_iam_publisher_reconciles_total", "Full reads of IAM.",
+            s->reconciles);
+    gauge(f, "nss_iam_publisher_reconcile_drift",
+          "Users, memberships and keys the last full read found that "
+          "events had missed.",
+          (double)s->drift_last);
+    counter(f, "nss_iam_publisher_reconcile_drift_total",
+            "All the differences full reads found that events had missed.",
+            s->drift_total);
+    counter(f, "nss_iam_publisher_iam_calls_total", "IAM requests.",
+            s->iam_calls);
+    counter(f, "nss_iam_publisher_publishes_total", "Objects put.",
+            s->publishes);
+    counter(f, "nss_iam_publisher_publish_failures_total", "Puts that failed.",
+            s->publish_failures);
+    counter(f, "nss_iam_publisher_queue_errors_total",
+            "Receives from the queue that failed.", s->queue_errors);
+    gauge(f, "nss_iam_publisher_last_publish_timestamp_seconds",
+          "When the object was last put or found current.",
+          (double)s->last_publish);
+}
+
+int
+metrics_follow_write(const char *dir, const struct follow_stats *s)
+{
+    return write_file(dir, "nss_iam_publisher.prom", follow_body, s);
 }

@@ -36,4 +36,14 @@ struct metrics {
 int
 metrics_write(const char *dir, const struct metrics *m);
 
+struct follow_stats;
+
+/*
+ * metrics_follow_write - "<dir>/nss_iam_publisher.prom": what a publisher
+ * following IAM's events did since it started (follow.h), written as
+ * metrics_write() writes. Returns 0 or -errno (logged).
+ */
+int
+metrics_follow_write(const char *dir, const struct follow_stats *s);
+
 #endif

@@ -27,44 +27,13 @@
 #include "model.h"
 #include "progress.h"
 #include "reap.h"
+#include "run.h"
 #include "state.h"
 #include "tags.h"
 #include "terminate.h"
 
 #define IAM_VERSION "2010-05-08"
 #define MAX_ATTEMPTS 6
-
-/* Everything one run holds, released in one place. */
-struct run {
-    const struct iam_config *cfg; /* &eff */
-    struct iam_config eff;        /* the config with tag lists applied */
-    const struct sync_flags *fl;
-    int64_t start_ms;
-    time_t start_wall;
-    struct iam_name_set local;
-    struct state old;
-    struct state new;
-    struct known_keys known;
-    struct aws_creds base;  /* the instance's own (env or IMDS) */
-    struct aws_creds creds; /* for IAM: base, or ASSUMEROLE's */
-    struct aws_client iam;
-    bool iam_ready;
-    struct fetch fetch;
-    char instance[IAM_INSTANCE_ID_SIZE]; /* this one's, "" off EC2 */
-    bool elsewhere;         /* the snapshot in place was made on another */
-    bool from_fleet;        /* SOURCE: the fetch came from S3 */
-    struct fleet_seen seen; /* the object applied last */
-    struct fleet_refused refused;          /* the object refused last */
-    char local_files[IAM_SHA256_HEX_SIZE]; /* digest of /etc/passwd and
-                                              /etc/group */
-    struct fleet_got got;
-    struct fleet_stats fleet;
-    struct model model;
-    struct diff_counts diff;
-    struct terminate_list victims; /* removed users whose processes end */
-    const char *result;
-    struct progress progress; /* the line on a terminal */
-};
 
 /*
  * The snapshot in place. @users: all of it, for the diff (and, syncing
@@ -96,8 +65,8 @@ load_previous(struct run *run, bool users)
     return 0;
 }
 
-static int64_t
-deadline(const struct run *run)
+int64_t
+run_deadline(const struct run *run)
 {
     return run->start_ms + (int64_t)run->cfg->sync_timeout * 1000;
 }
@@ -115,7 +84,7 @@ call_opts(struct run *run, struct aws_client_opts *ret)
     ret->timeout_ms = cfg->http_timeout_ms;
     ret->max_attempts = MAX_ATTEMPTS;
     ret->calls_per_sec = cfg->max_calls_per_second;
-    ret->deadline_ms = deadline(run);
+    ret->deadline_ms = run_deadline(run);
     ret->on_call = progress_call;
     ret->on_call_arg = &run->progress;
 }
@@ -125,8 +94,8 @@ call_opts(struct run *run, struct aws_client_opts *ret)
  * tags; then ASSUMEROLE's, when set, for IAM (the users may live in
  * another account).
  */
-static int
-resolve_creds(struct run *run)
+int
+run_resolve_creds(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
     struct aws_provider_source src;
@@ -164,8 +133,8 @@ resolve_creds(struct run *run)
     return r;
 }
 
-static int
-connect_iam(struct run *run)
+int
+run_connect_iam(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
     struct aws_client_opts o;
@@ -534,7 +503,7 @@ fetch_from_fleet(struct run *run)
         return SYNC_EXIT_AWS;
     }
     before = run->refused;
-    r = fleet_get(run->cfg, &run->base, deadline(run), &run->seen,
+    r = fleet_get(run->cfg, &run->base, run_deadline(run), &run->seen,
                   &run->refused, time(NULL), &run->got, &run->fleet);
     /* A refusal is remembered now; a taken object forgets the last one
      * once it is applied (mark_checked). */
@@ -576,15 +545,11 @@ select_explained(struct fetch *f, void *arg)
     return select_users(f, arg);
 }
 
-static int
-fetch_from_iam(struct run *run)
+void
+run_fetch_opts(struct run *run, struct fetch_opts *ret)
 {
     struct fetch_opts fo;
-    int r;
 
-    r = connect_iam(run);
-    if (r < 0)
-        return SYNC_EXIT_AWS;
     memset(&fo, 0, sizeof(fo));
     fo.iam = &run->iam;
     fo.concurrency = run->cfg->sync_concurrency;
@@ -601,6 +566,19 @@ fetch_from_iam(struct run *run)
     fo.select_arg = run;
     fo.phase = progress_phase_cb;
     fo.phase_arg = &run->progress;
+    *ret = fo;
+}
+
+int
+run_fetch_from_iam(struct run *run)
+{
+    struct fetch_opts fo;
+    int r;
+
+    r = run_connect_iam(run);
+    if (r < 0)
+        return SYNC_EXIT_AWS;
+    run_fetch_opts(run, &fo);
     r = fetch_all(&fo, &run->fetch);
     /* The calls are made: what is logged from here on starts clean. */
     progress_end(&run->progress);
@@ -647,20 +625,20 @@ check_elsewhere(struct run *run)
  * Credentials; this instance's id (a publisher writes no snapshot and
  * needs it for tags only); then the EC2 tags that may set the group lists.
  */
-static int
-connect_aws(struct run *run)
+int
+run_connect_aws(struct run *run)
 {
     const struct iam_config *cfg = run->cfg;
     int r;
 
-    r = resolve_creds(run);
+    r = run_resolve_creds(run);
     if (r < 0)
         return r;
     if (!run->fl->publish || cfg->iam_authorized_groups_tag ||
         cfg->sudoers_groups_tag)
         instance_fetch(cfg, run->instance);
     check_elsewhere(run);
-    return tags_apply(&run->eff, &run->base, run->instance, deadline(run));
+    return tags_apply(&run->eff, &run->base, run->instance, run_deadline(run));
 }
 
 /* Fetch, decide, compare: everything before anything is written. */
@@ -669,9 +647,9 @@ prepare(struct run *run)
 {
     int r;
 
-    if (connect_aws(run) < 0)
+    if (run_connect_aws(run) < 0)
         return SYNC_EXIT_AWS;
-    r = run->from_fleet ? fetch_from_fleet(run) : fetch_from_iam(run);
+    r = run->from_fleet ? fetch_from_fleet(run) : run_fetch_from_iam(run);
     if (r != SYNC_EXIT_OK || run->got.not_modified)
         return r;
     r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
@@ -776,7 +754,7 @@ static void
 end_victims(struct run *run)
 {
     int64_t grace = (int64_t)run->cfg->terminate_grace * 1000;
-    int64_t left = deadline(run) - aws_client_now_ms();
+    int64_t left = run_deadline(run) - aws_client_now_ms();
     const struct terminate_victim *v;
     size_t i;
     int r;
@@ -856,42 +834,6 @@ run_locked(struct run *run)
 }
 
 /*
- * --publish: what a direct sync would fetch, signed into one S3 object.
- * The model is built too (with no local accounts: those are each
- * instance's) so that the summary says what instances will serve, but
- * what is published is the fetch.
- */
-static int
-run_publisher(struct run *run)
-{
-    struct fleet_pub pub;
-    int r;
-
-    if (connect_aws(run) < 0)
-        return SYNC_EXIT_AWS;
-    /* The bucket is the publisher's: its own credentials, not
-     * ASSUMEROLE's. */
-    r = fleet_pub_open(run->cfg, &run->base, deadline(run), run->fl->publish,
-                       &pub);
-    if (r >= 0)
-        r = fleet_pub_known(&pub, &run->known, &run->fleet);
-    if (r >= 0)
-        r = fetch_from_iam(run) == SYNC_EXIT_OK ? 0 : -EIO;
-    if (r >= 0)
-        r = model_build(&run->fetch, run->cfg, &run->local, time(NULL),
-                        &run->model);
-    if (r >= 0)
-        r = fleet_pub_put(&pub, &run->fetch,
-                          run->cfg->iam_authorized_groups.n == 0,
-                          run->start_wall, time(NULL), run->fl->dry_run,
-                          &run->result, &run->fleet);
-    fleet_pub_close(&pub);
-    if (r == -EADDRINUSE)
-        return SYNC_EXIT_REFUSED;
-    return r < 0 ? SYNC_EXIT_AWS : SYNC_EXIT_OK;
-}
-
-/*
  * Fleet mode: the object in place at SOURCE, read whole (no ETag sent)
  * and checked as a sync checks it; nothing is remembered. @where says
  * whether it is the one this instance applied last.
@@ -903,7 +845,7 @@ explain_fleet(struct run *run, char *where, size_t len)
     struct fleet_seen seen, applied;
     int r;
 
-    if (connect_aws(run) < 0 || local_files_digest(run) < 0 ||
+    if (run_connect_aws(run) < 0 || local_files_digest(run) < 0 ||
         load_seen(run) < 0)
         return -EIO;
     fleet_seen_load(run->fl->db_path, &applied);
@@ -911,7 +853,7 @@ explain_fleet(struct run *run, char *where, size_t len)
     seen.etag[0] = '\0';
     refused = run->refused;
     refused.etag[0] = '\0';
-    r = fleet_get(run->cfg, &run->base, deadline(run), &seen, &refused,
+    r = fleet_get(run->cfg, &run->base, run_deadline(run), &seen, &refused,
                   time(NULL), &run->got, &run->fleet);
     if (r < 0)
         return r;
@@ -935,7 +877,8 @@ explain_fetch(struct run *run, struct explain *ex, char *where, size_t len)
     ex->from_iam = !run->fl->offline && !run->from_fleet;
     ex->facts = ex->from_iam ? "iam" : "snapshot";
     if (ex->from_iam)
-        return connect_aws(run) < 0 || fetch_from_iam(run) != SYNC_EXIT_OK
+        return run_connect_aws(run) < 0 ||
+                       run_fetch_from_iam(run) != SYNC_EXIT_OK
                    ? -EIO
                    : 0;
     ex->where = where;

@@ -1,6 +1,10 @@
 #include "aws_endpoint.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
+#include <strings.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -74,4 +78,34 @@ aws_endpoint_iam(const char *region, const char *override, const char **ret_url,
     *ret_url = override ? override : p ? p->url : "https://iam.amazonaws.com";
     *ret_signing_region = p ? p->signing_region : "us-east-1";
     return 0;
+}
+
+/* Hosts where plain http is acceptable: loopback (tests, local emulators)
+ * and the link-local instance metadata service. @host is as curl gives it:
+ * IPv6 literals in brackets. */
+bool
+aws_endpoint_plain_ok(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6, imds6;
+    char v6[INET6_ADDRSTRLEN + 1];
+    size_t n;
+
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        uint32_t a = ntohl(a4.s_addr);
+
+        return (a >> 24) == 127 || a == 0xa9fea9feU; /* 169.254.169.254 */
+    }
+    n = strlen(host);
+    if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof(v6))
+        return false;
+    memcpy(v6, host + 1, n - 2);
+    v6[n - 2] = '\0';
+    if (inet_pton(AF_INET6, v6, &a6) != 1)
+        return false;
+    if (inet_pton(AF_INET6, "fd00:ec2::254", &imds6) != 1)
+        return false;
+    return IN6_IS_ADDR_LOOPBACK(&a6) || memcmp(&a6, &imds6, sizeof(a6)) == 0;
 }

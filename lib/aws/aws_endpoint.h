@@ -41,4 +41,12 @@ int
 aws_endpoint_iam(const char *region, const char *override, const char **ret_url,
                  const char **ret_signing_region);
 
+/*
+ * aws_endpoint_plain_ok - whether plain http may go to @host (no port;
+ * IPv6 literals in brackets): loopback (tests, local emulators) and the
+ * link-local instance metadata service, nothing else.
+ */
+bool
+aws_endpoint_plain_ok(const char *host);
+
 #endif

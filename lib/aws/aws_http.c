@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "aws_endpoint.h"
 #include "iam_log.h"
 
 #define USER_AGENT "nss-iam/1"
@@ -138,36 +139,6 @@ aws_http_url_free(struct aws_http_url *u)
     u->query = NULL;
 }
 
-/* Hosts where plain http is acceptable: loopback (tests, local emulators)
- * and the link-local instance metadata service. @host is as curl gives it:
- * IPv6 literals in brackets. */
-static bool
-host_plain_ok(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6, imds6;
-    char v6[INET6_ADDRSTRLEN + 1];
-    size_t n;
-
-    if (strcasecmp(host, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        uint32_t a = ntohl(a4.s_addr);
-
-        return (a >> 24) == 127 || a == 0xa9fea9feU; /* 169.254.169.254 */
-    }
-    n = strlen(host);
-    if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof(v6))
-        return false;
-    memcpy(v6, host + 1, n - 2);
-    v6[n - 2] = '\0';
-    if (inet_pton(AF_INET6, v6, &a6) != 1)
-        return false;
-    if (inet_pton(AF_INET6, "fd00:ec2::254", &imds6) != 1)
-        return false;
-    return IN6_IS_ADDR_LOOPBACK(&a6) || memcmp(&a6, &imds6, sizeof(a6)) == 0;
-}
-
 static int
 urlc_error(CURLUcode uc)
 {
@@ -201,7 +172,7 @@ url_parts(CURLU *u, struct aws_http_url *ret)
         r = -EINVAL;
         goto out;
     }
-    ret->plain_ok = host_plain_ok(host);
+    ret->plain_ok = aws_endpoint_plain_ok(host);
     uc = curl_url_get(u, CURLUPART_PATH, &path, 0);
     if (uc != CURLUE_OK) {
         r = urlc_error(uc);

@@ -1040,6 +1040,55 @@ aws_iam_json_gaad_page_free(struct aws_iam_json_gaad_page *page)
     free(page);
 }
 
+/* ---- GetUser ---- */
+
+int
+aws_iam_json_get_user(const char *body, size_t len, char *errbuf,
+                      size_t errbuf_size, struct aws_error **ret_error,
+                      struct aws_iam_json_user **ret_user)
+{
+    struct pctx c = { "GetUser", errbuf, errbuf_size };
+    struct aws_iam_json_user *user = NULL;
+    json_object *root = NULL, *result, *o;
+    int r;
+
+    if (ret_error)
+        *ret_error = NULL;
+    *ret_user = NULL;
+    r = parse_doc(&c, body, len, ret_error, &root, &result);
+    if (r < 0)
+        goto out;
+    o = member(result, "User");
+    if (!o) {
+        r = fail(&c, -EPROTO, "missing GetUserResult.User");
+        goto out;
+    }
+    user = calloc(1, sizeof(*user));
+    if (!user) {
+        r = fail(&c, -ENOMEM, "out of memory");
+        goto out;
+    }
+    /* The same fields, checked the same way, as a ListUsers item. */
+    r = parse_fields(&c, o, "GetUserResult.User", user_fields, user);
+    if (r < 0)
+        goto out;
+    *ret_user = user;
+    user = NULL;
+out:
+    aws_iam_json_user_free(user);
+    json_object_put(root);
+    return r;
+}
+
+void
+aws_iam_json_user_free(struct aws_iam_json_user *user)
+{
+    if (!user)
+        return;
+    fields_clear(user_fields, user);
+    free(user);
+}
+
 static int
 parse_ssh_key(struct pctx *c, json_object *o, struct aws_iam_json_ssh_key *k)
 {

@@ -296,6 +296,25 @@ void
 aws_iam_json_gaad_page_free(struct aws_iam_json_gaad_page *page);
 
 /*
+ * aws_iam_json_get_user - parse a GetUser response:
+ * GetUserResult.User (required), its fields read and checked as a
+ * ListUsers item's; the rest (Tags, PasswordLastUsed, ...) is ignored.
+ * A user that does not exist is -EREMOTEIO with the code NoSuchEntity.
+ * @body, @len, @errbuf, @errbuf_size, @ret_error: as for
+ *            aws_iam_json_list_users().
+ * @ret_user: receives the user on 0; free with aws_iam_json_user_free().
+ * Returns 0, -EREMOTEIO, -EPROTO, -EFBIG, -ENOMEM or -EINVAL (see top).
+ */
+int
+aws_iam_json_get_user(const char *body, size_t len, char *errbuf,
+                      size_t errbuf_size, struct aws_error **ret_error,
+                      struct aws_iam_json_user **ret_user);
+
+/* aws_iam_json_user_free - free a user and its strings; NULL is ok. */
+void
+aws_iam_json_user_free(struct aws_iam_json_user *user);
+
+/*
  * aws_iam_json_get_ssh_public_key - parse a GetSSHPublicKey response.
  * The key body is only copied; validating it is the key-line code's job.
  * @body, @len, @errbuf, @errbuf_size, @ret_error: as for

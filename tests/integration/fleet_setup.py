@@ -1,9 +1,10 @@
 """Set up fleet publishing in moto (its checks off): the bucket, the
 shipped publisher policy added to the seeded sync user "nss-iam-sync",
 and a user "fleet-instance" holding only the shipped instance policy,
-whose access key goes to ENV_FILE as AWS_* lines.
+whose access key goes to ENV_FILE as AWS_* lines. The publisher
+policy's queue is moto's account's QUEUE (default nss-iam-events).
 
-    fleet_setup.py ENDPOINT POLICY_DIR BUCKET/KEY ENV_FILE
+    fleet_setup.py ENDPOINT POLICY_DIR BUCKET/KEY ENV_FILE [QUEUE]
 """
 import sys
 
@@ -12,6 +13,7 @@ import boto3
 
 def main():
     url, pdir, obj, env = sys.argv[1:5]
+    queue = sys.argv[5] if len(sys.argv) > 5 else "nss-iam-events"
     kw = dict(endpoint_url=url, region_name="us-east-1",
               aws_access_key_id="admin", aws_secret_access_key="admin")
     boto3.client("s3", **kw).create_bucket(Bucket=obj.split("/")[0])
@@ -19,7 +21,8 @@ def main():
 
     def policy(name):
         with open("%s/%s" % (pdir, name)) as f:
-            return f.read().replace("BUCKET/KEY", obj)
+            return (f.read().replace("BUCKET/KEY", obj)
+                    .replace(":ACCOUNT_ID:QUEUE", ":123456789012:" + queue))
 
     iam.put_user_policy(UserName="nss-iam-sync",
                         PolicyName="fleet-publisher",

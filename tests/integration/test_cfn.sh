@@ -7,7 +7,12 @@
 # runs and writes is seen and the host is not touched; the configuration
 # it writes is accepted by iam-sync's parser, and drives a real sync of
 # the "basic" IAM scenario in moto through the instance tags the template
-# sets. Runs in a private mount namespace. Prints TAP.
+# sets. examples/cloudformation/nss-iam-events.yaml: cfn-lint finds
+# nothing; its rule follows exactly the events of iam-events.txt, its
+# queue takes messages from that rule only, it is refused outside
+# us-east-1, its optional trail records IAM's writes, the publisher's
+# policy is fleet-publisher-policy.json's SQS statement; wrong variants of
+# each fail those checks. Runs in a private mount namespace. Prints TAP.
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +26,9 @@ root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 template=$root/examples/cloudformation/nss-iam-showcase.yaml
 policy=$root/policy/iam-ssh-policy.json
+events_template=$root/examples/cloudformation/nss-iam-events.yaml
+events_list=$root/examples/cloudformation/iam-events.txt
+publisher_policy=$root/policy/fleet-publisher-policy.json
 
 work=$(mktemp -d /tmp/nss-iam-cfn.XXXXXX) || exit 1
 nsdir=$work/ns
@@ -405,6 +413,459 @@ if command -v shellcheck >/dev/null 2>&1; then
     check "UserData: shellcheck finds nothing" shellcheck -s bash "$ud"
 else
     tap_not_ok "shellcheck not installed"
+fi
+
+# ---- nss-iam-events.yaml ---------------------------------------------------
+
+# The queue a fleet publisher follows (EVENT_QUEUE_URL). Its rule's list
+# of events is iam-events.txt, the one list in the tree of the IAM calls
+# iam-sync follows.
+if command -v cfn-lint >/dev/null 2>&1; then
+    out=$(cfn-lint --format parseable -- "$events_template" 2>&1)
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
+        tap_ok "events: cfn-lint: no error, no warning"
+    else
+        tap_not_ok "events: cfn-lint: no error, no warning (exit $rc)"
+        printf '%s\n' "$out" | head -n 20 | sed 's/^/# /'
+    fi
+else
+    tap_not_ok "cfn-lint not installed"
+fi
+
+# Checks the template's structure against iam-events.txt and
+# policy/fleet-publisher-policy.json, then that each of a set of wrong
+# templates, lists and policies fails at least one of those checks. One
+# "ok<TAB>what" or "not ok<TAB>what<TAB>detail" line per check.
+cat >"$work/cfn_events.py" <<'PY'
+import copy
+import json
+import re
+import sys
+
+import yaml
+
+template_path, events_path, policy_path = sys.argv[1:4]
+
+
+class Loader(yaml.SafeLoader):
+    pass
+
+
+def intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "Condition":
+        return {"Condition": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Fn::" + suffix: value}
+
+
+Loader.add_multi_constructor("!", intrinsic)
+
+QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012",
+          "AWS::StackName": "st"}
+
+
+def evaluate(x, tpl, p, depth=0):
+    """A template value, with parameters and pseudo parameters P: a
+    resource's Ref is "<Name>" (a queue's, its URL), a GetAtt
+    "<Name.Attr>"."""
+    if depth > 30:
+        raise ValueError("too deep")
+    if isinstance(x, list):
+        return [evaluate(v, tpl, p, depth + 1) for v in x]
+    if not isinstance(x, dict):
+        return x
+    if list(x) == ["Ref"]:
+        name = x["Ref"]
+        if name in p:
+            return p[name]
+        r = tpl.get("Resources", {})[name]
+        if r.get("Type") == "AWS::SQS::Queue":
+            return QUEUE_URL
+        return "<%s>" % name
+    if list(x) == ["Condition"]:
+        return cond(x["Condition"], tpl, p, depth + 1)
+    if "Fn::GetAtt" in x:
+        return "<%s>" % ".".join(x["Fn::GetAtt"])
+    if "Fn::Sub" in x:
+        body = x["Fn::Sub"]
+        text, extra = (body, {}) if isinstance(body, str) else body
+
+        def one(m):
+            name = m.group(1)
+            if name in extra:
+                return str(evaluate(extra[name], tpl, p, depth + 1))
+            if "." in name:
+                return "<%s>" % name
+            return str(evaluate({"Ref": name}, tpl, p, depth + 1))
+        return re.sub(r"\$\{([^}!]*)\}", one, text)
+    if "Fn::Equals" in x:
+        a, b = evaluate(x["Fn::Equals"], tpl, p, depth + 1)
+        return a == b
+    if "Fn::Not" in x:
+        return not evaluate(x["Fn::Not"][0], tpl, p, depth + 1)
+    if "Fn::And" in x:
+        return all(evaluate(v, tpl, p, depth + 1) for v in x["Fn::And"])
+    if "Fn::Or" in x:
+        return any(evaluate(v, tpl, p, depth + 1) for v in x["Fn::Or"])
+    if "Fn::Contains" in x:
+        a, b = evaluate(x["Fn::Contains"], tpl, p, depth + 1)
+        return b in a
+    return {k: evaluate(v, tpl, p, depth + 1) for k, v in x.items()}
+
+
+def cond(name, tpl, p, depth=0):
+    return evaluate(tpl["Conditions"][name], tpl, p, depth + 1)
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def params_for(tpl, **over):
+    p = {k: v.get("Default") for k, v in tpl.get("Parameters", {}).items()}
+    p.update(PSEUDO)
+    p["AWS::Region"] = "us-east-1"
+    p.update(over)
+    return p
+
+
+def checks(tpl, events_text, shipped):
+    results = []
+
+    def check(what, ok, detail=""):
+        results.append((what, bool(ok), detail))
+
+    res = tpl.get("Resources", {})
+
+    def of_type(t):
+        return {k: v for k, v in res.items() if v.get("Type") == t}
+
+    def one(t):
+        found = of_type(t)
+        return next(iter(found.items())) if len(found) == 1 else (None, {})
+
+    # -- the list of events ---------------------------------------------
+    names = events_text.split("\n")
+    well_formed = (events_text.endswith("\n") and names.pop() == ""
+                   and all(re.fullmatch(r"[A-Z][A-Za-z]+", n) for n in names)
+                   and len(set(names)) == len(names) and names)
+    check("iam-events.txt: one IAM action name a line, no duplicate",
+          well_formed, json.dumps(names))
+
+    # -- the region -------------------------------------------------------
+    rules = tpl.get("Rules", {})
+
+    def region_ok(region):
+        p = params_for(tpl, **{"AWS::Region": region})
+        return all(evaluate(a["Assert"], tpl, p)
+                   for r in rules.values()
+                   if "RuleCondition" not in r
+                   or evaluate(r["RuleCondition"], tpl, p)
+                   for a in r.get("Assertions", []))
+    try:
+        regions = [(r, region_ok(r)) for r in
+                   ("us-east-1", "us-east-2", "eu-west-1", "us-gov-west-1")]
+    except (KeyError, ValueError, TypeError) as e:
+        regions = [repr(e)]
+    check("Rules: us-east-1 accepted, any other region refused",
+          regions == [("us-east-1", True), ("us-east-2", False),
+                      ("eu-west-1", False), ("us-gov-west-1", False)],
+          json.dumps(regions))
+
+    # -- the EventBridge rule ---------------------------------------------
+    rule_name, rule = one("AWS::Events::Rule")
+    rp = rule.get("Properties", {})
+    pat = rp.get("EventPattern", {})
+    detail = pat.get("detail", {}) if isinstance(pat, dict) else {}
+    followed = detail.get("eventName", [])
+    check("the rule's eventName list is iam-events.txt's, no duplicate",
+          sorted(followed) == sorted(names)
+          and len(set(followed)) == len(followed),
+          "template=%s file=%s" % (json.dumps(followed), json.dumps(names)))
+    check("the rule: aws.iam, \"AWS API Call via CloudTrail\", "
+          "iam.amazonaws.com, failed calls left out, enabled",
+          isinstance(pat, dict)
+          and sorted(pat) == ["detail", "detail-type", "source"]
+          and pat["source"] == ["aws.iam"]
+          and pat["detail-type"] == ["AWS API Call via CloudTrail"]
+          and sorted(detail) == ["errorCode", "eventName", "eventSource"]
+          and detail["eventSource"] == ["iam.amazonaws.com"]
+          and detail["errorCode"] == [{"exists": False}]
+          and rp.get("State") == "ENABLED"
+          and rp.get("EventBusName", "default") == "default",
+          json.dumps(pat))
+
+    queue_name, queue = one("AWS::SQS::Queue")
+    qarn = {"Fn::GetAtt": [queue_name, "Arn"]}
+    targets = rp.get("Targets", [])
+    check("the rule's one target is the queue, the message the event as it is",
+          len(targets) == 1 and targets[0].get("Arn") == qarn
+          and not set(targets[0]) & {"Input", "InputPath",
+                                      "InputTransformer"},
+          json.dumps(targets))
+
+    # -- the queue ---------------------------------------------------------
+    qp = queue.get("Properties", {})
+    check("the queue: SSE-SQS, kept 4 to 14 days, long poll 20 s, "
+          "visibility 60 s, no KMS key",
+          qp.get("SqsManagedSseEnabled") is True
+          and "KmsMasterKeyId" not in qp
+          and 4 * 86400 <= int(qp.get("MessageRetentionPeriod", 0))
+          <= 14 * 86400
+          and int(qp.get("ReceiveMessageWaitTimeSeconds", 0)) == 20
+          and int(qp.get("VisibilityTimeout", 0)) == 60,
+          json.dumps(qp))
+
+    qpols = of_type("AWS::SQS::QueuePolicy")
+    qpol = next(iter(qpols.values()), {}).get("Properties", {})
+    stmts = as_list(qpol.get("PolicyDocument", {}).get("Statement", []))
+    allows = [s for s in stmts if s.get("Effect") != "Deny"]
+    want = {"Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["sqs:SendMessage"],
+            "Resource": [qarn],
+            "Condition": {"ArnEquals": {
+                "aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}}}
+    got = [dict({k: v for k, v in s.items() if k != "Sid"},
+                Action=as_list(s.get("Action")),
+                Resource=as_list(s.get("Resource"))) for s in allows]
+    check("the queue policy: only events.amazonaws.com may send, and only "
+          "for the rule (aws:SourceArn)",
+          len(qpols) == 1 and qpol.get("Queues") == [{"Ref": queue_name}]
+          and got == [want],
+          json.dumps(got))
+
+    # -- the publisher's policy --------------------------------------------
+    sqs_shipped = [s for s in shipped.get("Statement", [])
+                   if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    mps = of_type("AWS::IAM::ManagedPolicy")
+    mp = next(iter(mps.values()), {}).get("Properties", {})
+    mstmts = as_list(mp.get("PolicyDocument", {}).get("Statement", []))
+
+    def norm(s, resource):
+        return dict(s, Action=sorted(as_list(s["Action"])),
+                    Resource=resource)
+    ok = (len(sqs_shipped) == 1 and len(mps) == 1 and len(mstmts) == 1
+          and sorted(as_list(sqs_shipped[0]["Action"])) ==
+          ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
+          and re.fullmatch(r"arn:aws:sqs:us-east-1:[A-Z_]+:[A-Z_]+",
+                           sqs_shipped[0]["Resource"])
+          and norm(mstmts[0], "Q") == norm(sqs_shipped[0], "Q")
+          and as_list(mstmts[0].get("Resource")) == [qarn])
+    check("the publisher's managed policy is fleet-publisher-policy.json's "
+          "SQS statement (ReceiveMessage, DeleteMessage) on the queue",
+          ok, "template=%s file=%s" % (json.dumps(mstmts),
+                                       json.dumps(sqs_shipped)))
+
+    # -- the trail ---------------------------------------------------------
+    def made(p):
+        return sorted(k for k, r in res.items()
+                      if r["Type"].startswith(("AWS::CloudTrail::",
+                                               "AWS::S3::"))
+                      and ("Condition" not in r
+                           or cond(r["Condition"], tpl, p)))
+    try:
+        on = made(params_for(tpl, CreateTrail="true"))
+        off = made(params_for(tpl, CreateTrail="false"))
+        default = params_for(tpl)["CreateTrail"]
+    except (KeyError, ValueError, TypeError) as e:
+        on, off, default = [repr(e)], [], None
+    trail_name, trail = one("AWS::CloudTrail::Trail")
+    bucket_name, _ = one("AWS::S3::Bucket")
+    bpol_name, bpol = one("AWS::S3::BucketPolicy")
+    check("CreateTrail=true: a trail, its bucket and bucket policy; "
+          "false: none of them",
+          on == sorted([trail_name, bucket_name, bpol_name]) and off == []
+          and default in ("true", "false")
+          and sorted(tpl["Parameters"]["CreateTrail"]["AllowedValues"]) ==
+          ["false", "true"],
+          "on=%s off=%s" % (on, off))
+
+    tp = trail.get("Properties", {})
+    sels = tp.get("EventSelectors")
+    writes = (not sels and "AdvancedEventSelectors" not in tp) or any(
+        s.get("IncludeManagementEvents", True)
+        and s.get("ReadWriteType", "All") in ("All", "WriteOnly")
+        for s in (sels or []))
+    check("the trail: logging write management events, IAM's included "
+          "(global service events, or all regions)",
+          tp.get("IsLogging") is True and writes
+          and (tp.get("IsMultiRegionTrail") is True
+               or tp.get("IncludeGlobalServiceEvents", True) is True)
+          and tp.get("S3BucketName") == {"Ref": bucket_name},
+          json.dumps(tp))
+
+    p = params_for(tpl)
+    try:
+        arn = ("arn:aws:cloudtrail:us-east-1:123456789012:trail/%s"
+               % evaluate(tp.get("TrailName"), tpl, p))
+        bstmts = evaluate(as_list(bpol.get("Properties", {})
+                                  .get("PolicyDocument", {})
+                                  .get("Statement", [])), tpl, p)
+    except (KeyError, ValueError, TypeError) as e:
+        arn, bstmts = repr(e), []
+    ballow = [s for s in bstmts if s.get("Effect") != "Deny"]
+    check("the trail's bucket policy: CloudTrail only, for this trail's "
+          "ARN only; the trail waits for it",
+          ballow and all(
+              s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}
+              and s.get("Condition", {}).get("StringEquals", {})
+              .get("aws:SourceArn") == arn for s in ballow)
+          and sorted(a for s in ballow for a in as_list(s["Action"])) ==
+          ["s3:GetBucketAcl", "s3:PutObject"]
+          and bpol_name in as_list(trail.get("DependsOn", [])),
+          "arn=%s %s" % (arn, json.dumps(ballow)))
+
+    # -- outputs -----------------------------------------------------------
+    outs = tpl.get("Outputs", {})
+    try:
+        vals = {k: evaluate(v.get("Value"), tpl, p) for k, v in outs.items()
+                if "Condition" not in v or cond(v["Condition"], tpl, p)}
+    except (KeyError, ValueError, TypeError) as e:
+        vals = {"error": repr(e)}
+    check("outputs: the line EVENT_QUEUE_URL=\"<queue URL>\" and the "
+          "queue's ARN",
+          'EVENT_QUEUE_URL="%s"' % QUEUE_URL in vals.values()
+          and "<%s.Arn>" % queue_name in vals.values(),
+          json.dumps(vals))
+    return results
+
+
+with open(template_path) as f:
+    tpl = yaml.load(f, Loader=Loader)
+with open(events_path) as f:
+    events_text = f.read()
+with open(policy_path) as f:
+    shipped = json.load(f)
+
+results = checks(tpl, events_text, shipped)
+
+
+# -- the checks refuse what is wrong ------------------------------------------
+
+def mutant(fn):
+    """FN changes the copies in place, or returns new ones as a
+    ("new", template, list, policy) tuple."""
+    t, e, s = copy.deepcopy(tpl), events_text, copy.deepcopy(shipped)
+    out = fn(t, e, s)
+    if isinstance(out, tuple) and out[:1] == ("new",):
+        return out[1:]
+    return t, e, s
+
+
+def props(t, typ):
+    return next(r["Properties"] for r in t["Resources"].values()
+                if r["Type"] == typ)
+
+
+def names_of(t):
+    return props(t, "AWS::Events::Rule")["EventPattern"]["detail"][
+        "eventName"]
+
+
+def qstmt(t):
+    return props(t, "AWS::SQS::QueuePolicy")["PolicyDocument"]["Statement"][0]
+
+
+def sqs_file(s):
+    return [x for x in s["Statement"] if x["Sid"] == "FollowTheEventQueue"][0]
+
+
+mutants = {
+    "an event left out of the rule": lambda t, e, s: names_of(t).pop(),
+    "an event the parser does not follow": lambda t, e, s:
+        names_of(t).append("CreateAccessKey"),
+    "an event twice": lambda t, e, s:
+        names_of(t).append(names_of(t)[0]),
+    "an event left out of the list file": lambda t, e, s:
+        ("new", t, e.split("\n", 1)[1], s),
+    "the rule for aws.sts": lambda t, e, s: props(
+        t, "AWS::Events::Rule")["EventPattern"].update(source=["aws.sts"]),
+    "a queue policy for any sender": lambda t, e, s: qstmt(t).pop(
+        "Condition"),
+    "a queue policy for another rule": lambda t, e, s: qstmt(t)[
+        "Condition"]["ArnEquals"].update(
+            {"aws:SourceArn": "arn:aws:events:us-east-1:1:rule/x"}),
+    "a queue policy for everyone": lambda t, e, s: qstmt(t).update(
+        Principal="*"),
+    "no region rule": lambda t, e, s: t.pop("Rules"),
+    "a region rule for eu-west-1": lambda t, e, s: t["Rules"][
+        "OnlyInUsEast1"]["Assertions"][0].update(
+            Assert={"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}),
+    "a queue visible again after 30 s": lambda t, e, s: props(
+        t, "AWS::SQS::Queue").update(VisibilityTimeout=30),
+    "an unencrypted queue": lambda t, e, s: props(
+        t, "AWS::SQS::Queue").pop("SqsManagedSseEnabled"),
+    "a publisher allowed to send too": lambda t, e, s: props(
+        t, "AWS::IAM::ManagedPolicy")["PolicyDocument"]["Statement"][0][
+            "Action"].append("sqs:SendMessage"),
+    "a file's SQS statement with sqs:*": lambda t, e, s: sqs_file(s).update(
+        Action="sqs:*"),
+    "a trail of read events only": lambda t, e, s: props(
+        t, "AWS::CloudTrail::Trail")["EventSelectors"][0].update(
+            ReadWriteType="ReadOnly"),
+    "a trail without management events": lambda t, e, s: props(
+        t, "AWS::CloudTrail::Trail")["EventSelectors"][0].update(
+            IncludeManagementEvents=False),
+    "a trail made when CreateTrail=false": lambda t, e, s: t[
+        "Resources"]["Trail"].pop("Condition"),
+    "a bucket policy for another trail": lambda t, e, s: props(
+        t, "AWS::CloudTrail::Trail").update(TrailName="other"),
+    "the output line misspelt": lambda t, e, s: t["Outputs"][
+        "EventQueueUrlLine"].update(
+            Value={"Fn::Sub": 'EVENTS_QUEUE_URL="${EventQueue}"'}),
+}
+passed = []
+for what, fn in mutants.items():
+    try:
+        r = checks(*mutant(fn))
+        if all(ok for _, ok, _ in r):
+            passed.append(what)
+    except Exception as e:  # a crash is a refusal too, but say it
+        passed.append("%s (crashed: %r)" % (what, e))
+results.append(("each of %d wrong templates, lists or policies fails a check"
+                % len(mutants), not passed, "passed: %s" % passed))
+
+for what, ok, detail in results:
+    print("%s\t%s\t%s" % ("ok" if ok else "not ok", what,
+                          detail.replace("\n", " ")[:600]))
+PY
+
+if ! out=$(python3 "$work/cfn_events.py" "$events_template" "$events_list" \
+    "$publisher_policy" 2>&1); then
+    tap_not_ok "events: the template could be read and checked"
+    printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+else
+    while IFS=$'\t' read -r verdict what detail; do
+        if [ "$verdict" = ok ]; then
+            tap_ok "events: $what"
+        else
+            tap_not_ok "events: $what"
+            printf '# %s\n' "$detail"
+        fi
+    done <<<"$out"
+fi
+
+# The parser's own table, once it is in the tree: each followed name is
+# one of its string literals.
+if [ -f "$root/sync/events.c" ]; then
+    missing=$(while read -r name; do
+        grep -qF "\"$name\"" "$root/sync/events.c" || echo "$name"
+    done <"$events_list" | xargs)
+    check_eq "events: every name of iam-events.txt is in sync/events.c" "" "$missing"
+else
+    tap_skip "events: sync/events.c is not in the tree yet"
 fi
 
 # ---- UserData, run ---------------------------------------------------------

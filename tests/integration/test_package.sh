@@ -142,6 +142,7 @@ check_eq "libnss-iam: the module and the nsswitch.conf editor only" \
 want_deb="-rw-r--r-- root/root ./etc/ssh/sshd_config.d/00-nss-iam.conf
 -r--r----- root/root ./etc/sudoers.d/nss-iam
 -rw-r--r-- root/root ./lib/systemd/system-preset/80-nss-iam.preset
+-rw-r--r-- root/root ./lib/systemd/system/iam-sync-publisher.service
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.service
 -rw-r--r-- root/root ./lib/systemd/system/iam-sync.timer
 -rwxr-xr-x root/root ./usr/libexec/nss-iam/iam-verify-key
@@ -185,6 +186,22 @@ check_eq "nss-iam: Breaks and Replaces the single libnss-iam of 0.1.0" \
     "libnss-iam (<< 0.1.1~) libnss-iam (<< 0.1.1~)" \
     "$(dpkg-deb -f "$deb" Breaks Replaces | sed 's/^[A-Za-z]*: //' | xargs)"
 
+# deb_script DEB NAME: the maintainer script NAME of DEB.
+deb_script() {
+    dpkg-deb --ctrl-tarfile "$1" | tar -xO "./$2" 2>/dev/null
+}
+# The publisher: never enabled nor started by the package (it runs on one
+# host, once PUBLISH is set: debhelper's --no-enable keeps only its state,
+# and enables it again only where it was enabled), restarted by an
+# upgrade only if it runs, stopped by a removal.
+check_eq "nss-iam: the publisher is try-restarted on upgrade, stopped on removal, never started or enabled" \
+    "postinst deb-systemd-helper update-state 'iam-sync-publisher.service'
+postinst deb-systemd-invoke try-restart 'iam-sync-publisher.service'
+prerm deb-systemd-invoke stop iam-sync-publisher.service" \
+    "$(for f in postinst prerm; do
+        deb_script "$deb" "$f" | grep -E 'deb-systemd-(invoke|helper) +(start|restart|try-restart|stop|update-state)\b.*iam-sync-publisher' |
+            sed "s/^[[:space:]]*/$f /; s/ >.*//"
+    done)"
 lintian --tag-display-limit 0 "$libdeb" "$deb" >"$work/lintian.log" 2>&1
 check_eq "lintian: no error" "" "$(grep '^E:' "$work/lintian.log")"
 grep -E '^[WI]:' "$work/lintian.log" | sed 's/^/# lintian: /'
@@ -198,6 +215,7 @@ if [ -n "$rpmf" ]; then
     want_rpm="-rw-r--r-- root root /etc/ssh/sshd_config.d/00-nss-iam.conf
 -r--r----- root root /etc/sudoers.d/nss-iam
 -rw-r--r-- root root /usr/lib/systemd/system-preset/80-nss-iam.preset
+-rw-r--r-- root root /usr/lib/systemd/system/iam-sync-publisher.service
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.service
 -rw-r--r-- root root /usr/lib/systemd/system/iam-sync.timer
 -rw-r--r-- root root /usr/lib64/libnss_iam.so.2
@@ -219,8 +237,9 @@ if [ -n "$rpmf" ]; then
     check_eq "rpm: config files (not /etc/nss-iam.conf: the administrator's)" \
         "$(printf '/etc/ssh/sshd_config.d/00-nss-iam.conf\n/etc/sudoers.d/nss-iam')" \
         "$(rpm -qpc "$rpmf" 2>/dev/null)"
-    check_eq "rpm: the preset in the payload enables iam-sync.timer" \
-        "enable iam-sync.timer" \
+    check_eq "rpm: the preset in the payload enables iam-sync.timer, not the publisher" \
+        "enable iam-sync.timer
+disable iam-sync-publisher.service" \
         "$(rpm2archive - <"$rpmf" 2>/dev/null | tar -xzOf - \
             ./usr/lib/systemd/system-preset/80-nss-iam.preset | grep -v '^#')"
     scripts=$(rpm -qp --scripts "$rpmf" 2>/dev/null)
@@ -231,8 +250,8 @@ if [ -n "$rpmf" ]; then
         "postinstall preset iam-sync.timer
 postinstall start iam-sync.timer
 postinstall start iam-sync.service
-preuninstall disable iam-sync.timer iam-sync.service
-postuninstall try-restart iam-sync.timer" \
+preuninstall disable iam-sync.timer iam-sync.service iam-sync-publisher.service
+postuninstall try-restart iam-sync.timer iam-sync-publisher.service" \
         "$(echo "$scripts" | awk '/scriptlet/ {s=$1; next}
             /^[ \t]*systemctl .*(preset|disable --now|try-restart|start) iam-sync/ {
                 sub(/ >\/dev\/null.*/, ""); sub(/.*systemctl /, "")
@@ -303,19 +322,38 @@ if command -v systemd-analyze >/dev/null; then
     # A root holding the host's units (for timers.target & co) and the
     # packaged ones with their binary.
     v=$work/verify
-    mkdir -p "$v/usr/lib/systemd" "$v/usr/sbin"
+    # packaged ones with their binary (and kill, the publisher's
+    # ExecReload).
+    mkdir -p "$v/usr/lib/systemd" "$v/usr/sbin" "$v/usr/bin"
     cp -a /usr/lib/systemd/system "$v/usr/lib/systemd/"
     ln -s usr/lib "$v/lib"
-    cp "$work/deb-x/lib/systemd/system/"iam-sync.* "$v/usr/lib/systemd/system/"
+    ln -s usr/bin "$v/bin"
+    cp "$work/deb-x/lib/systemd/system/"iam-sync* "$v/usr/lib/systemd/system/"
     cp "$work/deb-x/usr/sbin/iam-sync" "$v/usr/sbin/"
+    cp /bin/kill "$v/usr/bin/kill"
     out=$(systemd-analyze verify --root="$v" --man=no \
         /lib/systemd/system/iam-sync.service \
-        /lib/systemd/system/iam-sync.timer 2>&1)
+        /lib/systemd/system/iam-sync.timer \
+        /lib/systemd/system/iam-sync-publisher.service 2>&1)
     rc=$?
     check_eq "systemd-analyze verify: the units are clean" "0 " "$rc $out"
-    exposure=$(systemd-analyze security --offline=yes --root="$v" \
-        iam-sync.service 2>/dev/null | sed -n 's/.*Overall exposure level for iam-sync.service: //p')
-    echo "# systemd-analyze security: $exposure"
+    # exposure UNIT: systemd-analyze security's overall level, a number.
+    exposure() {
+        systemd-analyze security --offline=yes --root="$v" "$1" 2>/dev/null |
+            sed -n "s/.*Overall exposure level for $1: \([0-9.]*\) .*/\1/p"
+    }
+    sync_exposure=$(exposure iam-sync.service)
+    publisher_exposure=$(exposure iam-sync-publisher.service)
+    echo "# systemd-analyze security: iam-sync.service $sync_exposure," \
+        "iam-sync-publisher.service $publisher_exposure"
+    check "systemd-analyze security: the publisher is exposed no more than iam-sync.service" \
+        awk -v p="$publisher_exposure" -v s="$sync_exposure" \
+        'BEGIN { exit !(p != "" && s != "" && p + 0 <= s + 0) }'
+    check_eq "the publisher: no capability, Restart=always, SIGHUP on reload" \
+        "CapabilityBoundingSet=|ExecReload=/bin/kill -HUP \$MAINPID|Restart=always" \
+        "$(grep -E '^(CapabilityBoundingSet|Restart|ExecReload)=' \
+            "$v/usr/lib/systemd/system/iam-sync-publisher.service" |
+            LC_ALL=C sort | paste -sd '|')"
 fi
 
 # ---- a Debian 12 root ----
@@ -398,8 +436,10 @@ check_eq "modes: sudoers 0440, programs 0755, state directory 0755 root" \
         /usr/sbin/iam-authorized-keys "/usr/lib/$multiarch/libnss_iam.so.2" \
         /var/lib/nss-iam)"
 check_eq "units installed in /lib/systemd/system" \
-    "/lib/systemd/system/iam-sync.service /lib/systemd/system/iam-sync.timer" \
-    "$(in_root sh -c 'ls /lib/systemd/system/iam-sync.*' | xargs)"
+    "/lib/systemd/system/iam-sync-publisher.service /lib/systemd/system/iam-sync.service /lib/systemd/system/iam-sync.timer" \
+    "$(in_root sh -c 'ls /lib/systemd/system/iam-sync*' | LC_ALL=C sort | xargs)"
+check_eq "iam-sync-publisher.service installed, not enabled" "" \
+    "$(find "$r/etc/systemd/system" -name 'iam-sync-publisher.service*' 2>/dev/null)"
 check_eq "iam-sync.timer enabled (timers.target.wants)" \
     "/lib/systemd/system/iam-sync.timer" \
     "$(readlink "$r/etc/systemd/system/timers.target.wants/iam-sync.timer")"
@@ -982,6 +1022,17 @@ if [ -n "$rpmf" ]; then
         systemctl --root="$rb" preset-all >>"$work/preset.log" 2>&1
         check_fails "... and disabled by the site's /etc/systemd/system-preset/80-nss-iam.preset" \
             test -e "$rb/etc/systemd/system/timers.target.wants/iam-sync.timer"
+        # Under a default policy of "enable *" (Debian's), the publisher
+        # stays disabled: it runs on one host, once PUBLISH is set.
+        rm -f "$rb/etc/systemd/system-preset/80-nss-iam.preset"
+        echo 'enable *' \
+            >"$rb/usr/lib/systemd/system-preset/99-default-disable.preset"
+        systemctl --root="$rb" preset-all >>"$work/preset.log" 2>&1
+        check_eq "first boot (preset-all) under \"enable *\": the timer enabled, the publisher not" \
+            "iam-sync.timer " \
+            "$(readlink "$rb/etc/systemd/system/timers.target.wants/iam-sync.timer" |
+                sed 's#.*/lib/systemd/system/##') $(find "$rb/etc/systemd/system" \
+                -name 'iam-sync-publisher.service' 2>/dev/null)"
     fi
 
     # The upgrade from a package that owned /etc/nss-iam.conf and the

@@ -228,6 +228,11 @@ key_body_ok() {
 check "policy allows iam:GetSSHPublicKey (ecdsa body intact)" key_body_ok
 
 check "policy allows ec2:DescribeTags" as "$SYNC" awsc ec2 describe-tags
+get_user_ok() {
+    [[ $(as "$SYNC" awsc iam get-user --user-name alice |
+        jq -r .User.UserName) == alice ]]
+}
+check "policy allows iam:GetUser (an event's user, read alone)" get_user_ok
 check "iam:CreateUser is AccessDenied" expect_error AccessDenied \
     as "$SYNC" awsc iam create-user --user-name intruder
 check "iam:ListGroups (not in policy) is AccessDenied" expect_error \
@@ -314,6 +319,8 @@ check "role policy allows ListUsers" as "$WORK/creds-role.env" \
 check "role policy allows GetSSHPublicKey" as "$WORK/creds-role.env" \
     awsc iam get-ssh-public-key --encoding SSH --user-name alice \
     --ssh-public-key-id "$(jq -r '.users[0].keys[0].SSHPublicKeyId' "$M")"
+check "role policy allows GetUser" as "$WORK/creds-role.env" \
+    awsc iam get-user --user-name alice
 check "role policy denies CreateUser" expect_error AccessDenied \
     as "$WORK/creds-role.env" awsc iam create-user --user-name intruder2
 check "nss-iam-sync cannot AssumeRole the reader role" expect_error \

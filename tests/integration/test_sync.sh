@@ -226,6 +226,24 @@ check_eq "iam-users (kind member) lists every served user" \
 check_eq "snapshot is a root-owned 0644 file" "644 root" \
     "$(stat -c '%a %U' "$db")"
 
+# --if-due (iam-sync.service, started by a 1-minute timer): a direct sync
+# reads IAM only when the snapshot was checked IAM_SYNC_INTERVAL ago.
+run_sync "$basic/creds.env" "$conf" "$db" --if-due
+check_rc "--if-due right after a sync exits 0" 0 $?
+check_eq "--if-due right after a sync asks IAM nothing" "1 0" \
+    "$(grep -c 'not due' "$work/err") $(grep -c 'API calls' "$work/err")"
+touch -d '-290 seconds' "$db"
+run_sync "$basic/creds.env" "$conf" "$db" --if-due
+check_eq "--if-due 290 s after a check (interval 300 s, 30 s early is due) syncs" \
+    "0 1" "$(grep -c 'not due' "$work/err") $(grep -c 'API calls' "$work/err")"
+write_conf "$work/due.conf" "$url" 'IAM_SYNC_INTERVAL=10m'
+touch -d '-400 seconds' "$db"
+run_sync "$basic/creds.env" "$work/due.conf" "$db" --if-due
+check_eq "--if-due with IAM_SYNC_INTERVAL=10m, checked 400 s ago: not due" \
+    1 "$(grep -c 'not due' "$work/err")"
+run_sync "$basic/creds.env" "$conf" "$db" --if-due --publish s3://b/k
+check_rc "--if-due with --publish is a usage error" 2 $?
+
 # ---- 2. MAX_KEY_AGE_DAYS ----------------------------------------------------
 
 check_eq "erin's 400-day-old key is expired, her new key active" \

@@ -358,13 +358,13 @@ check_eq "systemctl enable --now iam-sync.timer: enabled and waiting" \
     "$? $(in_box systemctl is-enabled iam-sync.timer) $(in_box systemctl is-active iam-sync.timer)"
 enabled_at=$SECONDS
 check_eq "iam-sync.timer: the shipped schedule" \
-    "OnBootUSec=30s OnUnitActiveUSec=5min Persistent=no RandomizedDelayUSec=1min Unit=iam-sync.service" \
+    "OnBootUSec=30s OnUnitActiveUSec=1min Persistent=no RandomizedDelayUSec=20s Unit=iam-sync.service" \
     "$(in_box systemctl show iam-sync.timer --property=TimersMonotonic \
         --property=RandomizedDelayUSec --property=Persistent --property=Unit |
         sed 's/^TimersMonotonic={ \([A-Za-z]*=[^ ]*\) ;.*/\1/' | LC_ALL=C sort | xargs)"
 
 # Nothing here starts the service before the timer does. The wait gives
-# up 150 s after the enable (30 s of OnBootSec, 60 s of random delay at
+# up 150 s after the enable (30 s of OnBootSec, 20 s of random delay at
 # most, and the run).
 ran=0
 while ((SECONDS - enabled_at < 150)); do
@@ -426,6 +426,26 @@ check "iam-sync --status in the booted root: the snapshot is healthy" \
 check "... and made on this instance (IMDS's instance id)" \
     grep -q "i-0123456789abcdef0" <<<"$(in_box /usr/sbin/iam-sync --status)"
 
+# ---- when due ----
+
+# From here on, only this script starts the service: the timer would
+# start it again every minute.
+in_box systemctl stop iam-sync.timer
+# iam-sync.service runs "iam-sync --if-due": right after the timer's run,
+# with IAM_SYNC_INTERVAL's default of 5 min, it is not due. It exits 0,
+# calls nothing and does not touch the snapshot (each sync that checks
+# it sets its modification time).
+mtime=$(stat -c %.9Y "$r/var/lib/nss-iam/passwd.mdb")
+in_box systemctl start iam-sync.service >"$work/due.log" 2>&1
+rc=$?
+inv_due=$(prop iam-sync.service InvocationID)
+check_eq "systemctl start iam-sync.service right after: exit 0, a new run, not due (snapshot untouched)" \
+    "0 new $mtime" \
+    "$rc $([ -n "$inv_due" ] && [ "$inv_due" != "$inv1" ] && echo new) $(stat -c %.9Y "$r/var/lib/nss-iam/passwd.mdb")"
+check_eq "... and no summary line: no sync ran" 0 \
+    "$(in_box journalctl --quiet --no-pager -o cat _SYSTEMD_INVOCATION_ID="$inv_due" \
+        SYSLOG_IDENTIFIER=iam-sync | grep -cE '^(published|unchanged): ')"
+
 # ---- the sandbox in force ----
 
 # The probe as a plain root shell of the container, then as the unit's
@@ -445,6 +465,10 @@ if [ "$rc" -ne 0 ]; then
     in_box journalctl --quiet --no-pager -o cat -n 10 -u iam-sync.service | sed 's/^/# /'
 fi
 rm -f "$r$dropin_dir/probe.conf"
+# The runs below sync now, as "iam-sync" by hand does, in the unit's
+# sandbox: a drop-in drops --if-due, and changes nothing else.
+printf '%s\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/sbin/iam-sync' \
+    >"$r$dropin_dir/now.conf"
 in_box systemctl daemon-reload
 check_eq "the probe runs as iam-sync.service" 0 "$rc"
 
@@ -565,9 +589,108 @@ for ((i = 0; i < 300; i++)); do
 done
 check_fails "... the process is gone" test -e "/proc/$sleep_pid/status"
 
-exposure=$(in_box systemd-analyze security --no-pager iam-sync.service 2>/dev/null |
-    sed -n 's/.*Overall exposure level for iam-sync.service: //p')
-echo "# systemd-analyze security: $exposure"
+# ---- iam-sync-publisher.service ----
+
+# Installed, not enabled; its sandbox as declared, then in force: the
+# probe as its ExecStart, through a drop-in that runs it once and changes
+# nothing of the sandbox.
+pub=iam-sync-publisher.service
+pub_dropin=/etc/systemd/system/$pub.d
+check_eq "$pub: installed, not enabled, not running" "disabled inactive" \
+    "$(in_box systemctl is-enabled "$pub") $(in_box systemctl is-active "$pub")"
+pub_props="Type=simple
+Restart=always
+RestartUSec=10s
+CapabilityBoundingSet=
+AmbientCapabilities=
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=
+StateDirectory=
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectProc=invisible
+ProcSubset=pid
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+RemoveIPC=yes
+KeyringMode=private
+SystemCallArchitectures=native
+SystemCallErrorNumber=1
+UMask=0022"
+mapfile -t show_args < <(echo "$pub_props" | sed 's/=.*//; s/^/--property=/')
+shown=$(in_box systemctl show "${show_args[@]}" "$pub")
+while IFS= read -r want; do
+    check_eq "systemctl show $pub: $want" "$want" \
+        "$(echo "$shown" | grep -m 1 "^${want%%=*}=")"
+done <<<"$pub_props"
+check_eq "$pub: ExecStart --publish \${PUBLISH}, reload is SIGHUP" \
+    "/usr/sbin/iam-sync --publish \${PUBLISH} | /bin/kill -HUP \$MAINPID" \
+    "$(in_box systemctl show -p ExecStart -p ExecReload "$pub" |
+        sed -n 's/.* argv\[\]=\([^;]*\) ;.*/\1/p' | sed 's/ *$//' |
+        paste -sd '|' | sed 's/|/ | /')"
+mkdir -p "$r$pub_dropin"
+printf '%s\n' '[Service]' 'Type=oneshot' 'Restart=no' 'ExecStart=' \
+    'ExecStart=/usr/local/libexec/sandbox-probe' \
+    'StandardOutput=truncate:/run/publisher-probe.out' >"$r$pub_dropin/probe.conf"
+in_box systemctl daemon-reload
+in_box systemctl start "$pub" >"$work/pub-probe.log" 2>&1
+rc=$?
+pub_inside=$(in_box cat /run/publisher-probe.out 2>&1)
+rm -rf "$r$pub_dropin"
+in_box systemctl daemon-reload
+check_eq "the probe runs as $pub" 0 "$rc"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$work/pub-probe.log"
+# pub_probe NAME: NAME's answer outside and inside the publisher.
+pub_probe() {
+    echo "$(echo "$outside" | sed -n "s/^$1=//p") $(echo "$pub_inside" | sed -n "s/^$1=//p")"
+}
+while read -r name want why; do
+    check_eq "publisher sandbox: $name is yes outside, $want inside ($why)" \
+        "yes $want" "$(pub_probe "$name")"
+done <<'EOF'
+write_etc no ProtectSystem=strict
+write_usr no ProtectSystem=strict
+write_state_dir no no ReadWritePaths: it writes nothing here
+write_metrics_dir no no ReadWritePaths without the drop-in
+write_tmp yes PrivateTmp
+sees_outer_tmp no PrivateTmp
+reads_root_home no ProtectHome
+reads_pid1_environ no CapabilityBoundingSet= empty
+reads_self_maps yes iam-sync reads it
+sees_meminfo no ProcSubset=pid
+sees_console no PrivateDevices
+af_inet yes RestrictAddressFamilies
+af_netlink no RestrictAddressFamilies
+unshare_user no RestrictNamespaces
+set_personality no LockPersonality
+EOF
+check_eq "publisher sandbox: no capability at all, no_new_privs, a seccomp filter" \
+    "CapPrm=0000000000000000 CapEff=0000000000000000 CapBnd=0000000000000000 CapAmb=0000000000000000 NoNewPrivs=1 Seccomp=2" \
+    "$(echo "$pub_inside" | grep -E '^(Cap|NoNewPrivs|Seccomp)' | xargs)"
+
+# exposure UNIT: systemd-analyze security's overall level, a number.
+exposure() {
+    in_box systemd-analyze security --no-pager "$1" 2>/dev/null |
+        sed -n "s/.*Overall exposure level for $1: \([0-9.]*\).*/\1/p"
+}
+exposure=$(exposure iam-sync.service)
+pub_exposure=$(exposure "$pub")
+echo "# systemd-analyze security: iam-sync.service $exposure, $pub $pub_exposure"
+check "systemd-analyze security: $pub is exposed no more than iam-sync.service" \
+    awk -v p="$pub_exposure" -v s="$exposure" \
+    'BEGIN { exit !(p != "" && s != "" && p + 0 <= s + 0) }'
 
 stop_container
 check_eq "the container halts when asked (nspawn exits 0)" 0 "$?"

@@ -217,6 +217,9 @@ assert_config_equal(const struct iam_config *a, const struct iam_config *b)
     assert_lists_equal(&a->signing_public_keys, &b->signing_public_keys);
     assert_str_or_null(a->signing_key, b->signing_key);
     assert_str_or_null(a->s3_endpoint, b->s3_endpoint);
+    assert_str_or_null(a->event_queue_url, b->event_queue_url);
+    assert_int_equal(a->full_sync_interval, b->full_sync_interval);
+    assert_int_equal(a->iam_sync_interval, b->iam_sync_interval);
 }
 
 /* ---- defaults ---- */
@@ -255,6 +258,9 @@ test_defaults(void **state)
     assert_int_equal(c.verify_online_fail, IAM_FAIL_OPEN);
     assert_null(c.textfile_dir);
     assert_int_equal(c.max_snapshot_age, 3600);
+    assert_null(c.event_queue_url);
+    assert_int_equal(c.full_sync_interval, 3600);
+    assert_int_equal(c.iam_sync_interval, 300);
     assert_int_equal(c.syslog_facility, LOG_AUTHPRIV);
     assert_int_equal(c.sync_concurrency, 8);
     assert_int_equal(c.max_calls_per_second, 10);
@@ -349,7 +355,10 @@ static const char every_key[] =
     "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\"\n"
     "SIGNING_KEY=/etc/nss-iam/fleet-signing.pem\n"
     "S3_ENDPOINT=\"https://"
-    "bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n";
+    "bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com\"\n"
+    "EVENT_QUEUE_URL=\"http://127.0.0.1:4566/000000000000/nss-iam.fifo\"\n"
+    "FULL_SYNC_INTERVAL=10\n"
+    "IAM_SYNC_INTERVAL=1d\n";
 
 static void
 test_every_key(void **state)
@@ -408,6 +417,10 @@ test_every_key(void **state)
     assert_string_equal(c.s3_endpoint,
                         "https://bucket.vpce-0a1b.s3.eu-west-1.vpce."
                         "amazonaws.com");
+    assert_string_equal(c.event_queue_url,
+                        "http://127.0.0.1:4566/000000000000/nss-iam.fifo");
+    assert_int_equal(c.full_sync_interval, 10);
+    assert_int_equal(c.iam_sync_interval, 86400);
     iam_config_free(&c);
 }
 
@@ -801,6 +814,30 @@ static const struct {
     { "S3_ENDPOINT=s3.amazonaws.com",
       "t.conf:1: S3_ENDPOINT: \"s3.amazonaws.com\" is not an http:// or "
       "https:// URL" },
+    { "EVENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/nss-iam-events",
+      "t.conf:1: EVENT_QUEUE_URL: "
+      "\"https://sqs.us-east-1.amazonaws.com/nss-iam-events\" is not a queue "
+      "URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" },
+    { "EVENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/12345678901/q",
+      "t.conf:1: EVENT_QUEUE_URL: "
+      "\"https://sqs.us-east-1.amazonaws.com/12345678901/q\" is not a queue "
+      "URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" },
+    { "EVENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/a/b",
+      "t.conf:1: EVENT_QUEUE_URL: "
+      "\"https://sqs.us-east-1.amazonaws.com/123456789012/a/b\" is not a "
+      "queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" },
+    { "EVENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/.fifo",
+      "t.conf:1: EVENT_QUEUE_URL: "
+      "\"https://sqs.us-east-1.amazonaws.com/123456789012/.fifo\" is not a "
+      "queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" },
+    { "EVENT_QUEUE_URL=http://sqs.us-east-1.amazonaws.com/123456789012/q",
+      "t.conf:1: EVENT_QUEUE_URL: "
+      "\"http://sqs.us-east-1.amazonaws.com/123456789012/q\": plain http "
+      "only to a loopback host; use https" },
+    { "FULL_SYNC_INTERVAL=9",
+      "t.conf:1: FULL_SYNC_INTERVAL: 9 is out of range (10s to 604800s)" },
+    { "IAM_SYNC_INTERVAL=59",
+      "t.conf:1: IAM_SYNC_INTERVAL: 59 is out of range (60s to 86400s)" },
     { "SYNC_CONCURRENCY=33",
       "t.conf:1: SYNC_CONCURRENCY: 33 is out of range (1 to 32)" },
     { "MAX_CALLS_PER_SECOND=0",
@@ -1582,8 +1619,8 @@ test_contrib_conf_uncommented(void **state)
             fail();
         }
     }
-    /* 44 keys, each shown once */
-    assert_int_equal(keys, 44);
+    /* 47 keys, each shown once */
+    assert_int_equal(keys, 47);
     /* Who may log in has no default to show (unset admits nobody): the
      * file shows an example, and everything else is the defaults. */
     assert_list(&c.iam_authorized_groups, 1, "ssh-users");

@@ -31,6 +31,7 @@ enum action {
     GET_GROUP,
     LIST_KEYS,
     GET_KEY,
+    GET_USER,
 };
 
 static struct fixture_body
@@ -65,6 +66,7 @@ run_fail(enum action a, struct fixture_body b, int want_r,
     struct aws_iam_json_group_page *gp = NULL;
     struct aws_iam_json_key_page *kp = NULL;
     struct aws_iam_json_ssh_key *k = NULL;
+    struct aws_iam_json_user *u = NULL;
     int r = 0;
 
     switch (a) {
@@ -82,6 +84,9 @@ run_fail(enum action a, struct fixture_body b, int want_r,
         r = aws_iam_json_get_ssh_public_key(b.p, b.len, err, sizeof(err), &e,
                                             &k);
         break;
+    case GET_USER:
+        r = aws_iam_json_get_user(b.p, b.len, err, sizeof(err), &e, &u);
+        break;
     }
     free(b.p);
     assert_int_equal(r, want_r);
@@ -90,6 +95,7 @@ run_fail(enum action a, struct fixture_body b, int want_r,
     assert_null(gp);
     assert_null(kp);
     assert_null(k);
+    assert_null(u);
     if (r != -EREMOTEIO)
         assert_null(e);
     else
@@ -298,6 +304,56 @@ test_moto_get_ssh_public_key(void **state)
     assert_string_equal(k->fingerprint, "d48061c2666a6cfc8eeb81c95ef4392e");
     assert_int_equal(k->status, AWS_IAM_JSON_KEY_INACTIVE);
     aws_iam_json_ssh_key_free(k);
+}
+
+/* GetUser: what moto answers (Tags included, and ignored), and the
+ * NoSuchEntity that says a user is gone. */
+static void
+test_moto_get_user(void **state)
+{
+    struct fixture_body b = load("moto-get-user.json");
+    char err[AWS_IAM_JSON_ERRBUF_SIZE] = "untouched";
+    struct aws_iam_json_user *u = NULL;
+    struct aws_error *e = NULL;
+
+    (void)state;
+    assert_int_equal(
+        aws_iam_json_get_user(b.p, b.len, err, sizeof(err), &e, &u), 0);
+    free(b.p);
+    assert_string_equal(err, "untouched");
+    assert_null(e);
+    assert_non_null(u);
+    assert_user(u, "alice", "mv0hu7dpzvevntg8qzft",
+                "arn:aws:iam::123456789012:user/eng/alice", "/eng/",
+                1796521397);
+    aws_iam_json_user_free(u);
+    aws_iam_json_user_free(NULL);
+
+    e = run_fail(GET_USER, load("moto-error-no-such-user.json"), -EREMOTEIO,
+                 "GetUser: AWS error NoSuchEntity: The user with name nope "
+                 "cannot be found.");
+    assert_string_equal(e->code, "NoSuchEntity");
+    aws_error_free(e);
+
+    /* The same checks as a ListUsers item's, and the envelope's. */
+    inline_fail(GET_USER, "{\"GetUserResponse\":{\"GetUserResult\":{}}}",
+                -EPROTO, "GetUser: missing GetUserResult.User");
+    inline_fail(
+        GET_USER, "{\"GetUserResponse\":{\"GetUserResult\":{\"User\":\"x\"}}}",
+        -EPROTO, "GetUser: GetUserResult.User: expected object, got string");
+    inline_fail(GET_USER,
+                "{\"GetUserResponse\":{\"GetUserResult\":{\"User\":"
+                "{\"UserName\":\"a\",\"CreateDate\":0}}}}",
+                -EPROTO, "GetUser: missing GetUserResult.User.UserId");
+    inline_fail(GET_USER,
+                "{\"GetUserResponse\":{\"GetUserResult\":{\"User\":"
+                "{\"UserName\":\"a\\u0001\",\"UserId\":\"AIDA\","
+                "\"CreateDate\":0}}}}",
+                -EPROTO,
+                "GetUser: GetUserResult.User.UserName: contains control "
+                "characters");
+    fixture_fail(GET_USER, "moto-list-users.json", -EPROTO,
+                 "GetUser: missing GetUserResponse");
 }
 
 static void
@@ -1114,6 +1170,7 @@ main(void)
         cmocka_unit_test(test_moto_get_group_empty),
         cmocka_unit_test(test_moto_list_ssh_public_keys),
         cmocka_unit_test(test_moto_get_ssh_public_key),
+        cmocka_unit_test(test_moto_get_user),
         cmocka_unit_test(test_moto_errors),
         cmocka_unit_test(test_wrong_action),
         cmocka_unit_test(test_member_list),

@@ -263,6 +263,36 @@ test_valid_posix(void **state)
     assert_false(iam_name_is_valid_posix(NULL));
 }
 
+/* IAM's own alphabet and limits, for names from outside IAM. */
+static void
+test_valid_iam(void **state)
+{
+    static const char *const good[] = {
+        "a", "Alice", "first.last@example.com", "a+b=c,d", "_-", "9lives",
+    };
+    static const char *const bad[] = {
+        "", "a b", "a:b", "a/b", "caf\xc3\xa9", "a\n", "a$", "a*",
+    };
+    char name[IAM_NAME_IAM_GROUP_MAX + 2];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(iam_name_is_valid_iam(good[i], strlen(good[i]),
+                                          IAM_NAME_IAM_USER_MAX));
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(iam_name_is_valid_iam(bad[i], strlen(bad[i]),
+                                           IAM_NAME_IAM_USER_MAX));
+    assert_false(iam_name_is_valid_iam(NULL, 1, IAM_NAME_IAM_USER_MAX));
+    /* A NUL inside the length is no name character. */
+    assert_false(iam_name_is_valid_iam("a\0b", 3, IAM_NAME_IAM_USER_MAX));
+    memset(name, 'n', sizeof(name));
+    assert_true(iam_name_is_valid_iam(name, 64, IAM_NAME_IAM_USER_MAX));
+    assert_false(iam_name_is_valid_iam(name, 65, IAM_NAME_IAM_USER_MAX));
+    assert_true(iam_name_is_valid_iam(name, 128, IAM_NAME_IAM_GROUP_MAX));
+    assert_false(iam_name_is_valid_iam(name, 129, IAM_NAME_IAM_GROUP_MAX));
+}
+
 static void
 test_reserved(void **state)
 {
@@ -668,6 +698,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_iam),
         cmocka_unit_test(test_map_email),
         cmocka_unit_test(test_map_all_specials),
         cmocka_unit_test(test_map_length_limit),
