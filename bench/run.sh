@@ -552,7 +552,7 @@ start_ns=$(date +%s%N)
     # shellcheck disable=SC1091
     . "$work/ev/publisher.env"
     set +a
-    exec "$build/iam-sync" --config "$fcfg" --publish "s3://$eobj"
+    exec "$build/iam-sync" --config "$fcfg" --verbose --publish "s3://$eobj"
 ) </dev/null >/dev/null 2>"$flog" &
 follow_pid=$!
 wait_line '^iam-sync: reconcile \(start\): ' 3600 ||

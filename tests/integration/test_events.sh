@@ -172,7 +172,7 @@ with() {
 # start_follower CONF LOG: the follower in the background ($follow_pid),
 # as the publisher user; stderr to LOG.
 start_follower() {
-    (with "$work/ev/publisher.env" "$build/iam-sync" --config "$1" \
+    (with "$work/ev/publisher.env" "$build/iam-sync" --config "$1" --verbose \
         --publish "$src") >"$work/follow.out" 2>"$2" </dev/null &
     follow_pid=$!
 }
@@ -194,7 +194,23 @@ mark() {
     wc -l <"$log"
 }
 since() {
-    tail -n +$(($1 + 1)) "$log"
+    tail -n +$(($1 + 1)) "$log" | norm
+}
+# norm: log lines as syslog has them: "iam-sync: TEXT" (stderr names the
+# priority too: "iam-sync: info: TEXT").
+norm() {
+    sed -E 's/^iam-sync: (debug|info|notice|warning|error|critical|alert|emergency|err|crit|emerg): /iam-sync: /'
+}
+# has FILE ERE: a line of that log matches.
+has() {
+    norm <"$1" | grep -qE -- "$2"
+}
+# ids_logged IDS_FILE WHAT: a "WHAT message ID: " line for every id.
+ids_logged() {
+    local id
+    while read -r id; do
+        has "$log" "^iam-sync: $2 message $id: " || return 1
+    done <"$1"
 }
 # seen MARK ERE: a line after MARK matches.
 seen() {
@@ -304,13 +320,11 @@ check_eq "no object before the follower starts" none "$(etag)"
 : >"$log"
 start_follower "$work/pub.conf" "$log"
 check "the follower starts: says what it follows and how often it reconciles" \
-    eventually "$BOUND" grep -qF \
-    "iam-sync: following EVENT_QUEUE_URL $qurl: a full reconcile every 20 s" \
-    "$log"
+    eventually "$BOUND" has "$log" \
+    "^iam-sync: following EVENT_QUEUE_URL ${qurl//./\\.}: a full reconcile every 20 s$"
 check "... a full reconcile at start publishes the object" \
-    eventually "$BOUND" grep -qE \
-    '^iam-sync: reconcile \(start\): [0-9]+ IAM calls, published;' \
-    "$log"
+    eventually "$BOUND" has "$log" \
+    '^iam-sync: reconcile \(start\): [0-9]+ IAM calls, published;'
 etag0=$(etag)
 check "... the object exists ($etag0)" test "$etag0" != none
 check_eq "... the metrics textfile says up 1" 1 "$(metric up)"
@@ -403,9 +417,10 @@ ev send 'this is not JSON {' \
         '{"userName": "bob smith;rm -rf /", "sSHPublicKeyId": "APKAEXAMPLE"}')" \
     >"$work/malformed.ids"
 check "three malformed messages (not JSON, wrong shape, a bad name): each logged by id" \
-    eventually "$BOUND" bash -c 'for id in $(cat "$1"); do
-        grep -qE "^iam-sync: malformed message $id: .+; a full reconcile follows$" "$2" || exit 1
-    done' _ "$work/malformed.ids" "$log"
+    eventually "$BOUND" ids_logged "$work/malformed.ids" malformed
+check "... each says a full reconcile follows" bash -c '
+    [ "$(grep -cE "^iam-sync: malformed message [^ ]+: .+; a full reconcile follows$" <<<"$1")" = 3 ]' \
+    _ "$(since "$m")"
 check "... a full reconcile follows, and changes nothing" \
     eventually "$BOUND" seen "$m" \
     '^iam-sync: reconcile \(malformed\): [0-9]+ IAM calls, unchanged; missed by events: 0 users, 0 memberships, 0 keys$'
@@ -425,9 +440,7 @@ ev send "$(event_body AttachUserPolicy \
 # The rule never delivers AttachUserPolicy (not in its eventName list):
 # sent straight to the queue, as anyone allowed to send could.
 check "an unknown eventName and a failed call (errorCode): each ignored and logged by id" \
-    eventually "$BOUND" bash -c 'for id in $(cat "$1"); do
-        grep -qE "^iam-sync: ignored message $id: " "$2" || exit 1
-    done' _ "$work/ignored.ids" "$log"
+    eventually "$BOUND" ids_logged "$work/ignored.ids" ignored
 check_eq "... no reconcile for them, the object is the same (ETag)" \
     "|$etag3" "$(line "$m" '^iam-sync: reconcile \(malformed\)')|$(etag)"
 check "... the messages are deleted" eventually "$BOUND" queue_empty
@@ -508,16 +521,14 @@ conf "$work/noqueue.conf" "${publisher[@]}" \
     "EVENT_QUEUE_URL=\"${qurl%/*}/no-such-queue\"" 'FULL_SYNC_INTERVAL="20s"'
 : >"$work/noqueue.err"
 (with "$work/ev/publisher.env" "$build/iam-sync" \
-    --config "$work/noqueue.conf" --publish "$src") >/dev/null \
+    --config "$work/noqueue.conf" --verbose --publish "$src") >/dev/null \
     2>"$work/noqueue.err" </dev/null &
 other_pid=$!
 check "a queue that does not exist: logged, a full reconcile follows, retried" \
-    eventually "$BOUND" grep -qE \
-    '^iam-sync: cannot receive from the event queue: .+; a full reconcile follows, retrying in [0-9]+ s$' \
-    "$work/noqueue.err"
-check "... the reconcile (queue)" eventually "$BOUND" grep -qE \
-    '^iam-sync: reconcile \(queue\): [0-9]+ IAM calls, (unchanged|published);' \
-    "$work/noqueue.err"
+    eventually "$BOUND" has "$work/noqueue.err" \
+    '^iam-sync: cannot receive from the event queue: .+; a full reconcile follows, retrying in [0-9]+ s$'
+check "... the reconcile (queue)" eventually "$BOUND" has "$work/noqueue.err" \
+    '^iam-sync: reconcile \(queue\): [0-9]+ IAM calls, (unchanged|published);'
 kill -TERM "$other_pid"
 eventually "$BOUND" not_running "$other_pid"
 wait "$other_pid"
@@ -530,7 +541,7 @@ ev iam --announce delete-key:erin >/dev/null
 check_eq "an event waiting in the queue" "1 0" "$(depth)"
 etag6=$(etag)
 (with "$work/ev/publisher.env" timeout 120 "$build/iam-sync" \
-    --config "$work/pub.conf" --publish "$src" --dry-run) \
+    --config "$work/pub.conf" --verbose --publish "$src" --dry-run) \
     >"$work/dry.out" 2>"$work/dry.err" </dev/null
 check_eq "--dry-run with EVENT_QUEUE_URL: one pass, exit 0" 0 $?
 check "... follows nothing" bash -c '! grep -q "following EVENT_QUEUE_URL" "$1"' \
