@@ -517,6 +517,8 @@ follow_pid=
 
 # ---- a queue that cannot be read: a reconcile, retried ----
 
+# The publisher policy names one queue: another one is refused.
+
 conf "$work/noqueue.conf" "${publisher[@]}" \
     "EVENT_QUEUE_URL=\"${qurl%/*}/no-such-queue\"" 'FULL_SYNC_INTERVAL="20s"'
 : >"$work/noqueue.err"
@@ -524,11 +526,14 @@ conf "$work/noqueue.conf" "${publisher[@]}" \
     --config "$work/noqueue.conf" --verbose --publish "$src") >/dev/null \
     2>"$work/noqueue.err" </dev/null &
 other_pid=$!
-check "a queue that does not exist: logged, a full reconcile follows, retried" \
+check "a queue the publisher may not read (AccessDenied): logged, a full reconcile follows" \
     eventually "$BOUND" has "$work/noqueue.err" \
-    '^iam-sync: cannot receive from the event queue: .+; a full reconcile follows, retrying in [0-9]+ s$'
+    '^iam-sync: cannot receive from the event queue: .*AccessDenied.*; a full reconcile follows'
 check "... the reconcile (queue)" eventually "$BOUND" has "$work/noqueue.err" \
     '^iam-sync: reconcile \(queue\): [0-9]+ IAM calls, (unchanged|published);'
+check "... and the queue is tried again, after a pause" \
+    eventually "$BOUND" has "$work/noqueue.err" \
+    '^iam-sync: cannot receive from the event queue: .+; retrying in [0-9]+ s$'
 kill -TERM "$other_pid"
 eventually "$BOUND" not_running "$other_pid"
 wait "$other_pid"
