@@ -532,10 +532,15 @@ ev() {
         --endpoint "$url" --admin "$work/ev/admin.env" --queue-url "$qurl" \
         --object "$eobj" "$@"
 }
+# flog_lines: the follower's log (--verbose: stderr) as syslog has it,
+# without the priority word ("iam-sync: info: TEXT" -> "iam-sync: TEXT").
+flog_lines() {
+    sed -E 's/^iam-sync: (debug|info|notice|warning|error|critical|alert|emergency|err|crit|emerg): /iam-sync: /' "$flog"
+}
 # wait_line ERE SECONDS: a line of the follower's log matches (polled).
 wait_line() {
     local end=$((SECONDS + $2))
-    until grep -qE -- "$1" "$flog"; do
+    until flog_lines | grep -qE -- "$1"; do
         [ $SECONDS -lt "$end" ] || return 1
         kill -0 "$follow_pid" 2>/dev/null || return 1
         sleep 0.1
@@ -558,7 +563,7 @@ follow_pid=$!
 wait_line '^iam-sync: reconcile \(start\): ' 3600 ||
     die "the follower did not publish: $(tail -n 3 "$flog")"
 start_s=$(calc "%.2f|($(date +%s%N) - $start_ns) / 1e9")
-start_line=$(grep -E '^iam-sync: reconcile \(start\): ' "$flog" | head -n 1)
+start_line=$(flog_lines | grep -E '^iam-sync: reconcile \(start\): ' | head -n 1)
 [[ $start_line == *' published;'* ]] ||
     die "the follower's first reconcile did not publish: $start_line"
 say "    $start_line ($start_s s from the start)"
@@ -568,7 +573,7 @@ ev iam --announce --wait-change 600 delete-key:user00042 \
     die "the object did not change after the event: $(tail -n 3 "$flog")"
 wait_line '^iam-sync: event batch: 1 messages' 60 ||
     die "no event batch line: $(tail -n 3 "$flog")"
-batch_line=$(grep -E '^iam-sync: event batch: 1 messages' "$flog" | head -n 1)
+batch_line=$(flog_lines | grep -E '^iam-sync: event batch: 1 messages' | head -n 1)
 [[ $batch_line == *' published, '* ]] ||
     die "the event batch did not publish: $batch_line"
 say "    $batch_line ($(kv "$work/ev-change.txt" announce_to_object_s) s from the announce)"
