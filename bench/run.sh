@@ -591,7 +591,8 @@ kill -TERM "$follow_pid"
 wait "$follow_pid"
 frc=$?
 follow_pid=
-[ "$frc" = 0 ] || die "the follower exited $frc on SIGTERM"
+# A figure, not a failure: the status is tests/integration/test_events.sh's.
+[ "$frc" = 0 ] || say "    the follower exited with status $frc on SIGTERM"
 {
     echo "start_s=$start_s"
     echo "start_calls=$(sed -nE 's/.*: ([0-9]+) IAM calls, .*/\1/p' <<<"$start_line")"
