@@ -243,6 +243,9 @@ changed_from() { # changed_from ETAG: the object's ETag is another
 queue_empty() {
     [ "$(depth)" = "0 0" ]
 }
+one_visible() {
+    [ "$(depth)" = "1 0" ]
+}
 not_running() {
     ! kill -0 "$1" 2>/dev/null
 }
@@ -542,8 +545,12 @@ other_pid=
 
 # ---- (k) --dry-run: one pass, nothing received ----
 
+# A follower stopped during a long poll may leave the poll running at the
+# queue, which takes the next message and hides it for the visibility
+# timeout (60 s); it comes back then.
 ev iam --announce delete-key:erin >/dev/null
-check_eq "an event waiting in the queue" "1 0" "$(depth)"
+check "an event waiting in the queue, visible" \
+    eventually $((BOUND + 60)) one_visible
 etag6=$(etag)
 (with "$work/ev/publisher.env" timeout 120 "$build/iam-sync" \
     --config "$work/pub.conf" --verbose --publish "$src" --dry-run) \
