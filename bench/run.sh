@@ -852,7 +852,7 @@ events_table() {
     quiet_calls=$(kv "$e" quiet_calls)
     echo "### Event-driven publishing: $fleet_n users, the publisher following IAM's events"
     echo
-    echo "\`iam-sync --publish\` with EVENT_QUEUE_URL (moto's SQS, fed by moto's EventBridge rule; moto emits no event for an IAM call, so the test puts the event CloudTrail would) and FULL_SYNC_INTERVAL=1h, next to the full publisher run of the table above. Same account and rate; the event path includes the 2 s coalescing window."
+    echo "\`iam-sync --publish\` with EVENT_QUEUE_URL (moto's SQS, fed by moto's EventBridge rule; moto emits no event for an IAM call, so the test puts the event CloudTrail would) and FULL_SYNC_INTERVAL=1h, next to the full publisher run of the table above. Same account and rate; the event path includes the follower gathering more messages after the first (up to 2 s)."
     echo
     echo '| measure | event-driven follower | full publisher run | goal | met? |'
     echo '|---|---|---|---|---|'
