@@ -60,10 +60,14 @@ moto is a test peer, not AWS. What differs, and what this file does about it:
     beginning "aws." (NotAuthorizedForSourceException): this works only in
     moto, and only stands for CloudTrail.
   * moto delivers the event to the queue as EventBridge does: the SQS body
-    is the event JSON itself (version, id, detail-type, source, account,
-    time, region, resources, detail), not wrapped. moto adds a field AWS
-    does not send ("ingestion-time"); a reader must ignore fields it does
-    not know, as it must for AWS's own additions.
+    is the event JSON itself, not wrapped. AWS's has version, id,
+    detail-type, source, account, time, region, resources and detail;
+    moto's (5.2) lacks "account". A reader must need no more than
+    source, detail-type and detail, and ignore fields it does not know.
+  * moto checks IAM policies for SQS calls (the queue's ARN as resource)
+    but asks for sqs:DeleteMessageBatch where AWS asks for
+    sqs:DeleteMessage (lib/moto.sh maps it), and answers a refused call
+    of SQS's JSON protocol with an XML error body (AWS: JSON).
   * moto ignores the queue policy (resource policies are not evaluated)
     and lets any rule deliver; the policy is put anyway, as a deployment
     needs it.
