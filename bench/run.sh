@@ -23,6 +23,11 @@
 #      publisher's calls, an instance's no-change cycle (one conditional
 #      GET) next to a direct sync's, and what 10,000 instances cost IAM
 #      per interval in each mode, computed from those measured figures.
+#   5. Event-driven publishing on the same account: the follower
+#      (EVENT_QUEUE_URL, moto's SQS and EventBridge) publishes at start,
+#      then one key deleted in IAM and announced reaches the object in
+#      seconds with a handful of IAM calls, and a quiet period costs no
+#      IAM call; next to section 4's full publisher run.
 #
 # Usage: bench/run.sh [--quick]   (as root; make bench / make bench-quick)
 # --quick is a smoke run: fewer calls, one sync size (100 users).
@@ -65,8 +70,13 @@ rate=100
 
 work=$(mktemp -d /tmp/nss-iam-bench.XXXXXX) || exit 1
 sink_pid=
+follow_pid=
 
 cleanup() {
+    if [ -n "$follow_pid" ]; then
+        kill -TERM "$follow_pid" 2>/dev/null
+        wait "$follow_pid" 2>/dev/null
+    fi
     if [ -n "$sink_pid" ]; then
         kill -TERM "$sink_pid" 2>/dev/null
         wait "$sink_pid" 2>/dev/null
@@ -166,7 +176,7 @@ done
 # ---- 1. NSS ----
 
 t_area=$SECONDS
-say "1/4 NSS: $nss_users users, iam versus files"
+say "1/5 NSS: $nss_users users, iam versus files"
 db=/var/lib/nss-iam/passwd.mdb
 "$build/tests/mksnapshot" "$db" "$nss_users" 1 || die "mksnapshot failed"
 snap_kib=$(($(stat -c %s "$db") / 1024))
@@ -227,7 +237,7 @@ say "  NSS done in $t_nss s"
 # ---- 2. Keys command ----
 
 t_area=$SECONDS
-say "2/4 keys command: $keys_calls calls, $nss_users users"
+say "2/5 keys command: $keys_calls calls, $nss_users users"
 "$bin/mkkeysnap" "$db" "$nss_users" "$work/keys.args" \
     "$work/authorized_keys" "$work/shared.args" || die "mkkeysnap failed"
 kcfg=$work/nss-iam.conf
@@ -266,7 +276,7 @@ say "  keys command done in $t_keys s"
 # ---- 3. iam-sync against moto ----
 
 t_area=$SECONDS
-say "3/4 iam-sync: $sizes users, MAX_CALLS_PER_SECOND=$rate"
+say "3/5 iam-sync: $sizes users, MAX_CALLS_PER_SECOND=$rate"
 moto_start "$work/moto" >"$work/moto-start.log" 2>&1 ||
     die "moto does not start: $(tail -n 3 "$work/moto-start.log")"
 url=$(moto_url "$work/moto")
@@ -425,7 +435,7 @@ t_sync=$((SECONDS - t_area))
 
 t_area=$SECONDS
 fleet_n=$have
-say "4/4 fleet publishing: $fleet_n users through moto's S3"
+say "4/5 fleet publishing: $fleet_n users through moto's S3"
 bucket="fleet-bench"
 src=s3://$bucket/nss-iam/fleet.obj
 moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
@@ -487,6 +497,113 @@ if [ "$(kv "$work/fleet-pub-first.txt" result)" != published ] ||
     die "fleet runs did not end as expected: $(cat "$work"/fleet-*.txt)"
 fi
 t_fleet=$((SECONDS - t_area))
+
+# ---- 5. event-driven publishing, on the same account ----
+
+t_area=$SECONDS
+# BENCH_EVENTS_QUIET: seconds of the quiet period (no change, no event).
+quiet=${BENCH_EVENTS_QUIET:-$([ $quick = 1 ] && echo 20 || echo 60)}
+say "5/5 event-driven publishing: $fleet_n users, moto's SQS and EventBridge"
+eobj=$bucket/nss-iam/events.obj
+moto_auth_off "$work/moto" || die "cannot turn moto's checks off"
+python3 "$root/tests/integration/events_setup.py" setup --endpoint "$url" \
+    --policy-dir "$root/policy" --object "$eobj" --dir "$work/ev" \
+    >>"$work/seed.log" 2>&1 ||
+    die "cannot set up the queue and its rule: $(tail -n 3 "$work/seed.log")"
+moto_enforce "$work/moto" || die "cannot turn moto's checks on"
+qurl=$(jq -r .queue_url "$work/ev/events.json")
+mkdir -p "$work/ev-metrics"
+fcfg=$work/follower.conf
+{
+    cat "$pcfg"
+    echo "EVENT_QUEUE_URL=\"$qurl\""
+    # No periodic reconcile within the run: what the events cost alone.
+    echo 'FULL_SYNC_INTERVAL="1h"'
+    echo "TEXTFILE_DIR=\"$work/ev-metrics\""
+} >"$fcfg"
+chmod 0600 "$fcfg"
+flog=$work/follower.log
+: >"$flog"
+# ev ARGS...: events_setup.py as events-admin, on the follower's object.
+ev() {
+    local cmd=$1
+    shift
+    python3 "$root/tests/integration/events_setup.py" "$cmd" \
+        --endpoint "$url" --admin "$work/ev/admin.env" --queue-url "$qurl" \
+        --object "$eobj" "$@"
+}
+# flog_lines: the follower's log (--verbose: stderr) as syslog has it,
+# without the priority word ("iam-sync: info: TEXT" -> "iam-sync: TEXT").
+flog_lines() {
+    sed -E 's/^iam-sync: (debug|info|notice|warning|error|critical|alert|emergency|err|crit|emerg): /iam-sync: /' "$flog"
+}
+# wait_line ERE SECONDS: a line of the follower's log matches (polled).
+wait_line() {
+    local end=$((SECONDS + $2))
+    until flog_lines | grep -qE -- "$1"; do
+        [ $SECONDS -lt "$end" ] || return 1
+        kill -0 "$follow_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+}
+prom() { # prom NAME: a value of the follower's metrics
+    awk -v n="nss_iam_publisher_$1" '$1 == n { print $2 }' \
+        "$work/ev-metrics/nss_iam_publisher.prom"
+}
+say "  follower: start (a full publish)"
+start_ns=$(date +%s%N)
+(
+    set -a
+    # shellcheck disable=SC1091
+    . "$work/ev/publisher.env"
+    set +a
+    exec "$build/iam-sync" --config "$fcfg" --verbose --publish "s3://$eobj"
+) </dev/null >/dev/null 2>"$flog" &
+follow_pid=$!
+wait_line '^iam-sync: reconcile \(start\): ' 3600 ||
+    die "the follower did not publish: $(tail -n 3 "$flog")"
+start_s=$(calc "%.2f|($(date +%s%N) - $start_ns) / 1e9")
+start_line=$(flog_lines | grep -E '^iam-sync: reconcile \(start\): ' | head -n 1)
+[[ $start_line == *' published;'* ]] ||
+    die "the follower's first reconcile did not publish: $start_line"
+say "    $start_line ($start_s s from the start)"
+say "  one key deleted in IAM and announced"
+ev iam --announce --wait-change 600 delete-key:user00042 \
+    >"$work/ev-change.txt" 2>>"$work/seed.log" ||
+    die "the object did not change after the event: $(tail -n 3 "$flog")"
+wait_line '^iam-sync: event batch: 1 messages' 60 ||
+    die "no event batch line: $(tail -n 3 "$flog")"
+batch_line=$(flog_lines | grep -E '^iam-sync: event batch: 1 messages' | head -n 1)
+[[ $batch_line == *' published, '* ]] ||
+    die "the event batch did not publish: $batch_line"
+say "    $batch_line ($(kv "$work/ev-change.txt" announce_to_object_s) s from the announce)"
+# The batch is read again once, 30 s later (IAM is eventually
+# consistent); the quiet period starts after that.
+sleep 35
+calls0=$(prom iam_calls_total)
+say "  quiet period: $quiet s, nothing changes"
+sleep "$quiet"
+calls1=$(prom iam_calls_total)
+if [ -z "$calls0" ] || [ -z "$calls1" ]; then
+    die "no nss_iam_publisher_iam_calls_total in $work/ev-metrics"
+fi
+kill -TERM "$follow_pid"
+wait "$follow_pid"
+frc=$?
+follow_pid=
+# A figure, not a failure: the status is tests/integration/test_events.sh's.
+[ "$frc" = 0 ] || say "    the follower exited with status $frc on SIGTERM"
+{
+    echo "start_s=$start_s"
+    echo "start_calls=$(sed -nE 's/.*: ([0-9]+) IAM calls, .*/\1/p' <<<"$start_line")"
+    echo "latency_s=$(kv "$work/ev-change.txt" announce_to_object_s)"
+    echo "batch_calls=$(sed -nE 's/.*: ([0-9]+) IAM calls, .*/\1/p' <<<"$batch_line")"
+    echo "batch_s=$(sed -nE 's/.*, ([0-9.]+) s$/\1/p' <<<"$batch_line")"
+    echo "quiet_s=$quiet"
+    echo "quiet_calls=$((calls1 - calls0))"
+} | tr '\n' ' ' >"$work/events.txt"
+say "    $(cat "$work/events.txt")"
+t_events=$((SECONDS - t_area))
 
 # ---- tables ----
 
@@ -727,6 +844,33 @@ fleet_table() {
         "$(calc "%.0f|$direct_calls * $fleet / $rate / 3600")"
 }
 
+events_table() {
+    local e=$work/events.txt pa=$work/fleet-pub-again.txt
+    local pf=$work/fleet-pub-first.txt full_calls full_s quiet_calls
+    full_calls=$(kv "$pa" api_calls)
+    full_s=$(calc "%.2f|$(kv "$pa" median_us) / 1000000")
+    quiet_calls=$(kv "$e" quiet_calls)
+    echo "### Event-driven publishing: $fleet_n users, the publisher following IAM's events"
+    echo
+    echo "\`iam-sync --publish\` with EVENT_QUEUE_URL (moto's SQS, fed by moto's EventBridge rule; moto emits no event for an IAM call, so the test puts the event CloudTrail would) and FULL_SYNC_INTERVAL=1h, next to the full publisher run of the table above. Same account and rate; the event path includes the follower gathering more messages after the first (up to 2 s)."
+    echo
+    echo '| measure | event-driven follower | full publisher run | goal | met? |'
+    echo '|---|---|---|---|---|'
+    printf '| first publish (the reconcile at start) | %s IAM calls, %s s | %s IAM calls, %s s (first publish) | — | — |\n' \
+        "$(kv "$e" start_calls)" "$(kv "$e" start_s)" \
+        "$(kv "$pf" api_calls)" "$(calc "%.2f|$(kv "$pf" median_us) / 1000000")"
+    printf '| one key deleted in IAM: to the new object | %s s from the announce (batch %s s) | up to one timer interval, then %s s (a full run) | — | — |\n' \
+        "$(kv "$e" latency_s)" "$(kv "$e" batch_s)" "$full_s"
+    printf '| one key deleted in IAM: IAM calls | %s | %s | ≤ 3 | %s |\n' \
+        "$(kv "$e" batch_calls)" "$full_calls" \
+        "$(yesno "$(kv "$e" batch_calls) <= 3")"
+    printf '| IAM calls in %s s with nothing changing | %s | — | 0 | %s |\n' \
+        "$(kv "$e" quiet_s)" "$quiet_calls" "$(yesno "$quiet_calls == 0")"
+    printf '| IAM calls per hour, nothing changing | %s (one reconcile: a no-change full read, %s calls; plus the quiet period extrapolated) | %s (a full run every 5 min) | — | — |\n' \
+        "$(calc "%.0f|$full_calls + $quiet_calls * 3600 / $(kv "$e" quiet_s)")" \
+        "$full_calls" "$(calc "%.0f|$full_calls * 12")"
+}
+
 results=$build/bench/results.md
 mkdir -p "$build/bench"
 {
@@ -746,7 +890,9 @@ mkdir -p "$build/bench"
     sync_table
     echo
     fleet_table
+    echo
+    events_table
 } >"$results"
-say "done in $SECONDS s (NSS ${t_nss} s, keys ${t_keys} s, sync ${t_sync} s, fleet ${t_fleet} s); tables in $results"
+say "done in $SECONDS s (NSS ${t_nss} s, keys ${t_keys} s, sync ${t_sync} s, fleet ${t_fleet} s, events ${t_events} s); tables in $results"
 echo
 cat "$results"

@@ -75,7 +75,8 @@ programs() {
 }
 
 integration_tests=${INTEGRATION_TESTS:-test_nss.sh test_corrupt.sh test_peer.sh
-    test_sync.sh test_explain.sh test_confine.sh test_firstrun.sh test_fleet.sh test_faults.sh
+    test_sync.sh test_explain.sh test_confine.sh test_firstrun.sh test_fleet.sh test_events.sh
+    test_faults.sh
     test_crash.sh test_keys_cmd.sh test_check_sshd.sh test_fuzz.sh test_lint.sh
     test_ssh.sh test_shared.sh test_tag_keys.sh test_terminate.sh test_demo.sh
     test_nsswitch_edit.sh test_sudoconf_edit.sh

@@ -35,7 +35,9 @@
 # actions get an ARN), so a policy scoped to arn:aws:iam::*:user/* would
 # never match. The launcher below gives user and group actions the ARN of
 # their UserName/GroupName, as IAM does, so the shipped least-privilege
-# policy is tested as written. It also adds POST
+# policy is tested as written. SQS's batch actions are checked as the
+# single action they batch (sqs:DeleteMessageBatch as sqs:DeleteMessage),
+# as AWS checks them: IAM has no name for them. It also adds POST
 # /moto-api/x-ssh-key-upload-date (JSON UserName, SSHPublicKeyId,
 # UploadDate ISO-8601 UTC), because no AWS API can backdate a key. IMDS
 # answers instance-id i-0123456789abcdef0, which EC2 CreateTags accepts.
@@ -100,6 +102,23 @@ def upload_date(request, full_url, headers):
 
 
 iam_responses.IamResponse._determine_resource = _determine_resource
+
+# SQS authorizes a batch action by its single action: IAM has no
+# sqs:DeleteMessageBatch, a policy allowing sqs:DeleteMessage allows it.
+# moto asks for the batch action's own name; ask for the single one.
+from moto.iam import access_control
+_SQS_BATCH = {"sqs:SendMessageBatch": "sqs:SendMessage",
+              "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+              "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+_iam_request_init = access_control.IAMRequestBase.__init__
+
+
+def _iam_request_init_sqs(self, *args, **kwargs):
+    _iam_request_init(self, *args, **kwargs)
+    self._action = _SQS_BATCH.get(self._action, self._action)
+
+
+access_control.IAMRequestBase.__init__ = _iam_request_init_sqs
 api_urls.url_paths["{0}/moto-api/x-ssh-key-upload-date"] = upload_date
 
 # moto's IMDS names the instance "i-fake", an id its own EC2 API refuses
