@@ -32,6 +32,7 @@ struct follower {
     time_t next_full;
     time_t last_full;          /* when the last full read began */
     const char *full_reason;   /* a full read is due now, and why */
+    const char *due_reason;    /* why the one at @next_full comes early */
     struct event_hints settle; /* read again at @settle_at */
     time_t settle_at;
     struct pending p;
@@ -171,6 +172,7 @@ reconcile(struct follower *f, const char *reason)
     int r;
 
     memset(&d, 0, sizeof(d));
+    f->due_reason = NULL;
     f->last_full = started;
     f->next_full = started + f->o->full_interval;
     f->st.reconciles++;
@@ -253,6 +255,7 @@ forced_full(struct follower *f)
     }
     if (f->next_full > at)
         f->next_full = at;
+    f->due_reason = why;
     iam_log(LOG_WARNING,
             "%zu messages ask for a full reconcile (%s); the last began "
             "less than %d s ago: the next is in %lld s",
@@ -452,7 +455,7 @@ turn(struct follower *f)
     const char *result;
 
     if (!f->full_reason && now >= f->next_full)
-        f->full_reason = "interval";
+        f->full_reason = f->due_reason ? f->due_reason : "interval";
     if (f->full_reason) {
         const char *why = f->full_reason;
 
