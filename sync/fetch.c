@@ -919,19 +919,25 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret)
         r = fetch_read_bodies(o, ret);
     if (r >= 0 && o->tag_prefix)
         date_tag_keys(o, ret);
-    if (r < 0) {
-        /* The counters say what the failed run cost; keep them. */
-        struct fetch counts = *ret;
-
-        fetch_free(ret);
-        ret->list_users_calls = counts.list_users_calls;
-        ret->get_group_calls = counts.get_group_calls;
-        ret->list_keys_calls = counts.list_keys_calls;
-        ret->get_key_calls = counts.get_key_calls;
-        ret->list_tags_calls = counts.list_tags_calls;
-        ret->gaad_calls = counts.gaad_calls;
-    }
+    /* The counters say what the failed run cost; keep them. */
+    if (r < 0)
+        fetch_free_keep_counts(ret);
     return r;
+}
+
+void
+fetch_free_keep_counts(struct fetch *f)
+{
+    struct fetch counts = *f;
+
+    fetch_free(f);
+    f->list_users_calls = counts.list_users_calls;
+    f->get_group_calls = counts.get_group_calls;
+    f->list_keys_calls = counts.list_keys_calls;
+    f->get_key_calls = counts.get_key_calls;
+    f->list_tags_calls = counts.list_tags_calls;
+    f->gaad_calls = counts.gaad_calls;
+    f->get_user_calls = counts.get_user_calls;
 }
 
 unsigned long

@@ -126,6 +126,11 @@ fetch_all(const struct fetch_opts *o, struct fetch *ret);
 void
 fetch_free(struct fetch *f);
 
+/* fetch_free_keep_counts - fetch_free(), the call counters kept: what
+ * a failed fetch cost. */
+void
+fetch_free_keep_counts(struct fetch *f);
+
 /* fetch_calls - the IAM calls @f's counters add up to. */
 unsigned long
 fetch_calls(const struct fetch *f);

@@ -744,16 +744,8 @@ fetch_delta(const struct fetch_opts *o, const struct fetch *prev,
     if (r >= 0)
         r = rebuild(o, prev, hints, &x, ret);
     found_free(&x, prev->n_groups);
-    if (r < 0) {
-        /* The counters say what the failed delta cost; keep them. */
-        struct fetch counts = *ret;
-
-        fetch_free(ret);
-        ret->get_user_calls = counts.get_user_calls;
-        ret->get_group_calls = counts.get_group_calls;
-        ret->list_keys_calls = counts.list_keys_calls;
-        ret->get_key_calls = counts.get_key_calls;
-        ret->list_tags_calls = counts.list_tags_calls;
-    }
+    /* The counters say what the failed delta cost; keep them. */
+    if (r < 0)
+        fetch_free_keep_counts(ret);
     return r;
 }
