@@ -33,6 +33,8 @@ build=${BUILD_DIR:-$root/build}
 . "$here/lib/tap.sh"
 in_private_namespace "$@"
 . "$here/lib/moto.sh"
+# shellcheck source=lib/syslog.sh
+. "$here/lib/syslog.sh"
 
 work=$(mktemp -d /tmp/nss-iam-events.XXXXXX) || exit 1
 bucket=events-bucket
@@ -91,26 +93,8 @@ if [ "$(jq -r .sqs_statement_added "$work/ev/events.json")" = true ]; then
     echo "# policy/fleet-publisher-policy.json has no SQS statement: added here"
 fi
 
-# /dev/log in this namespace only (see test_keys_cmd.sh).
-nsdir=$work/ns
-mkdir -p "$nsdir"
-mount -t tmpfs -o mode=0700 tmpfs "$nsdir"
-mkdir "$nsdir/upper" "$nsdir/workdir" "$nsdir/pts" "$nsdir/shm"
-mount --bind /dev/pts "$nsdir/pts"
-mount --bind /dev/shm "$nsdir/shm"
-mount -t overlay overlay \
-    -o "lowerdir=/dev,upperdir=$nsdir/upper,workdir=$nsdir/workdir" /dev ||
-    fail_setup "cannot put an overlay on /dev"
-mount --move "$nsdir/pts" /dev/pts
-mount --move "$nsdir/shm" /dev/shm
-python3 "$here/syslog_sink.py" --socket /dev/log --out "$work/syslog.txt" \
-    --ready "$work/sink.ready" 2>"$work/sink.err" &
-sink_pid=$!
-for _ in $(seq 50); do
-    [ -s "$work/sink.ready" ] && break
-    sleep 0.1
-done
-[ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
+# /dev/log in this namespace only.
+syslog_sink_start "$work" "$work/syslog.txt"
 
 mkdir -m 0700 "$work/keys"
 openssl genpkey -algorithm ed25519 -out "$work/keys/sign.pem" 2>/dev/null ||

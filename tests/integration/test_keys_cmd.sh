@@ -16,6 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
 in_private_namespace "$@"
 . "$here/lib/moto.sh"
+# shellcheck source=lib/syslog.sh
+. "$here/lib/syslog.sh"
 
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -188,31 +190,9 @@ check_eq "no USER: usage error, exit 2" "2|" "$?|$out"
 
 # ---- Audit lines on syslog ----
 
-# /dev/log in this namespace only: an overlay on /dev whose upper layer is
-# a private tmpfs, so the sink's socket never reaches the host's /dev.
-# /dev/pts and /dev/shm, hidden by the overlay, are moved back on top.
-nsdir=$work/ns
-mkdir -p "$nsdir"
-mount -t tmpfs -o mode=0700 tmpfs "$nsdir"
-mkdir "$nsdir/upper" "$nsdir/workdir" "$nsdir/pts" "$nsdir/shm"
-mount --bind /dev/pts "$nsdir/pts"
-mount --bind /dev/shm "$nsdir/shm"
-mount -t overlay overlay \
-    -o "lowerdir=/dev,upperdir=$nsdir/upper,workdir=$nsdir/workdir" /dev ||
-    fail_setup "cannot put an overlay on /dev"
-mount --move "$nsdir/pts" /dev/pts
-mount --move "$nsdir/shm" /dev/shm
-
+# /dev/log in this namespace only.
 log=$work/syslog.txt
-: >"$log"
-python3 "$here/syslog_sink.py" --socket /dev/log --out "$log" \
-    --ready "$work/sink.ready" 2>"$work/sink.err" &
-sink_pid=$!
-for _ in $(seq 50); do
-    [ -s "$work/sink.ready" ] && break
-    sleep 0.1
-done
-[ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
+syslog_sink_start "$work" "$log"
 
 # audit DECISION DESC USER FP ARGS...: one call adds exactly one line to
 # syslog, with user=USER, key=FP and decision=DECISION. Every decision on

@@ -27,6 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 in_private_namespace "$@"
 # shellcheck source=lib/moto.sh
 . "$here/lib/moto.sh"
+# shellcheck source=lib/syslog.sh
+. "$here/lib/syslog.sh"
 
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -164,28 +166,9 @@ done
 # shellcheck disable=SC2154 # set by start_proxy
 good=https://127.0.0.1:$port_good
 
-# /dev/log in this namespace only (see test_keys_cmd.sh).
-nsdir=$work/ns
-mkdir -p "$nsdir"
-mount -t tmpfs -o mode=0700 tmpfs "$nsdir"
-mkdir "$nsdir/upper" "$nsdir/workdir" "$nsdir/pts" "$nsdir/shm"
-mount --bind /dev/pts "$nsdir/pts"
-mount --bind /dev/shm "$nsdir/shm"
-mount -t overlay overlay \
-    -o "lowerdir=/dev,upperdir=$nsdir/upper,workdir=$nsdir/workdir" /dev ||
-    fail_setup "cannot put an overlay on /dev"
-mount --move "$nsdir/pts" /dev/pts
-mount --move "$nsdir/shm" /dev/shm
+# /dev/log in this namespace only.
 syslog=$work/syslog.txt
-: >"$syslog"
-python3 "$here/syslog_sink.py" --socket /dev/log --out "$syslog" \
-    --ready "$work/sink.ready" 2>"$work/sink.err" &
-sink_pid=$!
-for _ in $(seq 50); do
-    [ -s "$work/sink.ready" ] && break
-    sleep 0.1
-done
-[ -s "$work/sink.ready" ] || fail_setup "the syslog sink did not start"
+syslog_sink_start "$work" "$syslog"
 
 # proxy_ctl PATH?QUERY: one control request to the good proxy.
 proxy_ctl() {
