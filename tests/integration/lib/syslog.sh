@@ -22,6 +22,7 @@ syslog_sink_start() {
     python3 "$(dirname "${BASH_SOURCE[0]}")/../syslog_sink.py" \
         --socket /dev/log --out "$out" --ready "$dir/sink.ready" \
         2>"$dir/sink.err" &
+    # shellcheck disable=SC2034 # the caller's, to stop it
     sink_pid=$!
     for _ in $(seq 50); do
         [ -s "$dir/sink.ready" ] && return 0
